@@ -1,0 +1,198 @@
+// The Engine contract: what the loader and the verifier may ask of a CPU, whichever one runs.
+// Shaped like Unicorn's API (map/protect/read/write/start/stop/hooks/context) so the
+// native oracle and the WebAssembly core are interchangeable. Implementations:
+// WasmEngine (wasm/, the default everywhere) and UnicornEngine (libunicorn via koffi, Node only).
+
+/** Page permission bits, numerically identical to Unicorn's UC_PROT_*. */
+export enum Perm {
+  None = 0,
+  Read = 1,
+  Write = 2,
+  Exec = 4,
+  RW = 3,
+  RX = 5,
+  All = 7,
+}
+
+export const PAGE_SIZE = 0x1000;
+
+export type Gpr =
+  | 'rax' | 'rbx' | 'rcx' | 'rdx' | 'rsi' | 'rdi' | 'rbp' | 'rsp'
+  | 'r8' | 'r9' | 'r10' | 'r11' | 'r12' | 'r13' | 'r14' | 'r15';
+
+/** Registers readable and writable as 64-bit integers. */
+export type Register = Gpr | 'rip' | 'rflags' | 'fs_base' | 'gs_base';
+
+export const GPRS: readonly Gpr[] = [
+  'rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
+]; // in x86 encoding order: GPRS[n] is register number n
+
+export interface MemRegion {
+  begin: bigint; // inclusive, page aligned
+  end: bigint; // exclusive, page aligned
+  perms: Perm;
+}
+
+export type Access = 'read' | 'write' | 'fetch';
+
+/** A guest memory fault: data, not an exception (it becomes a finding or a SIGSEGV). */
+export interface MemFault {
+  kind: 'unmapped' | 'protection';
+  access: Access;
+  address: bigint;
+  size: number;
+}
+
+/** Why a call to start() returned. */
+export type StopReason =
+  | 'until' // rip reached options.until
+  | 'count' // options.count instructions executed
+  | 'stopped' // stop() was called (from a hook)
+  | 'timeout' // options.timeoutMs elapsed
+  | 'fault' // memory fault not fixed by a hook: see RunResult.fault
+  | 'invalid-instruction' // undecodable or unsupported bytes at rip: see RunResult.bytes
+  | 'syscall' // a `syscall` instruction executed; rip is after it, the host services it
+  | 'breakpoint' // rip reached an address registered with setBreakpoints (e.g. a library stub)
+  | 'interrupt' // int3 / int n / ud2 / hlt: see RunResult.interrupt
+  | 'divide-error'; // #DE from div/idiv
+
+export interface RunResult {
+  reason: StopReason;
+  /** Instructions retired during this start() call. */
+  instructions: number;
+  /** rip when the run stopped (for 'fault'/'invalid-instruction'/'divide-error': the faulting instruction). */
+  rip: bigint;
+  fault?: MemFault;
+  /** For 'invalid-instruction': up to 15 bytes at rip, for the error message. */
+  bytes?: Uint8Array;
+  /** For 'interrupt': 3 = int3, 6 = ud2 (#UD), 0xf4 = hlt, n = int n. */
+  interrupt?: number;
+}
+
+export interface StartOptions {
+  /** Stop before executing the instruction at this address. */
+  until?: bigint;
+  /** Stop after this many instructions. */
+  count?: number;
+  /** Stop after this much wall time. */
+  timeoutMs?: number;
+}
+
+/** Hook kinds, as bit flags combinable into masks (cf. UC_HOOK_*). */
+export enum HookType {
+  Code = 1 << 0, // before each instruction whose address is within [begin, end]
+  Block = 1 << 1, // at the start of each basic block within [begin, end]
+  MemRead = 1 << 2,
+  MemWrite = 1 << 3,
+  MemFetch = 1 << 4,
+  MemInvalid = 1 << 5, // unmapped or protection fault; the callback may map/protect and return true to retry
+  Syscall = 1 << 6, // a `syscall` instruction; the callback services it and execution continues
+  Interrupt = 1 << 7, // int3/int n/hlt/ud2; the callback may handle it and return true to continue
+  InvalidInstruction = 1 << 8, // return true if the callback fixed things (e.g. wrote new bytes) to retry
+}
+
+export type CodeHook = (address: bigint, size: number) => void;
+export type MemHook = (access: Access, address: bigint, size: number, value: bigint) => void;
+/** Return true when the fault was fixed (memory mapped or permissions changed) and the access should be retried. */
+export type MemInvalidHook = (fault: MemFault) => boolean;
+export type SyscallHook = () => void;
+/** Return true when handled and execution should continue after the instruction. */
+export type InterruptHook = (interrupt: number) => boolean;
+export type InvalidInstructionHook = (address: bigint, bytes: Uint8Array) => boolean;
+
+export type HookSpec =
+  | { type: HookType.Code | HookType.Block; callback: CodeHook; begin?: bigint; end?: bigint }
+  | { type: HookType.MemRead | HookType.MemWrite | HookType.MemFetch; callback: MemHook; begin?: bigint; end?: bigint }
+  | { type: HookType.MemInvalid; callback: MemInvalidHook }
+  | { type: HookType.Syscall; callback: SyscallHook }
+  | { type: HookType.Interrupt; callback: InterruptHook }
+  | { type: HookType.InvalidInstruction; callback: InvalidInstructionHook };
+
+export interface HookHandle {
+  readonly id: number;
+}
+
+/** Opaque CPU register state (GPRs, rip, rflags, fs/gs base, xmm, mxcsr). */
+export interface CpuContext {
+  readonly engine: string;
+}
+
+/** Opaque whole-process state: CPU context plus memory map and contents. */
+export interface Snapshot {
+  readonly engine: string;
+}
+
+/** One retired instruction in the trace ring buffer. */
+export interface TraceEntry {
+  /** Index of the instruction since the engine was created (monotonic). */
+  seq: number;
+  rip: bigint;
+}
+
+/** Error codes for programmer/host errors (guest faults are RunResult data, not errors). */
+export type EngineErrorCode =
+  | 'ARG' // bad argument: size 0, wrap-around, misalignment, bad permission bits
+  | 'MAP' // mapping overlaps an existing one
+  | 'NOMEM' // region not mapped (unmap/protect/read/write outside mappings)
+  | 'READ_UNMAPPED'
+  | 'WRITE_UNMAPPED'
+  | 'HOOK'
+  | 'UNAVAILABLE' // the engine cannot be created here (e.g. libunicorn missing)
+  | 'INTERNAL';
+
+export class EmulationError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'EmulationError';
+  }
+}
+
+export interface Engine {
+  readonly name: 'wasm' | 'unicorn';
+
+  // Memory. address and size must be page aligned, size > 0.
+  map(address: bigint, size: number, perms: Perm): void;
+  unmap(address: bigint, size: number): void;
+  protect(address: bigint, size: number, perms: Perm): void;
+  regions(): MemRegion[];
+  /** Host access: ignores page permissions, fails with EmulationError on unmapped bytes. */
+  readMemory(address: bigint, size: number): Uint8Array;
+  writeMemory(address: bigint, data: Uint8Array): void;
+
+  // Registers.
+  readRegister(reg: Register): bigint;
+  writeRegister(reg: Register, value: bigint): void;
+  /** xmm0..xmm15 as 16 little-endian bytes. */
+  readXmm(index: number): Uint8Array;
+  writeXmm(index: number, value: Uint8Array): void;
+
+  // Execution.
+  start(begin: bigint, options?: StartOptions): RunResult;
+  /** Callable from inside a hook: the current start() returns with reason 'stopped'. */
+  stop(): void;
+  /** Stop before executing any of these addresses (reason 'breakpoint'). Replaces the previous set. */
+  setBreakpoints(addresses: readonly bigint[]): void;
+
+  // Hooks.
+  addHook(spec: HookSpec): HookHandle;
+  removeHook(handle: HookHandle): void;
+
+  // State.
+  saveContext(): CpuContext;
+  restoreContext(context: CpuContext): void;
+  snapshot(): Snapshot;
+  restoreSnapshot(snapshot: Snapshot): void;
+
+  // Tracing: a ring buffer of retired instruction addresses, filled without calling into JS per instruction.
+  enableTrace(capacity: number): void;
+  disableTrace(): void;
+  /** The retained entries, oldest first. */
+  readTrace(): TraceEntry[];
+
+  /** Release native or wasm resources. The engine is unusable afterwards. */
+  close(): void;
+}
