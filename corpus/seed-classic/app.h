@@ -1,0 +1,4 @@
+#ifndef APP_H
+#define APP_H
+void need_fix_func(int times);
+#endif
