@@ -1,0 +1,74 @@
+// Findings: what the checks report, with the evidence a user needs to act on them.
+// The codes are a stable contract (shared/design.md): tests and users' CI key on them.
+
+export const FINDING_CODES = {
+  TRAMPOLINE_OVERRUNS_FUNCTION: 'the overwrite is longer than the function',
+  BRANCH_INTO_PATCHED_BYTES: 'a branch or jump-table target lies inside the overwritten bytes (not at the start)',
+  RETURN_ADDRESS_IN_PATCHED_BYTES: 'a call inside the overwritten bytes leaves a return address there',
+  LIVE_INSTRUCTION_CLOBBERED:
+    'an overwritten byte other than the entry was executed after the patch, or the patch point interrupted execution inside them',
+  STACK_IMBALANCE: "rsp at the replacement's entry or after return differs from what the caller set up",
+  REGISTER_CLOBBERED: 'an argument or callee-saved register changed across the trampoline',
+  WRITE_FAULT: 'the patch write hit a page that is not writable',
+  PATCH_BINDS_OWN_COPY: "a relocation in patch.so binds to patch.so's own copy of a symbol the executable defines",
+  SYMBOL_NOT_EXPORTED: 'dlsym(RTLD_DEFAULT, sym) would return NULL in the real process',
+  PATCH_NOT_REACHED: 'after the patch the replacement never ran although the old function had run before',
+  REL32_OUT_OF_RANGE: 'the rel32 form cannot reach the replacement',
+} as const;
+
+export type FindingCode = keyof typeof FINDING_CODES;
+export type Severity = 'error' | 'warning' | 'info';
+export type Verdict = 'safe' | 'unsafe' | 'error';
+
+/** One piece of evidence: an instruction, a byte range, a relocation, a call: what was seen and where. */
+export interface Evidence {
+  label: string;
+  address?: bigint;
+  /** Symbol+offset form of the address, e.g. `main_loop+0x1c`. */
+  location?: string;
+  bytes?: Uint8Array;
+  /** Disassembly or other one-line text. */
+  text?: string;
+}
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  /** One sentence: what is wrong, in the user's terms. */
+  message: string;
+  /** The address the finding is about (in the emulated layout), when there is one. */
+  address?: bigint;
+  evidence: Evidence[];
+  /** What to do instead. */
+  hint?: string;
+}
+
+export function isFindingCode(code: string): code is FindingCode {
+  return Object.prototype.hasOwnProperty.call(FINDING_CODES, code);
+}
+
+/** unsafe as soon as one error finding exists; warnings and infos leave the patch safe. */
+export function verdictOf(findings: readonly Finding[]): Exclude<Verdict, 'error'> {
+  return findings.some((f) => f.severity === 'error') ? 'unsafe' : 'safe';
+}
+
+export const EXIT_CODES: Record<Verdict, number> = { safe: 0, unsafe: 1, error: 2 };
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Errors first, then warnings, then infos; within a severity by address, then code. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      compareOptionalBigint(a.address, b.address) ||
+      a.code.localeCompare(b.code),
+  );
+}
+
+function compareOptionalBigint(a: bigint | undefined, b: bigint | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return 1;
+  if (b === undefined) return -1;
+  return a < b ? -1 : 1;
+}
