@@ -31,4 +31,8 @@ void *hotfix_load(const char *path);
    instead of `jmp rax` (ff e0). Returns 0 on success. */
 int hotfix_apply(void *old_func, void *new_func);
 
+/* Install the seed's SIGUSR1 handler (fix-table-handler.c): load ./patch.so,
+   read its exported fix_table, hotfix_apply(old, new), print "fix result N". */
+void hotfix_install_handler(void);
+
 #endif
