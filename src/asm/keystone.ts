@@ -1,0 +1,70 @@
+// Keystone (x86-64, Intel syntax) behind one small class. keystone-wasm's own loader is
+// environment-neutral: in Node it reads keystone.wasm next to its module, in a browser it
+// fetches it relative to import.meta.url. Callers that serve the wasm themselves (a worker
+// with a custom asset path) pass its bytes instead, so src/ never touches the file system.
+
+import { loadKeystone, Keystone, Const } from 'keystone-wasm';
+import { AsmError } from './error.js';
+
+export interface KeystoneLoadOptions {
+  /** The bytes of keystone.wasm, when the default location does not work (bundlers, CSP). */
+  wasmBinary?: Uint8Array;
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+let loading: Promise<void> | undefined;
+
+/** Assembles Intel-syntax x86-64 text at an address. One instance can be reused. */
+export class Assembler {
+  private readonly keystone: Keystone;
+
+  private constructor(keystone: Keystone) {
+    this.keystone = keystone;
+  }
+
+  /** Instantiates the Keystone module once per realm; later calls reuse it. */
+  static async load(options: KeystoneLoadOptions = {}): Promise<Assembler> {
+    loading ??= loadKeystone(options.wasmBinary ? { wasmBinary: options.wasmBinary } : {});
+    try {
+      await loading;
+    } catch (cause) {
+      loading = undefined;
+      throw new AsmError('keystone-load', `could not load the Keystone wasm module: ${String(cause)}`);
+    }
+    const keystone = new Keystone(Const.KS_ARCH_X86, Const.KS_MODE_64);
+    // Intel is Keystone's default for x86. Do not set KS_OPT_SYNTAX_INTEL explicitly: in
+    // keystone 0.9.2 that switches the radix to 16, so `mov eax, 10` would mean 0x10.
+    return new Assembler(keystone);
+  }
+
+  /**
+   * Assembles `text` (statements separated by ';' or newlines) as if placed at `address`,
+   * so rel32 branches and rip-relative operands are encoded for that address.
+   */
+  assemble(text: string, address: bigint): Uint8Array {
+    if (address < 0n || address > U64_MAX) {
+      throw new AsmError('address', `address ${address} is outside the 64-bit address space`, { source: text, address });
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = this.keystone.asm(text, { address });
+    } catch {
+      const errno = this.keystone.errNo();
+      const keystoneMessage = Keystone.strError(errno);
+      throw new AsmError(
+        'assembly',
+        `Keystone could not assemble "${text}" at 0x${address.toString(16)}: ${keystoneMessage}`,
+        { source: text, address, keystoneErrno: errno, keystoneMessage },
+      );
+    }
+    if (bytes.length === 0 && text.trim() !== '') {
+      // Keystone silently drops statements it treats as labels or directives.
+      throw new AsmError('assembly', `Keystone produced no bytes for "${text}": is it an instruction?`, {
+        source: text,
+        address,
+      });
+    }
+    return bytes;
+  }
+}
