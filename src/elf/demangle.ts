@@ -1,0 +1,96 @@
+// C++ (Itanium) and Rust demangling through gecko-profiler-demangle's WebAssembly module.
+// The package is a wasm-bindgen "bundler" build that Node cannot import, so the wasm bytes
+// are embedded (scripts/embed-demangler.mjs) and instantiated here with a minimal glue
+// for its two-function ABI: allocate + copy the name in, get (pointer, length) back.
+
+import { DEMANGLER_WASM_GZIP_BASE64 } from './demangler-wasm.generated.js';
+
+interface DemanglerExports {
+  memory: WebAssembly.Memory;
+  demangle_any(pointer: number, length: number): [number, number];
+  __wbindgen_export_0: WebAssembly.Table;
+  __wbindgen_malloc(size: number, align: number): number;
+  __wbindgen_free(pointer: number, size: number, align: number): void;
+  __wbindgen_start(): void;
+}
+
+let module: WebAssembly.Module | undefined;
+let exports: DemanglerExports | undefined;
+let pending: Promise<void> | undefined;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Loads the demangler once; later calls return the same promise. `wasmBytes` overrides the
+ * embedded module (e.g. a page that fetched index_bg.wasm itself).
+ */
+export function initDemangler(wasmBytes?: Uint8Array): Promise<void> {
+  pending ??= (async () => {
+    const bytes = wasmBytes ?? (await gunzip(base64Bytes(DEMANGLER_WASM_GZIP_BASE64)));
+    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    exports = instantiate(module);
+  })();
+  return pending;
+}
+
+export function isDemanglerReady(): boolean {
+  return exports !== undefined;
+}
+
+/**
+ * `_Z13need_fix_funcv` -> `need_fix_func()`. Names that are not mangled come back unchanged.
+ * Throws (a programming error) if initDemangler() has not completed.
+ */
+export function demangle(name: string): string {
+  if (!exports) throw new Error('demangle() called before initDemangler() completed');
+  if (name === '') return name;
+  const input = encoder.encode(name);
+  try {
+    const pointer = exports.__wbindgen_malloc(input.length, 1) >>> 0;
+    new Uint8Array(exports.memory.buffer, pointer, input.length).set(input);
+    // The callee takes ownership of the input buffer; the output buffer is ours to free.
+    const [outPointer, outLength] = exports.demangle_any(pointer, input.length);
+    const text = decoder.decode(new Uint8Array(exports.memory.buffer, outPointer >>> 0, outLength >>> 0));
+    exports.__wbindgen_free(outPointer, outLength, 1);
+    return text;
+  } catch {
+    // A Rust panic traps and leaves the instance unusable: start a fresh one and treat the
+    // name as not demanglable.
+    exports = module ? instantiate(module) : undefined;
+    return name;
+  }
+}
+
+function instantiate(compiled: WebAssembly.Module): DemanglerExports {
+  let instanceExports: DemanglerExports | undefined;
+  const imports = {
+    './index_bg.js': {
+      // wasm-bindgen's externref table starts with 4 reserved slots: undefined, null, true, false.
+      __wbindgen_init_externref_table(): void {
+        const table = instanceExports!.__wbindgen_export_0;
+        const offset = table.grow(4);
+        table.set(0, undefined);
+        table.set(offset, undefined);
+        table.set(offset + 1, null);
+        table.set(offset + 2, true);
+        table.set(offset + 3, false);
+      },
+    },
+  };
+  const instance = new WebAssembly.Instance(compiled, imports);
+  instanceExports = instance.exports as unknown as DemanglerExports;
+  instanceExports.__wbindgen_start();
+  return instanceExports;
+}
+
+function base64Bytes(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}

@@ -1,0 +1,162 @@
+// .eh_frame FDE pc ranges: function bounds that survive `strip`, since unwinding needs them.
+// Only the CIE fields needed to decode pc_begin/pc_range are interpreted.
+
+import { ElfError, hex } from './error.js';
+import type { FileBytes } from './file-bytes.js';
+import type { FrameRange } from './model.js';
+
+const DW_EH_PE_omit = 0xff;
+
+/** A cursor over .eh_frame bytes; `address` maps file offsets to addresses for pc-relative values. */
+class FrameCursor {
+  constructor(
+    private readonly file: FileBytes,
+    public at: number,
+    private readonly end: number,
+    private readonly sectionOffset: number,
+    private readonly sectionAddress: bigint,
+    private readonly where: string,
+  ) {}
+
+  private need(n: number): void {
+    if (this.at + n > this.end) {
+      throw new ElfError('truncated', `record at ${hex(this.at)} runs past its end (${hex(this.end)})`, { where: this.where, offset: this.at });
+    }
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.file.u8(this.at++, this.where);
+  }
+
+  uleb(): bigint {
+    let result = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const byte = this.u8();
+      if (shift < 64n) result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result;
+    }
+  }
+
+  sleb(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    let byte: number;
+    do {
+      byte = this.u8();
+      if (shift < 64n) result |= BigInt(byte & 0x7f) << shift;
+      shift += 7n;
+    } while (byte & 0x80);
+    if (byte & 0x40 && shift < 64n) result -= 1n << shift;
+    return result;
+  }
+
+  cstring(): string {
+    let text = '';
+    for (let c = this.u8(); c !== 0; c = this.u8()) text += String.fromCharCode(c);
+    return text;
+  }
+
+  /** A DW_EH_PE-encoded pointer; `relative` false reads the raw value (pc_range). */
+  pointer(encoding: number, relative: boolean): bigint {
+    const fieldAddress = this.sectionAddress + BigInt(this.at - this.sectionOffset);
+    let value: bigint;
+    const read = (n: number, signed: boolean): bigint => {
+      this.need(n);
+      let v = 0n;
+      for (let i = 0; i < n; i++) v |= BigInt(this.file.u8(this.at + i, this.where)) << BigInt(8 * i);
+      this.at += n;
+      if (signed && v >> BigInt(8 * n - 1)) v -= 1n << BigInt(8 * n);
+      return v;
+    };
+    switch (encoding & 0x0f) {
+      case 0x00: value = read(8, false); break;
+      case 0x01: value = this.uleb(); break;
+      case 0x02: value = read(2, false); break;
+      case 0x03: value = read(4, false); break;
+      case 0x04: value = read(8, false); break;
+      case 0x09: value = this.sleb(); break;
+      case 0x0a: value = read(2, true); break;
+      case 0x0b: value = read(4, true); break;
+      case 0x0c: value = read(8, true); break;
+      default:
+        throw new ElfError('unsupported', `pointer encoding ${hex(encoding)} is not supported`, { where: this.where, offset: this.at });
+    }
+    if (relative) {
+      const application = encoding & 0x70;
+      if (application === 0x10) value += fieldAddress;
+      else if (application !== 0) {
+        throw new ElfError('unsupported', `pointer application ${hex(application)} is not supported`, { where: this.where, offset: this.at });
+      }
+    }
+    return BigInt.asUintN(64, value);
+  }
+}
+
+interface CommonInformation {
+  pointerEncoding: number;
+  hasAugmentationData: boolean;
+}
+
+export function parseFrameRanges(file: FileBytes, offset: number, size: number, address: bigint, where: string): FrameRange[] {
+  const end = offset + size;
+  const cies = new Map<number, CommonInformation>();
+  const ranges: FrameRange[] = [];
+  let at = offset;
+  while (at + 4 <= end) {
+    let length = file.u32(at, where);
+    if (length === 0) break; // terminator
+    let contentAt = at + 4;
+    if (length === 0xffff_ffff) {
+      const longLength = file.u64(at + 4, where);
+      if (longLength > BigInt(end)) throw new ElfError('malformed', `record length ${hex(longLength)} is absurd`, { where, offset: at });
+      length = Number(longLength);
+      contentAt = at + 12;
+    }
+    const recordEnd = contentAt + length;
+    if (recordEnd > end || length < 4) {
+      throw new ElfError('malformed', `record at ${hex(at)} of ${hex(length)} bytes extends past the section end (${hex(end)})`, { where, offset: at });
+    }
+    const id = file.u32(contentAt, where);
+    const cursor = new FrameCursor(file, contentAt + 4, recordEnd, offset, address, where);
+    if (id === 0) {
+      cies.set(at, parseCie(cursor));
+    } else {
+      const cieAt = contentAt - id;
+      const cie = cies.get(cieAt);
+      if (!cie) {
+        throw new ElfError('malformed', `FDE at ${hex(at)} points to ${hex(cieAt)}, which is not a CIE seen before it`, { where, offset: at });
+      }
+      const start = cursor.pointer(cie.pointerEncoding, true);
+      const rangeLength = cursor.pointer(cie.pointerEncoding & 0x0f, false);
+      if (rangeLength > 0n) ranges.push({ start, end: BigInt.asUintN(64, start + rangeLength), fdeOffset: at });
+    }
+    at = recordEnd;
+  }
+  return ranges.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
+function parseCie(cursor: FrameCursor): CommonInformation {
+  const version = cursor.u8();
+  if (version !== 1 && version !== 3) {
+    throw new ElfError('unsupported', `CIE version ${version} is not supported`, { offset: cursor.at });
+  }
+  const augmentation = cursor.cstring();
+  cursor.uleb(); // code alignment
+  cursor.sleb(); // data alignment
+  if (version === 1) cursor.u8();
+  else cursor.uleb(); // return address register
+  const info: CommonInformation = { pointerEncoding: 0, hasAugmentationData: augmentation.startsWith('z') };
+  if (!info.hasAugmentationData) return info;
+  cursor.uleb(); // augmentation data length
+  for (const letter of augmentation.slice(1)) {
+    if (letter === 'R') info.pointerEncoding = cursor.u8();
+    else if (letter === 'L') cursor.u8();
+    else if (letter === 'P') {
+      const encoding = cursor.u8();
+      if (encoding !== DW_EH_PE_omit) cursor.pointer(encoding & 0x7f, false);
+    } else if (letter === 'S' || letter === 'B') continue;
+    else break; // unknown letters: the remaining data cannot be interpreted, but R came first in practice
+  }
+  return info;
+}
