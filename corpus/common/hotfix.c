@@ -18,6 +18,10 @@
 #define TRAMPOLINE_BRANCH_MODRM 0xe0 /* jmp rax: the stack stays as the caller left it */
 #endif
 
+/* The trampoline's last two bytes, named so build.sh can check which form a
+   binary writes. */
+const unsigned char hotfix_trampoline_branch[2] = { 0xff, TRAMPOLINE_BRANCH_MODRM };
+
 int scenario_iterations(int argc, char **argv)
 {
     return argc > 1 ? atoi(argv[1]) : 6;
@@ -51,8 +55,7 @@ int hotfix_apply(void *old_func, void *new_func)
     trampoline[0] = 0x48; /* REX.W */
     trampoline[1] = 0xb8; /* mov rax, imm64 */
     memcpy(&trampoline[2], &new_func, sizeof new_func);
-    trampoline[10] = 0xff;
-    trampoline[11] = TRAMPOLINE_BRANCH_MODRM;
+    memcpy(&trampoline[10], hotfix_trampoline_branch, sizeof hotfix_trampoline_branch);
 
     if (mprotect((void *)first_page, protect_len, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) {
         perror("mprotect rwx");

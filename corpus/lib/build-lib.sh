@@ -70,3 +70,10 @@ show_func() {
     echo "  -- $2 in $(basename "$1"):"
     func_insns "$1" "$2" | sed 's/^/     /'
 }
+# The two bytes the patcher in common/hotfix.c ends its trampoline with, as hex.
+trampoline_branch_bytes() {
+    local addr
+    addr=$((16#$(sym_addr "$1" hotfix_trampoline_branch)))
+    objdump -s --start-address=$addr --stop-address=$((addr + 2)) "$1" |
+        awk '/^ [0-9a-f]+ / { print $2; exit }'
+}
