@@ -1,0 +1,434 @@
+// The dynamic linker: maps ELF objects with their segment permissions, relocates them with
+// ld.so's scope rules (global scope = the executable and its needed libraries, then
+// RTLD_GLOBAL dlopens, in load order; then a dlopen'ed object's local scope; DT_SYMBOLIC
+// first searches the object itself), runs nothing itself (initialisers and IRELATIVE
+// resolvers are handed back as guest calls), applies RELRO, and answers dlopen/dlsym/
+// dlerror/dlclose with glibc's results and error strings.
+
+import { ElfError, ElfFile, ElfType, SegmentType, DynamicFlag, DynamicFlag1, type Relocation } from '../../elf/index.js';
+import { Perm } from '../../engine/engine.js';
+import type { AddressSpace } from '../kernel/address-space.js';
+import type { GuestMemory } from '../guest-memory.js';
+import { LoaderError, hex } from '../error.js';
+import { PAGE, pageDown, pageUp } from '../layout.js';
+import type { RelocationBinding } from './bindings.js';
+import { LoadedObject, type SymbolDefinition, type SymbolReference } from './loaded-object.js';
+import { relocateObject, type IrelativeCall } from './relocate.js';
+
+export const RTLD_LAZY = 0x1;
+export const RTLD_NOW = 0x2;
+export const RTLD_NOLOAD = 0x4;
+export const RTLD_GLOBAL = 0x100;
+export const RTLD_NODELETE = 0x1000;
+export const RTLD_DEFAULT = 0n;
+export const RTLD_NEXT = -1n;
+
+/** Sonames the sandbox's libc image stands in for (their imports are host stubs). */
+export const EMULATED_LIBRARIES = [
+  'libc.so.6', 'libdl.so.2', 'libpthread.so.0', 'libm.so.6', 'librt.so.1', 'libstdc++.so.6', 'libgcc_s.so.1', 'ld-linux-x86-64.so.2',
+];
+
+/** A call the loader needs made in the emulator (an initialiser, an IRELATIVE resolver). */
+export interface GuestCall {
+  target: bigint;
+  args: bigint[];
+  purpose: string;
+  onReturn?: (rax: bigint) => void;
+}
+
+export interface LibraryBytes {
+  path: string;
+  bytes: Uint8Array;
+}
+
+export interface TrapRegistry {
+  /** A trap address for an import the sandbox has no stub for. */
+  trapFor(symbol: string, requester: string, lazyUndefined: boolean): bigint;
+}
+
+export interface TlsAllocator {
+  /** Reserves a static TLS block; returns its offset from the thread pointer (negative). */
+  allocate(size: bigint, align: bigint, image: Uint8Array): bigint;
+}
+
+export class DynamicLinker {
+  readonly objects: LoadedObject[] = [];
+  readonly bindings: RelocationBinding[] = [];
+  private lastError: string | undefined;
+  private nextModuleId = 1;
+  private nextHandle: bigint;
+
+  constructor(
+    private readonly space: AddressSpace,
+    private readonly mem: GuestMemory,
+    readonly libcImage: LoadedObject,
+    private readonly traps: TrapRegistry,
+    private readonly tls: TlsAllocator,
+    private readonly libraries: readonly LibraryBytes[],
+    handleBase: bigint,
+  ) {
+    this.nextHandle = handleBase;
+  }
+
+  get executable(): LoadedObject | undefined {
+    return this.objects.find((o) => o.kind === 'executable');
+  }
+
+  /** Objects of the global scope in search order. */
+  globalScope(): LoadedObject[] {
+    return this.objects.filter((o) => o.global);
+  }
+
+  objectContaining(address: bigint): LoadedObject | undefined {
+    return this.objects.find((o) => o.contains(address));
+  }
+
+  objectByHandle(handle: bigint): LoadedObject | undefined {
+    return this.objects.find((o) => o.handle === handle && o.refCount > 0);
+  }
+
+  /** Maps the executable (PIE at `pieBase`) and puts the libc image after it in the global scope. */
+  loadExecutable(bytes: Uint8Array, path: string, pieBase: bigint): LoadedObject {
+    const elf = this.parse(bytes, path);
+    if (elf.header.type !== ElfType.Executable && elf.header.type !== ElfType.SharedObject) {
+      throw new LoaderError('bad-input', `${path}: not an executable (ELF type ${elf.header.type})`);
+    }
+    const base = elf.header.type === ElfType.SharedObject ? pieBase : 0n;
+    const exe = this.mapObject(elf, path, 'executable', base);
+    exe.global = true;
+    this.libcImage.global = true;
+    this.objects.push(this.libcImage);
+    exe.localScope = [exe, this.libcImage];
+    for (const needed of elf.dynamic?.needed ?? []) {
+      if (!EMULATED_LIBRARIES.includes(needed)) {
+        throw new LoaderError('unsupported', `${path} needs ${needed}, which is neither emulated by the sandbox nor supplied as a library`);
+      }
+    }
+    return exe;
+  }
+
+  /** Relocates the executable at start-up; returns its IRELATIVE resolver calls. */
+  relocateExecutable(): GuestCall[] {
+    const exe = this.executable!;
+    const bindNow = true; // ld.so without LD_BIND_NOT resolves data at start-up; see relocateObject
+    return this.relocate(exe, !bindNow && !this.wantsBindNow(exe));
+  }
+
+  /**
+   * dlopen(): the handle and the guest calls to make (IRELATIVE resolvers, then DT_INIT and
+   * DT_INIT_ARRAY of each new object, dependencies first); or null with dlerror set.
+   */
+  dlopen(path: string | null, flags: number): { handle: bigint; calls: GuestCall[] } | null {
+    this.lastError = undefined;
+    if ((flags & (RTLD_LAZY | RTLD_NOW)) === 0) {
+      this.lastError = 'invalid mode for dlopen(): Invalid argument';
+      return null;
+    }
+    if (path === null) return { handle: this.executable!.handle, calls: [] };
+    const existing = this.objects.find((o) => o.refCount > 0 && o.kind !== 'executable' && (o.path === path || o.name === basename(path) && o.kind === 'libc-image'));
+    if (existing || EMULATED_LIBRARIES.includes(basename(path))) {
+      const obj = existing ?? this.libcImage;
+      if (obj.kind !== 'libc-image') obj.refCount++;
+      if (flags & RTLD_GLOBAL) obj.global = true;
+      return { handle: obj.handle, calls: [] };
+    }
+    if (flags & RTLD_NOLOAD) return { handle: 0n, calls: [] };
+    const bytes = this.findLibrary(path);
+    if (!bytes) {
+      this.lastError = `${path}: cannot open shared object file: No such file or directory`;
+      return null;
+    }
+    const created: LoadedObject[] = [];
+    try {
+      const elf = this.parse(bytes, path);
+      if (elf.header.type !== ElfType.SharedObject) {
+        this.lastError = `${path}: cannot dynamically load executable`;
+        return null;
+      }
+      const obj = this.mapObject(elf, path, 'library', undefined);
+      created.push(obj);
+      obj.global = (flags & RTLD_GLOBAL) !== 0;
+      obj.localScope = [obj];
+      for (const needed of elf.dynamic?.needed ?? []) {
+        if (EMULATED_LIBRARIES.includes(needed)) {
+          if (!obj.localScope.includes(this.libcImage)) obj.localScope.push(this.libcImage);
+          continue;
+        }
+        const dep = this.objects.find((o) => o.name === needed && o.refCount > 0);
+        if (dep) {
+          dep.refCount++;
+          obj.localScope.push(dep);
+          continue;
+        }
+        this.lastError = `${needed}: cannot open shared object file: No such file or directory`;
+        this.unmapObjects(created);
+        return null;
+      }
+      const lazy = (flags & RTLD_NOW) === 0 && !this.wantsBindNow(obj);
+      const calls = this.relocate(obj, lazy);
+      calls.push(...this.initCalls(obj));
+      return { handle: obj.handle, calls };
+    } catch (e) {
+      if (e instanceof LoaderError && e.problem === 'undefined-symbol') {
+        // glibc: "<path>: undefined symbol: <name>"; the object is unloaded again.
+        this.lastError = e.message;
+        this.unmapObjects(created);
+        return null;
+      }
+      if (e instanceof ElfError) {
+        this.lastError = `${path}: invalid ELF header`;
+        this.unmapObjects(created);
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** dlsym(): the address, or null with dlerror set as glibc words it. */
+  dlsym(handle: bigint, name: string, callerAddress: bigint): bigint | null {
+    this.lastError = undefined;
+    const ref: SymbolReference = { name };
+    let def: SymbolDefinition | undefined;
+    let where: string;
+    if (handle === RTLD_DEFAULT) {
+      const caller = this.objectContaining(callerAddress) ?? this.executable!;
+      def = this.lookupInScope(this.scopeOf(caller), ref, {});
+      where = '';
+    } else if (BigInt.asIntN(64, handle) === RTLD_NEXT) {
+      const caller = this.objectContaining(callerAddress);
+      const scope = this.globalScope();
+      const start = caller ? scope.indexOf(caller) : -1;
+      def = this.lookupInScope(start >= 0 ? scope.slice(start + 1) : [], ref, {});
+      where = 'RTLD_NEXT: ';
+    } else {
+      const obj = this.objectByHandle(handle);
+      if (!obj) {
+        this.lastError = 'invalid handle';
+        return null;
+      }
+      const scope = obj.kind === 'executable' ? this.scopeOf(obj) : obj.localScope;
+      def = this.lookupInScope(scope, ref, {});
+      where = `${obj.kind === 'executable' ? '' : obj.path + ': '}`;
+    }
+    if (!def) {
+      this.lastError = `${where}undefined symbol: ${name}`;
+      return null;
+    }
+    return def.address;
+  }
+
+  /** dlerror(): the last error, cleared by reading, as glibc does. */
+  dlerror(): string | undefined {
+    const e = this.lastError;
+    this.lastError = undefined;
+    return e;
+  }
+
+  dlclose(handle: bigint): number {
+    const obj = this.objectByHandle(handle);
+    if (!obj) {
+      this.lastError = 'shared object not open';
+      return -1;
+    }
+    if (obj.kind === 'library') obj.refCount--;
+    // Like glibc with a patch still referenced, unloading is deferred: mappings stay (the
+    // verifier wants to see a jump into an unloaded object as a dangling target, not a crash).
+    return 0;
+  }
+
+  /** Symbol lookup for relocations of `requester`, as ld.so's _dl_lookup_symbol_x. */
+  lookup(requester: LoadedObject, ref: SymbolReference, options: { skipRequester?: boolean; plt?: boolean }): SymbolDefinition | undefined {
+    const scope = this.scopeOf(requester);
+    return this.lookupInScope(options.skipRequester ? scope.filter((o) => o !== requester) : scope, ref, options);
+  }
+
+  moduleIdOf(object: LoadedObject): bigint {
+    if (!object.tls) throw new LoaderError('bad-input', `${object.path}: TLS relocation but no PT_TLS segment`);
+    return BigInt(object.tls.moduleId);
+  }
+
+  tpOffsetOf(object: LoadedObject): bigint {
+    if (!object.tls) throw new LoaderError('bad-input', `${object.path}: TLS relocation but no PT_TLS segment`);
+    return object.tls.tpOffset;
+  }
+
+  /** Objects with a TLS module id, for __tls_get_addr. */
+  tlsModule(moduleId: bigint): LoadedObject | undefined {
+    return this.objects.find((o) => o.tls && BigInt(o.tls.moduleId) === moduleId);
+  }
+
+  private scopeOf(requester: LoadedObject): LoadedObject[] {
+    const scope: LoadedObject[] = [];
+    const add = (o: LoadedObject): void => {
+      if (!scope.includes(o) && o.refCount > 0) scope.push(o);
+    };
+    if (requester.elf && this.isSymbolic(requester)) add(requester);
+    for (const o of this.globalScope()) add(o);
+    for (const o of requester.localScope) add(o);
+    return scope;
+  }
+
+  private lookupInScope(scope: readonly LoadedObject[], ref: SymbolReference, options: { plt?: boolean }): SymbolDefinition | undefined {
+    for (const o of scope) {
+      const def = o.lookup(ref, !options.plt);
+      if (def) return def;
+    }
+    return undefined;
+  }
+
+  private isSymbolic(o: LoadedObject): boolean {
+    const dyn = o.elf?.dynamic;
+    return !!dyn && ((dyn.flags & DynamicFlag.Symbolic) !== 0 || o.elf!.dynamicEntries.some((e) => e.tag === 16));
+  }
+
+  private wantsBindNow(o: LoadedObject): boolean {
+    const dyn = o.elf?.dynamic;
+    return !!dyn && (dyn.bindNow || (dyn.flags & DynamicFlag.BindNow) !== 0 || (dyn.flags1 & DynamicFlag1.Now) !== 0);
+  }
+
+  private relocate(obj: LoadedObject, lazy: boolean): GuestCall[] {
+    const { bindings, irelative } = relocateObject(obj, {
+      mem: this.mem,
+      lookup: (r, ref, opts) => this.lookup(r, ref, opts),
+      trapFor: (r, ref, reloc, lazyUndefined) => this.trapForImport(r, ref, reloc, lazyUndefined),
+      tpOffsetOf: (o) => this.tpOffsetOf(o),
+      moduleIdOf: (o) => this.moduleIdOf(o),
+    }, lazy);
+    this.bindings.push(...bindings);
+    obj.relocated = true;
+    this.applyRelro(obj);
+    return irelative.map((call: IrelativeCall): GuestCall => ({
+      target: call.resolver,
+      args: [],
+      purpose: `IRELATIVE resolver at ${hex(call.resolver)} for ${obj.path}`,
+      onReturn: (rax) => {
+        // RELRO may cover the slot; the kernel-side write ignores page permissions like ld.so's early pass.
+        this.mem.writeU64(call.slot, rax);
+        call.binding.value = rax;
+      },
+    }));
+  }
+
+  /** A trap for an import from an emulated system library; undefined for a genuinely undefined symbol. */
+  private trapForImport(requester: LoadedObject, ref: SymbolReference, reloc: Relocation, lazyUndefined: boolean): bigint | undefined {
+    const file = reloc.symbol?.version?.file;
+    const fromSystem = file !== undefined ? EMULATED_LIBRARIES.includes(file) : requester.kind === 'executable';
+    if (fromSystem) return this.traps.trapFor(ref.name, requester.path, false);
+    if (lazyUndefined) return this.traps.trapFor(ref.name, requester.path, true);
+    return undefined;
+  }
+
+  private initCalls(obj: LoadedObject): GuestCall[] {
+    const dyn = obj.elf?.dynamic;
+    if (!dyn) return [];
+    const calls: GuestCall[] = [];
+    if (dyn.init) calls.push({ target: obj.base + dyn.init, args: [], purpose: `DT_INIT of ${obj.path}` });
+    if (dyn.initArray) {
+      for (let i = 0n; i < dyn.initArray.size / 8n; i++) {
+        const fn = this.mem.u64(obj.base + dyn.initArray.address + i * 8n);
+        if (fn !== 0n && fn !== 0xffffffffffffffffn) calls.push({ target: fn, args: [], purpose: `DT_INIT_ARRAY[${i}] of ${obj.path}` });
+      }
+    }
+    obj.initialized = true;
+    return calls;
+  }
+
+  /** Guest calls for the executable's initialisers (run by __libc_start_main, with argc/argv/envp). */
+  executableInitCalls(argc: bigint, argv: bigint, envp: bigint): GuestCall[] {
+    const exe = this.executable!;
+    const dyn = exe.elf?.dynamic;
+    const calls: GuestCall[] = [];
+    const arrayCalls = (table: { address: bigint; size: bigint } | undefined, label: string): void => {
+      if (!table) return;
+      for (let i = 0n; i < table.size / 8n; i++) {
+        const fn = this.mem.u64(exe.base + table.address + i * 8n);
+        if (fn !== 0n && fn !== 0xffffffffffffffffn) calls.push({ target: fn, args: [argc, argv, envp], purpose: `${label}[${i}] of ${exe.path}` });
+      }
+    };
+    arrayCalls(dyn?.preinitArray, 'DT_PREINIT_ARRAY');
+    if (dyn?.init) calls.push({ target: exe.base + dyn.init, args: [argc, argv, envp], purpose: `DT_INIT of ${exe.path}` });
+    arrayCalls(dyn?.initArray, 'DT_INIT_ARRAY');
+    exe.initialized = true;
+    return calls;
+  }
+
+  private parse(bytes: Uint8Array, path: string): ElfFile {
+    try {
+      return ElfFile.parse(bytes);
+    } catch (e) {
+      if (e instanceof ElfError) throw new LoaderError('bad-input', `${path}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private findLibrary(path: string): Uint8Array | undefined {
+    const exact = this.libraries.find((l) => l.path === path);
+    if (exact) return exact.bytes;
+    // "./patch.so", "/srv/app/patch.so" and "patch.so" all name the supplied patch.so.
+    const base = basename(path);
+    return this.libraries.find((l) => basename(l.path) === base)?.bytes;
+  }
+
+  /** Maps PT_LOAD segments (pages shared by two segments get both permissions), PT_TLS, and the object record. */
+  private mapObject(elf: ElfFile, path: string, kind: 'executable' | 'library', fixedBase: bigint | undefined): LoadedObject {
+    const loads = elf.segments.filter((s) => s.type === SegmentType.Load);
+    if (loads.length === 0) throw new LoaderError('bad-input', `${path}: no PT_LOAD segment`);
+    const low = pageDown(loads.reduce((m, s) => (s.virtualAddress < m ? s.virtualAddress : m), loads[0]!.virtualAddress));
+    const high = pageUp(loads.reduce((m, s) => (s.virtualAddress + s.memorySize > m ? s.virtualAddress + s.memorySize : m), 0n));
+    const base = fixedBase ?? this.space.reserve(high - low) - low;
+    const pagePerms = new Map<bigint, Perm>();
+    for (const s of loads) {
+      const perms = (s.readable ? Perm.Read : 0) | (s.writable ? Perm.Write : 0) | (s.executable ? Perm.Exec : 0);
+      for (let p = pageDown(s.virtualAddress); p < pageUp(s.virtualAddress + s.memorySize); p += PAGE) pagePerms.set(p, (pagePerms.get(p) ?? 0) | perms);
+    }
+    const pages = [...pagePerms.keys()].sort((a, b) => (a < b ? -1 : 1));
+    // Map writable first so file bytes can be placed, then set the final permissions per run of pages.
+    let i = 0;
+    while (i < pages.length) {
+      let j = i;
+      while (j + 1 < pages.length && pages[j + 1] === pages[j]! + PAGE && pagePerms.get(pages[j + 1]!) === pagePerms.get(pages[i]!)) j++;
+      this.space.mapFixed(base + pages[i]!, pages[j]! + PAGE - pages[i]!, Perm.RW, kind === 'executable' ? path : path);
+      i = j + 1;
+    }
+    for (const s of loads) {
+      if (s.fileSize > 0n) this.mem.write(base + s.virtualAddress, elf.bytes.subarray(s.offset, s.offset + Number(s.fileSize)));
+    }
+    for (const p of pages) this.space.mprotectInternal(base + p, PAGE, pagePerms.get(p)! as Perm);
+    const handle = this.nextHandle;
+    this.nextHandle += 0x10n;
+    const obj = new LoadedObject(kind, path, base, elf, handle);
+    obj.mapStart = base + low;
+    obj.mapEnd = base + high;
+    const tlsSeg = elf.segments.find((s) => s.type === SegmentType.Tls);
+    if (tlsSeg) {
+      const image = elf.bytes.subarray(tlsSeg.offset, tlsSeg.offset + Number(tlsSeg.fileSize));
+      const tpOffset = this.tls.allocate(tlsSeg.memorySize, tlsSeg.alignment === 0n ? 1n : tlsSeg.alignment, image);
+      obj.tls = { moduleId: this.nextModuleId++, tpOffset, size: tlsSeg.memorySize };
+    }
+    this.objects.push(obj);
+    return obj;
+  }
+
+  /** PT_GNU_RELRO: read-only once relocated, as ld.so's _dl_protect_relro (page-rounded down at both ends). */
+  private applyRelro(obj: LoadedObject): void {
+    const relro = obj.elf?.segments.find((s) => s.type === SegmentType.GnuRelro);
+    if (!relro) return;
+    const start = pageDown(obj.base + relro.virtualAddress);
+    const end = pageDown(obj.base + relro.virtualAddress + relro.memorySize);
+    if (end > start) this.space.mprotectInternal(start, end - start, Perm.Read);
+  }
+
+  private unmapObjects(objs: LoadedObject[]): void {
+    for (const o of objs) {
+      o.refCount = 0;
+      this.space.munmap(o.mapStart, o.mapEnd - o.mapStart);
+      const i = this.objects.indexOf(o);
+      if (i >= 0) this.objects.splice(i, 1);
+    }
+  }
+}
+
+function basename(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash >= 0 ? path.slice(slash + 1) : path;
+}
