@@ -6,26 +6,19 @@ import { StringTable, type FileBytes } from './file-bytes.js';
 import type { ElfHeader, Section } from './model.js';
 
 export function parseSectionHeaders(file: FileBytes, header: ElfHeader): Section[] {
-  const raw: (Omit<Section, 'name'> & { nameOffset: number })[] = [];
+  // Headers first, then names, then contents: so a bad size is reported with the name.
+  const raw: (Omit<Section, 'name' | 'offset'> & { nameOffset: number; rawOffset: bigint })[] = [];
   for (let index = 0; index < header.sectionHeaderCount; index++) {
     const at = header.sectionHeaderOffset + index * 64;
     const where = `section header ${index}`;
-    const type = file.u32(at + 4, where);
-    const size = file.u64(at + 32, where);
-    const rawOffset = file.u64(at + 24, where);
-    // SHT_NOBITS occupies no file space: its offset/size need not fit in the file.
-    const offset =
-      type === SectionType.Nobits || type === SectionType.Null
-        ? Number(rawOffset > BigInt(file.size) ? BigInt(file.size) : rawOffset)
-        : file.range(rawOffset, size, `${where}: contents`);
     raw.push({
       index,
       nameOffset: file.u32(at, where),
-      type,
+      type: file.u32(at + 4, where),
       flags: file.u64(at + 8, where),
       address: file.u64(at + 16, where),
-      offset,
-      size,
+      rawOffset: file.u64(at + 24, where),
+      size: file.u64(at + 32, where),
       link: file.u32(at + 40, where),
       info: file.u32(at + 44, where),
       alignment: file.u64(at + 48, where),
@@ -37,22 +30,22 @@ export function parseSectionHeaders(file: FileBytes, header: ElfHeader): Section
   const nameTableHeader = raw[header.sectionNameTableIndex];
   let names: StringTable | undefined;
   if (header.sectionNameTableIndex !== 0 && nameTableHeader) {
+    const where = `section header ${header.sectionNameTableIndex} (section name table)`;
     if (nameTableHeader.type !== SectionType.Strtab) {
-      throw new ElfError('malformed', `section name table (section ${header.sectionNameTableIndex}) has type ${hex(nameTableHeader.type)}, not STRTAB`, {
-        where: 'ELF header',
-        offset: 62,
-      });
+      throw new ElfError('malformed', `has type ${hex(nameTableHeader.type)}, not STRTAB`, { where });
     }
-    names = new StringTable(
-      file.slice(nameTableHeader.offset, nameTableHeader.size, `section header ${header.sectionNameTableIndex} (section names)`),
-      'the section name table',
-      nameTableHeader.offset,
-    );
+    const offset = file.range(nameTableHeader.rawOffset, nameTableHeader.size, `${where}: contents`);
+    names = new StringTable(file.slice(offset, nameTableHeader.size, where), 'the section name table', offset);
   }
-  return raw.map(({ nameOffset, ...rest }) => ({
-    ...rest,
-    name: names ? names.get(nameOffset, `section header ${rest.index}`) : '',
-  }));
+  return raw.map(({ nameOffset, rawOffset, ...rest }) => {
+    const name = names ? names.get(nameOffset, `section header ${rest.index}`) : '';
+    // SHT_NOBITS occupies no file space: its offset/size need not fit in the file.
+    const occupiesFile = rest.type !== SectionType.Nobits && rest.type !== SectionType.Null;
+    const offset = occupiesFile
+      ? file.range(rawOffset, rest.size, `section header ${rest.index} (${name || 'unnamed'}): contents`)
+      : Number(rawOffset > BigInt(file.size) ? BigInt(file.size) : rawOffset);
+    return { ...rest, name, offset };
+  });
 }
 
 /** "section header 12 (.dynsym)", the way errors name a section. */
