@@ -2,7 +2,7 @@
 // spelling users paste into issues ("movabs rax, 0x401000", "jmp rax"). One formatter per
 // realm: it is configured once and never freed, which costs a few hundred bytes of wasm.
 
-import { Decoder, DecoderOptions, Formatter, FormatterSyntax, Instruction } from 'iced-x86';
+import { Decoder, DecoderOptions, Formatter, FormatterSyntax, Instruction, MemorySizeOptions } from 'iced-x86';
 
 let formatter: Formatter | undefined;
 
@@ -16,6 +16,8 @@ function intelFormatter(): Formatter {
     formatter.leadingZeros = false;
     formatter.branchLeadingZeros = false;
     formatter.ripRelativeAddresses = false;
+    formatter.showBranchSize = false; // "jne 0x401004", not "jne short 0x401004"
+    formatter.memorySizeOptions = MemorySizeOptions.Always; // "mov dword ptr [rbp-4], edi"
   }
   return formatter;
 }
