@@ -217,6 +217,11 @@ export class DynamicLinker {
     return def.address;
   }
 
+  /** Re-arms the error after a stub peeked at it to record an event. */
+  setError(message: string): void {
+    this.lastError = message;
+  }
+
   /** dlerror(): the last error, cleared by reading, as glibc does. */
   dlerror(): string | undefined {
     const e = this.lastError;
