@@ -18,10 +18,10 @@ head -c 4096 "$OUT/main" >"$OUT/main-truncated"
 
 shoff=$(readelf -hW "$OUT/main" | awk '/Start of section headers/ { print $5 }')
 [ "$shoff" -gt 4096 ] || fail "main's section headers lie inside the truncated copy"
-readelf -lW "$OUT/main" | awk '$1 == "LOAD" && $8 == "E" { print $2 }' | grep -q . || fail "main has no executable segment"
-[ $(($(readelf -lW "$OUT/main" | awk '$1 == "LOAD" && $8 == "E" { print $2; exit }'))) -ge 4096 ] ||
+readelf -lW "$OUT/main" | awk '$1 == "LOAD" && $8 == "E" { print $2 }' | grep . >/dev/null || fail "main has no executable segment"
+[ $(($(readelf -lW "$OUT/main" | awk '$1 == "LOAD" && $8 == "E" { if (!printed++) print $2 }'))) -ge 4096 ] ||
     fail "main's executable segment starts inside the truncated copy"
 [ "$(head -c 4 not-elf | od -An -tx1 | tr -d ' ')" != 7f454c46 ] || fail "not-elf starts with the ELF magic"
-! nm -D --defined-only "$OUT/patch-without-symbol.so" | grep -qw fix_func || fail "patch-without-symbol.so defines fix_func"
-! nm --defined-only "$OUT/main" | grep -qw no_such_function || fail "main defines no_such_function"
+! nm -D --defined-only "$OUT/patch-without-symbol.so" | grep -w fix_func >/dev/null || fail "patch-without-symbol.so defines fix_func"
+! nm --defined-only "$OUT/main" | grep -w no_such_function >/dev/null || fail "main defines no_such_function"
 echo "  asserted: main-truncated lacks the executable segment and section headers; not-elf has no ELF magic; patch-without-symbol.so lacks fix_func"

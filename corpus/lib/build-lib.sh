@@ -35,11 +35,11 @@ run_cc() {
 
 # Address (hex, no 0x) and size (decimal) of a defined symbol in .symtab.
 sym_addr() {
-    nm --defined-only "$1" | awk -v s="$2" '$3 == s { print $1; exit }'
+    nm --defined-only "$1" | awk -v s="$2" '$3 == s { if (!printed++) print $1 }'
 }
 sym_size() {
     local size
-    size=$(nm -S --defined-only "$1" | awk -v s="$2" '$4 == s { print $2; exit }')
+    size=$(nm -S --defined-only "$1" | awk -v s="$2" '$4 == s { if (!printed++) print $2 }')
     [ -n "$size" ] || fail "$2 not found in $1"
     echo $((16#$size))
 }
@@ -47,10 +47,12 @@ sym_size() {
 next_func_addr() {
     local start
     start=$((16#$(sym_addr "$1" "$2")))
-    nm --defined-only -n "$1" | awk '$2 == "T" || $2 == "t" { print $1 }' |
-        while read -r a; do
-            if [ $((16#$a)) -gt "$start" ]; then echo $((16#$a)); break; fi
-        done
+    local a found=
+    # Read everything (no early exit): with pipefail a SIGPIPE'd nm would fail the build.
+    while read -r a; do
+        if [ -z "$found" ] && [ $((16#$a)) -gt "$start" ]; then found=$((16#$a)); fi
+    done < <(nm --defined-only -n "$1" | awk '$2 == "T" || $2 == "t" { print $1 }')
+    echo "$found"
 }
 # Does .dynsym export the symbol?
 dynsym_exports() {
@@ -75,5 +77,5 @@ trampoline_branch_bytes() {
     local addr
     addr=$((16#$(sym_addr "$1" hotfix_trampoline_branch)))
     objdump -s --start-address=$addr --stop-address=$((addr + 2)) "$1" |
-        awk '/^ [0-9a-f]+ / { print $2; exit }'
+        awk '/^ [0-9a-f]+ / { if (!printed++) print $2 }'
 }

@@ -14,7 +14,7 @@ run_cc $PATCH_CFLAGS patch.c $PATCH_LDFLAGS -o "$OUT/patch.so"
 # The loop's backward branch must target an offset in 1..11 of total_amount.
 bin=$OUT/main
 start=$((16#$(sym_addr "$bin" total_amount)))
-head=$(func_insns "$bin" total_amount | awk -F'\t' '$2 ~ /^j/ { split($2, w, " "); print w[2]; exit }')
+head=$(func_insns "$bin" total_amount | awk -F'\t' '$2 ~ /^j/ { split($2, w, " "); if (!printed++) print w[2] }')
 [ -n "$head" ] || fail "no branch in total_amount"
 offset=$((16#$head - start))
 [ "$offset" -ge 1 ] && [ "$offset" -le 11 ] || fail "loop head at +$offset, not inside the first 12 bytes"

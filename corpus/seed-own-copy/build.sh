@@ -12,6 +12,6 @@ run_cc $PATCH_CFLAGS -I$SRC $SRC/patch.c $SRC/app.c $PATCH_LDFLAGS -o "$OUT/patc
 
 ! dynsym_exports "$OUT/main" need_fix_func || fail "main exports need_fix_func"
 dynsym_exports "$OUT/patch.so" need_fix_func || fail "patch.so has no own need_fix_func"
-readelf -rW "$OUT/patch.so" | grep -q 'R_X86_64_64 .* need_fix_func' ||
+readelf -rW "$OUT/patch.so" | grep 'R_X86_64_64 .* need_fix_func' >/dev/null ||
     fail "fix_table's old pointer is not a symbolic relocation against need_fix_func"
 echo "  asserted: main exports nothing named need_fix_func; patch.so defines and relocates against its own copy"
