@@ -15,7 +15,7 @@ function intelFormatter(): Formatter {
     formatter.spaceAfterOperandSeparator = true;
     formatter.leadingZeros = false;
     formatter.branchLeadingZeros = false;
-    formatter.ripRelativeAddresses = false;
+    formatter.ripRelativeAddresses = true; // "lea rdi, [rip+0xeb8]" as objdump prints it
     formatter.showBranchSize = false; // "jne 0x401004", not "jne short 0x401004"
     formatter.memorySizeOptions = MemorySizeOptions.Always; // "mov dword ptr [rbp-4], edi"
   }
