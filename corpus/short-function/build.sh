@@ -8,6 +8,11 @@ COMMON="main.c ../common/hotfix.c ../common/fix-table-handler.c -rdynamic"
 
 run_cc $MAIN_CFLAGS $LAYOUT -falign-functions=1 $COMMON target.c $MAIN_LDFLAGS -o "$OUT/main-adjacent"
 run_cc $MAIN_CFLAGS $LAYOUT $COMMON target.c $MAIN_LDFLAGS -o "$OUT/main-padded"
+# The field's debug build: at -O0 get_level keeps its frame-pointer prologue and
+# grows to 16 bytes, so the same packed layout becomes safe.
+run_cc ${MAIN_CFLAGS/-O2/-O0} -U_FORTIFY_SOURCE $LAYOUT -falign-functions=1 -c target.c -o "$OUT/target-O0.o"
+run_cc $MAIN_CFLAGS $LAYOUT -falign-functions=1 $COMMON "$OUT/target-O0.o" $MAIN_LDFLAGS -o "$OUT/main-O0"
+rm "$OUT/target-O0.o"
 run_cc $PATCH_CFLAGS patch.c $PATCH_LDFLAGS -o "$OUT/patch.so"
 
 for variant in adjacent padded; do
@@ -30,3 +35,11 @@ for variant in adjacent padded; do
     echo "  asserted: $variant: get_level $size bytes, get_bonus at +$((next - start)) ($gap bytes between)"
     show_func "$bin" get_level
 done
+
+bin=$OUT/main-O0
+size=$(sym_size "$bin" get_level)
+next=$(next_func_addr "$bin" get_level)
+[ "$size" -ge 12 ] || fail "O0: get_level is $size bytes, < 12"
+[ $((next - 16#$(sym_addr "$bin" get_level))) -eq "$size" ] || fail "O0: get_bonus does not follow get_level directly"
+echo "  asserted: O0: get_level $size bytes, get_bonus right after it"
+show_func "$bin" get_level
