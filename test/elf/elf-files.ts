@@ -39,3 +39,13 @@ export const SYSTEM_LIBRARIES = [
 export function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
+
+/** A copy with the section header table dropped (e_shoff = e_shnum = e_shstrndx = 0), as sstrip does. */
+export function withoutSectionHeaders(bytes: Uint8Array): Uint8Array {
+  const copy = bytes.slice();
+  const view = new DataView(copy.buffer);
+  view.setBigUint64(40, 0n, true);
+  view.setUint16(60, 0, true);
+  view.setUint16(62, 0, true);
+  return copy;
+}
