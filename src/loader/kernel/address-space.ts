@@ -129,6 +129,11 @@ export class AddressSpace {
     }
   }
 
+  /** Bookkeeping back to a snapshot's mappings (the engine restores its own pages). */
+  restoreMappings(mappings: readonly Mapping[]): void {
+    this.mappings = mappings.map((m) => ({ ...m }));
+  }
+
   /** Whether every page of [begin, end) is mapped. */
   covered(begin: bigint, end: bigint): boolean {
     let at = begin;
