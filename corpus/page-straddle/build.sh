@@ -23,5 +23,6 @@ for variant in one-page two-pages; do
         if [ "$start" -ge $((vaddr)) ] && [ $((start + 12)) -le $((vaddr + memsz)) ]; then in_rx_segment=yes; fi
     done < <(readelf -lW "$bin" | awk '$1 == "LOAD" && $7 == "R" && $8 == "E" { print $3, $6 }')
     [ $in_rx_segment = yes ] || fail "$variant: need_fix_func's 12 bytes are not inside one R E segment"
+    [ "$(trampoline_branch_bytes "$bin")" = ffe0 ] || fail "$variant: the patcher does not end the trampoline with ff e0"
     echo "  asserted: $variant: need_fix_func at page offset $(printf %#x $((start % 4096))), bytes 0..11 in one R E segment"
 done
