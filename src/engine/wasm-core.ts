@@ -1,0 +1,99 @@
+// The ABI of the AssemblyScript core (wasm/assembly/index.ts) and its instantiation. u64 values
+// cross as BigInt (signed on the way out: callers use BigInt.asUintN), bools as 0/1.
+
+import { EmulationError } from './engine.js';
+import { CORE_WASM_BASE64 } from './generated/core-wasm.js';
+
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  coreReady(): number;
+  ioBuffer(): number;
+  ioSize(): number;
+  gprBase(): number;
+  xmmBase(): number;
+  getRip(): bigint;
+  setRip(v: bigint): void;
+  getRflags(): bigint;
+  putRflags(v: bigint): void;
+  getFsBase(): bigint;
+  setFsBase(v: bigint): void;
+  getGsBase(): bigint;
+  setGsBase(v: bigint): void;
+  getMxcsr(): number;
+  setMxcsr(v: number): void;
+  getRetired(): bigint;
+  faultKind(): number;
+  faultAccess(): number;
+  faultAddress(): bigint;
+  faultSize(): number;
+  interruptNumber(): number;
+  map(vpn: bigint, count: bigint, perms: number): number;
+  unmap(vpn: bigint, count: bigint): void;
+  protect(vpn: bigint, count: bigint, perms: number): void;
+  perms(vpn: bigint): number;
+  hostRead(addr: bigint, len: number): number;
+  hostWrite(addr: bigint, len: number): number;
+  invalidateCode(): void;
+  clearBreakpoints(): void;
+  addBreakpoint(addr: bigint): number;
+  setUntil(on: number, addr: bigint): void;
+  setHooks(
+    codeOn: number, codeLo: bigint, codeHi: bigint, blockOn: number, blockLo: bigint, blockHi: bigint,
+    memRead: number, memWrite: number, memFetch: number,
+  ): void;
+  suppressHooksOnce(): void;
+  hookEvents(): number;
+  hookInsnLength(): number;
+  memLog(): number;
+  memLogLength(): number;
+  clearMemLog(): void;
+  enableTrace(capacity: number): number;
+  traceBuffer(): number;
+  traceHead(): number;
+  traceCount(): bigint;
+  traceCapacity(): number;
+  run(budget: bigint, skipFirstBreakpoint: number): number;
+  probe(len: number): number;
+}
+
+/** Exit codes of run(), as in wasm/assembly/state.ts. */
+export const enum CoreExit {
+  None = 0,
+  Count = 1,
+  Breakpoint = 2,
+  Until = 3,
+  Fault = 4,
+  Invalid = 5,
+  Syscall = 6,
+  Interrupt = 7,
+  Divide = 8,
+  Hook = 9,
+}
+
+export const HOOK_EVENT_BLOCK = 1;
+export const HOOK_EVENT_CODE = 2;
+export const HOOK_EVENT_MEM = 4;
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+export async function instantiateCore(bytes?: Uint8Array): Promise<CoreExports> {
+  const code = bytes ?? decodeBase64(CORE_WASM_BASE64);
+  const imports = {
+    env: {
+      // The core is built never to abort; if it ever does, that is a bug in the core, not the guest.
+      abort(_message: number, _file: number, line: number, column: number): never {
+        throw new EmulationError('INTERNAL', `wasm core aborted at ${line}:${column}`);
+      },
+    },
+  };
+  const module = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
+  const instance = await WebAssembly.instantiate(module, imports);
+  const core = instance.exports as unknown as CoreExports;
+  if (!core.coreReady()) throw new EmulationError('NOMEM', 'wasm core could not reserve its decoded-instruction cache');
+  return core;
+}

@@ -1,0 +1,546 @@
+// WasmEngine: the Engine contract on the AssemblyScript x86-64 core (wasm/). The core runs until
+// an exit status; hooks are core exits that this class turns into callbacks before resuming, so
+// the core never calls into JS per instruction.
+
+import {
+  type Access,
+  type CodeHook,
+  type CpuContext,
+  type Engine,
+  type HookHandle,
+  type HookSpec,
+  type InterruptHook,
+  type InvalidInstructionHook,
+  type MemFault,
+  type MemHook,
+  type MemInvalidHook,
+  type MemRegion,
+  type Register,
+  type RunResult,
+  type Snapshot,
+  type StartOptions,
+  type SyscallHook,
+  type TraceEntry,
+  EmulationError,
+  GPRS,
+  HookType,
+  PAGE_SIZE,
+  Perm,
+} from './engine.js';
+import { type CoreExports, CoreExit, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, instantiateCore } from './wasm-core.js';
+import { MappedRegions } from './wasm-regions.js';
+
+const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+const PAGE = BigInt(PAGE_SIZE);
+const ADDRESS_LIMIT = 1n << 48n;
+const ACCESS_NAMES: readonly Access[] = ['read', 'write', 'fetch'];
+const TIME_CHECK_INTERVAL = 1 << 20;
+const MAX_BUDGET = (1n << 62n);
+
+interface WasmContext extends CpuContext {
+  readonly engine: 'wasm';
+  readonly gprs: Uint8Array;
+  readonly xmm: Uint8Array;
+  readonly rip: bigint;
+  readonly rflags: bigint;
+  readonly fsBase: bigint;
+  readonly gsBase: bigint;
+  readonly mxcsr: number;
+}
+
+interface WasmSnapshot extends Snapshot {
+  readonly engine: 'wasm';
+  readonly context: WasmContext;
+  readonly regions: MemRegion[];
+  readonly contents: Uint8Array[];
+}
+
+interface RangeHook<C> {
+  callback: C;
+  begin: bigint;
+  end: bigint;
+}
+
+/** Decoding one instruction without executing it (for the decoder differential and coverage). */
+export interface ProbeResult {
+  length: number;
+  supported: boolean;
+}
+
+export class WasmEngine implements Engine {
+  readonly name = 'wasm' as const;
+  private readonly regionList = new MappedRegions();
+  private readonly hooks = new Map<number, HookSpec>();
+  private nextHookId = 1;
+  private stopRequested = false;
+  private closed = false;
+  private breakpointCount = 0;
+
+  private constructor(private readonly core: CoreExports) {}
+
+  static async create(bytes?: Uint8Array): Promise<WasmEngine> {
+    return new WasmEngine(await instantiateCore(bytes));
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  private bytes(): Uint8Array {
+    return new Uint8Array(this.core.memory.buffer);
+  }
+
+  private checkRange(address: bigint, size: number, what: string): bigint {
+    this.checkOpen();
+    if (!Number.isInteger(size) || size <= 0) throw new EmulationError('ARG', `${what}: size ${size} must be a positive integer`);
+    if (address < 0n || address % PAGE !== 0n) throw new EmulationError('ARG', `${what}: address 0x${address.toString(16)} is not page aligned`);
+    if (size % PAGE_SIZE !== 0) throw new EmulationError('ARG', `${what}: size 0x${size.toString(16)} is not a multiple of the page size`);
+    const end = address + BigInt(size);
+    if (end > 1n << 64n) throw new EmulationError('ARG', `${what}: range wraps around the address space`);
+    if (end > ADDRESS_LIMIT) throw new EmulationError('ARG', `${what}: range ends beyond the 48-bit address space this engine emulates`);
+    return end;
+  }
+
+  private checkPerms(perms: Perm, what: string): void {
+    if (!Number.isInteger(perms) || (perms & ~Perm.All) !== 0) throw new EmulationError('ARG', `${what}: bad permission bits ${perms}`);
+  }
+
+  map(address: bigint, size: number, perms: Perm): void {
+    const end = this.checkRange(address, size, 'map');
+    this.checkPerms(perms, 'map');
+    if (this.regionList.overlaps(address, end)) throw new EmulationError('MAP', `map: 0x${address.toString(16)}..0x${end.toString(16)} overlaps an existing mapping`);
+    if (this.core.map(address / PAGE, BigInt(size) / PAGE, perms) !== 0) {
+      this.core.unmap(address / PAGE, BigInt(size) / PAGE);
+      throw new EmulationError('NOMEM', `map: out of WebAssembly memory mapping 0x${size.toString(16)} bytes`);
+    }
+    this.regionList.add(address, end, perms);
+  }
+
+  unmap(address: bigint, size: number): void {
+    const end = this.checkRange(address, size, 'unmap');
+    if (!this.regionList.covers(address, end)) throw new EmulationError('NOMEM', `unmap: 0x${address.toString(16)}..0x${end.toString(16)} is not entirely mapped`);
+    this.core.unmap(address / PAGE, BigInt(size) / PAGE);
+    this.regionList.remove(address, end);
+  }
+
+  protect(address: bigint, size: number, perms: Perm): void {
+    const end = this.checkRange(address, size, 'protect');
+    this.checkPerms(perms, 'protect');
+    if (!this.regionList.covers(address, end)) throw new EmulationError('NOMEM', `protect: 0x${address.toString(16)}..0x${end.toString(16)} is not entirely mapped`);
+    this.core.protect(address / PAGE, BigInt(size) / PAGE, perms);
+    this.regionList.protect(address, end, perms);
+  }
+
+  regions(): MemRegion[] {
+    this.checkOpen();
+    return this.regionList.all();
+  }
+
+  readMemory(address: bigint, size: number): Uint8Array {
+    this.checkOpen();
+    if (!Number.isInteger(size) || size < 0) throw new EmulationError('ARG', `readMemory: bad size ${size}`);
+    const out = new Uint8Array(size);
+    const chunk = this.core.ioSize();
+    for (let done = 0; done < size; done += chunk) {
+      const n = Math.min(chunk, size - done);
+      if (!this.core.hostRead(address + BigInt(done), n)) {
+        throw new EmulationError('READ_UNMAPPED', `readMemory: 0x${(address + BigInt(done)).toString(16)} (+${n}) is not mapped`);
+      }
+      const io = this.core.ioBuffer() >>> 0;
+      out.set(this.bytes().subarray(io, io + n), done);
+    }
+    return out;
+  }
+
+  writeMemory(address: bigint, data: Uint8Array): void {
+    this.checkOpen();
+    const chunk = this.core.ioSize();
+    if (!this.regionList.covers(address, address + BigInt(data.length)) && data.length > 0) {
+      throw new EmulationError('WRITE_UNMAPPED', `writeMemory: 0x${address.toString(16)} (+${data.length}) is not mapped`);
+    }
+    for (let done = 0; done < data.length; done += chunk) {
+      const n = Math.min(chunk, data.length - done);
+      const io = this.core.ioBuffer() >>> 0;
+      this.bytes().set(data.subarray(done, done + n), io);
+      if (!this.core.hostWrite(address + BigInt(done), n)) {
+        throw new EmulationError('WRITE_UNMAPPED', `writeMemory: 0x${(address + BigInt(done)).toString(16)} (+${n}) is not mapped`);
+      }
+    }
+  }
+
+  // ---- registers ----------------------------------------------------------------------------
+
+  private gprView(): DataView {
+    return new DataView(this.core.memory.buffer, this.core.gprBase() >>> 0, 16 * 8);
+  }
+
+  readRegister(reg: Register): bigint {
+    this.checkOpen();
+    switch (reg) {
+      case 'rip': return U64(this.core.getRip());
+      case 'rflags': return U64(this.core.getRflags());
+      case 'fs_base': return U64(this.core.getFsBase());
+      case 'gs_base': return U64(this.core.getGsBase());
+      default: {
+        const n = GPRS.indexOf(reg);
+        if (n < 0) throw new EmulationError('ARG', `readRegister: unknown register ${String(reg)}`);
+        return this.gprView().getBigUint64(n * 8, true);
+      }
+    }
+  }
+
+  writeRegister(reg: Register, value: bigint): void {
+    this.checkOpen();
+    const v = U64(value);
+    switch (reg) {
+      case 'rip': this.core.setRip(v); return;
+      case 'rflags': this.core.putRflags(v); return;
+      case 'fs_base': this.core.setFsBase(v); return;
+      case 'gs_base': this.core.setGsBase(v); return;
+      default: {
+        const n = GPRS.indexOf(reg);
+        if (n < 0) throw new EmulationError('ARG', `writeRegister: unknown register ${String(reg)}`);
+        this.gprView().setBigUint64(n * 8, v, true);
+      }
+    }
+  }
+
+  readXmm(index: number): Uint8Array {
+    this.checkOpen();
+    this.checkXmm(index);
+    const base = (this.core.xmmBase() >>> 0) + index * 16;
+    return this.bytes().slice(base, base + 16);
+  }
+
+  writeXmm(index: number, value: Uint8Array): void {
+    this.checkOpen();
+    this.checkXmm(index);
+    if (value.length !== 16) throw new EmulationError('ARG', `writeXmm: expected 16 bytes, got ${value.length}`);
+    this.bytes().set(value, (this.core.xmmBase() >>> 0) + index * 16);
+  }
+
+  private checkXmm(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index > 15) throw new EmulationError('ARG', `xmm${index} does not exist`);
+  }
+
+  /** mxcsr is not in the Register union; exposed for tests and the loader. */
+  readMxcsr(): number {
+    return this.core.getMxcsr() >>> 0;
+  }
+
+  // ---- execution ----------------------------------------------------------------------------
+
+  start(begin: bigint, options: StartOptions = {}): RunResult {
+    this.checkOpen();
+    const core = this.core;
+    core.setRip(U64(begin));
+    core.setUntil(options.until !== undefined ? 1 : 0, options.until !== undefined ? U64(options.until) : 0n);
+    core.clearMemLog();
+    this.stopRequested = false;
+    const firstRetired = U64(core.getRetired());
+    const retired = (): number => Number(U64(core.getRetired()) - firstRetired);
+    const budget = options.count !== undefined && options.count > 0 ? BigInt(options.count) : MAX_BUDGET;
+    const deadline = options.timeoutMs !== undefined && options.timeoutMs > 0 ? Date.now() + options.timeoutMs : undefined;
+    const result = (reason: RunResult['reason'], extra: Partial<RunResult> = {}): RunResult => ({
+      reason,
+      instructions: retired(),
+      rip: U64(core.getRip()),
+      ...extra,
+    });
+
+    for (;;) {
+      let chunk = budget - BigInt(retired());
+      if (chunk <= 0n) return result('count');
+      if (deadline !== undefined && chunk > BigInt(TIME_CHECK_INTERVAL)) chunk = BigInt(TIME_CHECK_INTERVAL);
+      // A breakpoint at `begin` is not reported when resuming there (the host already handled it).
+      const skip = retired() === 0 && U64(core.getRip()) === U64(begin) ? 1 : 0;
+      const exit = core.run(chunk, skip) as CoreExit;
+      this.deliverMemHooks();
+      if (this.stopRequested) return result('stopped');
+      switch (exit) {
+        case CoreExit.Count:
+          if (deadline !== undefined && Date.now() >= deadline) return result('timeout');
+          continue;
+        case CoreExit.Until:
+          return result('until');
+        case CoreExit.Breakpoint:
+          return result('breakpoint');
+        case CoreExit.Fault: {
+          const fault = this.currentFault();
+          if (this.callMemInvalid(fault)) continue;
+          if (this.stopRequested) return result('stopped');
+          return result('fault', { fault });
+        }
+        case CoreExit.Invalid: {
+          const rip = U64(core.getRip());
+          const bytes = this.instructionBytes(rip);
+          if (this.callInvalidInstruction(rip, bytes)) continue;
+          if (this.stopRequested) return result('stopped');
+          return result('invalid-instruction', { bytes });
+        }
+        case CoreExit.Syscall: {
+          const hooks = this.hooksOf<SyscallHook>(HookType.Syscall);
+          if (hooks.length === 0) return result('syscall');
+          for (const h of hooks) h();
+          if (this.stopRequested) return result('stopped');
+          continue;
+        }
+        case CoreExit.Interrupt: {
+          const n = core.interruptNumber();
+          let handled = false;
+          for (const h of this.hooksOf<InterruptHook>(HookType.Interrupt)) handled = h(n) || handled;
+          if (this.stopRequested) return result('stopped');
+          if (handled) continue;
+          return result('interrupt', { interrupt: n });
+        }
+        case CoreExit.Divide:
+          return result('divide-error');
+        case CoreExit.Hook: {
+          const events = core.hookEvents();
+          if (events & (HOOK_EVENT_BLOCK | HOOK_EVENT_CODE)) {
+            const rip = U64(core.getRip());
+            const size = core.hookInsnLength();
+            if (events & HOOK_EVENT_BLOCK) this.callCodeHooks(HookType.Block, rip, size);
+            if (events & HOOK_EVENT_CODE) this.callCodeHooks(HookType.Code, rip, size);
+            if (this.stopRequested) return result('stopped');
+            // The hook may have moved rip; only suppress the checks when resuming at the same instruction.
+            if (U64(core.getRip()) === rip) core.suppressHooksOnce();
+          }
+          continue;
+        }
+        default:
+          throw new EmulationError('INTERNAL', `wasm core returned unknown exit ${exit}`);
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  setBreakpoints(addresses: readonly bigint[]): void {
+    this.checkOpen();
+    this.core.clearBreakpoints();
+    this.breakpointCount = 0;
+    for (const a of addresses) {
+      if (!this.core.addBreakpoint(U64(a))) throw new EmulationError('ARG', `setBreakpoints: too many breakpoints (${addresses.length})`);
+      this.breakpointCount++;
+    }
+  }
+
+  /** Up to 15 mapped bytes at `rip` (fewer when the next page is unmapped). */
+  private instructionBytes(rip: bigint): Uint8Array {
+    for (let n = 15; n > 0; n--) {
+      if (this.core.hostRead(rip, n)) {
+        const io = this.core.ioBuffer() >>> 0;
+        return this.bytes().slice(io, io + n);
+      }
+    }
+    return new Uint8Array(0);
+  }
+
+  private currentFault(): MemFault {
+    return {
+      kind: this.core.faultKind() === 1 ? 'unmapped' : 'protection',
+      access: ACCESS_NAMES[this.core.faultAccess()] ?? 'read',
+      address: U64(this.core.faultAddress()),
+      size: this.core.faultSize(),
+    };
+  }
+
+  // ---- hooks --------------------------------------------------------------------------------
+
+  addHook(spec: HookSpec): HookHandle {
+    this.checkOpen();
+    const valid = [HookType.Code, HookType.Block, HookType.MemRead, HookType.MemWrite, HookType.MemFetch, HookType.MemInvalid,
+      HookType.Syscall, HookType.Interrupt, HookType.InvalidInstruction];
+    if (!valid.includes(spec.type)) throw new EmulationError('HOOK', `addHook: unsupported hook type ${spec.type}`);
+    const id = this.nextHookId++;
+    this.hooks.set(id, spec);
+    this.syncHooks();
+    return { id };
+  }
+
+  removeHook(handle: HookHandle): void {
+    this.checkOpen();
+    if (!this.hooks.delete(handle.id)) throw new EmulationError('HOOK', `removeHook: no hook ${handle.id}`);
+    this.syncHooks();
+  }
+
+  private hooksOf<C>(type: HookType): C[] {
+    const out: C[] = [];
+    for (const spec of this.hooks.values()) if (spec.type === type) out.push(spec.callback as unknown as C);
+    return out;
+  }
+
+  private rangeHooksOf<C>(type: HookType): RangeHook<C>[] {
+    const out: RangeHook<C>[] = [];
+    for (const spec of this.hooks.values()) {
+      if (spec.type !== type) continue;
+      const ranged = spec as unknown as { callback: C; begin?: bigint; end?: bigint };
+      let begin = ranged.begin ?? 0n;
+      let end = ranged.end ?? (1n << 64n) - 1n;
+      if (begin > end) { begin = 0n; end = (1n << 64n) - 1n; } // Unicorn: begin > end means everywhere
+      out.push({ callback: ranged.callback, begin, end });
+    }
+    return out;
+  }
+
+  /** Tells the core which events must exit to the host (union range per kind; callbacks filter exactly). */
+  private syncHooks(): void {
+    const span = (type: HookType): [number, bigint, bigint] => {
+      const hs = this.rangeHooksOf<CodeHook>(type);
+      if (hs.length === 0) return [0, 0n, 0n];
+      let lo = hs[0]!.begin, hi = hs[0]!.end;
+      for (const h of hs) { if (h.begin < lo) lo = h.begin; if (h.end > hi) hi = h.end; }
+      return [1, lo, hi];
+    };
+    const [codeOn, codeLo, codeHi] = span(HookType.Code);
+    const [blockOn, blockLo, blockHi] = span(HookType.Block);
+    const has = (t: HookType): number => (this.hooksOf<unknown>(t).length > 0 ? 1 : 0);
+    this.core.setHooks(codeOn, codeLo, codeHi, blockOn, blockLo, blockHi, has(HookType.MemRead), has(HookType.MemWrite), has(HookType.MemFetch));
+  }
+
+  private callCodeHooks(type: HookType, rip: bigint, size: number): void {
+    for (const h of this.rangeHooksOf<CodeHook>(type)) {
+      if (rip >= h.begin && rip <= h.end) h.callback(rip, size);
+      if (this.stopRequested) return;
+    }
+  }
+
+  private deliverMemHooks(): void {
+    const n = this.core.memLogLength();
+    if (n === 0) return;
+    const view = new DataView(this.core.memory.buffer, this.core.memLog() >>> 0, n * 24);
+    const entries: { access: Access; address: bigint; size: number; value: bigint }[] = [];
+    for (let i = 0; i < n; i++) {
+      entries.push({
+        access: ACCESS_NAMES[view.getUint32(i * 24, true)] ?? 'read',
+        size: view.getUint32(i * 24 + 4, true),
+        address: view.getBigUint64(i * 24 + 8, true),
+        value: view.getBigUint64(i * 24 + 16, true),
+      });
+    }
+    this.core.clearMemLog();
+    const typeOf = { read: HookType.MemRead, write: HookType.MemWrite, fetch: HookType.MemFetch } as const;
+    for (const e of entries) {
+      for (const h of this.rangeHooksOf<MemHook>(typeOf[e.access])) {
+        if (e.address >= h.begin && e.address <= h.end) h.callback(e.access, e.address, e.size, e.value);
+      }
+    }
+  }
+
+  private callMemInvalid(fault: MemFault): boolean {
+    let fixed = false;
+    for (const h of this.hooksOf<MemInvalidHook>(HookType.MemInvalid)) fixed = h(fault) || fixed;
+    return fixed;
+  }
+
+  private callInvalidInstruction(rip: bigint, bytes: Uint8Array): boolean {
+    let fixed = false;
+    for (const h of this.hooksOf<InvalidInstructionHook>(HookType.InvalidInstruction)) fixed = h(rip, bytes) || fixed;
+    return fixed;
+  }
+
+  // ---- state --------------------------------------------------------------------------------
+
+  saveContext(): CpuContext {
+    this.checkOpen();
+    const mem = this.bytes();
+    const g = this.core.gprBase() >>> 0;
+    const x = this.core.xmmBase() >>> 0;
+    const context: WasmContext = {
+      engine: 'wasm',
+      gprs: mem.slice(g, g + 128),
+      xmm: mem.slice(x, x + 256),
+      rip: U64(this.core.getRip()),
+      rflags: U64(this.core.getRflags()),
+      fsBase: U64(this.core.getFsBase()),
+      gsBase: U64(this.core.getGsBase()),
+      mxcsr: this.core.getMxcsr() >>> 0,
+    };
+    return context;
+  }
+
+  restoreContext(context: CpuContext): void {
+    this.checkOpen();
+    if (context.engine !== 'wasm' || !('gprs' in context)) throw new EmulationError('ARG', 'restoreContext: context was not saved by a WasmEngine');
+    const c = context as WasmContext;
+    const mem = this.bytes();
+    mem.set(c.gprs, this.core.gprBase() >>> 0);
+    mem.set(c.xmm, this.core.xmmBase() >>> 0);
+    this.core.setRip(c.rip);
+    this.core.putRflags(c.rflags);
+    this.core.setFsBase(c.fsBase);
+    this.core.setGsBase(c.gsBase);
+    this.core.setMxcsr(c.mxcsr);
+  }
+
+  snapshot(): Snapshot {
+    const context = this.saveContext() as WasmContext;
+    const regions = this.regionList.all();
+    const contents = regions.map((r) => this.readMemory(r.begin, Number(r.end - r.begin)));
+    const snap: WasmSnapshot = { engine: 'wasm', context, regions, contents };
+    return snap;
+  }
+
+  restoreSnapshot(snapshot: Snapshot): void {
+    this.checkOpen();
+    if (snapshot.engine !== 'wasm' || !('contents' in snapshot)) throw new EmulationError('ARG', 'restoreSnapshot: snapshot was not taken by a WasmEngine');
+    const s = snapshot as WasmSnapshot;
+    for (const r of this.regionList.all()) this.core.unmap(r.begin / PAGE, (r.end - r.begin) / PAGE);
+    this.regionList.replace([]);
+    s.regions.forEach((r, i) => {
+      this.map(r.begin, Number(r.end - r.begin), r.perms);
+      this.writeMemory(r.begin, s.contents[i]!);
+    });
+    this.restoreContext(s.context);
+  }
+
+  // ---- tracing ------------------------------------------------------------------------------
+
+  enableTrace(capacity: number): void {
+    this.checkOpen();
+    if (!Number.isInteger(capacity) || capacity <= 0 || capacity > 1 << 26) throw new EmulationError('ARG', `enableTrace: bad capacity ${capacity}`);
+    if (!this.core.enableTrace(capacity)) throw new EmulationError('NOMEM', `enableTrace: cannot allocate ${capacity} entries`);
+  }
+
+  disableTrace(): void {
+    this.checkOpen();
+    this.core.enableTrace(0);
+  }
+
+  readTrace(): TraceEntry[] {
+    this.checkOpen();
+    const cap = this.core.traceCapacity();
+    if (cap === 0) return [];
+    const total = U64(this.core.traceCount());
+    const n = Number(total < BigInt(cap) ? total : BigInt(cap));
+    const head = this.core.traceHead();
+    const view = new DataView(this.core.memory.buffer, this.core.traceBuffer() >>> 0, cap * 16);
+    const out: TraceEntry[] = [];
+    for (let i = 0; i < n; i++) {
+      const slot = (head - n + i + cap) % cap;
+      out.push({ seq: Number(view.getBigUint64(slot * 16, true)), rip: view.getBigUint64(slot * 16 + 8, true) });
+    }
+    return out;
+  }
+
+  // ---- outside the Engine interface ---------------------------------------------------------
+
+  /** Decodes one instruction at the start of `bytes` without executing it. */
+  probe(bytes: Uint8Array): ProbeResult {
+    this.checkOpen();
+    const n = Math.min(bytes.length, 15);
+    this.bytes().set(bytes.subarray(0, n), this.core.ioBuffer() >>> 0);
+    const r = this.core.probe(n);
+    return { length: r & 0xff, supported: (r & 0x100) !== 0 };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.hooks.clear();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new EmulationError('ARG', 'the engine is closed');
+  }
+}

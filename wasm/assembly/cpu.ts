@@ -1,0 +1,205 @@
+// The dispatch loop: look up the decoded instruction, (only when something is observed) take the
+// slow path for hooks and tracing, execute, and stop on the first exit status. One switch on Op,
+// whose values come from the opcode table in ops.ts.
+
+import { Insn } from './insn';
+import { Op } from './ops';
+import { Cpu, Exit, Access } from './state';
+import { lookupInsn, isUntil } from './icache';
+import { Hooks, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, HOOK_EVENT_MEM, memLogCount, logMemAccess, traceRecord, traceUndo } from './hooks';
+import { aluEG, aluGE, aluAI, aluEI, testEG, testAI, testEI, incDec, notE, negE } from './alu';
+import { mulAcc, divAcc, imulGE, imulGEI } from './divmul';
+import { shiftGroup, doubleShift } from './shift';
+import { btEG, btEI, bitScan, bitCount, popcntGE, bswapR } from './bits';
+import {
+  movEG, movGE, movEI, movRI, movAO, movOA, lea, movExtend, movsxd, xchgEG, xchgAR, cmpxchg, xadd,
+  cmpxchgWide, cmovcc, setcc, cbw, cwd,
+} from './mov';
+import { pushR, popR, pushI, pushE, popE, pushf, popf, leave, enter, jcc, jmpRel, callRel, callE, jmpE, ret, loopFamily } from './stack';
+import { stringOp, STR_MOVS, STR_STOS, STR_LODS, STR_CMPS, STR_SCAS } from './string';
+import { cpuid, rdtsc, syscall, interrupt, grp15, flagOp, sahf, lahf } from './system';
+import { executeSse } from './sse';
+
+function invalid(): void {
+  Cpu.exit = Exit.Invalid;
+}
+
+function execute(e: Insn, op: u32, skipBreakpoint: bool): void {
+  switch (op) {
+    case Op.AluEG: aluEG(e); break;
+    case Op.AluGE: aluGE(e); break;
+    case Op.AluAI: aluAI(e); break;
+    case Op.AluEI: aluEI(e); break;
+    case Op.TestEG: testEG(e); break;
+    case Op.TestAI: testAI(e); break;
+    case Op.MovEG: movEG(e); break;
+    case Op.MovGE: movGE(e); break;
+    case Op.MovEI: movEI(e); break;
+    case Op.MovRI: movRI(e); break;
+    case Op.Lea: lea(e); break;
+    case Op.Jcc: jcc(e); break;
+    case Op.JmpRel: jmpRel(e); break;
+    case Op.CallRel: callRel(e); break;
+    case Op.Ret: ret(e, 0); break;
+    case Op.RetI: ret(e, e.imm & 0xffff); break;
+    case Op.PushR: pushR(e); break;
+    case Op.PopR: popR(e); break;
+    case Op.Nop: case Op.Pause: break;
+    case Op.MovzxB: movExtend(e, 1, false); break;
+    case Op.MovzxW: movExtend(e, 2, false); break;
+    case Op.MovsxB: movExtend(e, 1, true); break;
+    case Op.MovsxW: movExtend(e, 2, true); break;
+    case Op.Movsxd: movsxd(e); break;
+    case Op.Cmovcc: cmovcc(e); break;
+    case Op.Setcc: setcc(e); break;
+    case Op.XchgEG: xchgEG(e); break;
+    case Op.XchgAR: xchgAR(e); break;
+    case Op.MovAO: movAO(e); break;
+    case Op.MovOA: movOA(e); break;
+    case Op.PushI: pushI(e); break;
+    case Op.PopE: popE(e); break;
+    case Op.Grp3:
+      switch (e.ext) {
+        case 0: case 1: testEI(e); break;
+        case 2: notE(e); break;
+        case 3: negE(e); break;
+        case 4: mulAcc(e, false); break;
+        case 5: mulAcc(e, true); break;
+        case 6: divAcc(e, false); break;
+        default: divAcc(e, true); break;
+      }
+      break;
+    case Op.Grp4: incDec(e, e.ext == 1); break;
+    case Op.Grp5:
+      switch (e.ext) {
+        case 0: incDec(e, false); break;
+        case 1: incDec(e, true); break;
+        case 2: callE(e); break;
+        case 4: jmpE(e); break;
+        case 6: pushE(e); break;
+        default: invalid(); break;
+      }
+      break;
+    case Op.ImulGEI: imulGEI(e); break;
+    case Op.ImulGE: imulGE(e); break;
+    case Op.ShiftI: shiftGroup(e, 0); break;
+    case Op.Shift1: shiftGroup(e, 1); break;
+    case Op.ShiftCL: shiftGroup(e, 2); break;
+    case Op.ShldI: doubleShift(e, true, false); break;
+    case Op.ShldCL: doubleShift(e, true, true); break;
+    case Op.ShrdI: doubleShift(e, false, false); break;
+    case Op.ShrdCL: doubleShift(e, false, true); break;
+    case Op.Loop: loopFamily(e, 0); break;
+    case Op.Loope: loopFamily(e, 1); break;
+    case Op.Loopne: loopFamily(e, 2); break;
+    case Op.Jrcxz: loopFamily(e, 3); break;
+    case Op.Cbw: cbw(e); break;
+    case Op.Cwd: cwd(e); break;
+    case Op.Leave: leave(e); break;
+    case Op.Enter: enter(e); break;
+    case Op.Movs: stringOp(e, STR_MOVS); break;
+    case Op.Stos: stringOp(e, STR_STOS); break;
+    case Op.Lods: stringOp(e, STR_LODS); break;
+    case Op.Cmps: stringOp(e, STR_CMPS); break;
+    case Op.Scas: stringOp(e, STR_SCAS); break;
+    case Op.Clc: flagOp(0); break;
+    case Op.Stc: flagOp(1); break;
+    case Op.Cmc: flagOp(2); break;
+    case Op.Cld: flagOp(3); break;
+    case Op.Std: flagOp(4); break;
+    case Op.Sahf: sahf(); break;
+    case Op.Lahf: lahf(); break;
+    case Op.Pushf: pushf(e); break;
+    case Op.Popf: popf(e); break;
+    case Op.BtEG: btEG(e); break;
+    case Op.BtEI: btEI(e); break;
+    case Op.Bsf: bitScan(e, false); break;
+    case Op.Bsr: bitScan(e, true); break;
+    case Op.Tzcnt: bitCount(e, false); break;
+    case Op.Lzcnt: bitCount(e, true); break;
+    case Op.Popcnt: popcntGE(e); break;
+    case Op.Bswap: bswapR(e); break;
+    case Op.Cmpxchg: cmpxchg(e); break;
+    case Op.Xadd: xadd(e); break;
+    case Op.Cmpxchg8b: cmpxchgWide(e); break;
+    case Op.Grp15: grp15(e); break;
+    case Op.Cpuid: cpuid(); break;
+    case Op.Rdtsc: rdtsc(); break;
+    case Op.Syscall: syscall(); break;
+    case Op.Int3: interrupt(3, false); break;
+    case Op.IntN: interrupt(<u32>(e.imm & 0xff), false); break;
+    case Op.Hlt: interrupt(0xf4, false); break;
+    case Op.Ud2: interrupt(6, true); break;
+    case Op.Breakpoint:
+      if (isUntil(Cpu.insnRip)) Cpu.exit = Exit.Until;
+      else if (skipBreakpoint) execute(e, e.realOp, false);
+      else Cpu.exit = Exit.Breakpoint;
+      break;
+    case Op.Invalid: invalid(); break;
+    default:
+      if (!executeSse(e, op)) invalid();
+  }
+}
+
+function isBranch(op: u32): bool {
+  return (op >= <u32>Op.Jcc && op <= <u32>Op.Jrcxz) || op == <u32>Op.Grp5 || op == <u32>Op.Syscall || op == <u32>Op.Breakpoint;
+}
+let previousWasBranch: bool = true;
+
+/** Hook and trace work before an instruction; true when the loop must exit to the host first. */
+function slowPath(e: Insn, rip: u64): bool {
+  if (Hooks.memOn && memLogCount > 0) {
+    Hooks.events = HOOK_EVENT_MEM;
+    Cpu.exit = Exit.Hook;
+    return true;
+  }
+  const blockStart = previousWasBranch || rip != Hooks.expectedNext;
+  if (Hooks.suppressOnce) {
+    Hooks.suppressOnce = false;
+  } else {
+    let ev: u32 = 0;
+    if (Hooks.blockOn && blockStart && rip >= Hooks.blockLo && rip <= Hooks.blockHi) ev |= HOOK_EVENT_BLOCK;
+    if (Hooks.codeOn && rip >= Hooks.codeLo && rip <= Hooks.codeHi) ev |= HOOK_EVENT_CODE;
+    if (ev) {
+      Hooks.events = ev;
+      Hooks.insnLength = e.len;
+      Cpu.exit = Exit.Hook;
+      return true;
+    }
+  }
+  previousWasBranch = isBranch(e.op);
+  Hooks.expectedNext = rip + e.len;
+  if (Hooks.memFetchOn) logMemAccess(Access.Fetch, rip, e.len, 0);
+  if (Hooks.traceOn) traceRecord(Cpu.retired, rip);
+  return false;
+}
+
+/** Executes up to `budget` instructions from Cpu.rip; returns the Exit status. */
+export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
+  Cpu.exit = Exit.None;
+  const limit = Cpu.retired + budget;
+  const first = Cpu.retired;
+  while (Cpu.retired < limit) {
+    const rip = Cpu.rip;
+    const slot = lookupInsn(rip);
+    if (slot == 0) break; // fetch fault
+    const e = changetype<Insn>(slot);
+    if (Hooks.slow && slowPath(e, rip)) break;
+    Cpu.insnRip = rip;
+    Cpu.rip = rip + <u64>e.len;
+    execute(e, e.op, skipFirstBreakpoint && Cpu.retired == first);
+    if (Cpu.exit) {
+      const x = Cpu.exit;
+      if (x == Exit.Syscall || (x == Exit.Interrupt && Cpu.rip != rip)) {
+        Cpu.retired++;
+      } else {
+        Cpu.rip = rip; // faults, invalid, #DE, breakpoints: rip stays on the instruction
+        if (Hooks.traceOn) traceUndo();
+      }
+      break;
+    }
+    Cpu.retired++;
+  }
+  if (Cpu.exit == Exit.None) Cpu.exit = Exit.Count;
+  return Cpu.exit;
+}

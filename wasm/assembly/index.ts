@@ -1,0 +1,111 @@
+// The core's exported ABI (see src/engine/wasm-engine.ts for the host side). Every function
+// returns status data; nothing here traps on guest input.
+
+import { Cpu, Fault, GPR, XMM } from './state';
+import { initOpcodeTable, Op } from './ops';
+import { initDecodedCache, invalidateDecodedCode, clearBreakpoints as clearBp, addBreakpoint as addBp, setUntil as setUntilAddr } from './icache';
+import { flushTlb, mapPages, unmapPages, protectPages, pagePerms, hostCopy } from './mmu';
+import { materialize, setRflags } from './flags';
+import { Hooks, updateSlow, traceEnable, MEM_LOG, memLogCount, clearMemLog as clearLog } from './hooks';
+import { run as runLoop } from './cpu';
+import { decode, DECODE_BUF } from './decoder';
+import { Insn, INSN_SIZE } from './insn';
+
+const IO_SIZE: u32 = 65536;
+const IO_BUF: usize = memory.data(65536, 16);
+const PROBE_INSN: usize = memory.data(64, 16);
+
+initOpcodeTable();
+flushTlb();
+const ready = initDecodedCache();
+
+export function coreReady(): bool { return ready; }
+export function ioBuffer(): usize { return IO_BUF; }
+export function ioSize(): u32 { return IO_SIZE; }
+export function gprBase(): usize { return GPR; }
+export function xmmBase(): usize { return XMM; }
+
+export function getRip(): u64 { return Cpu.rip; }
+export function setRip(v: u64): void { Cpu.rip = v; }
+export function getRflags(): u64 { return materialize(); }
+export function putRflags(v: u64): void { setRflags(v); }
+export function getFsBase(): u64 { return Cpu.fsBase; }
+export function setFsBase(v: u64): void { Cpu.fsBase = v; }
+export function getGsBase(): u64 { return Cpu.gsBase; }
+export function setGsBase(v: u64): void { Cpu.gsBase = v; }
+export function getMxcsr(): u32 { return Cpu.mxcsr; }
+export function setMxcsr(v: u32): void { Cpu.mxcsr = v; }
+export function getRetired(): u64 { return Cpu.retired; }
+
+export function faultKind(): u32 { return Fault.kind; }
+export function faultAccess(): u32 { return Fault.access; }
+export function faultAddress(): u64 { return Fault.address; }
+export function faultSize(): u32 { return Fault.size; }
+export function interruptNumber(): u32 { return Cpu.interrupt; }
+
+/** 0 = ok, 1 = out of memory. */
+export function map(vpn: u64, count: u64, perms: u32): u32 { return mapPages(vpn, count, perms); }
+export function unmap(vpn: u64, count: u64): void { unmapPages(vpn, count); }
+export function protect(vpn: u64, count: u64, perms: u32): void { protectPages(vpn, count, perms); }
+export function perms(vpn: u64): i32 { return pagePerms(vpn); }
+/** Copies len bytes of guest memory into the I/O buffer; false if any byte is unmapped. */
+export function hostRead(addr: u64, len: u32): bool {
+  if (len > IO_SIZE) return false;
+  return hostCopy(addr, IO_BUF, len, false);
+}
+/** Copies len bytes from the I/O buffer into guest memory (invalidating decoded code it overwrites). */
+export function hostWrite(addr: u64, len: u32): bool {
+  if (len > IO_SIZE) return false;
+  return hostCopy(addr, IO_BUF, len, true);
+}
+export function invalidateCode(): void { invalidateDecodedCode(); }
+
+export function clearBreakpoints(): void { clearBp(); }
+export function addBreakpoint(addr: u64): bool { return addBp(addr); }
+export function setUntil(on: bool, addr: u64): void { setUntilAddr(on, addr); }
+
+export function setHooks(
+  codeOn: bool, codeLo: u64, codeHi: u64, blockOn: bool, blockLo: u64, blockHi: u64,
+  memRead: bool, memWrite: bool, memFetch: bool,
+): void {
+  Hooks.codeOn = codeOn;
+  Hooks.codeLo = codeLo;
+  Hooks.codeHi = codeHi;
+  Hooks.blockOn = blockOn;
+  Hooks.blockLo = blockLo;
+  Hooks.blockHi = blockHi;
+  Hooks.memReadOn = memRead;
+  Hooks.memWriteOn = memWrite;
+  Hooks.memFetchOn = memFetch;
+  updateSlow();
+}
+export function suppressHooksOnce(): void { Hooks.suppressOnce = true; }
+export function hookEvents(): u32 { return Hooks.events; }
+export function hookInsnLength(): u32 { return Hooks.insnLength; }
+export function memLog(): usize { return MEM_LOG; }
+export function memLogLength(): u32 { return memLogCount; }
+export function clearMemLog(): void { clearLog(); }
+
+export function enableTrace(capacity: u32): bool { return traceEnable(capacity); }
+export function traceBuffer(): usize { return Hooks.traceBuf; }
+export function traceHead(): u32 { return Hooks.traceHead; }
+export function traceCount(): u64 { return Hooks.traceCount; }
+export function traceCapacity(): u32 { return Hooks.traceCap; }
+
+export function run(budget: u64, skipFirstBreakpoint: bool): u32 { return runLoop(budget, skipFirstBreakpoint); }
+
+/** Decodes the instruction in the I/O buffer (len bytes); returns length | supported << 8. */
+export function probe(len: u32): u32 {
+  const n = len > 15 ? 15 : len;
+  memory.copy(DECODE_BUF, IO_BUF, n);
+  const e = changetype<Insn>(PROBE_INSN);
+  const truncated = decode(0, e, n) != 0;
+  const ok = e.op != Op.Invalid && !truncated && (<u32>e.op < <u32>Op.MovupsLoad || sseImplemented(e.op));
+  return <u32>e.len | (ok ? 0x100 : 0);
+}
+
+/** Op values whose SSE handlers exist (kept in sse.ts). */
+import { sseSupported } from './sse';
+function sseImplemented(op: u32): bool { return sseSupported(op); }
+
+export const INSN_BYTES: u32 = <u32>INSN_SIZE;

@@ -1,0 +1,91 @@
+// System-ish instructions: cpuid (a fixed model), rdtsc (from the instruction count), syscall and
+// interrupts (exits to the host), fences, mxcsr, and direct flag manipulation.
+
+import { Insn } from './insn';
+import { Cpu, Exit, setReg64, readReg, writeReg, RAX, RBX, RCX, RDX } from './state';
+import { CF, DF, ZF, SF, AF, PF, Flags, materialize, setFlagBits, getCF } from './flags';
+import { ea } from './operands';
+import { readMem, writeMem } from './mmu';
+
+/**
+ * The CPU model cpuid reports, advertising only what this core implements:
+ * leaf 1 edx: TSC(4) CX8(8) CMOV(15) SSE(25) SSE2(26); ecx: CX16(13) POPCNT(23).
+ * No FPU, no FXSR, no SSE3+, no AVX/XSAVE/OSXSAVE.
+ * 0x80000001 edx: SYSCALL(11) NX(20) LM(29); ecx: LAHF-SAHF(0) ABM/lzcnt(5).
+ */
+export function cpuid(): void {
+  const leaf = <u32>readReg(RAX, 4, false);
+  let a: u32 = 0, b: u32 = 0, c: u32 = 0, d: u32 = 0;
+  if (leaf == 0) {
+    a = 1;
+    b = 0x756e6547; // "Genu"
+    d = 0x49656e69; // "ineI"
+    c = 0x6c65746e; // "ntel"
+  } else if (leaf == 1) {
+    a = 0x000306a0; // family 6 model 0x3a
+    d = (1 << 4) | (1 << 8) | (1 << 15) | (1 << 25) | (1 << 26);
+    c = (1 << 13) | (1 << 23);
+  } else if (leaf == 0x80000000) {
+    a = 0x80000001;
+  } else if (leaf == 0x80000001) {
+    d = (1 << 11) | (1 << 20) | (1 << 29);
+    c = (1 << 0) | (1 << 5);
+  }
+  setReg64(RAX, a);
+  setReg64(RBX, b);
+  setReg64(RCX, c);
+  setReg64(RDX, d);
+}
+
+/** A deterministic time stamp: the number of instructions retired before this one. */
+export function rdtsc(): void {
+  setReg64(RAX, Cpu.retired & 0xffffffff);
+  setReg64(RDX, Cpu.retired >> 32);
+}
+
+/** syscall: the host services it; rip is already after the instruction. */
+export function syscall(): void {
+  Cpu.exit = Exit.Syscall;
+}
+
+/** Traps (int3, int n, hlt) leave rip after the instruction; ud2 is a fault and stays on it. */
+export function interrupt(n: u32, fault: bool): void {
+  Cpu.interrupt = n;
+  Cpu.exit = Exit.Interrupt;
+  if (fault) Cpu.rip = Cpu.insnRip;
+}
+
+/** 0F AE: lfence/mfence/sfence (register forms) are no-ops here; ldmxcsr/stmxcsr. */
+export function grp15(e: Insn): void {
+  if (e.mod == 3) return;
+  const a = ea(e);
+  if (e.ext == 2) {
+    const v = <u32>readMem(a, 4);
+    if (Cpu.exit) return;
+    if (v & 0xffff0000) return interrupt(13, true); // reserved bits set: #GP
+    Cpu.mxcsr = v;
+  } else {
+    writeMem(a, 4, Cpu.mxcsr);
+  }
+}
+
+export function flagOp(which: u32): void {
+  switch (which) {
+    case 0: setFlagBits(CF, false); break; // clc
+    case 1: setFlagBits(CF, true); break; // stc
+    case 2: setFlagBits(CF, getCF() == 0); break; // cmc
+    case 3: Flags.base &= ~DF; break; // cld
+    default: Flags.base |= DF; break; // std
+  }
+}
+
+export function sahf(): void {
+  const ah = (readReg(RAX, 2, false) >> 8) & 0xff;
+  const bits = CF | PF | AF | ZF | SF;
+  Flags.base = (materialize() & ~bits) | (ah & bits);
+  Flags.mask = 0;
+}
+
+export function lahf(): void {
+  writeReg(4, 1, (materialize() & 0xff) | 2, false); // ah
+}
