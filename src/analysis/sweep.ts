@@ -5,6 +5,7 @@
 // reused iced Instruction plus a few property reads each keeps that around 100 ms.
 
 import {
+  Code,
   Decoder,
   DecoderOptions,
   FlowControl,
@@ -71,8 +72,11 @@ export interface SweepResult {
   jumpTables: JumpTable[];
 }
 
+/** Alignment padding gcc and gas emit: nop, xchg ax,ax, nopl/nopw (with prefixes), int3. */
+const PADDING_CODES = new Set<number>([Code.Nopw, Code.Nopd, Code.Nopq, Code.Nop_rm16, Code.Nop_rm32, Code.Nop_rm64, Code.Int3]);
+
 /** How many instructions before an indirect jmp the jump-table patterns may span. */
-const JUMP_TABLE_WINDOW = 24;
+const JUMP_TABLE_WINDOW = 64;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function toNumber(address: bigint, what: string): number {
@@ -205,11 +209,13 @@ function sweepRegion(
   decoder.ip = BigInt(start);
   while (offset < stopOffset) {
     decoder.decodeOut(instruction);
+    // One `code` read answers both "invalid?" and "padding?": each property is a wasm call.
+    const code = instruction.code;
     let length = instruction.length;
     let kind: number;
     let target = NaN;
     let ripTarget = NaN;
-    if (instruction.isInvalid || offset + length > stopOffset) {
+    if (code === Code.INVALID || offset + length > stopOffset) {
       // Like objdump's "(bad)": one byte, then resynchronise on the next.
       kind = Kind.Invalid;
       length = 1;
@@ -218,7 +224,7 @@ function sweepRegion(
     } else {
       switch (instruction.flowControl) {
         case FlowControl.Next:
-          kind = instruction.mnemonic === Mnemonic.Nop ? Kind.Padding : Kind.Other;
+          kind = PADDING_CODES.has(code) ? Kind.Padding : Kind.Other;
           break;
         case FlowControl.UnconditionalBranch:
           kind = Kind.Jmp;
@@ -242,7 +248,7 @@ function sweepRegion(
           kind = Kind.Return;
           break;
         case FlowControl.Interrupt:
-          kind = instruction.mnemonic === Mnemonic.Int3 ? Kind.Padding : Kind.Interrupt;
+          kind = PADDING_CODES.has(code) ? Kind.Padding : Kind.Interrupt;
           break;
         default:
           kind = Kind.Other;
