@@ -151,6 +151,14 @@ export class CodeMap {
     return this.functions.find((f) => f.name === name || f.aliases.includes(name)) ?? null;
   }
 
+  /** objdump's `symbol+0xoff` spelling of an address, for evidence; plain hex outside functions. */
+  locationOf(address: bigint): string {
+    const fn = this.functionContaining(address);
+    if (!fn) return hex(address);
+    const offset = address - fn.address;
+    return offset === 0n ? fn.name : `${fn.name}+${hex(offset)}`;
+  }
+
   regionAt(address: bigint): AddressRegion {
     const fn = this.functionContaining(address);
     if (fn) return { kind: 'function', function: fn };

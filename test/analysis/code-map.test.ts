@@ -91,6 +91,9 @@ describe('symbols', () => {
     ]);
     expect(map.functionNamed('f_alias')?.address).toBe(at(0));
     expect(map.functionContaining(at(4))?.name).toBe('asm_stub');
+    expect(map.locationOf(at(4))).toBe('asm_stub+0x1');
+    expect(map.locationOf(at(5))).toBe('g');
+    expect(map.locationOf(at(6))).toBe('0x401006');
   });
 
   it('ignores_symbols_outside_executable_sections', () => {
