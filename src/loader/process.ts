@@ -645,20 +645,24 @@ export class EmulatedProcess {
     const isCode = (a: bigint): boolean => (this.space.find(a)?.perms ?? 0) & Perm.Exec ? true : false;
     const onStack = (a: bigint): boolean => a >= STACK_TOP - BigInt(STACK_SIZE) && a < STACK_TOP;
     let rbp = this.engine.readRegister('rbp');
+    const inLibcImage = (a: bigint): boolean => a >= STUB_CODE_BASE && a < STUB_CODE_BASE + BigInt(STUB_CODE_SIZE);
     try {
+      // A leaf function (no frame of its own) faulting: its return address is at [rsp].
+      const top = this.mem.u64(this.engine.readRegister('rsp'));
+      if (isCode(top) && !inLibcImage(top) && this.mem.u64(rbp + 8n) !== top) out.push({ address: top, location: this.describe(top) });
       while (onStack(rbp) && out.length < 32) {
         const ret = this.mem.u64(rbp + 8n);
-        if (!isCode(ret)) break;
+        if (!isCode(ret) || inLibcImage(ret)) break;
         out.push({ address: ret, location: this.describe(ret) });
         const next = this.mem.u64(rbp);
         if (next <= rbp) break;
         rbp = next;
       }
-      if (out.length === 0) {
+      if (out.length <= 1) {
         const rsp = this.engine.readRegister('rsp');
         for (let a = rsp; a < rsp + 512n && onStack(a) && out.length < 16; a += 8n) {
           const v = this.mem.u64(a);
-          if (isCode(v) && !(v >= STUB_CODE_BASE && v < STUB_CODE_BASE + BigInt(STUB_CODE_SIZE))) out.push({ address: v, location: this.describe(v) });
+          if (isCode(v) && !inLibcImage(v) && !out.some((f) => f.address === v)) out.push({ address: v, location: this.describe(v) });
         }
       }
     } catch {
