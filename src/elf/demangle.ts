@@ -38,12 +38,26 @@ export function isDemanglerReady(): boolean {
 }
 
 /**
- * `_Z13need_fix_funcv` -> `need_fix_func()`. Names that are not mangled come back unchanged.
+ * `_Z13need_fix_funcv` -> `need_fix_func()`. Names that are not mangled, or that the demangler
+ * cannot parse, come back unchanged (as c++filt leaves them).
  * Throws (a programming error) if initDemangler() has not completed.
  */
 export function demangle(name: string): string {
   if (!exports) throw new Error('demangle() called before initDemangler() completed');
-  if (name === '') return name;
+  // demangle_any also rewrites plain C names (drops a leading '_' as for Mach-O), so only
+  // Itanium C++ (`_Z`, which covers legacy Rust) and Rust v0 (`_R`) names go to it.
+  if (!name.startsWith('_Z') && !name.startsWith('_R')) return name;
+  // A version suffix (`_ZN3Foo3barEv@@V1` in .symtab) is not part of the mangling.
+  const at = name.indexOf('@');
+  if (at > 0) return demangle(name.slice(0, at)) + name.slice(at);
+  const text = demangleRaw(name);
+  // On failure demangle_any falls back to other schemes that just drop the leading '_'.
+  if (text === name || text === name.slice(1)) return name;
+  return toCxxfiltSpelling(text);
+}
+
+function demangleRaw(name: string): string {
+  if (!exports) return name;
   const input = encoder.encode(name);
   try {
     const pointer = exports.__wbindgen_malloc(input.length, 1) >>> 0;
@@ -59,6 +73,43 @@ export function demangle(name: string): string {
     exports = module ? instantiate(module) : undefined;
     return name;
   }
+}
+
+/**
+ * The demangler spells special names in braces ("{vtable(Foo)}"); users and binutils
+ * spell them as c++filt does ("vtable for Foo"), so rewrite those forms.
+ */
+export function toCxxfiltSpelling(text: string): string {
+  if (!text.startsWith('{')) return text.replace(/^construction vtable for (.+)-in-(.+)$/, (whole, a: string, b: string) => (a.includes('-in-') || b.includes('-in-') ? whole : `construction vtable for ${b}-in-${a}`));
+  const call = /^\{([a-z -]+)\((.*)\)\}$/.exec(text);
+  if (!call) return text;
+  const [, kind, inside] = call as unknown as [string, string, string];
+  const args = splitTopLevel(inside);
+  const subject = args[args.length - 1] ?? inside;
+  if (kind === 'vtable') return `vtable for ${subject}`;
+  if (kind === 'vtt') return `VTT for ${subject}`;
+  if (kind === 'virtual override thunk') {
+    if (args.length === 3) return `covariant return thunk to ${subject}`;
+    return args[0]?.startsWith('{virtual offset') ? `virtual thunk to ${subject}` : `non-virtual thunk to ${subject}`;
+  }
+  return text;
+}
+
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(' || c === '{' || c === '<' || c === '[') depth++;
+    else if (c === ')' || c === '}' || c === '>' || c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start).trim());
+  return parts;
 }
 
 function instantiate(compiled: WebAssembly.Module): DemanglerExports {

@@ -173,7 +173,8 @@ export class ElfFile {
 
   /**
    * Symbols a user means by `query`: the mangled name exactly; else the demangled name
-   * (`ns::Foo::bar(int)`, spaces not significant); else the demangled name without its
+   * (`ns::Foo::bar(int)`, spaces not significant, or as c++filt prints it with a template's
+   * return type); else the demangled name without its
    * parameter list (`ns::Foo::bar`, possibly several overloads). Defined symbols win over
    * undefined ones; .symtab entries come before .dynsym.
    */
@@ -188,6 +189,12 @@ export class ElfFile {
     const all = [...this.symbols, ...this.dynamicSymbols].filter((s) => s.name !== '' && s.type !== SymbolType.File && s.type !== SymbolType.Section);
     const byDemangled = all.filter((s) => normalizeSignature(this.demangledName(s)) === wanted);
     if (byDemangled.length > 0) return preferDefined(byDemangled);
+    // c++filt prints the return type of function templates; our demangler leaves it out.
+    const withReturnType = all.filter((s) => {
+      const signature = normalizeSignature(this.demangledName(s));
+      return signature.includes('(') && wanted.length > signature.length && wanted.endsWith(signature) && /[\w&*> ]$/.test(wanted.slice(0, wanted.length - signature.length));
+    });
+    if (withReturnType.length > 0) return preferDefined(withReturnType);
     const byBareName = all.filter((s) => normalizeSignature(withoutParameters(this.demangledName(s))) === wanted);
     return preferDefined(byBareName);
   }
@@ -418,9 +425,29 @@ export class ElfFile {
   }
 }
 
-/** Spaces are insignificant in C++ signatures except between two identifier characters. */
+// c++filt expands the standard abbreviations in some places where our demangler keeps
+// them short (and spells integer literals differently); compare in one canonical form.
+const spaced = (text: string): RegExp => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s*'), 'g');
+const STANDARD_ABBREVIATIONS: [RegExp, string][] = [
+  [spaced('std::basic_string<char, std::char_traits<char>, std::allocator<char> >'), 'std::string'],
+  [spaced('std::basic_ostream<char, std::char_traits<char> >'), 'std::ostream'],
+  [spaced('std::basic_istream<char, std::char_traits<char> >'), 'std::istream'],
+  [spaced('std::basic_iostream<char, std::char_traits<char> >'), 'std::iostream'],
+  // ...and the constructor/destructor names inside them: std::ostream::basic_ostream().
+  [/std::(string|ostream|istream|iostream)::(~?)basic_\1\b/g, 'std::$1::$2$1'],
+  [/\((?:unsigned long|long|unsigned int|int)\)(-?\d+)/g, '$1'],
+  [/decltype\(nullptr\)/g, 'std::nullptr_t'],
+  [/\b(-?\d+)(?:ul|l|u)\b/g, '$1'],
+];
+
+/**
+ * Canonical form of a C++ signature for comparison: standard abbreviations and literal
+ * suffixes folded, spaces kept only between identifier characters.
+ */
 export function normalizeSignature(text: string): string {
-  return text
+  let out = text;
+  for (const [pattern, replacement] of STANDARD_ABBREVIATIONS) out = out.replace(pattern, replacement);
+  return out
     .trim()
     .replace(/\s+/g, ' ')
     .replace(/ ?([^\w ]) ?/g, '$1');
