@@ -7,7 +7,7 @@ SCENARIO=bad-input
 OUT=$(scenario_out "${1:-.}")
 SRC=../seed-classic
 
-run_cc $MAIN_CFLAGS -I$SRC $SRC/main.c $SRC/app.c ../common/hotfix.c -rdynamic $MAIN_LDFLAGS -o "$OUT/main"
+run_cc $MAIN_CFLAGS -I$SRC $SRC/main.c $SRC/app.c ../common/hotfix.c ../common/fix-table-handler.c -rdynamic $MAIN_LDFLAGS -o "$OUT/main"
 run_cc $PATCH_CFLAGS -I$SRC $SRC/patch.c $PATCH_LDFLAGS -o "$OUT/patch.so"
 run_cc $PATCH_CFLAGS patch-without-symbol.c $PATCH_LDFLAGS -o "$OUT/patch-without-symbol.so"
 # A copy cut off after the first page: ELF and program headers intact, the

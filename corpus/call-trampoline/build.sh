@@ -6,7 +6,7 @@ SCENARIO=call-trampoline
 OUT=$(scenario_out "${1:-.}")
 SRC=../seed-classic
 
-run_cc $MAIN_CFLAGS -DHOTFIX_CALL_TRAMPOLINE -I$SRC $SRC/main.c $SRC/app.c ../common/hotfix.c -rdynamic $MAIN_LDFLAGS -o "$OUT/main"
+run_cc $MAIN_CFLAGS -DHOTFIX_CALL_TRAMPOLINE -I$SRC $SRC/main.c $SRC/app.c ../common/hotfix.c ../common/fix-table-handler.c -rdynamic $MAIN_LDFLAGS -o "$OUT/main"
 run_cc $PATCH_CFLAGS -I$SRC $SRC/patch.c $PATCH_LDFLAGS -o "$OUT/patch.so"
 
 [ "$(trampoline_branch_bytes "$OUT/main")" = ffd0 ] || fail "the patcher does not end the trampoline with ff d0"

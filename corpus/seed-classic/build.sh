@@ -5,7 +5,7 @@ SCENARIO=seed-classic
 OUT=$(scenario_out "${1:-.}")
 
 # -rdynamic: patch.so's reference to need_fix_func must bind to this copy.
-run_cc $MAIN_CFLAGS main.c app.c ../common/hotfix.c -rdynamic $MAIN_LDFLAGS -o "$OUT/main"
+run_cc $MAIN_CFLAGS main.c app.c ../common/hotfix.c ../common/fix-table-handler.c -rdynamic $MAIN_LDFLAGS -o "$OUT/main"
 run_cc $PATCH_CFLAGS patch.c $PATCH_LDFLAGS -o "$OUT/patch.so"
 
 dynsym_exports "$OUT/main" need_fix_func || fail "main does not export need_fix_func"

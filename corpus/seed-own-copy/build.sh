@@ -7,7 +7,7 @@ OUT=$(scenario_out "${1:-.}")
 SRC=../seed-classic
 
 # No -rdynamic: main exports nothing. patch.so is linked with the old app.c.
-run_cc $MAIN_CFLAGS -I$SRC $SRC/main.c $SRC/app.c ../common/hotfix.c $MAIN_LDFLAGS -o "$OUT/main"
+run_cc $MAIN_CFLAGS -I$SRC $SRC/main.c $SRC/app.c ../common/hotfix.c ../common/fix-table-handler.c $MAIN_LDFLAGS -o "$OUT/main"
 run_cc $PATCH_CFLAGS -I$SRC $SRC/patch.c $SRC/app.c $PATCH_LDFLAGS -o "$OUT/patch.so"
 
 ! dynsym_exports "$OUT/main" need_fix_func || fail "main exports need_fix_func"
