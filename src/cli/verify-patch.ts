@@ -98,7 +98,10 @@ function loadElf(path: string, role: string): ElfFile {
   try {
     return ElfFile.parse(bytes);
   } catch (error) {
-    if (error instanceof ElfError) throw new CliError(`${role} '${path}' is not a usable ELF file: ${error.message}`);
+    if (error instanceof ElfError) {
+      const state = error.problem === 'truncated' ? ' is truncated' : error.problem === 'malformed' ? ' is malformed' : '';
+      throw new CliError(`${role} '${path}'${state}: ${error.message}`);
+    }
     throw error;
   }
 }
