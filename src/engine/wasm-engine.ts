@@ -34,7 +34,10 @@ const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const PAGE = BigInt(PAGE_SIZE);
 const ADDRESS_LIMIT = 1n << 48n;
 const ACCESS_NAMES: readonly Access[] = ['read', 'write', 'fetch'];
-const TIME_CHECK_INTERVAL = 1 << 20;
+// Runs are split into chunks: to check the clock, and because V8 only swaps in its optimized
+// code for a wasm function on the next call (no on-stack replacement), so one endless call
+// would stay on the baseline tier.
+const RUN_CHUNK = 1n << 20n;
 const MAX_BUDGET = (1n << 62n);
 
 interface WasmContext extends CpuContext {
@@ -249,7 +252,7 @@ export class WasmEngine implements Engine {
     for (;;) {
       let chunk = budget - BigInt(retired());
       if (chunk <= 0n) return result('count');
-      if (deadline !== undefined && chunk > BigInt(TIME_CHECK_INTERVAL)) chunk = BigInt(TIME_CHECK_INTERVAL);
+      if (chunk > RUN_CHUNK) chunk = RUN_CHUNK;
       // A breakpoint at `begin` is not reported when resuming there (the host already handled it).
       const skip = retired() === 0 && U64(core.getRip()) === U64(begin) ? 1 : 0;
       const exit = core.run(chunk, skip) as CoreExit;

@@ -10,7 +10,7 @@ import { readReg, writeReg } from './state';
 export const ALU_ADD: u32 = 0, ALU_OR: u32 = 1, ALU_ADC: u32 = 2, ALU_SBB: u32 = 3, ALU_AND: u32 = 4, ALU_SUB: u32 = 5, ALU_XOR: u32 = 6, ALU_CMP: u32 = 7;
 
 /** Computes `a kind b` at `size` bytes, sets the flags, returns the result. */
-export function alu(kind: u32, a: u64, b: u64, size: u32): u64 {
+@inline export function alu(kind: u32, a: u64, b: u64, size: u32): u64 {
   const m = sizeMask(size), s = signBit(size);
   a &= m;
   b &= m;
@@ -54,7 +54,7 @@ export function alu(kind: u32, a: u64, b: u64, size: u32): u64 {
 }
 
 /** op E, G */
-export function aluEG(e: Insn): void {
+@inline export function aluEG(e: Insn): void {
   const size = <u32>e.size;
   const src = readG(e, size);
   if (e.ext == ALU_CMP) {
@@ -69,7 +69,7 @@ export function aluEG(e: Insn): void {
 }
 
 /** op G, E */
-export function aluGE(e: Insn): void {
+@inline export function aluGE(e: Insn): void {
   const size = <u32>e.size;
   const src = readE(e, size);
   if (Cpu.exit) return;
@@ -85,7 +85,7 @@ export function aluAI(e: Insn): void {
 }
 
 /** op E, imm (group 1) */
-export function aluEI(e: Insn): void {
+@inline export function aluEI(e: Insn): void {
   const size = <u32>e.size;
   if (e.ext == ALU_CMP) {
     const d = readE(e, size);
@@ -111,14 +111,15 @@ export function testAI(e: Insn): void {
 }
 
 /** inc/dec: like add/sub 1 but CF is preserved. */
-export function incDec(e: Insn, dec: bool): void {
+@inline export function incDec(e: Insn, dec: bool): void {
   const size = <u32>e.size;
   const d = readRmw(e, size);
   if (Cpu.exit) return;
   const m = sizeMask(size);
   const cf = getCF();
   const r = (dec ? d - 1 : d + 1) & m;
-  Flags.base = (materialize() & ~CF) | cf;
+  // Only CF must be concrete in base: the new lazy mask covers the other arithmetic flags.
+  Flags.base = (Flags.base & ~CF) | cf;
   setArith(dec ? Lazy.Sub : Lazy.Add, d, 1, r, signBit(size));
   Flags.mask = ARITH & ~CF;
   writeRmw(e, size, r);

@@ -44,7 +44,8 @@ export class Flags {
  * `concrete` holds the values for the bits in `defined`.
  */
 export function setResultFlags(res: u64, sign: u64, defined: u64, concrete: u64): void {
-  Flags.base = (materialize() & ~defined) | (concrete & defined);
+  // The new mask plus `defined` cover all six arithmetic flags, so base needs no materializing.
+  Flags.base = (Flags.base & ~defined) | (concrete & defined);
   Flags.kind = Lazy.Logic;
   Flags.res = res;
   Flags.sign = sign;
@@ -120,21 +121,23 @@ export function setFlagBits(bits: u64, on: bool): void {
 }
 
 /** Evaluates condition code cc (0..15: o no b ae e ne be a s ns p np l ge le g). */
-export function condition(cc: u32): bool {
+@inline export function condition(cc: u32): bool {
   let r: bool;
-  // Fast path for cmp/sub, the overwhelmingly common producer of a jcc's flags.
-  if (Flags.mask == ARITH && Flags.kind == Lazy.Sub) {
+  const c = cc >> 1;
+  if (c == 2) {
+    r = getZF();
+  } else if (Flags.mask == ARITH && Flags.kind == Lazy.Sub) {
+    // Fast path for cmp/sub, the overwhelmingly common producer of a jcc's flags.
     const d = Flags.dst, s = Flags.src, sh = <u64>(clz<u64>(Flags.sign));
-    switch (cc >> 1) {
+    switch (c) {
       case 1: r = d < s; break;
-      case 2: r = d == s; break;
       case 3: r = d <= s; break;
       case 6: r = (<i64>(d << sh)) < (<i64>(s << sh)); break;
       case 7: r = (<i64>(d << sh)) <= (<i64>(s << sh)); break;
-      default: r = slowCondition(cc >> 1);
+      default: r = slowCondition(c);
     }
   } else {
-    r = slowCondition(cc >> 1);
+    r = slowCondition(c);
   }
   return (cc & 1) ? !r : r;
 }

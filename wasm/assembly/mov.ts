@@ -8,11 +8,11 @@ import { ea, leaAddress, readE, writeE, readG, writeG, readRmw, writeRmw, hasRex
 import { readMem, writeMem, rmwRead, checkWritable } from './mmu';
 import { alu, ALU_ADD, ALU_CMP } from './alu';
 
-export function movEG(e: Insn): void {
+@inline export function movEG(e: Insn): void {
   writeE(e, <u32>e.size, readG(e, <u32>e.size));
 }
 
-export function movGE(e: Insn): void {
+@inline export function movGE(e: Insn): void {
   const v = readE(e, <u32>e.size);
   if (Cpu.exit) return;
   writeG(e, <u32>e.size, v);
@@ -38,7 +38,7 @@ export function movOA(e: Insn): void {
   writeMem(ea(e), <u32>e.size, readReg(RAX, <u32>e.size, false));
 }
 
-export function lea(e: Insn): void {
+@inline export function lea(e: Insn): void {
   writeG(e, <u32>e.size, leaAddress(e)); // the write truncates to the operand size
 }
 

@@ -29,12 +29,12 @@ import { readMem, writeMem, rmwRead } from './mmu';
   return (e.flags & I_REX) != 0;
 }
 
-export function readE(e: Insn, size: u32): u64 {
+@inline export function readE(e: Insn, size: u32): u64 {
   if (e.flags & I_MEM) return readMem(ea(e), size);
   return readReg(e.rm, size, (e.flags & I_REX) != 0);
 }
 
-export function writeE(e: Insn, size: u32, v: u64): void {
+@inline export function writeE(e: Insn, size: u32, v: u64): void {
   if (e.flags & I_MEM) writeMem(ea(e), size, v);
   else writeReg(e.rm, size, v, (e.flags & I_REX) != 0);
 }
@@ -48,14 +48,14 @@ export function writeE(e: Insn, size: u32, v: u64): void {
 
 /** Reads the E operand for a read-modify-write; `rmwAddress` keeps the address for the write. */
 export let rmwAddress: u64 = 0;
-export function readRmw(e: Insn, size: u32): u64 {
+@inline export function readRmw(e: Insn, size: u32): u64 {
   if (e.flags & I_MEM) {
     rmwAddress = ea(e);
     return rmwRead(rmwAddress, size);
   }
   return readReg(e.rm, size, (e.flags & I_REX) != 0);
 }
-export function writeRmw(e: Insn, size: u32, v: u64): void {
+@inline export function writeRmw(e: Insn, size: u32, v: u64): void {
   if (e.flags & I_MEM) writeMem(rmwAddress, size, v);
   else writeReg(e.rm, size, v, (e.flags & I_REX) != 0);
 }

@@ -95,11 +95,11 @@ export function enter(e: Insn): void {
   setReg64(RSP, reg64(RSP) - frameSize);
 }
 
-export function jcc(e: Insn): void {
+@inline export function jcc(e: Insn): void {
   if (condition(e.ext)) Cpu.rip = e.imm;
 }
 
-export function jmpRel(e: Insn): void {
+@inline export function jmpRel(e: Insn): void {
   Cpu.rip = e.imm;
 }
 

@@ -62,7 +62,7 @@ export class Fault {
 }
 
 /** Reads a GPR at an operand size; without REX, byte registers 4..7 are ah, ch, dh, bh. */
-export function readReg(n: u32, size: u32, rex: bool): u64 {
+@inline export function readReg(n: u32, size: u32, rex: bool): u64 {
   if (size == 8) return reg64(n);
   if (size == 4) return reg64(n) & 0xffffffff;
   if (size == 2) return reg64(n) & 0xffff;
@@ -71,7 +71,7 @@ export function readReg(n: u32, size: u32, rex: bool): u64 {
 }
 
 /** Writes a GPR at an operand size: 32-bit writes zero-extend, 8/16-bit writes merge. */
-export function writeReg(n: u32, size: u32, v: u64, rex: bool): void {
+@inline export function writeReg(n: u32, size: u32, v: u64, rex: bool): void {
   const p = GPR + ((<usize>n) << 3);
   if (size == 8) store<u64>(p, v);
   else if (size == 4) store<u64>(p, v & 0xffffffff);
