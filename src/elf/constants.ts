@@ -55,6 +55,7 @@ export enum SectionType {
   PreinitArray = 16,
   Group = 17,
   SymtabShndx = 18,
+  Relr = 19,
   GnuHash = 0x6ffffff6,
   GnuVerdef = 0x6ffffffd,
   GnuVerneed = 0x6ffffffe,

@@ -25,6 +25,7 @@ import type {
 } from './model.js';
 import { buildIdOf, parseNotes } from './notes.js';
 import { parseRelaTable, RELA_SIZE } from './relocations.js';
+import { parseRelrTable } from './relr.js';
 import { describeSection, parseSectionHeaders, tableEntryCount } from './sections.js';
 import { AddressMap, parseProgramHeaders } from './segments.js';
 import { parseSymbolTable, SYMBOL_SIZE, versionedName } from './symbols.js';
@@ -43,6 +44,8 @@ export class ElfFile {
   /** .dynsym, from the section or, when sections are stripped, from DT_SYMTAB. */
   readonly dynamicSymbols: readonly ElfSymbol[];
   readonly relocations: readonly Relocation[];
+  /** Addresses relocated by SHT_RELR / DT_RELR (relative, implicit addend); usually empty. */
+  readonly relativeRelocationAddresses: readonly bigint[];
   readonly versionDefinitions: readonly VersionDefinition[];
   readonly versionRequirements: readonly VersionRequirement[];
   readonly notes: readonly Note[];
@@ -90,6 +93,7 @@ export class ElfFile {
     this.versionRequirements = versions.requirements;
     this.dynamicSymbols = dynamicSymbols;
     this.relocations = this.sections.length > 0 ? this.readSectionRelocations() : this.readDynamicRelocations();
+    this.relativeRelocationAddresses = this.readRelr();
     this.notes = this.readNotes();
     this.buildId = buildIdOf(this.notes);
   }
@@ -385,6 +389,15 @@ export class ElfFile {
       relocations.push(...parseRelaTable(this.file, offset, Number(table.size / BigInt(RELA_SIZE)), source, this.dynamicSymbols));
     }
     return relocations;
+  }
+
+  private readRelr(): bigint[] {
+    const section = this.sections.find((s) => s.type === SectionType.Relr);
+    if (section) return parseRelrTable(this.file, section.offset, Number(section.size), describeSection(section));
+    const relr = this.sections.length === 0 ? this.dynamic?.relr : undefined;
+    if (!relr || relr.size === 0n) return [];
+    const offset = this.addresses.requireOffset(relr.address, relr.size, 'DT_RELR/DT_RELRSZ');
+    return parseRelrTable(this.file, offset, Number(relr.size), 'DT_RELR');
   }
 
   private readNotes(): Note[] {

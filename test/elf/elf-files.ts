@@ -2,6 +2,9 @@
 // test time, so new scenarios are covered automatically) plus a few system libraries.
 import { existsSync, readdirSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -48,4 +51,30 @@ export function withoutSectionHeaders(bytes: Uint8Array): Uint8Array {
   view.setUint16(60, 0, true);
   view.setUint16(62, 0, true);
   return copy;
+}
+
+/**
+ * Shapes the corpus does not have, built with gcc at test time: a shared object with packed
+ * relative relocations (DT_RELR) and a C++ object with symbol versions defined by a script.
+ */
+export function buildExtraElfFiles(): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'elf-extra-'));
+  writeFileSync(join(dir, 'relr.c'), 'int a = 1, b = 2; int *table[] = {&a, &b, &a}; int *get(int i) { return table[i]; }\n');
+  writeFileSync(
+    join(dir, 'versioned.cc'),
+    'namespace ns { struct Foo { int bar(int); virtual ~Foo(); }; int Foo::bar(int x) { return x + 1; } Foo::~Foo() {} }\n' +
+      'extern "C" int old_api(void) { return 1; } extern "C" int new_api(void) { return 2; }\n' +
+      '__asm__(".symver old_api,api@V1"); __asm__(".symver new_api,api@@V2");\n',
+  );
+  writeFileSync(join(dir, 'versions.map'), 'V1 { global: api; extern "C++" { ns::*; }; local: *; }; V2 { global: api; } V1;\n');
+  const built: string[] = [];
+  try {
+    execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-Wl,-z,pack-relative-relocs', join(dir, 'relr.c'), '-o', join(dir, 'relr.so')]);
+    built.push(join(dir, 'relr.so'));
+    execFileSync('g++', ['-shared', '-fPIC', '-O2', `-Wl,--version-script=${join(dir, 'versions.map')}`, join(dir, 'versioned.cc'), '-o', join(dir, 'versioned.so')]);
+    built.push(join(dir, 'versioned.so'));
+  } catch {
+    // No compiler: the corpus and system libraries still cover the reader.
+  }
+  return built;
 }

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ElfFile, initDemangler, SymbolType, versionedName } from '../../src/elf/index.js';
-import { corpusElfFiles, readBytes, SYSTEM_LIBRARIES, withoutSectionHeaders } from './elf-files.js';
+import { buildExtraElfFiles, corpusElfFiles, readBytes, SYSTEM_LIBRARIES, withoutSectionHeaders } from './elf-files.js';
 
 beforeAll(async () => {
   await initDemangler();
@@ -97,5 +97,29 @@ describe('addresses and bytes', () => {
     expect(elf.sectionAt(text.address + 1n)?.name).toBe('.text');
     expect(elf.segmentAt(text.address)?.executable).toBe(true);
     expect(() => elf.read(0xffff_ffff_0000n, 4)).toThrow(/not file-backed/);
+  });
+});
+
+describe('a versioned C++ shared object built at test time', () => {
+  const built = buildExtraElfFiles().find((p) => p.endsWith('versioned.so'));
+
+  it.runIf(built)('resolves demangled names, default vs hidden versions, and what dlsym would see', () => {
+    const elf = ElfFile.parse(readBytes(built!));
+    const [bar] = elf.findSymbols('ns::Foo::bar(int)');
+    expect(bar?.name).toBe('_ZN2ns3Foo3barEi');
+    expect(elf.findSymbols('ns::Foo::bar').map((s) => s.name)).toContain('_ZN2ns3Foo3barEi');
+    const exportedBar = elf.exportedSymbols('_ZN2ns3Foo3barEi');
+    expect(exportedBar.map(versionedName)).toEqual(['_ZN2ns3Foo3barEi@@V1']);
+    expect(exportedBar[0]!.version).toMatchObject({ name: 'V1', hidden: false, kind: 'definition' });
+    const api = elf.exportedSymbols('api');
+    expect(api.map(versionedName).sort()).toEqual(['api@@V2', 'api@V1']);
+    expect(api.find((s) => s.version?.name === 'V1')!.version!.hidden).toBe(true);
+    // .symtab spells it literally (from .symver), .dynsym through its version: one address.
+    expect(new Set(elf.symbolsNamed('api@@V2').map((s) => s.value)).size).toBe(1);
+    expect(elf.symbolsNamed('api@@V2').map((s) => s.table).sort()).toEqual(['dynsym', 'symtab']);
+    const vtable = elf.symbols.find((s) => s.name === '_ZTVN2ns3FooE');
+    expect(vtable && elf.demangledName(vtable)).toBe('vtable for ns::Foo');
+    expect(elf.versionDefinitions.map((d) => d.names[0])).toEqual(['versioned.so', 'V1', 'V2']);
+    expect(elf.versionRequirements.some((r) => r.versions.some((v) => v.name.startsWith('GLIBC_')))).toBe(true);
   });
 });

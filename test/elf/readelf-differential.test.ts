@@ -17,10 +17,10 @@ import {
   type ElfSymbol,
   type Relocation,
 } from '../../src/elf/index.js';
-import { corpusElfFiles, readBytes, REPO_ROOT, SYSTEM_LIBRARIES } from './elf-files.js';
-import { readelfBuildId, readelfDynamic, readelfRelocations, readelfSegments, readelfSymbols } from './readelf-oracle.js';
+import { buildExtraElfFiles, corpusElfFiles, readBytes, REPO_ROOT, SYSTEM_LIBRARIES } from './elf-files.js';
+import { readelfBuildId, readelfDynamic, readelfRelocations, readelfRelrAddresses, readelfSegments, readelfSymbols } from './readelf-oracle.js';
 
-const all = [...corpusElfFiles(), ...SYSTEM_LIBRARIES];
+const all = [...corpusElfFiles(), ...SYSTEM_LIBRARIES, ...buildExtraElfFiles()];
 /** readelf's complaints about a file; corpus/bad-input holds deliberately broken ones. */
 function readelfComplaints(path: string): string {
   const run = spawnSync('readelf', ['-a', '-W', path], { encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, LC_ALL: 'C' } });
@@ -130,6 +130,7 @@ describe.each(files.map((p) => [relative(REPO_ROOT, p), p]))('readelf agrees on 
       addend: r.addend,
     }));
     expect(actual).toEqual(expected);
+    expect(elf.relativeRelocationAddresses).toEqual(readelfRelrAddresses(path));
   });
 
   it('program headers and interpreter', () => {

@@ -95,6 +95,17 @@ export function readelfRelocations(path: string): ReadelfRelocation[] {
   return out;
 }
 
+/** Addresses listed under RELR sections ("Relocation section '.relr.dyn' ... N offsets"). */
+export function readelfRelrAddresses(path: string): bigint[] {
+  const out: bigint[] = [];
+  let inRelr = false;
+  for (const line of readelf(['-r'], path).split('\n')) {
+    if (line.startsWith('Relocation section')) inRelr = line.includes('.relr');
+    else if (inRelr && /^[0-9a-f]{16}$/.test(line.trim())) out.push(BigInt('0x' + line.trim()));
+  }
+  return out;
+}
+
 export interface ReadelfSegment {
   type: string;
   offset: bigint;
