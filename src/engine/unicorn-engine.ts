@@ -69,7 +69,7 @@ const UC_HOOK_MEM_INVALID = 0x3f0; // all *_UNMAPPED and *_PROT kinds
 
 const UC_X86_INS_SYSCALL = 699;
 const UC_QUERY_TIMEOUT = 4;
-const UC_CTL_TB_FLUSH_WRITE = 0x4000000a; // UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0)
+const UC_CTL_TB_REMOVE_CACHE_WRITE = 0x48000009; // UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2)
 
 const UC_MEM_READ = 16;
 const UC_MEM_WRITE = 17;
@@ -340,6 +340,11 @@ export class UnicornEngine implements Engine {
   writeMemory(address: bigint, data: Uint8Array): void {
     if (data.length === 0) return;
     this.check(this.binding.memWrite(this.uc, address, data, data.length), `write ${hex(address)}+${hex(data.length)}`);
+    // Unicorn keeps translated blocks of pages the guest cannot write; the host rewrote code there.
+    this.check(
+      this.binding.ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, 'uint64_t', address, 'uint64_t', address + BigInt(data.length)),
+      'drop translated code',
+    );
   }
 
   // ---- Registers ----
@@ -542,8 +547,7 @@ export class UnicornEngine implements Engine {
       this.map(region.begin, bytes.length, region.perms);
       this.writeMemory(region.begin, bytes);
     }
-    // Translated blocks of the old contents must not survive the swap.
-    this.check(this.binding.ctl(this.uc, UC_CTL_TB_FLUSH_WRITE), 'flush translation cache');
+    // writeMemory dropped the translated blocks of the old contents (a full TB flush costs ~2 s).
     this.restoreContext(own.context);
   }
 
