@@ -2,6 +2,15 @@
 // The package is a wasm-bindgen "bundler" build that Node cannot import, so the wasm bytes
 // are embedded (scripts/embed-demangler.mjs) and instantiated here with a minimal glue
 // for its two-function ABI: allocate + copy the name in, get (pointer, length) back.
+//
+// Differences from c++filt, measured on libstdc++'s 6,000+ exported names (test/elf/
+// demangle.test.ts; 89% identical): function templates lose their return type
+// ("f<int>(int)" vs "void f<int>(int)"); std abbreviations stay short where c++filt expands
+// them ("std::ostream::ostream()" vs "std::basic_ostream<char, ...>::basic_ostream()");
+// integer template arguments are spelled "(long)1" not "1l". ElfFile.findSymbols folds all
+// three, so names pasted from nm -C or gdb still resolve. Real bugs (~0.4%): a template
+// constructor's repeated parameter ("...ET_S8_RKS3_") is dropped, a substitution after a
+// reference ("RNS1_15__upcast_resultE") is misplaced, "operator <pointer to member>" is garbled.
 
 import { DEMANGLER_WASM_GZIP_BASE64 } from './demangler-wasm.generated.js';
 
