@@ -92,7 +92,9 @@ export class ElfFile {
     this.versionDefinitions = versions.definitions;
     this.versionRequirements = versions.requirements;
     this.dynamicSymbols = dynamicSymbols;
-    this.relocations = this.sections.length > 0 ? this.readSectionRelocations() : this.readDynamicRelocations();
+    // Sections when they list relocation tables; otherwise what DT_RELA/DT_JMPREL point at.
+    const hasRelocationSections = this.sections.some((s) => s.type === SectionType.Rela || s.type === SectionType.Rel);
+    this.relocations = hasRelocationSections ? this.readSectionRelocations() : this.readDynamicRelocations();
     this.relativeRelocationAddresses = this.readRelr();
     this.notes = this.readNotes();
     this.buildId = buildIdOf(this.notes);
