@@ -47,6 +47,8 @@ export interface Inspection {
   replacement: ResolvedFunction;
   /** The target's instructions (its whole size; 16 bytes if the symbol has size 0). */
   targetInstructions: DisassembledInstruction[];
+  /** For each listed instruction with a direct branch target: "<name+0x4>" as objdump shows it, else "". */
+  targetBranchLabels: string[];
   /** True when the listing was cut because the function was too long to show whole. */
   targetListingTruncated: boolean;
 }
@@ -148,21 +150,39 @@ export function inspect(
   } else {
     // Same name by default: try what the user typed, then the target's mangled name.
     try {
-      replacementSymbol = resolveFunction(patch, targetQuery, 'patch.so');
+      try {
+        replacementSymbol = resolveFunction(patch, targetQuery, 'patch.so');
+      } catch (error) {
+        if (targetQuery === targetSymbol.name) throw error;
+        replacementSymbol = resolveFunction(patch, targetSymbol.name, 'patch.so');
+      }
     } catch (error) {
-      if (targetQuery === targetSymbol.name) throw error;
-      replacementSymbol = resolveFunction(patch, targetSymbol.name, 'patch.so');
+      if (!(error instanceof CliError)) throw error;
+      throw new CliError(`${error.message} (the replacement defaults to the target's name; name it with --with <sym>)`);
     }
   }
   const listedSize = targetSymbol.size === 0n ? 16n : targetSymbol.size;
   const length = Number(listedSize > BigInt(MAX_LISTED_BYTES) ? BigInt(MAX_LISTED_BYTES) : listedSize);
   const bytes = main.read(targetSymbol.value, length);
+  const instructions = disassemble(bytes, targetSymbol.value);
   return {
     main: summarizeFile(mainPath, main),
     patch: summarizeFile(patchPath, patch),
     target: describeFunction(main, targetSymbol),
     replacement: describeFunction(patch, replacementSymbol),
-    targetInstructions: disassemble(bytes, targetSymbol.value),
+    targetInstructions: instructions,
+    targetBranchLabels: instructions.map((i) => (i.branchTarget === undefined ? '' : symbolicAddress(main, i.branchTarget))),
     targetListingTruncated: listedSize > BigInt(MAX_LISTED_BYTES),
   };
+}
+
+/** "<name+0x4>" for an address inside a known function, "<.plt>" for other sections, else "". */
+export function symbolicAddress(elf: ElfFile, address: bigint): string {
+  const owner = elf.functionContaining(address);
+  if (owner) {
+    const offset = address - owner.value;
+    return `<${owner.name}${offset === 0n ? '' : `+0x${offset.toString(16)}`}>`;
+  }
+  const section = elf.sectionAt(address);
+  return section ? `<${section.name}>` : '';
 }

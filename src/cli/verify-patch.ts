@@ -130,7 +130,7 @@ function textReport(r: Inspection): string {
     ...describeFile('patch', r.patch),
     '',
     ...describeSymbol('target', r.target),
-    ...r.targetInstructions.map((i) => `    ${hex(i.address).padStart(10)}:  ${hexBytes(i.bytes).padEnd(30)} ${i.text}`),
+    ...r.targetInstructions.map((i, n) => `    ${hex(i.address).padStart(10)}:  ${hexBytes(i.bytes).padEnd(30)} ${i.text}${r.targetBranchLabels[n] ? ` ${r.targetBranchLabels[n]}` : ''}`),
     ...(r.targetListingTruncated ? ['    ... (listing cut at 4096 bytes)'] : []),
     ...describeSymbol('replacement', r.replacement),
     '',
