@@ -1,0 +1,96 @@
+// The corpus scenarios bundled into the page: each case of corpus/<name>/expect.json, with
+// its binaries emitted as static assets and fetched only when the case is run.
+
+import type { TrampolineChoice, VerifyRequest } from './protocol.js';
+
+interface ExpectFile {
+  scenario: string;
+  description: string;
+  cases: {
+    name: string;
+    main: string;
+    patch: string;
+    symbol: string;
+    args?: string[];
+    verdict: string;
+    findings?: (string | { code: string })[];
+  }[];
+}
+
+export interface CorpusCase {
+  /** "seed-classic/tool-patches-need-fix-func" */
+  id: string;
+  scenario: string;
+  description: string;
+  name: string;
+  main: string;
+  patch: string;
+  symbol: string;
+  replacement?: string;
+  trampoline: TrampolineChoice;
+  signal?: string;
+  expectedVerdict: string;
+  expectedCodes: string[];
+}
+
+const expectFiles = import.meta.glob<ExpectFile>('../../corpus/*/expect.json', { eager: true, import: 'default' });
+const binaryUrls = import.meta.glob<string>(
+  ['../../corpus/*/*', '!../../corpus/*/*.{json,c,h,sh,md}', '!../../corpus/lib/**', '!../../corpus/common/**'],
+  { eager: true, query: '?url', import: 'default' },
+);
+
+function trampolineOf(args: readonly string[]): TrampolineChoice {
+  const i = args.indexOf('--trampoline');
+  const form = i >= 0 ? args[i + 1] : undefined;
+  if (form === undefined || form === 'abs-rax') return 'abs-rax';
+  if (form === 'rel32' || form === 'abs-indirect') return form;
+  return { template: form };
+}
+
+function option(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export const CORPUS_CASES: CorpusCase[] = Object.values(expectFiles)
+  .flatMap((file) =>
+    file.cases.map((c) => {
+      const args = c.args ?? [];
+      const entry: CorpusCase = {
+        id: `${file.scenario}/${c.name}`,
+        scenario: file.scenario,
+        description: file.description,
+        name: c.name,
+        main: c.main,
+        patch: c.patch,
+        symbol: c.symbol,
+        trampoline: trampolineOf(args),
+        expectedVerdict: c.verdict,
+        expectedCodes: (c.findings ?? []).map((f) => (typeof f === 'string' ? f : f.code)),
+      };
+      const replacement = option(args, '--with');
+      if (replacement !== undefined) entry.replacement = replacement;
+      const signal = option(args, '--signal');
+      if (signal !== undefined) entry.signal = signal;
+      return entry;
+    }),
+  )
+  .filter((c) => binaryUrl(c.scenario, c.main) !== undefined && binaryUrl(c.scenario, c.patch) !== undefined);
+
+function binaryUrl(scenario: string, file: string): string | undefined {
+  return binaryUrls[`../../corpus/${scenario}/${file}`];
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+export async function corpusRequest(c: CorpusCase): Promise<VerifyRequest> {
+  const [main, patch] = await Promise.all([fetchBytes(binaryUrl(c.scenario, c.main)!), fetchBytes(binaryUrl(c.scenario, c.patch)!)]);
+  const request: VerifyRequest = { main, mainName: c.main, patch, patchName: c.patch, symbol: c.symbol, trampoline: c.trampoline };
+  if (c.replacement !== undefined) request.replacement = c.replacement;
+  if (c.signal !== undefined) request.signal = c.signal;
+  return request;
+}

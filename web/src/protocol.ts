@@ -1,0 +1,142 @@
+// Messages between the page and the verification worker. Everything here survives
+// structured cloning (bigint, Uint8Array, plain objects), so no class instances cross.
+
+import type { VerifyResult } from '../../src/verify/result.js';
+
+export type TrampolineChoice = 'abs-rax' | 'rel32' | 'abs-indirect' | { template: string };
+
+export interface VerifyRequest {
+  main: Uint8Array;
+  mainName: string;
+  patch: Uint8Array;
+  patchName: string;
+  /** Function in main, mangled or demangled. */
+  symbol: string;
+  /** Replacement in patch.so; default: the same name. */
+  replacement?: string;
+  trampoline: TrampolineChoice;
+  /** Program-driven mode: the signal main's handler patches on ('USR1'). */
+  signal?: string;
+  /** Arguments after argv[0] for the emulated run. */
+  argv?: string[];
+}
+
+export type PageToWorker =
+  | { type: 'list-functions'; main: Uint8Array; mainName: string }
+  | { type: 'verify'; request: VerifyRequest };
+
+export interface FunctionEntry {
+  name: string;
+  demangled: string;
+  address: bigint;
+  size: number;
+}
+
+/** One line of a disassembly listing, with what the patch does to it. */
+export interface ListingLine {
+  address: bigint;
+  bytes: Uint8Array;
+  text: string;
+  /** 'full': all bytes replaced; 'partial': its first bytes replaced, its tail left as garbage. */
+  overwritten?: 'full' | 'partial';
+  /** Direct branch target, for drawing arrows. */
+  branchTarget?: bigint;
+}
+
+export interface BranchIntoSite {
+  source: bigint;
+  sourceLocation: string;
+  sourceText: string;
+  target: bigint;
+  /** target - site start. */
+  offset: number;
+  kind: string;
+}
+
+/** The target function before and after the overwrite, in the emulated layout's addresses. */
+export interface PatchSiteView {
+  functionName: string;
+  functionAddress: bigint;
+  functionSize: number;
+  range: { start: bigint; end: bigint };
+  listing: ListingLine[];
+  /** Branches that land inside the range after its first byte (arrows in the listing). */
+  branchesInto: BranchIntoSite[];
+  /** Calls inside the range whose return address is inside it. */
+  returnAddresses: { call: bigint; returnAddress: bigint }[];
+  pages: { first: bigint; last: bigint; count: number };
+}
+
+export type TimelineKind =
+  | 'output'
+  | 'patch-point'
+  | 'signal'
+  | 'signal-return'
+  | 'dlopen'
+  | 'dlsym'
+  | 'mprotect'
+  | 'code-write'
+  | 'call-target'
+  | 'call-replacement'
+  | 'exit';
+
+export interface TimelineEvent {
+  kind: TimelineKind;
+  /** Instructions retired when it happened. */
+  at: number;
+  text: string;
+  address?: bigint;
+  /** Index of the trace step at or right after `at`, when the trace window covers it. */
+  step?: number;
+}
+
+export const TRACE_REGISTERS = [
+  'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rflags',
+] as const;
+export type TraceRegister = (typeof TRACE_REGISTERS)[number];
+
+/** Machine state before one instruction executes. */
+export interface TraceStep {
+  at: number;
+  rip: bigint;
+  /** In TRACE_REGISTERS order. */
+  registers: bigint[];
+  /** Qwords from STACK_WORDS_BELOW below rsp upward; null where unmapped. */
+  stack: (bigint | null)[];
+  /** Index into RecordedTrace.listings of the code around rip. */
+  listing: number;
+}
+
+export const STACK_WORDS_BELOW = 2;
+export const STACK_WORDS = 12;
+
+export interface CodeListing {
+  /** "need_fix_func" or "need_fix_func (after the patch)" or "libc stub: printf". */
+  title: string;
+  lines: ListingLine[];
+}
+
+export interface RecordedTrace {
+  steps: TraceStep[];
+  listings: CodeListing[];
+  /** The window is bounded: it starts here and may end before the run did. */
+  firstInstruction: number;
+  truncated: boolean;
+}
+
+export interface VerificationView {
+  result: VerifyResult;
+  site?: PatchSiteView;
+  timeline: TimelineEvent[];
+  trace?: RecordedTrace;
+  /** Replay problems that do not change the verdict (shown as a note). */
+  notes: string[];
+  elapsedMs: number;
+}
+
+export type WorkerToPage =
+  | { type: 'functions'; functions: FunctionEntry[] }
+  | { type: 'progress'; stage: string; fraction: number }
+  | { type: 'done'; view: VerificationView }
+  | { type: 'failed'; message: string };
