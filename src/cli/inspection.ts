@@ -176,8 +176,10 @@ export function inspect(
   };
 }
 
-/** "<name+0x4>" for an address inside a known function, "<.plt>" for other sections, else "". */
+/** "<puts@plt>" for a PLT stub, "<name+0x4>" inside a known function, "<.section>" elsewhere, else "". */
 export function symbolicAddress(elf: ElfFile, address: bigint): string {
+  const stub = elf.pltStubs().find((s) => s.address === address);
+  if (stub?.symbol) return `<${stub.symbol.name}@plt>`;
   const owner = elf.functionContaining(address);
   if (owner) {
     const offset = address - owner.value;

@@ -26,6 +26,7 @@ import type {
 import { buildIdOf, parseNotes } from './notes.js';
 import { parseRelaTable, RELA_SIZE } from './relocations.js';
 import { parseRelrTable } from './relr.js';
+import { findPltStubs, type PltStub } from './plt.js';
 import { describeSection, parseSectionHeaders, tableEntryCount } from './sections.js';
 import { AddressMap, parseProgramHeaders } from './segments.js';
 import { parseSymbolTable, SYMBOL_SIZE, versionedName } from './symbols.js';
@@ -58,6 +59,7 @@ export class ElfFile {
   private readonly file: FileBytes;
   private readonly addresses: AddressMap;
   private frameRangeCache: FrameRange[] | undefined;
+  private pltStubCache: PltStub[] | undefined;
   private demangledCache: Map<ElfSymbol, string> | undefined;
 
   private constructor(bytes: Uint8Array) {
@@ -243,6 +245,12 @@ export class ElfFile {
       found.push(symbol);
     }
     return found;
+  }
+
+  /** PLT stubs with the function each reaches (`puts@plt`); needs section headers. */
+  pltStubs(): readonly PltStub[] {
+    this.pltStubCache ??= findPltStubs(this.file, this.sections, this.relocations);
+    return this.pltStubCache;
   }
 
   /** FDE pc ranges from .eh_frame (via PT_GNU_EH_FRAME when sections are stripped), sorted by start. */

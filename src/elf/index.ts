@@ -7,3 +7,4 @@ export { ElfFile, normalizeSignature, withoutParameters } from './elf-file.js';
 export { sectionIndexName, versionedName, isDefined } from './symbols.js';
 export { gnuHash, sysvHash, type SymbolHashTable } from './hash-tables.js';
 export { initDemangler, demangle, isDemanglerReady } from './demangle.js';
+export type { PltStub } from './plt.js';

@@ -84,6 +84,7 @@ describe('verify-patch (interim CLI)', () => {
       expect(stdout).toContain(`build-id ${main.buildId}`);
       expect(stdout).toMatch(/exported in \.dynsym: yes/);
       expect(stdout).toMatch(/f3 0f 1e fa\s+endbr64/);
+      expect(stdout).toMatch(/jmp 0x[0-9a-f]+ <__printf_chk@plt>/);
       expect(stdout).toMatch(/replacement: fix_func/);
       expect(stdout).toMatch(/not implemented yet/);
       expectOneLineError(stderr, /could not verify: .*not implemented yet/);

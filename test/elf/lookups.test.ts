@@ -124,3 +124,13 @@ describe('a versioned C++ shared object built at test time', () => {
     expect(needed).toContain('libstdc++.so.6:CXXABI_1.3');
   });
 });
+
+describe('PLT stubs agree with objdump\'s name@plt labels', () => {
+  it.each(goodFiles)('%s', (path) => {
+    const elf = ElfFile.parse(readBytes(path));
+    const dump = execFileSync('objdump', ['-d', '-w', '-j', '.plt', '-j', '.plt.sec', '-j', '.plt.got', path], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'] });
+    const expected = [...dump.matchAll(/^([0-9a-f]+) <([^>*]+)@plt>:$/gm)].map((m) => `${BigInt('0x' + m[1]).toString(16)} ${m[2]}`);
+    const actual = elf.pltStubs().filter((s) => s.symbol).map((s) => `${s.address.toString(16)} ${s.symbol!.name}`);
+    expect(actual).toEqual(expected);
+  });
+});
