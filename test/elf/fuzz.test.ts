@@ -84,6 +84,8 @@ function exercise(bytes: Uint8Array): void {
   elf.segmentAt(elf.header.entry);
   elf.addressOf(0);
   elf.frameRanges();
+  elf.pltStubs();
+  void elf.relativeRelocationAddresses;
   try {
     elf.read(elf.header.entry, 16);
   } catch (error) {
