@@ -32,6 +32,12 @@ export function relocateObject(object: LoadedObject, ctx: RelocationContext, laz
   if (!elf) return { bindings: [], irelative: [] };
   const bindings: RelocationBinding[] = [];
   const irelative: IrelativeCall[] = [];
+  // DT_RELR (-z pack-relative-relocs) comes first, as in ld.so: each listed word holds a
+  // link-time address and gets the load base added. They bind nothing, so no binding record.
+  for (const address of elf.relativeRelocationAddresses) {
+    const slot = object.base + address;
+    ctx.mem.writeU64(slot, (ctx.mem.u64(slot) + object.base) & 0xffff_ffff_ffff_ffffn);
+  }
   for (const r of dynamicRelocations(object)) {
     const slot = object.base + r.offset;
     const binding: RelocationBinding = { object: object.path, offset: slot, type: r.type, typeName: relocationTypeName(r.type), value: 0n };
