@@ -14,6 +14,10 @@ export const FINDING_CODES = {
   SYMBOL_NOT_EXPORTED: 'dlsym(RTLD_DEFAULT, sym) would return NULL in the real process',
   PATCH_NOT_REACHED: 'after the patch the replacement never ran although the old function had run before',
   REL32_OUT_OF_RANGE: 'the rel32 form cannot reach the replacement',
+  // Informational codes (never errors): facts about the site a reviewer may want to know.
+  PARTIAL_INSTRUCTION_OVERWRITTEN: 'the trampoline ends inside an instruction; its tail stays behind as garbage bytes',
+  ENTRY_ENDBR64: 'the target starts with endbr64 (CET/IBT build): what that means for the trampoline and the replacement',
+  RIP_RELATIVE_IN_PATCHED_BYTES: 'rip-relative instructions in the overwritten bytes (matters only to a patcher that relocates them)',
 } as const;
 
 export type FindingCode = keyof typeof FINDING_CODES;

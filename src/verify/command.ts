@@ -1,0 +1,125 @@
+// The verify-patch command line, independent of Node: parse the arguments of the contract
+// (shared/design.md), run the verification on file bytes the caller supplies, render the
+// report. src/cli adds only the file system and the process; tests and the web page call
+// this directly, so they exercise exactly what the CLI does.
+
+import { renderJson } from '../report/json.js';
+import { renderSarif } from '../report/sarif.js';
+import { renderText } from '../report/text.js';
+import { VerifyError } from './error.js';
+import { EXIT_CODES } from './finding.js';
+import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
+import type { VerifyResult } from './result.js';
+import { verifyPatch } from './verify.js';
+
+export type ReportFormat = 'text' | 'json' | 'sarif';
+
+export interface ParsedCommand {
+  mainPath: string;
+  patchPath: string;
+  symbol: string;
+  with?: string;
+  trampoline: TrampolineChoice;
+  signal?: string;
+  patchAt?: number;
+  maxInstructions?: number;
+  format: ReportFormat;
+  engine: 'wasm' | 'unicorn';
+}
+
+export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
+
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine'] as const;
+type ValueOption = (typeof VALUE_OPTIONS)[number];
+
+function count(text: string, option: string): number {
+  if (!/^\d[\d_]*$/.test(text)) throw new VerifyError('bad-option', `--${option} wants a whole number of instructions, not '${text}'`);
+  const n = Number(text.replaceAll('_', ''));
+  if (!Number.isSafeInteger(n)) throw new VerifyError('bad-option', `--${option} ${text} is too large`);
+  return n;
+}
+
+/** Parses the arguments after the program name. Throws VerifyError('bad-option') with a one-line message. */
+export function parseCommandLine(argv: readonly string[]): CommandRequest {
+  const values: Partial<Record<ValueOption, string>> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--version' || arg === '-V') return { kind: 'version' };
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as ValueOption;
+      if (!VALUE_OPTIONS.includes(name)) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
+      let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new VerifyError('bad-option', `option --${name} needs a value (see --help)`);
+      if (values[name] !== undefined) throw new VerifyError('bad-option', `option --${name} given twice`);
+      values[name] = value;
+      value = undefined;
+      continue;
+    }
+    positionals.push(arg);
+  }
+  if (positionals.length !== 3) {
+    throw new VerifyError('bad-option', `expected 3 arguments <main> <patch.so> <sym>, got ${positionals.length} (see --help)`);
+  }
+  const [mainPath, patchPath, symbol] = positionals as [string, string, string];
+  if (symbol === '') throw new VerifyError('bad-option', '<sym> is empty');
+  const format = values.format ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new VerifyError('bad-option', `--format must be text, json or sarif, not '${format}'`);
+  const engine = values.engine ?? 'wasm';
+  if (engine !== 'wasm' && engine !== 'unicorn') throw new VerifyError('bad-option', `--engine must be wasm or unicorn, not '${engine}'`);
+  const t = values.trampoline?.trim();
+  const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
+  const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
+  if (values.with !== undefined) command.with = values.with;
+  if (values.signal !== undefined) command.signal = values.signal;
+  if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
+  if (values['max-insns'] !== undefined) {
+    command.maxInstructions = count(values['max-insns'], 'max-insns');
+    if (command.maxInstructions === 0) throw new VerifyError('bad-option', '--max-insns must be at least 1');
+  }
+  return { kind: 'verify', command };
+}
+
+export interface CommandOutcome {
+  result: VerifyResult;
+  report: string;
+  exitCode: number;
+}
+
+export const TOOL = { name: 'verify-patch', version: '0.1.0' } as const;
+
+/** Runs a parsed command on the two files' bytes. `engine` overrides the command's engine (tests, the web worker). */
+export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice): Promise<CommandOutcome> {
+  const input: VerifyInput = {
+    main,
+    mainName: command.mainPath,
+    patch,
+    patchName: command.patchPath,
+    symbol: command.symbol,
+    trampoline: command.trampoline,
+    engine: engine ?? command.engine,
+  };
+  if (command.with !== undefined) input.with = command.with;
+  if (command.signal !== undefined) input.signal = command.signal;
+  if (command.patchAt !== undefined) input.patchAt = command.patchAt;
+  if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
+  const result = await verifyPatch(input);
+  return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
+}
+
+export function render(result: VerifyResult, command: Pick<ParsedCommand, 'format' | 'mainPath' | 'patchPath'>): string {
+  switch (command.format) {
+    case 'json':
+      return renderJson(result, TOOL);
+    case 'sarif':
+      return renderSarif(result, TOOL, { main: command.mainPath, patch: command.patchPath });
+    case 'text':
+      return renderText(result);
+  }
+}

@@ -1,0 +1,27 @@
+// Starting the emulated process: the chosen engine, main mapped and relocated, patch.so
+// offered to dlopen under the path the programs open ("./patch.so") and under its own name.
+
+import { createEngine } from '../../engine/index.js';
+import type { Engine } from '../../engine/engine.js';
+import { EmulatedProcess } from '../../loader/index.js';
+import type { EngineChoice } from '../input.js';
+
+/** Where patch.so lives in the emulated file system. */
+export const PATCH_PATH = './patch.so';
+
+export async function openEngine(choice: EngineChoice): Promise<Engine> {
+  if (typeof choice === 'function') return choice();
+  return createEngine(choice);
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string): EmulatedProcess {
+  const libraries = [{ path: PATCH_PATH, bytes: patch }];
+  const own = `./${baseName(patchName)}`;
+  if (own !== PATCH_PATH) libraries.push({ path: own, bytes: patch });
+  // argv[0] as a shell would pass it; no arguments, so the program runs its default course.
+  return EmulatedProcess.create(engine, { main, mainPath: `./${baseName(mainName)}`, libraries, argv: [] });
+}

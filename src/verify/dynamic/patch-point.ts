@@ -1,0 +1,127 @@
+// Running main up to the patch point. Default: where `kill -USR1` finds a server like the
+// corpus programs: after the target has returned for the first time, blocked in its next
+// sleep call (usleep/nanosleep/sleep/...); if it never sleeps, right after that return.
+// With --patch-at N: after N instructions. Either way the state there (rip, the words on
+// the stack) is kept, so the checks can ask whether a frame was inside the patched bytes.
+
+import type { CodeMap } from '../../analysis/index.js';
+import type { ElfFile } from '../../elf/index.js';
+import type { EmulatedProcess, ProcessStop } from '../../loader/index.js';
+import { layout } from '../../loader/index.js';
+import { VerifyError } from '../error.js';
+import { describeStop } from './stop-text.js';
+
+const SLEEP_FUNCTIONS = new Set(['usleep', 'sleep', 'nanosleep', 'clock_nanosleep', 'pause', 'sigsuspend', 'select', 'poll', 'epoll_wait', 'read']);
+/** How far up the stack to look for return addresses. */
+const STACK_SCAN_BYTES = 64 * 1024;
+
+export interface PatchPoint {
+  instruction: number;
+  rip: bigint;
+  rsp: bigint;
+  /** In words: where and why. */
+  description: string;
+  /** Calls of the target before the patch point. */
+  targetCallsBefore: number;
+  /** 8-byte words from rsp upwards (slot address and value): candidate return addresses. */
+  stackWords: { slot: bigint; value: bigint }[];
+}
+
+/**
+ * Run-time addresses of main's calls to a sleep function through its PLT entry. The stop is
+ * at the call instruction, not in the PLT: stepping over a PLT jmp would land on the
+ * sandbox's stub entry without the stub running (a loader limitation).
+ */
+export function sleepCallSites(main: ElfFile, codeMap: CodeMap, loadBias: bigint): bigint[] {
+  const slots = new Set<bigint>();
+  for (const r of main.relocations) {
+    if (r.symbol && SLEEP_FUNCTIONS.has(r.symbol.name)) slots.add(r.offset);
+  }
+  if (slots.size === 0) return [];
+  const pltEntries = new Set<bigint>();
+  for (const o of codeMap.ripRelativeOperands()) {
+    if (!slots.has(o.target)) continue;
+    pltEntries.add(o.address);
+    // `endbr64; bnd jmp [rip+GOT]` (.plt.sec under -fcf-protection): calls target the endbr64.
+    const before = codeMap.bytesAt(o.address - 4n, 4);
+    if (before && before[0] === 0xf3 && before[1] === 0x0f && before[2] === 0x1e && before[3] === 0xfa) pltEntries.add(o.address - 4n);
+  }
+  return codeMap.directBranches().filter((e) => e.kind === 'call' && pltEntries.has(e.target)).map((e) => e.source + loadBias);
+}
+
+function failBeforePatchPoint(stop: ProcessStop, process: EmulatedProcess, what: string): never {
+  switch (stop.reason) {
+    case 'budget':
+      throw new VerifyError('budget', `the instruction budget ran out after ${stop.instructions} instructions, before ${what}; raise --max-insns or choose an earlier --patch-at`);
+    case 'error':
+      throw new VerifyError('unsupported', `the emulated process stopped before ${what}: ${stop.error.message}`);
+    case 'killed': {
+      const fault = stop.fault;
+      if (fault && fault.signal === 'SIGILL') {
+        const bytes = Array.from(fault.instructionBytes.slice(0, 15), (b) => b.toString(16).padStart(2, '0')).join(' ');
+        throw new VerifyError('unsupported', `unsupported or invalid instruction at 0x${fault.rip.toString(16)} (${fault.location}), bytes ${bytes}, before ${what}: the emulator cannot run this program that far`);
+      }
+      throw new VerifyError('unsupported', `the program died before ${what}: ${describeStop(stop)}`);
+    }
+    case 'exited':
+      throw new VerifyError('no-patch-point', `the program exited (status ${stop.status}) after ${stop.instructions} instructions, before ${what}; choose a --patch-at below ${stop.instructions}`);
+    default:
+      throw new VerifyError('unsupported', `the run stopped unexpectedly (${stop.reason}) before ${what} at ${process.describe(process.engine.readRegister('rip'))}`);
+  }
+}
+
+function stackWords(process: EmulatedProcess, rsp: bigint): { slot: bigint; value: bigint }[] {
+  const top = layout.STACK_TOP;
+  const end = rsp + BigInt(STACK_SCAN_BYTES) < top ? rsp + BigInt(STACK_SCAN_BYTES) : top;
+  if (rsp >= end) return [];
+  const bytes = process.engine.readMemory(rsp, Number(end - rsp));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const words: { slot: bigint; value: bigint }[] = [];
+  for (let i = 0; i + 8 <= bytes.length; i += 8) words.push({ slot: rsp + BigInt(i), value: view.getBigUint64(i, true) });
+  return words;
+}
+
+function stateHere(process: EmulatedProcess, description: string, targetCallsBefore: number): PatchPoint {
+  const rsp = process.engine.readRegister('rsp');
+  return { instruction: process.instructions, rip: process.engine.readRegister('rip'), rsp, description, targetCallsBefore, stackWords: stackWords(process, rsp) };
+}
+
+export function runToPatchPoint(
+  process: EmulatedProcess,
+  target: { address: bigint; name: string },
+  sleepSites: readonly bigint[],
+  options: { patchAt?: number; budget: number },
+): PatchPoint {
+  const limit = options.budget;
+  const left = (): number => limit - process.instructions;
+  if (options.patchAt !== undefined) {
+    process.watchCalls([target.address]);
+    const what = `the patch point (--patch-at ${options.patchAt})`;
+    if (options.patchAt > limit) throw new VerifyError('bad-option', `--patch-at ${options.patchAt} is beyond the instruction budget (--max-insns ${limit})`);
+    const stop = process.run({ maxInstructions: options.patchAt });
+    if (stop.reason !== 'budget') failBeforePatchPoint(stop, process, what);
+    const calls = process.events.filter((e) => e.kind === 'call' && e.address === target.address).length;
+    return stateHere(process, `after ${options.patchAt} instructions (--patch-at), at ${process.describe(process.engine.readRegister('rip'))}`, calls);
+  }
+
+  const what = `${target.name} ran (the default patch point waits for its first return)`;
+  let stop = process.run({ maxInstructions: left(), stopAtCallOf: [target.address] });
+  if (stop.reason !== 'call') failBeforePatchPoint(stop, process, what);
+  const entryRsp = process.engine.readRegister('rsp');
+  const returnAddress = process.mem.u64(entryRsp);
+  // Recursion returns to the same address first, from deeper frames: wait for ours.
+  do {
+    stop = process.run({ maxInstructions: left(), until: returnAddress });
+    if (stop.reason !== 'until') failBeforePatchPoint(stop, process, `${target.name} returned`);
+  } while (process.engine.readRegister('rsp') <= entryRsp);
+  const afterReturn = `right after ${target.name} returned for the first time, at ${process.describe(returnAddress)}`;
+  if (sleepSites.length === 0) return stateHere(process, afterReturn, 1);
+
+  const snapshot = process.snapshot();
+  stop = process.run({ maxInstructions: left(), stopAtCallOf: sleepSites });
+  if (stop.reason === 'call') {
+    return stateHere(process, `at the sleep call at ${process.describe(stop.address)}, after ${target.name} had returned once: where kill -SIGNAL finds a server like this one`, 1);
+  }
+  process.restore(snapshot);
+  return stateHere(process, afterReturn, 1);
+}

@@ -1,0 +1,33 @@
+// What verifyPatch is asked: both files as bytes (so it runs in a browser), the symbol to
+// patch and how. Mirrors the CLI contract of shared/design.md.
+
+import type { Engine } from '../engine/engine.js';
+
+export type TrampolineChoice = 'abs-rax' | 'rel32' | 'abs-indirect' | { template: string };
+
+/** A built-in engine by name, or a factory (tests, the web page's worker). */
+export type EngineChoice = 'wasm' | 'unicorn' | (() => Promise<Engine>);
+
+export interface VerifyInput {
+  main: Uint8Array;
+  /** The executable's name as the user gave it (reports, argv[0]). */
+  mainName: string;
+  patch: Uint8Array;
+  patchName: string;
+  /** The function to patch in main: mangled or demangled. */
+  symbol: string;
+  /** The replacement in patch.so; default: the same name, else patch.so's {new, old} fix table. */
+  with?: string;
+  /** Default 'abs-rax'. Ignored in program-driven mode: the program writes its own. */
+  trampoline?: TrampolineChoice;
+  /** Program-driven mode: deliver this signal (name or number) and let main's handler patch. */
+  signal?: string;
+  /** Patch (or deliver the signal) after this many instructions instead of the default point. */
+  patchAt?: number;
+  /** Budget for the whole run. */
+  maxInstructions?: number;
+  /** Default 'wasm'. */
+  engine?: EngineChoice;
+}
+
+export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;
