@@ -87,7 +87,6 @@ export function popcntGE(e: Insn): void {
 export function bswapR(e: Insn): void {
   const n = <u32>e.rm;
   if (e.size == 8) setReg64(n, bswap<u64>(reg64(n)));
-  else if (e.size == 4) setReg64(n, <u64>bswap<u32>(<u32>reg64(n)));
-  else writeReg(n, 2, 0, true); // bswap r16 is undefined; hardware and QEMU give 0
+  else setReg64(n, <u64>bswap<u32>(<u32>reg64(n))); // bswap r16 is undefined: do what QEMU does (32-bit swap)
 }
 

@@ -32,10 +32,12 @@ export function pushI(e: Insn): void {
   push(e.imm, <u32>e.size);
 }
 
+/** push E (FF /6): 64-bit by default like every push; 66 makes it 16-bit. */
 export function pushE(e: Insn): void {
-  const v = readE(e, <u32>e.size);
+  const size: u32 = e.size == 2 ? 2 : 8;
+  const v = readE(e, size);
   if (Cpu.exit) return;
-  push(v, <u32>e.size);
+  push(v, size);
 }
 
 /** pop E: an rsp-based address is computed after rsp is incremented. */
@@ -65,12 +67,14 @@ export function popf(e: Insn): void {
   setRflags((newBits & RFLAGS_WRITABLE & ~(<u64>0x200)) | (Flags.base & 0x200) | keep);
 }
 
+/** leave: rsp = rbp, then pop rbp (bp with a 66 prefix). */
 export function leave(e: Insn): void {
+  const size = <u32>e.size;
   const bp = reg64(RBP);
-  const v = readMem(bp, 8);
+  const v = readMem(bp, size);
   if (Cpu.exit) return;
-  setReg64(RSP, bp + 8);
-  setReg64(RBP, v);
+  setReg64(RSP, bp + size);
+  writeReg(RBP, size, v, false);
 }
 
 export function enter(e: Insn): void {
@@ -78,20 +82,21 @@ export function enter(e: Insn): void {
   const level = <u32>(e.imm2 & 31);
   const sp0 = reg64(RSP);
   const bp = reg64(RBP);
-  if (!push(bp, 8)) return;
+  const size = <u32>e.size;
+  if (!push(size == 2 ? bp & 0xffff : bp, size)) return;
   const frame = reg64(RSP);
   for (let i: u32 = 1; i < level; i++) {
-    const v = readMem(bp - <u64>(i * 8), 8);
-    if (Cpu.exit || !push(v, 8)) {
+    const v = readMem(bp - <u64>(i * size), size);
+    if (Cpu.exit || !push(v, size)) {
       setReg64(RSP, sp0);
       return;
     }
   }
-  if (level > 0 && !push(frame, 8)) {
+  if (level > 0 && !push(frame, size)) {
     setReg64(RSP, sp0);
     return;
   }
-  setReg64(RBP, frame);
+  writeReg(RBP, size, frame, false);
   setReg64(RSP, reg64(RSP) - frameSize);
 }
 
