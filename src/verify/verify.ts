@@ -205,7 +205,10 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
       }
     }
 
-    if (observation && (patched || mode === 'program-driven')) {
+    // A process that died right after the patch, before calling the function again, did not
+    // get the chance to reach the replacement: the crash is the finding, not "not reached".
+    const diedBeforeNextCall = observation !== null && observation.stop.reason === 'killed' && observation.targetCalls === 0;
+    if (observation && (patched || mode === 'program-driven') && !diedBeforeNextCall) {
       findings.push(...checkReached({
         targetName: target.demangled,
         replacementName,

@@ -12,8 +12,6 @@ const WATCHED: readonly Gpr[] = ['rsp', ...ARGUMENT_REGISTERS, ...CALLEE_SAVED_R
 
 /** How many calls through the trampoline are compared before the run goes on unwatched. */
 const CALLS_COMPARED = 8;
-/** The trampoline is a few instructions: a replacement entry further away is another path. */
-const TRAMPOLINE_MAX_INSTRUCTIONS = 16;
 const MAX_FETCHES_KEPT = 16;
 
 export type RegisterState = Record<Gpr, bigint>;
@@ -79,10 +77,26 @@ export function observeAfterPatch(
       })
     : null;
 
-  const replacements = new Set(options.replacements);
   const observation: Observation = { stop: { reason: 'budget', instructions: process.instructions }, replacementRuns: 0, firstReplacementRun: null, targetCalls: 0, calls: [], fetches, fetchCount: 0 };
-  let pendingEntry: { at: number; state: RegisterState; returnAddress: bigint } | null = null;
-  let awaitingReturn: CallThroughTrampoline | null = null;
+  // The caller's state at the old entry (a breakpoint stop), completed by the replacement's
+  // entry (a code hook: a one-instruction trampoline lands there inside the step over the
+  // entry, where no breakpoint can stop) and by the return to the caller (run until it).
+  let pending: { at: number; state: RegisterState; returnAddress: bigint; atReplacement: RegisterState | null; replacementReturnAddress: bigint } | null = null;
+  const replacementHooks = [...new Set(options.replacements)].map((address) =>
+    process.engine.addHook({
+      type: HookType.Code,
+      begin: address,
+      end: address,
+      callback: () => {
+        observation.replacementRuns++;
+        observation.firstReplacementRun ??= process.instructions;
+        if (pending && !pending.atReplacement) {
+          pending.atReplacement = readState(process);
+          pending.replacementReturnAddress = process.mem.u64(pending.atReplacement.rsp);
+        }
+      },
+    }),
+  );
   try {
     for (;;) {
       const left = options.budget - process.instructions;
@@ -90,36 +104,32 @@ export function observeAfterPatch(
         observation.stop = { reason: 'budget', instructions: process.instructions };
         break;
       }
-      const watching = observation.calls.length < CALLS_COMPARED || observation.replacementRuns === 0;
-      const stops = watching ? [site, ...replacements] : [];
+      const watching = observation.calls.length < CALLS_COMPARED;
       const stop = process.run({
         maxInstructions: left,
-        ...(stops.length > 0 ? { stopAtCallOf: stops } : {}),
-        ...(awaitingReturn ? { until: awaitingReturn.returnAddress } : {}),
+        ...(watching && !pending ? { stopAtCallOf: [site] } : {}),
+        ...(pending ? { until: pending.returnAddress } : {}),
       });
       if (stop.reason === 'call') {
+        observation.targetCalls++;
         const state = readState(process);
-        if (stop.address === site && !replacements.has(site)) {
-          observation.targetCalls++;
-          pendingEntry = { at: process.instructions, state, returnAddress: process.mem.u64(state.rsp) };
-        }
-        if (replacements.has(stop.address)) {
-          observation.replacementRuns++;
-          observation.firstReplacementRun ??= process.instructions;
-          if (pendingEntry && process.instructions - pendingEntry.at <= TRAMPOLINE_MAX_INSTRUCTIONS && observation.calls.length < CALLS_COMPARED) {
-            const call: CallThroughTrampoline = { at: pendingEntry.at, returnAddress: pendingEntry.returnAddress, atOldEntry: pendingEntry.state, atReplacementEntry: state, replacementReturnAddress: process.mem.u64(state.rsp), afterReturn: null };
-            observation.calls.push(call);
-            if (!awaitingReturn) awaitingReturn = call;
-          }
-          pendingEntry = null;
-        }
+        pending = { at: process.instructions, state, returnAddress: process.mem.u64(state.rsp), atReplacement: null, replacementReturnAddress: 0n };
         continue;
       }
-      if (stop.reason === 'until' && awaitingReturn) {
+      if (stop.reason === 'until' && pending) {
         const state = readState(process);
-        // A deeper (recursive) frame returning to the same address has a lower rsp: not ours.
-        if (state.rsp >= awaitingReturn.atOldEntry.rsp) awaitingReturn.afterReturn = state;
-        awaitingReturn = null;
+        if (pending.atReplacement) {
+          observation.calls.push({
+            at: pending.at,
+            returnAddress: pending.returnAddress,
+            atOldEntry: pending.state,
+            atReplacementEntry: pending.atReplacement,
+            replacementReturnAddress: pending.replacementReturnAddress,
+            // A deeper (recursive) frame returning to the same address has a lower rsp: not ours.
+            afterReturn: state.rsp >= pending.state.rsp ? state : null,
+          });
+        }
+        pending = null;
         continue;
       }
       observation.stop = stop;
@@ -127,6 +137,10 @@ export function observeAfterPatch(
     }
   } finally {
     if (hook) process.engine.removeHook(hook);
+    for (const h of replacementHooks) process.engine.removeHook(h);
+  }
+  if (pending?.atReplacement) {
+    observation.calls.push({ at: pending.at, returnAddress: pending.returnAddress, atOldEntry: pending.state, atReplacementEntry: pending.atReplacement, replacementReturnAddress: pending.replacementReturnAddress, afterReturn: null });
   }
   observation.fetchCount = fetchCount;
   return observation;
