@@ -190,8 +190,10 @@ export function initOpcodeTable(): void {
   // Two-byte map (0F xx)
   def(T, 0x05, Op.Syscall, 0);
   def(T, 0x0b, Op.Ud2, 0);
-  def(T, 0x0d, Op.Nop, M); // prefetchw
-  range(T, 0x18, 0x1f, Op.Nop, M); // prefetch hints, hint nops, endbr64 (F3 0F 1E FA), nop Ev
+  // prefetchw / prefetch hints: register forms are reserved (QEMU raises #UD), so unsupported here
+  def(T, 0x0d, Op.Nop, M | MEMONLY);
+  def(T, 0x18, Op.Nop, M | MEMONLY);
+  range(T, 0x19, 0x1f, Op.Nop, M); // hint nops, endbr64 (F3 0F 1E FA), nop Ev
   def(T, 0x31, Op.Rdtsc, 0);
   range(T, 0x40, 0x4f, Op.Cmovcc, M | EXT_CC);
   range(T, 0x80, 0x8f, Op.Jcc, REL32 | EXT_CC | D64);
