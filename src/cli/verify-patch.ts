@@ -1,169 +1,80 @@
 #!/usr/bin/env node
-// verify-patch <main> <patch.so> <sym> [options]. Interim: resolves and describes the
-// target and its replacement; the emulated verification is not implemented yet, so every
-// run ends with exit code 2 ("could not verify"), never 0 ("safe").
+// verify-patch <main> <patch.so> <sym> [options]: the contract of shared/design.md. This file
+// adds only what needs Node (reading the files, stdout/stderr, the exit code) to the
+// browser-clean command core in src/verify/command.ts. Exit codes: 0 safe, 1 unsafe, 2
+// could not verify; a problem is one line on stderr, never a stack trace.
 
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { ElfError, ElfFile, initDemangler } from '../elf/index.js';
-import { hex, hexBytes } from '../report/format.js';
+import { parseCommandLine, runCommand, TOOL } from '../verify/command.js';
 import { CliError } from './error.js';
-import { inspect, type FileSummary, type Inspection, type ResolvedFunction } from './inspection.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
-Verifies a hot patch (patch.so's replacement jumped to from <sym>'s first bytes in main)
-in an emulated x86-64 process before it is applied to a real one.
+Verifies a hot patch (a jump from <sym>'s first bytes in <main> to its replacement in
+<patch.so>) in an emulated x86-64 process before it is applied to a real one: runs <main>
+to a patch point, applies the patch the way a real patcher does, runs on, and reports.
 
-  <main>                  the executable (or library) that holds the function to patch
+  <main>                  the executable that holds the function to patch
   <patch.so>              the shared object with the replacement
   <sym>                   function in main: mangled (_Z13need_fix_funcv) or demangled (need_fix_func())
 
 options:
-  --with <sym>            replacement in patch.so (default: the same name)
-  --format text|json      report format (default: text)
-  --help                  show this help and exit 0
-
-not implemented yet (given, they stop the run with exit code 2):
-  --trampoline <form>     abs-rax (default, the 12-byte movabs/jmp) | rel32 | abs-indirect |
-                          an asm template for Keystone with {target}, e.g. 'movabs r11, {target}; jmp r11'
-  --signal <SIG>          program-driven mode: deliver SIG and let main's handler patch
-  --patch-at <n>          apply/deliver after n executed instructions
-  --max-insns <n>         instruction budget for the whole run
-  --format sarif          SARIF report
-  --engine wasm|unicorn   CPU engine (default: wasm)
+  --with <sym>            replacement in patch.so (default: patch.so's fix_table {new, old}
+                          when its old is <sym>, else the same name as <sym>)
+  --trampoline <form>     abs-rax (default, 12 bytes: movabs rax, new; jmp rax) | rel32 (5 bytes,
+                          within ±2 GiB) | abs-indirect (14 bytes: jmp [rip+0]; .quad new) |
+                          a Keystone template with {target}, e.g. 'movabs r11, {target}; jmp r11'
+  --signal <SIG>          program-driven mode: deliver SIG (e.g. USR1) at the patch point and let
+                          main's own handler patch; without it the tool patches (tool-driven)
+  --patch-at <n>          patch (or deliver SIG) after n executed instructions. Default: after
+                          <sym> has returned once, at main's next sleep call (where kill finds a
+                          server), else right after that return
+  --max-insns <n>         instruction budget for the whole run (default 50000000)
+  --format text|json|sarif  report format (default: text)
+  --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
+  --help, --version
 
 exit code: 0 safe · 1 unsafe (at least one error finding) · 2 could not verify (bad input,
-unsupported instruction, budget hit before the patch point, ...).
-This version resolves and describes the target and the replacement but does not verify
-yet, so it always exits with 2.
+unsupported instruction, budget hit before the patch point, ...)
 `;
 
-const NOT_IMPLEMENTED = ['trampoline', 'signal', 'patch-at', 'max-insns', 'engine'] as const;
-
-interface Options {
-  mainPath: string;
-  patchPath: string;
-  target: string;
-  replacement: string | undefined;
-  format: 'text' | 'json';
-}
-
-function parseOptions(argv: string[]): Options | 'help' {
-  let parsed;
+function readInput(path: string, role: string): Uint8Array {
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        with: { type: 'string' },
-        format: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        trampoline: { type: 'string' },
-        signal: { type: 'string' },
-        'patch-at': { type: 'string' },
-        'max-insns': { type: 'string' },
-        engine: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new CliError(`${(error as Error).message.split('\n')[0]} (see --help)`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  for (const name of NOT_IMPLEMENTED) {
-    if (values[name] !== undefined) throw new CliError(`--${name} is not implemented yet`);
-  }
-  const format = values.format ?? 'text';
-  if (format === 'sarif') throw new CliError('--format sarif is not implemented yet');
-  if (format !== 'text' && format !== 'json') throw new CliError(`--format must be text or json, not '${format}'`);
-  if (positionals.length !== 3) {
-    throw new CliError(`expected 3 arguments <main> <patch.so> <sym>, got ${positionals.length} (see --help)`);
-  }
-  const [mainPath, patchPath, target] = positionals as [string, string, string];
-  if (target === '') throw new CliError('<sym> is empty');
-  return { mainPath, patchPath, target, replacement: values.with, format };
-}
-
-function loadElf(path: string, role: string): ElfFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
+    return new Uint8Array(readFileSync(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new CliError(`cannot read ${role} '${path}': ${reason}`);
   }
-  try {
-    return ElfFile.parse(bytes);
-  } catch (error) {
-    if (error instanceof ElfError) {
-      const state = error.problem === 'truncated' ? ' is truncated' : error.problem === 'malformed' ? ' is malformed' : '';
-      throw new CliError(`${role} '${path}'${state}: ${error.message}`);
-    }
-    throw error;
-  }
-}
-
-function describeFile(role: string, f: FileSummary): string[] {
-  return [
-    `${role}: ${f.path}`,
-    `  type ${f.type}${f.bindNow ? ', BIND_NOW' : ''}${f.soname ? `, soname ${f.soname}` : ''}`,
-    `  build-id ${f.buildId ?? '(none)'}`,
-    `  interpreter ${f.interpreter ?? '(none)'}`,
-    `  needs ${f.needed.length > 0 ? f.needed.join(', ') : '(nothing)'}`,
-  ];
-}
-
-function describeSymbol(role: string, s: ResolvedFunction): string[] {
-  return [
-    `${role}: ${s.versionedName}${s.demangled !== s.name ? `  (${s.demangled})` : ''}`,
-    `  address ${hex(s.address)}, size ${s.size} bytes, section ${s.section}, ${s.binding} ${s.type} from .${s.table}`,
-    `  exported in .dynsym: ${s.exported ? 'yes' : 'no'}`,
-  ];
-}
-
-function textReport(r: Inspection): string {
-  const lines = [
-    ...describeFile('main', r.main),
-    ...describeFile('patch', r.patch),
-    '',
-    ...describeSymbol('target', r.target),
-    ...r.targetInstructions.map((i, n) => `    ${hex(i.address).padStart(10)}:  ${hexBytes(i.bytes).padEnd(30)} ${i.text}${r.targetBranchLabels[n] ? ` ${r.targetBranchLabels[n]}` : ''}`),
-    ...(r.targetListingTruncated ? ['    ... (listing cut at 4096 bytes)'] : []),
-    ...describeSymbol('replacement', r.replacement),
-    '',
-    'verdict: not verified — the emulated verification is not implemented yet (exit code 2).',
-  ];
-  return lines.join('\n') + '\n';
-}
-
-function jsonReport(r: Inspection): string {
-  const report = {
-    verdict: 'error',
-    error: 'verification is not implemented yet',
-    files: { main: r.main, patch: r.patch },
-    target: { ...r.target, instructions: r.targetInstructions.map((i) => ({ address: i.address, bytes: hexBytes(i.bytes), text: i.text })) },
-    replacement: r.replacement,
-    findings: [],
-  };
-  return JSON.stringify(report, (_key, value: unknown) => (typeof value === 'bigint' ? hex(value) : value), 2) + '\n';
 }
 
 async function run(argv: string[]): Promise<number> {
-  const options = parseOptions(argv);
-  if (options === 'help') {
+  let request;
+  try {
+    request = parseCommandLine(argv);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  if (request.kind === 'help') {
     process.stdout.write(HELP);
     return 0;
   }
-  const main = loadElf(options.mainPath, 'main');
-  const patch = loadElf(options.patchPath, 'patch.so');
-  await initDemangler();
-  const inspection = inspect(options.mainPath, main, options.patchPath, patch, options.target, options.replacement);
-  process.stdout.write(options.format === 'json' ? jsonReport(inspection) : textReport(inspection));
-  process.stderr.write('verify-patch: could not verify: the emulated verification is not implemented yet\n');
-  return 2;
+  if (request.kind === 'version') {
+    process.stdout.write(`${TOOL.name} ${TOOL.version}\n`);
+    return 0;
+  }
+  const { command } = request;
+  const main = readInput(command.mainPath, 'main');
+  const patch = readInput(command.patchPath, 'patch.so');
+  const outcome = await runCommand(command, main, patch);
+  if (outcome.result.verdict === 'error') {
+    // Machine formats still get a report (verdict "error"); a terminal gets the one line.
+    if (command.format !== 'text') process.stdout.write(outcome.report);
+    process.stderr.write(`verify-patch: could not verify: ${outcome.result.error ?? 'unknown reason'}\n`);
+  } else {
+    process.stdout.write(outcome.report);
+  }
+  return outcome.exitCode;
 }
 
 run(process.argv.slice(2)).then(
@@ -171,9 +82,9 @@ run(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof CliError || error instanceof ElfError;
+    const known = error instanceof CliError;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`verify-patch: ${known ? '' : 'internal error (please report): '}${message}\n`);
+    process.stderr.write(`verify-patch: ${known ? '' : 'internal error (please report): '}${message.split('\n')[0]}\n`);
     process.exitCode = 2;
   },
 );

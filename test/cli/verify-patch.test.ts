@@ -1,14 +1,15 @@
-// The interim CLI's contract: exit 2 with one actionable line on stderr for every bad
-// input, --help exits 0, and a successful inspection still exits 2 (not verified yet).
+// The CLI contract of shared/design.md, through the real process: exit 0/1/2, one line on
+// stderr (no stack trace) for everything it cannot verify, --help/--version, and the three
+// report formats carrying the same verdict.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { ElfFile } from '../../src/elf/index.js';
-import { readBytes, REPO_ROOT } from '../elf/elf-files.js';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../elf/elf-files.js';
 
 const CLI = join(REPO_ROOT, 'src/cli/verify-patch.ts');
 const SEED = join(REPO_ROOT, 'corpus/seed-classic');
 const BAD = join(REPO_ROOT, 'corpus/bad-input');
+const SHORT = join(REPO_ROOT, 'corpus/short-function');
 
 function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 60_000 });
@@ -24,80 +25,64 @@ function expectOneLineError(stderr: string, pattern: RegExp): void {
   expect(stderr).not.toMatch(/\n\s+at /);
 }
 
-describe('verify-patch (interim CLI)', () => {
-  it('--help documents the contract and exits 0', () => {
-    const { code, stdout } = run('--help');
-    expect(code).toBe(0);
-    for (const option of ['--with', '--trampoline', '--signal', '--patch-at', '--max-insns', '--format', '--engine']) expect(stdout).toContain(option);
-    expect(stdout).toMatch(/not implemented yet/);
-    expect(stdout).toMatch(/exit code: 0 safe · 1 unsafe .* 2 could not verify/);
+describe('verify-patch CLI', () => {
+  it('--help documents every option and the exit codes; --version prints the version', () => {
+    const help = run('--help');
+    expect(help.code).toBe(0);
+    for (const option of ['--with', '--trampoline', '--signal', '--patch-at', '--max-insns', '--format', '--engine']) expect(help.stdout).toContain(option);
+    expect(help.stdout).toMatch(/exit code: 0 safe · 1 unsafe .* 2 could not verify/);
+    const version = run('--version');
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^verify-patch \d+\.\d+\.\d+\n$/);
   });
 
-  it('exits 2 for a truncated executable, naming the structure past the end', () => {
-    const { code, stdout, stderr } = run(join(BAD, 'main-truncated'), join(BAD, 'patch.so'), 'need_fix_func', '--with', 'fix_func');
-    expect(code).toBe(2);
-    expect(stdout).toBe('');
-    expectOneLineError(stderr, /main '.*main-truncated' is truncated: .*extend past end of file \(0x1000 bytes\)/);
-  });
-
-  it('exits 2 for a file that is not ELF (as main or as patch)', () => {
-    const asMain = run(join(BAD, 'not-elf'), join(BAD, 'patch.so'), 'need_fix_func');
-    expect(asMain.code).toBe(2);
-    expectOneLineError(asMain.stderr, /main '.*not-elf': ELF header: not an ELF file/);
-    const asPatch = run(join(BAD, 'main'), join(BAD, 'not-elf'), 'need_fix_func');
-    expect(asPatch.code).toBe(2);
-    expectOneLineError(asPatch.stderr, /patch.so '.*not-elf': ELF header: not an ELF file/);
-  });
-
-  it('exits 2 for a symbol missing from main, suggesting close names', () => {
-    const { code, stderr } = run(join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_fnc');
-    expect(code).toBe(2);
-    expectOneLineError(stderr, /symbol 'need_fix_fnc' not found in main; did you mean 'need_fix_func'/);
-  });
-
-  it('exits 2 for a replacement missing from patch.so', () => {
-    const { code, stderr } = run(join(BAD, 'main'), join(BAD, 'patch-without-symbol.so'), 'need_fix_func', '--with', 'fix_func');
-    expect(code).toBe(2);
-    expectOneLineError(stderr, /symbol 'fix_func' not found in patch.so; did you mean 'other_fix_func'/);
-  });
-
-  it('exits 2 for an unreadable file and for an option that is not implemented yet', () => {
+  it('exits 2 with one line for bad input: truncated, not ELF, unreadable, misspelled symbol, bad option', () => {
+    const truncated = run(join(BAD, 'main-truncated'), join(BAD, 'patch.so'), 'need_fix_func', '--with', 'fix_func');
+    expect(truncated.code).toBe(2);
+    expect(truncated.stdout).toBe('');
+    expectOneLineError(truncated.stderr, /could not verify: the executable '.*main-truncated' is truncated.*extend past end of file/);
+    const notElf = run(join(BAD, 'main'), join(BAD, 'not-elf'), 'need_fix_func');
+    expect(notElf.code).toBe(2);
+    expectOneLineError(notElf.stderr, /the patch '.*not-elf' is not an ELF file/);
     const missing = run(join(SEED, 'no-such-main'), join(SEED, 'patch.so'), 'need_fix_func');
     expect(missing.code).toBe(2);
     expectOneLineError(missing.stderr, /cannot read main '.*no-such-main': no such file/);
-    const signal = run(join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--signal', 'USR1');
-    expect(signal.code).toBe(2);
-    expectOneLineError(signal.stderr, /--signal is not implemented yet/);
+    const misspelled = run(join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_fnc');
+    expect(misspelled.code).toBe(2);
+    expectOneLineError(misspelled.stderr, /function 'need_fix_fnc' not found in the executable .*did you mean 'need_fix_func'/);
+    const badOption = run(join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--format', 'xml');
+    expect(badOption.code).toBe(2);
+    expectOneLineError(badOption.stderr, /--format must be text, json or sarif/);
   });
 
-  describe('on good input', () => {
-    let main: ElfFile;
-    beforeAll(() => {
-      main = ElfFile.parse(readBytes(join(SEED, 'main')));
-    });
+  it('exits 2 when the budget runs out before the patch point, saying what to change', () => {
+    const { code, stderr } = run(join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--with', 'fix_func', '--max-insns', '20');
+    expect(code).toBe(2);
+    expectOneLineError(stderr, /budget ran out after \d+ instructions.*--max-insns/);
+  });
 
-    it('describes target and replacement, disassembles the target, and says it did not verify (exit 2)', () => {
-      const { code, stdout, stderr } = run(join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--with', 'fix_func');
-      const target = main.findSymbols('need_fix_func')[0]!;
-      expect(code).toBe(2);
-      expect(stdout).toContain(`address 0x${target.value.toString(16)}, size ${target.size} bytes, section .text`);
-      expect(stdout).toContain(`build-id ${main.buildId}`);
-      expect(stdout).toMatch(/exported in \.dynsym: yes/);
-      expect(stdout).toMatch(/f3 0f 1e fa\s+endbr64/);
-      expect(stdout).toMatch(/jmp 0x[0-9a-f]+ <__printf_chk@plt>/);
-      expect(stdout).toMatch(/replacement: fix_func/);
-      expect(stdout).toMatch(/not implemented yet/);
-      expectOneLineError(stderr, /could not verify: .*not implemented yet/);
-    });
+  it('text report: target, trampoline bytes next to the original bytes, findings by severity, verdict last', () => {
+    const { code, stdout } = run(join(SHORT, 'main-adjacent'), join(SHORT, 'patch.so'), 'get_level', '--with', 'fix_get_level');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^target +get_level at 0x[0-9a-f]+, 11 bytes/m);
+    expect(stdout).toMatch(/original bytes \(overwritten\):\n.*f3 0f 1e fa +endbr64/);
+    expect(stdout).toMatch(/trampoline:\n.*48 b8 .* +mov rax, 0x[0-9a-f]+\n.*ff e0 +jmp rax/);
+    expect(stdout).toMatch(/Errors \(3\):\n {2}[A-Z_]+/);
+    expect(stdout).toContain('TRAMPOLINE_OVERRUNS_FUNCTION');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('verdict: UNSAFE (3 errors, 0 warnings)');
+  });
 
-    it('--format json gives the same facts as JSON', () => {
-      const { code, stdout } = run(join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--with', 'fix_func', '--format', 'json');
-      expect(code).toBe(2);
-      const report = JSON.parse(stdout) as { verdict: string; target: { address: string; instructions: { text: string }[] }; files: { main: { pie: boolean } } };
-      expect(report.verdict).toBe('error');
-      expect(report.target.address).toBe(`0x${main.findSymbols('need_fix_func')[0]!.value.toString(16)}`);
-      expect(report.target.instructions[0]?.text).toBe('endbr64');
-      expect(report.files.main.pie).toBe(true);
-    });
+  it('json and sarif carry the same verdict and codes', () => {
+    const json = run(join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--signal', 'USR1', '--format', 'json');
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as { verdict: string; target: { name: string; address: string }; trampoline: { bytes: string }; run: { output: { text: string }[] } };
+    expect(report.verdict).toBe('safe');
+    expect(report.target.name).toBe('need_fix_func');
+    expect(report.trampoline.bytes).toMatch(/^48 b8 ([0-9a-f]{2} ){8}ff e0$/);
+    expect(report.run.output.map((l) => l.text)).toContain('fix result 0');
+    const sarif = run(join(SHORT, 'main-padded'), join(SHORT, 'patch.so'), 'get_level', '--with', 'fix_get_level', '--format', 'sarif');
+    expect(sarif.code).toBe(0);
+    const log = JSON.parse(sarif.stdout) as { runs: { results: { ruleId: string; level: string }[] }[] };
+    expect(log.runs[0]!.results.filter((r) => r.level !== 'note').map((r) => [r.ruleId, r.level])).toEqual([['TRAMPOLINE_OVERRUNS_FUNCTION', 'warning']]);
   });
 });
