@@ -3,6 +3,7 @@
 // emulated process and in gdb with ASLR off, plus objdump's symbol+offset).
 
 import type { CodeMap, PatchSite } from '../analysis/index.js';
+import { disassemble } from '../asm/disasm.js';
 import type { Evidence } from './finding.js';
 import type { ResolvedFunction } from './symbols.js';
 
@@ -25,8 +26,18 @@ export function codeEvidence(
 ): Evidence {
   const evidence: Evidence = { label, address: linkAddress + ctx.loadBias, location: ctx.codeMap.locationOf(linkAddress) };
   if (detail.bytes) evidence.bytes = detail.bytes;
-  if (detail.text !== undefined) evidence.text = detail.text;
+  if (detail.text !== undefined) evidence.text = detail.bytes ? runtimeText(ctx, linkAddress, detail.bytes, detail.text) : detail.text;
   return evidence;
+}
+
+/**
+ * The instruction's text at its run-time address (branch targets included), so it reads like
+ * the addresses around it; `text` (the link-time disassembly) if the bytes do not decode.
+ */
+export function runtimeText(ctx: StaticContext, linkAddress: bigint, bytes: Uint8Array, text: string): string {
+  if (ctx.loadBias === 0n) return text;
+  const [first] = disassemble(bytes, linkAddress + ctx.loadBias, 1);
+  return first && !first.invalid && first.length === bytes.length && text.startsWith(first.mnemonic) ? text.replace(/^.*?(?=\s\s\(|$)/, first.text) : text;
 }
 
 /** "get_level+0x6" */

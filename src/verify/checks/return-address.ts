@@ -2,14 +2,14 @@
 // that is also inside them. Any frame suspended in that call (another thread, the code a
 // signal interrupted) returns into the middle of the trampoline after the patch.
 
-import { codeEvidence, type StaticContext } from '../context.js';
+import { codeEvidence, runtimeText, type StaticContext } from '../context.js';
 import type { Finding } from '../finding.js';
 
 export function checkReturnAddress(ctx: StaticContext): Finding[] {
   return ctx.site.returnAddressesInRange.map((r) => ({
     code: 'RETURN_ADDRESS_IN_PATCHED_BYTES' as const,
     severity: 'error' as const,
-    message: `"${r.call.text}" at ${ctx.codeMap.locationOf(r.call.address)} returns to ${ctx.codeMap.locationOf(r.returnAddress)}, byte ${r.offset} of the overwritten bytes: a frame suspended in that call resumes in the middle of the trampoline`,
+    message: `"${runtimeText(ctx, r.call.address, r.call.bytes, r.call.text)}" at ${ctx.codeMap.locationOf(r.call.address)} returns to ${ctx.codeMap.locationOf(r.returnAddress)}, byte ${r.offset} of the overwritten bytes: a frame suspended in that call resumes in the middle of the trampoline`,
     address: r.returnAddress + ctx.loadBias,
     evidence: [
       codeEvidence(ctx, 'call', r.call.address, { bytes: r.call.bytes, text: r.call.text }),
