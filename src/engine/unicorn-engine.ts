@@ -69,6 +69,9 @@ const UC_HOOK_MEM_INVALID = 0x3f0; // all *_UNMAPPED and *_PROT kinds
 
 const UC_X86_INS_SYSCALL = 699;
 const UC_QUERY_TIMEOUT = 4;
+const UC_CTL_CPU_MODEL_WRITE = 0x44000007; // UC_CTL_WRITE(UC_CTL_CPU_MODEL, 1)
+/** Haswell: the default qemu64 model lacks popcnt/lzcnt/movbe/BMI that compiled code uses. */
+const UC_CPU_X86_HASWELL = 19;
 const UC_CTL_TB_REMOVE_CACHE_WRITE = 0x48000009; // UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2)
 
 const UC_MEM_READ = 16;
@@ -89,6 +92,9 @@ const UC_REG: Record<Register, number> = {
   rflags: 253, fs_base: 250, gs_base: 251,
 };
 const UC_X86_REG_XMM0 = 122;
+const UC_X86_REG_MXCSR = 249;
+/** What Linux gives a new process (all SSE exceptions masked); Unicorn starts with 0. */
+const INITIAL_MXCSR = 0x1f80n;
 
 /** Never a canonical address, so "until" never triggers when the caller gave none. */
 const NO_UNTIL = 0xffff_ffff_ffff_ffffn;
@@ -106,6 +112,7 @@ interface KoffiModule {
   register(callback: (...args: any[]) => any, type: unknown): unknown;
   unregister(callback: unknown): void;
   decode(pointer: unknown, type: unknown): any;
+  view(pointer: unknown, length: number): ArrayBuffer;
 }
 
 interface UnicornBinding {
@@ -132,6 +139,9 @@ interface UnicornBinding {
   contextSave: NativeFn;
   contextRestore: NativeFn;
   contextFree: NativeFn;
+  contextSize: NativeFn;
+  /** Byte offset of QEMU's env->old_exception inside a saved context, found by calibrateOldException(). */
+  oldExceptionOffset?: number | null;
   types: {
     code: unknown; intr: unknown; insnInvalid: unknown; syscall: unknown; mem: unknown; memInvalid: unknown;
     region: unknown;
@@ -185,6 +195,7 @@ function loadBinding(): Promise<UnicornBinding> {
       contextSave: f('int uc_context_save(void *uc, void *context)'),
       contextRestore: f('int uc_context_restore(void *uc, void *context)'),
       contextFree: f('int uc_context_free(void *context)'),
+      contextSize: f('size_t uc_context_size(void *uc)'),
       types: {
         code: koffi.pointer(koffi.proto('void PatchsandboxUcCodeHook(void *uc, uint64_t address, uint32_t size, void *user)')),
         intr: koffi.pointer(koffi.proto('void PatchsandboxUcIntrHook(void *uc, uint32_t intno, void *user)')),
@@ -207,9 +218,9 @@ function loadBinding(): Promise<UnicornBinding> {
   return bindingPromise;
 }
 
-/** koffi hands 64-bit integers over as number when they fit, else bigint. */
+/** koffi hands 64-bit integers over as number when they fit, else bigint, and uint64_t callback arguments as signed. */
 function big(value: number | bigint): bigint {
-  return typeof value === 'bigint' ? value : BigInt(value);
+  return BigInt.asUintN(64, typeof value === 'bigint' ? value : BigInt(value));
 }
 
 function errorCodeFor(ucErr: number): EngineErrorCode {
@@ -264,6 +275,9 @@ export class UnicornEngine implements Engine {
   private invalidInstructionHooks: InvalidInstructionHook[] = [];
   private nextHookId = 1;
   private breakpoints = new Set<bigint>();
+  /** Pages (address >> 12) that instructions ran from since their last host write: they may hold translated code. */
+  private readonly executedPages = new Set<number>();
+  private lastExecutedPage = -1;
   private closed = false;
 
   // State of the current start() call, written by the native callbacks.
@@ -272,6 +286,8 @@ export class UnicornEngine implements Engine {
   private lastHookAddress = -1n;
   private firstInSegment = true;
   private stopRequested = false;
+  private exceptionScratch: unknown;
+  private segmentBudget = 0; // instructions this segment may retire (0: no limit)
 
   private totalRetired = 0; // since creation, for TraceEntry.seq
   private traceCapacity = 0;
@@ -294,10 +310,19 @@ export class UnicornEngine implements Engine {
   /** Opens a fresh x86-64 Unicorn instance; throws EmulationError('UNAVAILABLE') when libunicorn or koffi is missing. */
   static async create(): Promise<UnicornEngine> {
     const binding = await loadBinding();
+    if (binding.oldExceptionOffset === undefined) binding.oldExceptionOffset = calibrateOldException(binding);
     const handle: unknown[] = [null];
     const err = binding.open(UC_ARCH_X86, UC_MODE_64, handle) as number;
     if (err !== UC_ERR_OK) throw new EmulationError(errorCodeFor(err), `uc_open failed: ${describeUcErr(binding, err)}`);
-    return new UnicornEngine(binding, handle[0]);
+    const modelErr = binding.ctl(handle[0], UC_CTL_CPU_MODEL_WRITE, 'int', UC_CPU_X86_HASWELL) as number;
+    if (modelErr !== UC_ERR_OK) {
+      binding.close(handle[0]);
+      throw new EmulationError('INTERNAL', `selecting the Haswell CPU model failed: ${describeUcErr(binding, modelErr)}`);
+    }
+    const engine = new UnicornEngine(binding, handle[0]);
+    engine.scratch[0] = INITIAL_MXCSR;
+    engine.check(binding.regWrite(engine.uc, UC_X86_REG_MXCSR, engine.scratch), 'set mxcsr');
+    return engine;
   }
 
   // ---- Memory ----
@@ -340,11 +365,20 @@ export class UnicornEngine implements Engine {
   writeMemory(address: bigint, data: Uint8Array): void {
     if (data.length === 0) return;
     this.check(this.binding.memWrite(this.uc, address, data, data.length), `write ${hex(address)}+${hex(data.length)}`);
-    // Unicorn keeps translated blocks of pages the guest cannot write; the host rewrote code there.
-    this.check(
-      this.binding.ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, 'uint64_t', address, 'uint64_t', address + BigInt(data.length)),
-      'drop translated code',
-    );
+    // Unicorn keeps translated blocks across host writes. Drop them, but only on pages that ran:
+    // uc_ctl_remove_cache is not free, and in Unicorn 2.0.1 thousands of calls can abort the
+    // process ("tcg fatal error"), so loading code that has not run yet must not call it.
+    const firstPage = Number(address >> 12n);
+    const lastPage = Number((address + BigInt(data.length) - 1n) >> 12n);
+    let ran = false;
+    for (let page = firstPage; page <= lastPage; page++) if (this.executedPages.delete(page)) ran = true;
+    if (ran) {
+      this.lastExecutedPage = -1;
+      this.check(
+        this.binding.ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, 'uint64_t', address, 'uint64_t', address + BigInt(data.length)),
+        'drop translated code',
+      );
+    }
   }
 
   // ---- Registers ----
@@ -403,7 +437,10 @@ export class UnicornEngine implements Engine {
       this.lastHookAddress = -1n;
       this.firstInSegment = true;
       this.stopRequested = false;
-      const err = this.binding.emuStart(this.uc, rip, until ?? NO_UNTIL, timeoutMicros, remaining) as number;
+      // The count is enforced by our code hook, not by uc_emu_start's: Unicorn's own counter
+      // swallows a #DE raised by the last counted instruction.
+      this.segmentBudget = remaining;
+      const err = this.binding.emuStart(this.uc, rip, until ?? NO_UNTIL, timeoutMicros, 0) as number;
       rip = this.readRegister('rip');
       const outcome = this.classify(err, rip, until, remaining);
       instructions += this.retired;
@@ -597,7 +634,13 @@ export class UnicornEngine implements Engine {
   private installDispatchHooks(): void {
     const b = this.binding;
     const code = b.koffi.register((_uc: unknown, address: number | bigint, size: number) => {
-      this.onInstruction(big(address), size);
+      const rip = big(address);
+      const page = Number(rip >> 12n);
+      if (page !== this.lastExecutedPage) {
+        this.lastExecutedPage = page;
+        this.executedPages.add(page);
+      }
+      this.onInstruction(rip, size);
     }, b.types.code);
     const intr = b.koffi.register((_uc: unknown, intno: number) => this.onInterrupt(intno), b.types.intr);
     const invalid = b.koffi.register(() => false, b.types.insnInvalid); // resolved in classify()
@@ -641,6 +684,11 @@ export class UnicornEngine implements Engine {
     // A breakpoint at the address a segment starts from does not fire: the host resumes from it.
     if (!this.firstInSegment && this.breakpoints.size > 0 && this.breakpoints.has(address)) {
       this.pending ??= { reason: 'breakpoint' };
+      this.binding.emuStop(this.uc);
+      return;
+    }
+    if (this.segmentBudget > 0 && this.retired >= this.segmentBudget) {
+      this.pending ??= { reason: 'count' };
       this.binding.emuStop(this.uc);
       return;
     }
@@ -711,6 +759,10 @@ export class UnicornEngine implements Engine {
     const executedHere = this.lastHookAddress === rip;
     const stopAt = (stop: PendingStop): { resume: false; stop: PendingStop & { rip: bigint } } => ({ resume: false, stop: { ...stop, rip } });
 
+    // The budget ran out and the next instruction could not even be fetched: that is still 'count'.
+    if (countLimit > 0 && this.retired >= countLimit && (err === UC_ERR_FETCH_UNMAPPED || err === UC_ERR_FETCH_PROT || err === UC_ERR_INSN_INVALID)) {
+      return stopAt({ reason: 'count' });
+    }
     if (pending?.reason === 'fault' || err === UC_ERR_READ_UNMAPPED || err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_FETCH_UNMAPPED
       || err === UC_ERR_READ_PROT || err === UC_ERR_WRITE_PROT || err === UC_ERR_FETCH_PROT) {
       if (executedHere) this.uncountLast();
@@ -719,6 +771,7 @@ export class UnicornEngine implements Engine {
     }
     if (pending?.reason === 'divide-error') {
       if (executedHere) this.uncountLast();
+      this.forgetException();
       return stopAt(pending);
     }
     if (err === UC_ERR_INSN_INVALID) {
@@ -750,6 +803,27 @@ export class UnicornEngine implements Engine {
       return stopAt({ reason: 'interrupt', interrupt: 0xf4 });
     }
     throw new EmulationError('INTERNAL', `unicorn stopped at ${hex(rip)} for no known reason`);
+  }
+
+  /**
+   * Unicorn hands #DE to our hook without delivering it, so QEMU still believes the exception is
+   * in flight (env->old_exception = 0) and the next #DE becomes a double fault (interrupt 8).
+   * Reset that field in a saved context and restore it.
+   */
+  private forgetException(): void {
+    const offset = this.binding.oldExceptionOffset;
+    if (offset === undefined || offset === null) return;
+    this.exceptionScratch ??= this.allocContext();
+    this.check(this.binding.contextSave(this.uc, this.exceptionScratch), 'save context');
+    const size = Number(this.binding.contextSize(this.uc));
+    new DataView(this.binding.koffi.view(this.exceptionScratch, size)).setInt32(offset, -1, true);
+    this.check(this.binding.contextRestore(this.uc, this.exceptionScratch), 'restore context');
+  }
+
+  private allocContext(): unknown {
+    const out: unknown[] = [null];
+    this.check(this.binding.contextAlloc(this.uc, out), 'allocate context');
+    return out[0];
   }
 
   private timedOut(): boolean {
@@ -813,3 +887,63 @@ function hex(value: bigint | number): string {
   return `0x${value.toString(16)}`;
 }
 
+
+/**
+ * Finds where env->old_exception lives in a saved Unicorn context: save a context, raise #DE
+ * (stopped by the interrupt hook), save again; the field went from -1 to 0. The candidate is
+ * verified by clearing it and raising #DE again, which must come back as 0, not 8.
+ * Returns null when no single verified offset exists (then #DE after #DE stays a double fault).
+ */
+function calibrateOldException(binding: UnicornBinding): number | null {
+  const handle: unknown[] = [null];
+  if (binding.open(UC_ARCH_X86, UC_MODE_64, handle) !== UC_ERR_OK) return null;
+  const uc = handle[0];
+  const seen: number[] = [];
+  const hook = binding.koffi.register((_uc: unknown, intno: number) => {
+    seen.push(intno);
+    binding.emuStop(uc);
+  }, binding.types.intr);
+  try {
+    const code = Uint8Array.of(0x48, 0xf7, 0xf1, 0x90); // div rcx ; nop
+    const zero = new BigUint64Array(1);
+    if (binding.memMap(uc, 0x1000n, 0x1000, Perm.RX) !== UC_ERR_OK) return null;
+    binding.memWrite(uc, 0x1000n, code, code.length);
+    binding.hookAdd(uc, new BigUint64Array(1), UC_HOOK_INTR, hook, null, 1n, 0n);
+    const context: unknown[] = [null];
+    if (binding.contextAlloc(uc, context) !== UC_ERR_OK) return null;
+    const size = Number(binding.contextSize(uc));
+    const snapshotBytes = (): Uint8Array => {
+      binding.contextSave(uc, context[0]);
+      return new Uint8Array(binding.koffi.view(context[0], size)).slice();
+    };
+    const divideByZero = (): number | undefined => {
+      seen.length = 0;
+      binding.regWrite(uc, UC_REG.rcx, zero);
+      binding.emuStart(uc, 0x1000n, NO_UNTIL, 0n, 0);
+      return seen[0];
+    };
+    const before = snapshotBytes();
+    if (divideByZero() !== 0) return null;
+    const after = snapshotBytes();
+    const candidates: number[] = [];
+    const b = new DataView(before.buffer);
+    const a = new DataView(after.buffer);
+    for (let offset = 0; offset + 4 <= size; offset += 4) {
+      if (b.getInt32(offset, true) === -1 && a.getInt32(offset, true) === 0) candidates.push(offset);
+    }
+    for (const offset of candidates) {
+      binding.contextSave(uc, context[0]);
+      new DataView(binding.koffi.view(context[0], size)).setInt32(offset, -1, true);
+      binding.contextRestore(uc, context[0]);
+      if (divideByZero() === 0) {
+        binding.contextFree(context[0]);
+        return offset;
+      }
+    }
+    binding.contextFree(context[0]);
+    return null;
+  } finally {
+    binding.close(uc);
+    binding.koffi.unregister(hook);
+  }
+}
