@@ -155,6 +155,10 @@ export class EmulatedProcess {
   private readonly pending: PendingReturn[] = [];
   private readonly watched = new Set<bigint>();
   private stepOver: bigint | undefined;
+  /** The stopAtCallOf set of the run in progress: breakpoint updates during a run keep it. */
+  private runStops: ReadonlySet<bigint> = new Set();
+  /** Every address the engine currently stops at. */
+  private breakpoints: ReadonlySet<bigint> = new Set();
   private readonly codeHooks = new Map<string, HookHandle>();
   private readonly atexit: { func: bigint; arg: bigint; dso: bigint; withArg: boolean }[] = [];
   private readonly tcb: bigint;
@@ -270,7 +274,8 @@ export class EmulatedProcess {
     const limit = this.instructions + options.maxInstructions;
     const stopAt = new Set(options.stopAtCallOf ?? []);
     let signalAt = options.signalAt;
-    if (stopAt.size > 0) this.updateBreakpoints(stopAt);
+    this.runStops = stopAt;
+    if (stopAt.size > 0) this.updateBreakpoints();
     try {
       for (;;) {
         if (this.ended) return this.ended;
@@ -290,14 +295,21 @@ export class EmulatedProcess {
         if (this.stepOver === rip) {
           // Execute the one instruction under a breakpoint we already reported.
           this.stepOver = undefined;
-          this.updateBreakpoints(stopAt, rip);
+          this.updateBreakpoints(rip);
           const r = this.engine.start(rip, { count: 1 });
-          this.updateBreakpoints(stopAt);
+          this.updateBreakpoints();
           this.instructions += r.instructions;
           if (r.reason !== 'count') {
             const stop = this.handle(r, stopAt, options.until);
             if (stop) return stop;
           }
+          continue;
+        }
+        if (this.breakpoints.has(rip)) {
+          // Engines do not report a breakpoint at the address a run starts from (Unicorn's rule),
+          // so a step or a stub return that lands on one is handled here, before executing it.
+          const stop = this.handle({ reason: 'breakpoint', instructions: 0, rip }, stopAt, options.until);
+          if (stop) return stop;
           continue;
         }
         const startOptions: { count: number; until?: bigint } = { count: budget };
@@ -308,6 +320,7 @@ export class EmulatedProcess {
         if (stop) return stop;
       }
     } finally {
+      this.runStops = new Set();
       if (stopAt.size > 0) this.updateBreakpoints();
     }
   }
@@ -753,9 +766,10 @@ export class EmulatedProcess {
     return address;
   }
 
-  private updateBreakpoints(extra: ReadonlySet<bigint> = new Set(), except?: bigint): void {
-    const all = [CODE.continuation, CODE.hostReturn, ...this.stubByAddress.keys(), ...this.trapByAddress.keys(), ...this.watched, ...extra];
-    this.engine.setBreakpoints(except === undefined ? all : all.filter((a) => a !== except));
+  private updateBreakpoints(except?: bigint): void {
+    const all = new Set([CODE.continuation, CODE.hostReturn, ...this.stubByAddress.keys(), ...this.trapByAddress.keys(), ...this.watched, ...this.runStops]);
+    this.breakpoints = all;
+    this.engine.setBreakpoints([...all].filter((a) => a !== except));
   }
 
   /** MemWrite hooks over every mapping that is or was executable (outside the libc image). */
