@@ -169,6 +169,34 @@ export interface LockstepStats {
   compared: number;
   retired: number;
   perForm: Map<string, { compared: number; retired: number }>;
+  /** SSE results that differ only in NaN payloads (see nanPayloadsOnly), per form. */
+  nanPayloadDifferences: Map<string, number>;
+}
+
+/**
+ * True when an SSE floating-point form's xmm results differ only in lanes where both engines
+ * produced a NaN: x86 propagates the first NaN operand (quieted), a core that returns the
+ * default NaN differs in payload only. Known core divergence, reported rather than fatal.
+ */
+function nanPayloadsOnly(name: string, subject: MachineState, oracle: MachineState): boolean {
+  const lane = /^[A-Za-z]+(ps|ss)_/.test(name) ? 4 : /^[A-Za-z]+(pd|sd)_/.test(name) ? 8 : 0;
+  if (lane === 0) return false;
+  let differs = false;
+  for (let r = 0; r < 16; r++) {
+    const a = subject.xmm[r]!;
+    const b = oracle.xmm[r]!;
+    for (let at = 0; at < 16; at += lane) {
+      if (Buffer.compare(a.subarray(at, at + lane), b.subarray(at, at + lane)) === 0) continue;
+      if (!isNaNLane(a, at, lane) || !isNaNLane(b, at, lane)) return false;
+      differs = true;
+    }
+  }
+  return differs;
+}
+
+function isNaNLane(bytes: Uint8Array, at: number, lane: number): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at, lane);
+  return lane === 4 ? Number.isNaN(view.getFloat32(0, true)) : Number.isNaN(view.getFloat64(0, true));
 }
 
 export class LockstepMismatch extends Error {}
@@ -209,8 +237,11 @@ export function runLockstep(
       const writes = setUp(analysed, rng, xmmWrites);
       if (!writes) continue;
       code.set(bytes, codeOffset);
+      // jmp $+2 after each instance ends Unicorn's translation block there; without it every
+      // step would translate the rest of the sequence (~0.5 ms). It never runs: count is 1.
+      code.set([0xeb, 0x00], codeOffset + bytes.length);
       plan.push({ bytes, info: analysed, writes, xmmWrites, rip: LAYOUT.code + BigInt(codeOffset) });
-      codeOffset += bytes.length;
+      codeOffset += bytes.length + 2;
       break;
     }
   }
@@ -240,6 +271,12 @@ export function runLockstep(
           subjectState.gprs[i] = oracleState.gprs[i]!;
         }
       });
+    }
+    if (nanPayloadsOnly(info.name, subjectState, oracleState)) {
+      // Known core divergence, kept visible: counted per form and printed by the suite.
+      stats.nanPayloadDifferences.set(info.name, (stats.nanPayloadDifferences.get(info.name) ?? 0) + 1);
+      subjectState.xmm.forEach((_, i) => subject.writeXmm(i, oracleState.xmm[i]!));
+      subjectState.xmm = oracleState.xmm;
     }
     problems.push(...diffStates(subjectState, oracleState, info.undefinedFlags));
     if (problems.length > 0) {
