@@ -53,6 +53,7 @@ export class VerificationWorker {
         this.reject = undefined;
         reject(new Error(`the verification worker failed: ${event.message || 'could not start it'}`));
       };
+      worker.postMessage(message);
     });
   }
 }

@@ -1,10 +1,12 @@
 // The one place the page calls the verifier (src/verify). It is looked up through a glob so
 // the page still builds, and says so plainly, in a tree where the verifier has not landed.
 
+import { WasmEngine } from '../../../src/engine/wasm-engine.js';
+import type { VerifyInput } from '../../../src/verify/input.js';
 import type { VerifyResult } from '../../../src/verify/result.js';
 import type { VerifyRequest } from '../protocol.js';
 
-type VerifyFunction = (input: Record<string, unknown>) => Promise<VerifyResult>;
+type VerifyFunction = (input: VerifyInput) => Promise<VerifyResult>;
 
 const modules = import.meta.glob<{ verifyPatch?: VerifyFunction }>('../../../src/verify/verify.ts');
 
@@ -14,17 +16,17 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   if (!verifyPatch) {
     return { verdict: 'error', findings: [], error: 'this build of the page has no verifier (src/verify/verify.ts is missing)' };
   }
-  const input: Record<string, unknown> = {
+  // A factory, not 'wasm' by name: the page never bundles the Node-only UnicornEngine.
+  const input: VerifyInput = {
     main: request.main,
-    mainPath: request.mainName,
+    mainName: request.mainName,
     patch: request.patch,
-    patchPath: request.patchName,
+    patchName: request.patchName,
     symbol: request.symbol,
     trampoline: request.trampoline,
-    engine: 'wasm',
+    engine: () => WasmEngine.create(),
   };
-  if (request.replacement !== undefined) input['replacement'] = request.replacement;
-  if (request.signal !== undefined) input['signal'] = request.signal;
-  if (request.argv !== undefined) input['argv'] = request.argv;
+  if (request.replacement !== undefined) input.with = request.replacement;
+  if (request.signal !== undefined) input.signal = request.signal;
   return verifyPatch(input);
 }

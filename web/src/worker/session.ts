@@ -1,0 +1,60 @@
+// The worker's work: load the decoder/assembler/demangler, verify, and build the page's view.
+
+/// <reference lib="webworker" />
+import keystoneWasmUrl from '../../../node_modules/keystone-wasm/dist/keystone.wasm?url';
+import { loadIcedWasm } from 'virtual:iced-x86-wasm';
+import { Assembler } from '../../../src/asm/keystone.js';
+import { ElfType, initDemangler } from '../../../src/elf/index.js';
+import { PIE_BASE } from '../../../src/loader/layout.js';
+import type { FunctionEntry, VerificationView, VerifyRequest, WorkerToPage } from '../protocol.js';
+import { InputError, listFunctions, parseElf } from './inputs.js';
+import { buildPatchSiteView } from './patch-site.js';
+import { replay } from './replay.js';
+import { runVerifier } from './verifier.js';
+
+let ready: Promise<void> | undefined;
+/** iced's and Keystone's wasm are served as assets next to the bundle; the demangler's is embedded. */
+export function loadRuntime(): Promise<void> {
+  ready ??= (async () => {
+    const bytes = new Uint8Array(await (await fetch(keystoneWasmUrl)).arrayBuffer());
+    await Promise.all([loadIcedWasm(), Assembler.load({ wasmBinary: bytes }), initDemangler()]);
+  })();
+  return ready;
+}
+
+export async function verify(request: VerifyRequest, post: (message: WorkerToPage) => void): Promise<VerificationView> {
+  const started = performance.now();
+  post({ type: 'progress', stage: 'loading the decoder, assembler and emulator', fraction: 0.02 });
+  await loadRuntime();
+  post({ type: 'progress', stage: 'reading the ELF files', fraction: 0.05 });
+  const main = parseElf(request.main, request.mainName, 'main');
+  parseElf(request.patch, request.patchName, 'patch.so');
+  post({ type: 'progress', stage: 'verifying the patch in the emulated process', fraction: 0.1 });
+  const result = await runVerifier(request);
+  const view: VerificationView = { result, timeline: [], notes: [], elapsedMs: 0 };
+  if (result.verdict !== 'error' || result.run) {
+    const base = main.header.type === ElfType.Executable ? 0n : PIE_BASE;
+    try {
+      if (result.target) view.site = buildPatchSiteView(main, base, result.target.name, result.trampoline?.bytes.length ?? 12);
+    } catch (error) {
+      view.notes.push(`patch site: ${(error as Error).message}`);
+    }
+    post({ type: 'progress', stage: 'replaying the run to record the trace', fraction: 0.55 });
+    try {
+      const replayed = await replay(request, result, (f) => post({ type: 'progress', stage: 'replaying the run to record the trace', fraction: 0.55 + f * 0.45 }));
+      view.timeline = replayed.timeline;
+      if (replayed.trace) view.trace = replayed.trace;
+      view.notes.push(...replayed.notes);
+    } catch (error) {
+      view.notes.push(`replay: ${(error as Error).message}`);
+    }
+  }
+  view.elapsedMs = performance.now() - started;
+  return view;
+}
+
+export function functionsOf(main: Uint8Array, mainName: string): FunctionEntry[] {
+  return listFunctions(parseElf(main, mainName, 'main'));
+}
+
+export { InputError };
