@@ -240,6 +240,13 @@ describe.each(kinds)('Engine conformance: $kind', ({ kind, unavailable }) => {
       expect(seen).toHaveLength(2);
     });
 
+    it('stop() from a code hook stops before that instruction', () => {
+      load(program(INC_RAX, INC_RAX, INC_RAX, INT3));
+      engine.addHook({ type: HookType.Code, callback: (address) => address === CODE + 3n && engine.stop() });
+      expect(engine.start(CODE)).toMatchObject({ reason: 'stopped', instructions: 1, rip: CODE + 3n });
+      expect(engine.readRegister('rax')).toBe(1n);
+    });
+
     it('reports memory writes with address, size and value', () => {
       // mov rax, -2 ; mov [0x20040], rax ; int3
       load(program([0x48, 0xc7, 0xc0, 0xfe, 0xff, 0xff, 0xff], [0x48, 0x89, 0x04, 0x25, 0x40, 0x00, 0x02, 0x00], INT3));
