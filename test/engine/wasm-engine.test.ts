@@ -231,12 +231,12 @@ describe('WasmEngine exits', () => {
   });
 
   it('reports unsupported instructions with their bytes instead of executing them', async () => {
-    // fld1 (x87: not implemented)
-    const e = await machine([0xd9, 0xe8, 0xf4]);
+    // vzeroupper (AVX: not implemented, cpuid says so)
+    const e = await machine([0xc5, 0xf8, 0x77, 0xf4]);
     const r = e.start(CODE);
     expect(r.reason).toBe('invalid-instruction');
     expect(r.rip).toBe(CODE);
-    expect([...(r.bytes ?? []).slice(0, 3)]).toEqual([0xd9, 0xe8, 0xf4]);
+    expect([...(r.bytes ?? []).slice(0, 4)]).toEqual([0xc5, 0xf8, 0x77, 0xf4]);
   });
 
   it('rdtsc is deterministic (derived from the instruction count)', async () => {
@@ -380,7 +380,8 @@ describe('WasmEngine.probe', () => {
     expect(e.probe(new Uint8Array([0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8]))).toEqual({ length: 10, supported: true }); // movabs rax, imm64
     expect(e.probe(new Uint8Array([0xf3, 0x0f, 0x1e, 0xfa]))).toEqual({ length: 4, supported: true }); // endbr64
     expect(e.probe(new Uint8Array([0x66, 0x0f, 0x1f, 0x44, 0, 0]))).toEqual({ length: 6, supported: true }); // nop word [rax+rax]
-    expect(e.probe(new Uint8Array([0xd9, 0xe8]))).toEqual({ length: 2, supported: false }); // fld1
+    expect(e.probe(new Uint8Array([0xd9, 0xe8]))).toEqual({ length: 2, supported: true }); // fld1
+    expect(e.probe(new Uint8Array([0x0f, 0x01, 0xd6])).supported).toBe(false); // xtest (no RTM)
     expect(e.probe(new Uint8Array([0x48, 0x8b]))).toMatchObject({ supported: false }); // truncated
     expect(e.probe(new Uint8Array([0xf0, 0x48, 0x89, 0xc8])).supported).toBe(false); // lock mov rax, rcx: #UD
   });

@@ -13,11 +13,13 @@ import { shiftGroup, doubleShift } from './shift';
 import { btEG, btEI, bitScan, bitCount, popcntGE, bswapR } from './bits';
 import {
   movEG, movGE, movEI, movRI, movAO, movOA, lea, movExtend, movsxd, xchgEG, xchgAR, cmpxchg, xadd,
-  cmpxchgWide, cmovcc, setcc, cbw, cwd,
+  cmpxchgWide, cmovcc, setcc, cbw, cwd, movbe,
 } from './mov';
 import { pushR, popR, pushI, pushE, popE, pushf, popf, leave, enter, jcc, jmpRel, callRel, callE, jmpE, ret, loopFamily } from './stack';
 import { stringOp, STR_MOVS, STR_STOS, STR_LODS, STR_CMPS, STR_SCAS } from './string';
-import { cpuid, rdtsc, syscall, interrupt, grp15, flagOp, sahf, lahf } from './system';
+import { cpuid, rdtsc, syscall, interrupt, grp15, flagOp, sahf, lahf, rdrand } from './system';
+import { executeX87 } from './x87';
+import { crc32 } from './crc32';
 import { executeSse } from './sse';
 
 function invalid(): void {
@@ -135,6 +137,10 @@ function execute(e: Insn, op: u32, skipBreakpoint: bool): void {
       else if (skipBreakpoint) execute(e, e.realOp, false);
       else Cpu.exit = Exit.Breakpoint;
       break;
+    case Op.X87: executeX87(e); break;
+    case Op.Rdrand: rdrand(e); break;
+    case Op.Movbe: movbe(e); break;
+    case Op.Crc32: crc32(e); break;
     case Op.Invalid: invalid(); break;
     default:
       if (!executeSse(e, op)) invalid();

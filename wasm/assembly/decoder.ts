@@ -3,6 +3,7 @@
 // handler and operand form; this file only turns bytes into an Insn. Never traps: bad or
 // unsupported encodings become Op.Invalid with their length when it is known.
 
+import { x87Known } from './x87';
 import { Insn, I_MEM, I_REX, I_REP, I_REPNE, I_LOCK, I_OPSZ, I_ADDR32, I_REXW, NO_REG } from './insn';
 import {
   Op, M, IMM_MASK, IB, IW, IZ, IV, IENTER, REL8, REL32, MOFFS, BYTE, D64, SSE, MEMONLY, REGONLY,
@@ -113,7 +114,7 @@ export function decode(rip: u64, e: Insn, bytes: u32): u32 {
   let size: u32;
   if (form & BYTE) size = 1;
   else if (rex & 8) size = 8;
-  else if (form & SSE) size = op == Op.Popcnt && (flags & I_OPSZ) ? 2 : 4;
+  else if (form & SSE) size = (op == Op.Popcnt || op == Op.Crc32) && (flags & I_OPSZ) ? 2 : 4;
   else if (flags & I_OPSZ) size = 2;
   else if (form & D64) size = 8;
   else size = 4;
@@ -190,6 +191,12 @@ export function decode(rip: u64, e: Insn, bytes: u32): u32 {
   else if (op == Op.Grp15) {
     if (mod == 3 ? ext < 5 : ext != 2 && ext != 3) op = Op.Invalid;
   } else if (op == Op.MovdToXmm && (rex & 8)) op = Op.MovqToXmm;
+  else if (op == Op.X87) {
+    if (!x87Known(opcode, mod, reg & 7, rm & 7)) op = Op.Invalid;
+  } else if (op == Op.Cmpxchg8b) {
+    if (mod == 3) op = (reg & 7) == 6 && (flags & (I_REP | I_REPNE)) == 0 ? Op.Rdrand : Op.Invalid; // rdseed: cpuid says absent
+    else if ((reg & 7) != 1) op = Op.Invalid;
+  } else if (op == Op.Movbe && mod == 3) op = Op.Invalid;
   else if (op == Op.MovdFromXmm && (rex & 8)) op = Op.MovqFromXmm;
   if ((form & MEMONLY) && mod == 3) op = Op.Invalid;
   if ((form & REGONLY) && mod != 3) op = Op.Invalid;

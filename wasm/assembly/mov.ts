@@ -168,3 +168,20 @@ export function cwd(e: Insn): void {
   writeReg(RDX, size, negative ? <u64>-1 : 0, false);
 }
 
+
+/** movbe (0F 38 F0 load, F1 store): a byte-swapped move between a register and memory. */
+export function movbe(e: Insn): void {
+  const size = <u32>e.size;
+  if (e.opcode == 0xf0) {
+    const v = readE(e, size);
+    if (Cpu.exit) return;
+    writeG(e, size, byteSwap(v, size));
+  } else {
+    writeE(e, size, byteSwap(readG(e, size), size));
+  }
+}
+function byteSwap(v: u64, size: u32): u64 {
+  if (size == 8) return bswap<u64>(v);
+  if (size == 4) return <u64>bswap<u32>(<u32>v);
+  return <u64>bswap<u16>(<u16>v);
+}

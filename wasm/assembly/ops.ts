@@ -34,6 +34,12 @@ export const enum Op {
   UcomiSs, UcomiSd, Cvtsi2ss, Cvtsi2sd, Cvttss2si, Cvttsd2si, Cvtss2si, Cvtsd2si,
   Cvtss2sd, Cvtsd2ss, Cvtdq2pd, Cvtdq2ps, Cvttps2dq, Cvtps2pd, Cvtpd2ps, Cvttpd2dq,
   CmpPs, CmpPd, CmpSs, CmpSd,
+  // SSE2 remainder, SSE3, SSSE3, SSE4.1, SSE4.2 (sse-ext.ts, sse-string.ts, crc32.ts)
+  LaneExt, PshiftXmm, Pmaddwd, Psadbw, Pmuldq, PackusDW, Pshufb, Palignr, PmovExt, Ptest, BlendImm, BlendVar,
+  ExtractLane, PextrwReg, InsertLane, Insertps, Round, HorizontalInt, FloatHorizontal, AddSub,
+  Movsldup, Movshdup, Movddup, Lddqu, MovntStore, Movnti, PcmpStr, Crc32, Movbe,
+  // x87 (x87.ts), rdrand
+  X87, Rdrand,
   Count,
 }
 
@@ -163,7 +169,8 @@ export function initOpcodeTable(): void {
   def(O, 0xd1, Op.Shift1, M);
   def(O, 0xd2, Op.ShiftCL, M | BYTE);
   def(O, 0xd3, Op.ShiftCL, M);
-  range(O, 0xd8, 0xdf, Op.Invalid, M); // x87: not implemented (cpuid says no FPU)
+  range(O, 0xd8, 0xdf, Op.X87, M); // which ModRM forms exist: x87Known() in the decoder
+  def(O, 0x9b, Op.Nop, 0); // fwait: exceptions are always masked, nothing to wait for
   def(O, 0xe0, Op.Loopne, REL8 | D64);
   def(O, 0xe1, Op.Loope, REL8 | D64);
   def(O, 0xe2, Op.Loop, REL8 | D64);
@@ -222,7 +229,7 @@ export function initOpcodeTable(): void {
   def(T, 0xbf, Op.MovsxW, M);
   def(T, 0xc0, Op.Xadd, M | BYTE);
   def(T, 0xc1, Op.Xadd, M);
-  def(T, 0xc7, Op.Cmpxchg8b, M | MEMONLY | badRegs(0xfd));
+  def(T, 0xc7, Op.Cmpxchg8b, M | badRegs(0x3d)); // /1 cmpxchg8b/16b (memory), /6 rdrand /7 rdseed (register): decoder
   range(T, 0xc8, 0xcf, Op.Bswap, PLUS_R);
 
   initSseTable();
@@ -304,4 +311,56 @@ function initSseTable(): void {
   sse(T, 0xfc, I, Op.PaddB, I, I, M);
   sse(T, 0xfd, I, Op.PaddW, I, I, M);
   sse(T, 0xfe, I, Op.PaddD, I, I, M);
+  initSseExtTable();
+}
+
+function initSseExtTable(): void {
+  const T = MAP_0F, T38 = MAP_0F38, T3A = MAP_0F3A, I = Op.Invalid;
+  sse(T, 0x12, Op.MovlpLoad, Op.MovlpLoad, Op.Movsldup, Op.Movddup, M);
+  sse(T, 0x16, Op.MovhpLoad, Op.MovhpLoad, Op.Movshdup, I, M);
+  sse(T, 0x2b, Op.MovntStore, Op.MovntStore, I, I, M | MEMONLY);
+  sse(T, 0x7c, I, Op.FloatHorizontal, I, Op.FloatHorizontal, M);
+  sse(T, 0x7d, I, Op.FloatHorizontal, I, Op.FloatHorizontal, M);
+  sse(T, 0xc3, Op.Movnti, I, I, I, M | MEMONLY);
+  sse(T, 0xc4, I, Op.InsertLane, I, I, M | IB);
+  sse(T, 0xc5, I, Op.PextrwReg, I, I, M | IB | REGONLY);
+  sse(T, 0xd0, I, Op.AddSub, I, Op.AddSub, M);
+  for (let c: u32 = 0xd1; c <= 0xd3; c++) sse(T, c, I, Op.PshiftXmm, I, I, M);
+  sse(T, 0xe1, I, Op.PshiftXmm, I, I, M);
+  sse(T, 0xe2, I, Op.PshiftXmm, I, I, M);
+  for (let c: u32 = 0xf1; c <= 0xf3; c++) sse(T, c, I, Op.PshiftXmm, I, I, M);
+  const lane0F: u32[] = [0xd9, 0xdd, 0xe0, 0xe3, 0xe4, 0xe5, 0xe8, 0xe9, 0xea, 0xec, 0xed, 0xee];
+  for (let k = 0; k < lane0F.length; k++) sse(T, lane0F[k], I, Op.LaneExt, I, I, M);
+  sse(T, 0xe7, I, Op.MovntStore, I, I, M | MEMONLY);
+  sse(T, 0xf0, I, I, I, Op.Lddqu, M | MEMONLY);
+  sse(T, 0xf5, I, Op.Pmaddwd, I, I, M);
+  sse(T, 0xf6, I, Op.Psadbw, I, I, M);
+
+  sse(T38, 0x00, I, Op.Pshufb, I, I, M);
+  for (let c: u32 = 0x01; c <= 0x02; c++) sse(T38, c, I, Op.HorizontalInt, I, I, M);
+  for (let c: u32 = 0x05; c <= 0x06; c++) sse(T38, c, I, Op.HorizontalInt, I, I, M);
+  for (let c: u32 = 0x08; c <= 0x0a; c++) sse(T38, c, I, Op.LaneExt, I, I, M); // psignb/w/d
+  for (let c: u32 = 0x1c; c <= 0x1e; c++) sse(T38, c, I, Op.LaneExt, I, I, M); // pabsb/w/d
+  sse(T38, 0x10, I, Op.BlendVar, I, I, M);
+  sse(T38, 0x14, I, Op.BlendVar, I, I, M);
+  sse(T38, 0x15, I, Op.BlendVar, I, I, M);
+  sse(T38, 0x17, I, Op.Ptest, I, I, M);
+  for (let c: u32 = 0x20; c <= 0x25; c++) sse(T38, c, I, Op.PmovExt, I, I, M);
+  for (let c: u32 = 0x30; c <= 0x35; c++) sse(T38, c, I, Op.PmovExt, I, I, M);
+  sse(T38, 0x28, I, Op.Pmuldq, I, I, M);
+  sse(T38, 0x29, I, Op.LaneExt, I, I, M); // pcmpeqq
+  sse(T38, 0x2b, I, Op.PackusDW, I, I, M);
+  sse(T38, 0x37, I, Op.LaneExt, I, I, M); // pcmpgtq
+  for (let c: u32 = 0x38; c <= 0x40; c++) sse(T38, c, I, Op.LaneExt, I, I, M); // pmin/pmax s/u b/w/d, pmulld
+  sse(T38, 0xf0, Op.Movbe, I, I, Op.Crc32, M); // movbe needs memory: decoder
+  sse(T38, 0xf1, Op.Movbe, I, I, Op.Crc32, M);
+
+  for (let c: u32 = 0x08; c <= 0x0b; c++) sse(T3A, c, I, Op.Round, I, I, M | IB);
+  for (let c: u32 = 0x0c; c <= 0x0e; c++) sse(T3A, c, I, Op.BlendImm, I, I, M | IB);
+  sse(T3A, 0x0f, I, Op.Palignr, I, I, M | IB);
+  for (let c: u32 = 0x14; c <= 0x17; c++) sse(T3A, c, I, Op.ExtractLane, I, I, M | IB);
+  sse(T3A, 0x20, I, Op.InsertLane, I, I, M | IB);
+  sse(T3A, 0x21, I, Op.Insertps, I, I, M | IB);
+  sse(T3A, 0x22, I, Op.InsertLane, I, I, M | IB);
+  for (let c: u32 = 0x60; c <= 0x63; c++) sse(T3A, c, I, Op.PcmpStr, I, I, M | IB);
 }

@@ -6,11 +6,13 @@ import { Cpu, Exit, setReg64, readReg, writeReg, RAX, RBX, RCX, RDX } from './st
 import { CF, DF, ZF, SF, AF, PF, Flags, materialize, setFlagBits, getCF } from './flags';
 import { ea } from './operands';
 import { readMem, writeMem } from './mmu';
+import { fxsave, fxrstor } from './x87';
 
 /**
  * The CPU model cpuid reports, advertising only what this core implements:
- * leaf 1 edx: TSC(4) CX8(8) CMOV(15) SSE(25) SSE2(26); ecx: CX16(13) POPCNT(23).
- * No FPU, no FXSR, no SSE3+, no AVX/XSAVE/OSXSAVE.
+ * leaf 1 edx: FPU(0) TSC(4) CX8(8) CMOV(15) FXSR(24) SSE(25) SSE2(26);
+ *        ecx: SSE3(0) SSSE3(9) CX16(13) SSE4.1(19) SSE4.2(20) MOVBE(22) POPCNT(23) RDRAND(30).
+ * No MMX, no AVX/XSAVE/OSXSAVE (so no xgetbv), no RDSEED.
  * 0x80000001 edx: SYSCALL(11) NX(20) LM(29); ecx: LAHF-SAHF(0) ABM/lzcnt(5).
  */
 export function cpuid(): void {
@@ -23,8 +25,8 @@ export function cpuid(): void {
     c = 0x6c65746e; // "ntel"
   } else if (leaf == 1) {
     a = 0x000306a0; // family 6 model 0x3a
-    d = (1 << 4) | (1 << 8) | (1 << 15) | (1 << 25) | (1 << 26);
-    c = (1 << 13) | (1 << 23);
+    d = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 24) | (1 << 25) | (1 << 26);
+    c = (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 30);
   } else if (leaf == 0x80000000) {
     a = 0x80000001;
   } else if (leaf == 0x80000001) {
@@ -55,9 +57,11 @@ export function interrupt(n: u32, fault: bool): void {
   if (fault) Cpu.rip = Cpu.insnRip;
 }
 
-/** 0F AE: lfence/mfence/sfence (register forms) are no-ops here; ldmxcsr/stmxcsr. */
+/** 0F AE: lfence/mfence/sfence (register forms) are no-ops here; fxsave/fxrstor; ldmxcsr/stmxcsr. */
 export function grp15(e: Insn): void {
   if (e.mod == 3) return;
+  if (e.ext == 0) return fxsave(e);
+  if (e.ext == 1) return fxrstor(e);
   const a = ea(e);
   if (e.ext == 2) {
     const v = <u32>readMem(a, 4);
@@ -88,4 +92,16 @@ export function sahf(): void {
 
 export function lahf(): void {
   writeReg(4, 1, (materialize() & 0xff) | 2, false); // ah
+}
+
+/** rdrand (0F C7 /6): deterministic, a xorshift64* sequence reset with the core, CF = 1 (always "ready"). */
+let randomState: u64 = 0x2545f4914f6cdd1d;
+export function rdrand(e: Insn): void {
+  randomState ^= randomState >> 12;
+  randomState ^= randomState << 25;
+  randomState ^= randomState >> 27;
+  const v = randomState * 0x2545f4914f6cdd1d;
+  writeReg(e.rm, <u32>e.size, v, (e.flags & 2) != 0);
+  Flags.base = (materialize() & ~(CF | PF | ZF | SF | AF | 0x800)) | CF;
+  Flags.mask = 0;
 }
