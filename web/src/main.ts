@@ -16,6 +16,7 @@ const scenarioSelect = byId<HTMLSelectElement>('scenario');
 const scenarioDescription = byId<HTMLElement>('scenario-description');
 const mainFile = byId<HTMLInputElement>('main-file');
 const patchFile = byId<HTMLInputElement>('patch-file');
+const mainFileError = byId<HTMLElement>('main-file-error');
 const symbolInput = byId<HTMLInputElement>('symbol');
 const functionList = byId<HTMLDataListElement>('functions');
 const replacementInput = byId<HTMLInputElement>('replacement');
@@ -71,12 +72,14 @@ async function fileBytes(input: HTMLInputElement): Promise<{ bytes: Uint8Array; 
 mainFile.addEventListener('change', async () => {
   const main = await fileBytes(mainFile);
   functionList.replaceChildren();
+  mainFileError.textContent = '';
   if (!main) return;
   try {
     const functions = await functionsWorker.listFunctions(main.bytes, main.name);
     for (const f of functions) functionList.append(h('option', { value: f.demangled === f.name ? f.name : f.demangled }, `${hex(f.address)} ${f.name}`));
   } catch (error) {
-    if (!(error instanceof CancelledError)) showError((error as Error).message);
+    // Shown by the field, not as a verdict: Verify gives the verifier's (the CLI's) own words.
+    if (!(error instanceof CancelledError)) mainFileError.textContent = (error as Error).message;
   }
 });
 

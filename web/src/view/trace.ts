@@ -25,7 +25,7 @@ export class TraceStepper {
     this.registers = h('table', { class: 'registers', 'aria-label': 'registers' });
     this.stack = h('table', { class: 'stack', 'aria-label': 'stack around rsp' });
     const controls = h('div', { class: 'controls', role: 'toolbar', 'aria-label': 'trace controls' },
-      button('⏮ patch point', 'first instruction at or after the patch point (Home)', () => this.goTo(this.patchStep())),
+      button('⇤ patch point', 'first instruction at or after the patch point (Home)', () => this.goTo(this.patchStep())),
       button('◀ prev event', 'previous timeline event ([)', () => this.jumpEvent(-1)),
       button('◀ prev', 'previous instruction (← or k)', () => this.goTo(this.index - 1)),
       button('next ▶', 'next instruction (→ or j)', () => this.goTo(this.index + 1)),

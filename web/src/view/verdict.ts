@@ -14,7 +14,7 @@ export function renderVerdict(view: VerificationView, onJump: (address: bigint) 
     'section',
     { class: `verdict verdict-${result.verdict}`, id: 'verdict', 'aria-live': 'polite' },
     h('h2', {}, h('span', { class: 'verdict-word', 'data-verdict': result.verdict }, VERDICT_TEXT[result.verdict]), ' ', h('span', { class: 'verdict-what' }, target + replacement)),
-    result.error ? h('p', { class: 'error-text', role: 'alert' }, result.error) : null,
+    result.error ? h('p', { class: 'error-text', role: 'alert' }, `could not verify: ${result.error}`) : null,
     result.trampoline ? h('p', { class: 'muted' }, `trampoline ${result.trampoline.form}: ${result.trampoline.bytes.length} bytes at ${hex(result.trampoline.site)} → ${hex(result.trampoline.target)}`) : null,
     result.run ? h('p', { class: 'muted' }, `${result.run.mode}, ${result.run.instructions.toLocaleString('en')} instructions emulated (${result.run.engine}); ${result.run.ended}; verified in ${(view.elapsedMs / 1000).toFixed(2)} s`) : null,
   );

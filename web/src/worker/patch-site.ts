@@ -17,10 +17,11 @@ export function buildPatchSiteView(elf: ElfFile, base: bigint, functionName: str
   const listedEnd = fn.end > site.range.end ? fn.end : site.range.end;
   const length = Math.min(Number(listedEnd - fn.address), MAX_LISTED_BYTES);
   const bytes = map.bytesAt(fn.address, length) ?? elf.read(fn.address, length);
-  const listing: ListingLine[] = disassemble(bytes, fn.address).map((i) => {
-    const line: ListingLine = { address: i.address + base, bytes: i.bytes, text: i.text };
-    if (i.branchTarget !== undefined) line.branchTarget = i.branchTarget + base;
-    const covered = site.covered.find((c) => c.address === i.address);
+  // Decoded at run-time addresses so branch targets read like the rest of the page.
+  const listing: ListingLine[] = disassemble(bytes, fn.address + base).map((i) => {
+    const line: ListingLine = { address: i.address, bytes: i.bytes, text: i.text };
+    if (i.branchTarget !== undefined) line.branchTarget = i.branchTarget;
+    const covered = site.covered.find((c) => c.address + base === i.address);
     if (covered) line.overwritten = covered.partial ? 'partial' : 'full';
     return line;
   });

@@ -76,10 +76,16 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
     process.mprotect(page, length, PROT_RX);
   };
 
-  const functions = functionRanges(process);
+  // Recomputed when an object is loaded (patch.so by dlopen), so the replacement gets its name.
+  let functions = functionRanges(process);
+  let objectCount = process.objects.length;
   const listings: CodeListing[] = [];
   const listingIndex = new Map<string, number>();
   const listingFor = (rip: bigint): number => {
+    if (process.objects.length !== objectCount) {
+      functions = functionRanges(process);
+      objectCount = process.objects.length;
+    }
     const fn = functions.find((f) => rip >= f.start && rip < f.end);
     const codeWrites = process.events.filter((e) => e.kind === 'code-write' && fn && e.address < fn.end && e.address + BigInt(e.bytes.length) > fn.start).length;
     const start = fn?.start ?? rip;

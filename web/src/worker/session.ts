@@ -26,13 +26,12 @@ export async function verify(request: VerifyRequest, post: (message: WorkerToPag
   const started = performance.now();
   post({ type: 'progress', stage: 'loading the decoder, assembler and emulator', fraction: 0.02 });
   await loadRuntime();
-  post({ type: 'progress', stage: 'reading the ELF files', fraction: 0.05 });
-  const main = parseElf(request.main, request.mainName, 'main');
-  parseElf(request.patch, request.patchName, 'patch.so');
   post({ type: 'progress', stage: 'verifying the patch in the emulated process', fraction: 0.1 });
+  // Bad input is the verifier's to report: the page then shows the CLI's own words.
   const result = await runVerifier(request);
   const view: VerificationView = { result, timeline: [], notes: [], elapsedMs: 0 };
   if (result.verdict !== 'error' || result.run) {
+    const main = parseElf(request.main, request.mainName, 'main');
     const base = main.header.type === ElfType.Executable ? 0n : PIE_BASE;
     try {
       if (result.target) view.site = buildPatchSiteView(main, base, result.target.name, result.trampoline?.bytes.length ?? 12);
