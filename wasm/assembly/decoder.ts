@@ -189,7 +189,7 @@ export function decode(rip: u64, e: Insn, bytes: u32): u32 {
   else if (op == Op.MovlpLoad && mod == 3) op = variant == 0 ? Op.Movhlps : Op.Invalid;
   else if (op == Op.MovhpLoad && mod == 3) op = variant == 0 ? Op.Movlhps : Op.Invalid;
   else if (op == Op.Grp15) {
-    if (mod == 3 ? ext < 5 : ext != 2 && ext != 3) op = Op.Invalid;
+    if (mod == 3 ? ext < 5 : ext > 3) op = Op.Invalid; // memory: fxsave fxrstor ldmxcsr stmxcsr
   } else if (op == Op.MovdToXmm && (rex & 8)) op = Op.MovqToXmm;
   else if (op == Op.X87) {
     if (!x87Known(opcode, mod, reg & 7, rm & 7)) op = Op.Invalid;
