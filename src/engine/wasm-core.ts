@@ -52,6 +52,9 @@ export interface CoreExports {
   traceHead(): number;
   traceCount(): bigint;
   traceCapacity(): number;
+  snapshotTake(): number;
+  snapshotRestore(): number;
+  snapshotPageCount(): number;
   run(budget: bigint, skipFirstBreakpoint: number): number;
   probe(len: number): number;
 }

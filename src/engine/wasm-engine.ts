@@ -51,11 +51,12 @@ interface WasmContext extends CpuContext {
   readonly mxcsr: number;
 }
 
+/** Memory stays in the core (copy-on-write pages); the snapshot names which one it is. */
 interface WasmSnapshot extends Snapshot {
   readonly engine: 'wasm';
   readonly context: WasmContext;
   readonly regions: MemRegion[];
-  readonly contents: Uint8Array[];
+  readonly generation: number;
 }
 
 interface RangeHook<C> {
@@ -78,6 +79,7 @@ export class WasmEngine implements Engine {
   private stopRequested = false;
   private closed = false;
   private breakpointCount = 0;
+  private snapshotGeneration = 0;
 
   private constructor(private readonly core: CoreExports) {}
 
@@ -477,24 +479,26 @@ export class WasmEngine implements Engine {
     this.core.setMxcsr(c.mxcsr);
   }
 
+  /**
+   * Copy-on-write at page granularity: no bytes are copied now, a page is copied on its first write
+   * afterwards. The core keeps one snapshot: taking a new one makes older ones unrestorable.
+   */
   snapshot(): Snapshot {
     const context = this.saveContext() as WasmContext;
-    const regions = this.regionList.all();
-    const contents = regions.map((r) => this.readMemory(r.begin, Number(r.end - r.begin)));
-    const snap: WasmSnapshot = { engine: 'wasm', context, regions, contents };
+    if (!this.core.snapshotTake()) throw new EmulationError('NOMEM', 'snapshot: out of WebAssembly memory for the page list');
+    const snap: WasmSnapshot = { engine: 'wasm', context, regions: this.regionList.all(), generation: ++this.snapshotGeneration };
     return snap;
   }
 
   restoreSnapshot(snapshot: Snapshot): void {
     this.checkOpen();
-    if (snapshot.engine !== 'wasm' || !('contents' in snapshot)) throw new EmulationError('ARG', 'restoreSnapshot: snapshot was not taken by a WasmEngine');
+    if (snapshot.engine !== 'wasm' || !('generation' in snapshot)) throw new EmulationError('ARG', 'restoreSnapshot: snapshot was not taken by a WasmEngine');
     const s = snapshot as WasmSnapshot;
-    for (const r of this.regionList.all()) this.core.unmap(r.begin / PAGE, (r.end - r.begin) / PAGE);
-    this.regionList.replace([]);
-    s.regions.forEach((r, i) => {
-      this.map(r.begin, Number(r.end - r.begin), r.perms);
-      this.writeMemory(r.begin, s.contents[i]!);
-    });
+    if (s.generation !== this.snapshotGeneration) {
+      throw new EmulationError('ARG', `restoreSnapshot: snapshot ${s.generation} was replaced by snapshot ${this.snapshotGeneration} (this engine keeps only the latest)`);
+    }
+    if (!this.core.snapshotRestore()) throw new EmulationError('INTERNAL', 'restoreSnapshot: the core holds no snapshot');
+    this.regionList.replace(s.regions);
     this.restoreContext(s.context);
   }
 

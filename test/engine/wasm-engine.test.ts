@@ -386,3 +386,48 @@ describe('WasmEngine.probe', () => {
     expect(e.probe(new Uint8Array([0xf0, 0x48, 0x89, 0xc8])).supported).toBe(false); // lock mov rax, rcx: #UD
   });
 });
+
+describe('WasmEngine copy-on-write snapshot', () => {
+  it('restores after guest and host writes to many pages, unmaps, new mappings and SMC; restorable twice', async () => {
+    const e = await WasmEngine.create();
+    const BASE = 0x400000n, PAGES = 600;
+    e.map(CODE, 0x1000, Perm.RX);
+    e.map(BASE, PAGES * 0x1000, Perm.RW);
+    for (let p = 0; p < PAGES; p += 7) e.writeMemory(BASE + BigInt(p) * 0x1000n, new Uint8Array([p & 0xff, 0x5a]));
+    // loop: mov qword [rdi], rcx; add rdi, 0x1000; dec rcx; jnz loop; hlt
+    // 48 89 0f / 48 81 c7 00 10 00 00 / 48 ff c9 / 75 f1 / f4
+    e.writeMemory(CODE, new Uint8Array([0x48, 0x89, 0x0f, 0x48, 0x81, 0xc7, 0x00, 0x10, 0x00, 0x00, 0x48, 0xff, 0xc9, 0x75, 0xf1, 0xf4]));
+    e.writeRegister('rdi', BASE);
+    e.writeRegister('rcx', BigInt(PAGES));
+    const before = e.readMemory(BASE, PAGES * 0x1000);
+    const t0 = performance.now();
+    const snap = e.snapshot();
+    const takeMs = performance.now() - t0;
+    for (let round = 0; round < 2; round++) {
+      expect(e.start(CODE).reason).toBe('interrupt'); // every page written by the guest
+      e.writeMemory(BASE + 0x1234n, new Uint8Array([1, 2, 3])); // host write
+      e.writeMemory(CODE + 15n, new Uint8Array([0xcc])); // code page written (SMC)
+      e.unmap(BASE + 0x10000n, 0x2000);
+      e.map(0x900000n, 0x3000, Perm.RW);
+      e.writeMemory(0x900000n, new Uint8Array([9]));
+      const t1 = performance.now();
+      e.restoreSnapshot(snap);
+      const restoreMs = performance.now() - t1;
+      expect(Buffer.from(e.readMemory(BASE, PAGES * 0x1000)).equals(Buffer.from(before))).toBe(true);
+      expect(e.readMemory(CODE + 15n, 1)[0]).toBe(0xf4);
+      expect(e.regions().map((r) => r.begin)).toEqual([CODE, BASE]);
+      expect(e.readRegister('rcx')).toBe(BigInt(PAGES));
+      // Generous bounds: the point is that nothing proportional to memory size is copied.
+      expect(takeMs).toBeLessThan(50);
+      expect(restoreMs).toBeLessThan(50);
+    }
+  });
+
+  it('refuses a snapshot replaced by a later one', async () => {
+    const e = await WasmEngine.create();
+    e.map(CODE, 0x1000, Perm.RW);
+    const first = e.snapshot();
+    e.snapshot();
+    expect(() => e.restoreSnapshot(first)).toThrow(/replaced/);
+  });
+});

@@ -9,6 +9,7 @@ import { materialize, setRflags } from './flags';
 import { Hooks, updateSlow, traceEnable, MEM_LOG, memLogCount, clearMemLog as clearLog } from './hooks';
 import { run as runLoop } from './cpu';
 import { decode, DECODE_BUF } from './decoder';
+import { takeSnapshot, restoreSnapshot, snapshotPages } from './snapshot';
 import { Insn, INSN_SIZE } from './insn';
 
 const IO_SIZE: u32 = 65536;
@@ -91,6 +92,11 @@ export function traceBuffer(): usize { return Hooks.traceBuf; }
 export function traceHead(): u32 { return Hooks.traceHead; }
 export function traceCount(): u64 { return Hooks.traceCount; }
 export function traceCapacity(): u32 { return Hooks.traceCap; }
+
+/** Copy-on-write snapshot of all guest memory (snapshot.ts); the host keeps registers and the region list. */
+export function snapshotTake(): bool { return takeSnapshot(); }
+export function snapshotRestore(): bool { return restoreSnapshot(); }
+export function snapshotPageCount(): u32 { return snapshotPages(); }
 
 export function run(budget: u64, skipFirstBreakpoint: bool): u32 { return runLoop(budget, skipFirstBreakpoint); }
 

@@ -2,14 +2,15 @@
 // of page number) whose leaves map each guest page to a frame in wasm linear memory, a small
 // direct-mapped TLB in front, and guest accessors that report faults as data (never trap).
 //
-// Page entry (u32): frame address (4 KiB aligned) | R=1 | W=2 | X=4 | CODE=8 (decoded code came from here).
+// Page entry (u32): frame address (4 KiB aligned) | R=1 | W=2 | X=4 | CODE=8 (decoded code came from here)
+// | COW=16 (the frame belongs to the process snapshot: copied before the first write, never freed here).
 
 import { reserve } from './layout';
 import { Cpu, Exit, Fault, FaultKind, Access } from './state';
 import { invalidateDecodedCode } from './icache';
 import { logMemAccess, Hooks } from './hooks';
 
-export const PERM_R: u32 = 1, PERM_W: u32 = 2, PERM_X: u32 = 4, PAGE_CODE: u32 = 8;
+export const PERM_R: u32 = 1, PERM_W: u32 = 2, PERM_X: u32 = 4, PAGE_CODE: u32 = 8, PAGE_COW: u32 = 16;
 
 const L1: usize = memory.data(4096 * 4, 4096);
 const TLB_SIZE: u32 = 256;
@@ -26,7 +27,7 @@ export function flushTlb(): void {
 }
 
 /** Pointer to the page entry for a page number, optionally creating the table nodes; 0 if absent. */
-function entryPtr(vpn: u64, create: bool): usize {
+export function entryPtr(vpn: u64, create: bool): usize {
   if (vpn >> 36) return 0;
   const p1 = L1 + ((<usize>(vpn >> 24)) << 2);
   let n2 = <usize>load<u32>(p1);
@@ -65,6 +66,40 @@ function pageEntrySlow(vpn: u64, i: usize): u32 {
   return e;
 }
 
+export function freeFrame(f: usize): void {
+  store<u32>(f, <u32>freeFrames);
+  freeFrames = f;
+}
+
+/** Level-2 table nodes, for walks over every page entry (snapshot.ts). */
+export function forEachLeafNode(visit: (node: usize) => void): void {
+  for (let i: usize = 0; i < 4096; i++) {
+    const n2 = <usize>load<u32>(L1 + (i << 2));
+    if (n2 == 0) continue;
+    for (let j: usize = 0; j < 4096; j++) {
+      const n3 = <usize>load<u32>(n2 + (j << 2));
+      if (n3 != 0) visit(n3);
+    }
+  }
+}
+
+/**
+ * Gives the page its own frame before a write when the snapshot still shares it, and drops
+ * decoded code when the page holds some. Returns the entry to write through (0 when out of memory).
+ */
+function prepareWrite(vpn: u64, e: u32): u32 {
+  if (e & PAGE_CODE) invalidateDecodedCode(); // clears PAGE_CODE in the table, not in `e`
+  if ((e & PAGE_COW) == 0) return e;
+  const p = entryPtr(vpn, false);
+  const f = allocFrame();
+  if (f == 0) return 0;
+  memory.copy(f, <usize>(e & ~0xfff), 4096);
+  const ne = <u32>f | (load<u32>(p) & 0xfff & ~PAGE_COW);
+  store<u32>(p, ne);
+  flushTlb();
+  return ne;
+}
+
 function allocFrame(): usize {
   if (freeFrames != 0) {
     const f = freeFrames;
@@ -95,9 +130,7 @@ export function unmapPages(vpn: u64, count: u64): void {
     if (p == 0) continue;
     const e = load<u32>(p);
     if (e == 0) continue;
-    const f = <usize>(e & ~0xfff);
-    store<u32>(f, <u32>freeFrames);
-    freeFrames = f;
+    if ((e & PAGE_COW) == 0) freeFrame(<usize>(e & ~0xfff)); // a snapshot frame stays with the snapshot
     store<u32>(p, 0);
   }
   invalidateDecodedCode();
@@ -224,8 +257,15 @@ export function writeMem(addr: u64, size: u32, v: u64): bool {
       raise(e == 0 ? FaultKind.Unmapped : FaultKind.Protection, Access.Write, addr, size);
       return false;
     }
-    if (e & PAGE_CODE) invalidateDecodedCode();
-    storeSized(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff), size, v);
+    let w = e;
+    if (e & (PAGE_CODE | PAGE_COW)) {
+      w = prepareWrite(addr >> 12, e);
+      if (w == 0) {
+        raise(FaultKind.Protection, Access.Write, addr, size);
+        return false;
+      }
+    }
+    storeSized(<usize>(w & ~0xfff) + <usize>(<u32>addr & 0xfff), size, v);
   } else {
     if (!checkWritable(addr, size)) return false;
     for (let i: u32 = 0; i < size; i++) writeByteChecked(addr + i, <u8>(v >> (<u64>(i << 3))));
@@ -236,8 +276,9 @@ export function writeMem(addr: u64, size: u32, v: u64): bool {
 
 /** Writes one byte known to be writable (after checkWritable). */
 function writeByteChecked(addr: u64, b: u8): void {
-  const e = pageEntry(addr >> 12);
-  if (e & PAGE_CODE) invalidateDecodedCode();
+  let e = pageEntry(addr >> 12);
+  if (e & (PAGE_CODE | PAGE_COW)) e = prepareWrite(addr >> 12, e);
+  if (e == 0) return;
   store<u8>(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff), b);
 }
 
@@ -298,16 +339,16 @@ export function hostCopy(addr: u64, buf: usize, len: u32, toGuest: bool): bool {
   let done: u32 = 0;
   while (done < len) {
     const a = addr + done;
-    const e = pageEntry(a >> 12);
+    let e = pageEntry(a >> 12);
     const off = <u32>a & 0xfff;
     let n: u32 = 4096 - off;
     if (n > len - done) n = len - done;
-    const h = <usize>(e & ~0xfff) + off;
     if (toGuest) {
-      if (e & PAGE_CODE) invalidateDecodedCode();
-      memory.copy(h, buf + done, n);
+      if (e & (PAGE_CODE | PAGE_COW)) e = prepareWrite(a >> 12, e);
+      if (e == 0) return false;
+      memory.copy(<usize>(e & ~0xfff) + off, buf + done, n);
     } else {
-      memory.copy(buf + done, h, n);
+      memory.copy(buf + done, <usize>(e & ~0xfff) + off, n);
     }
     done += n;
   }
