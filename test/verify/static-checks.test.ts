@@ -31,6 +31,8 @@ describe('BRANCH_INTO_PATCHED_BYTES', () => {
     expect(findings[0]).toMatchObject({ code: 'BRANCH_INTO_PATCHED_BYTES', severity: 'error', address: TEXT + 6n + BIAS });
     expect(findings[0]!.evidence.map((e) => e.location)).toEqual(['f+0x6', 'f+0xf']);
     expect(findings[0]!.message).toContain('f+0x6');
+    // The branch's own text names its target at the run-time address too, not the file address.
+    expect(findings[0]!.evidence[1]!.text).toBe(`jne 0x${(TEXT + 6n + BIAS).toString(16)}`);
   });
 
   it('stays silent when the trampoline ends at or before the loop head (rel32, 5 bytes)', () => {

@@ -2,7 +2,7 @@
 // entry, targets a byte of the overwritten range other than its first: after the patch
 // that branch lands in the middle of the trampoline.
 
-import { codeEvidence, type StaticContext } from '../context.js';
+import { codeEvidence, runtimeText, type StaticContext } from '../context.js';
 import type { Evidence, Finding } from '../finding.js';
 
 const MAX_SOURCES_SHOWN = 8;
@@ -24,7 +24,10 @@ export function checkBranchInto(ctx: StaticContext): Finding[] {
         ? `jump-table entry (table at 0x${((edge.table ?? 0n) + ctx.loadBias).toString(16)}), dispatched by`
         : edge.kind === 'call' ? 'call from' : edge.kind === 'jcc' ? 'conditional branch from' : 'branch from';
       const note = edge.sourceInRange ? ' (itself overwritten: only a thread already inside can take it)' : '';
-      evidence.push(codeEvidence(ctx, kind, edge.source, { text: `${edge.sourceText}${note}` }));
+      // Rendered again at the run-time address, like every other listing in the report.
+      const source = ctx.codeMap.describe(edge.source);
+      const text = runtimeText(ctx, source.address, source.bytes, source.text);
+      evidence.push(codeEvidence(ctx, kind, edge.source, { text: `${text}${note}` }));
     }
     if (edges.length > MAX_SOURCES_SHOWN) evidence.push({ label: 'and', text: `${edges.length - MAX_SOURCES_SHOWN} more` });
     const kinds = new Set(edges.map((e) => (e.kind === 'jump-table' ? 'a jump-table entry' : e.kind === 'call' ? 'a call' : 'a branch')));
