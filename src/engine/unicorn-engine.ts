@@ -760,7 +760,8 @@ export class UnicornEngine implements Engine {
     const stopAt = (stop: PendingStop): { resume: false; stop: PendingStop & { rip: bigint } } => ({ resume: false, stop: { ...stop, rip } });
 
     // The budget ran out and the next instruction could not even be fetched: that is still 'count'.
-    if (countLimit > 0 && this.retired >= countLimit && (err === UC_ERR_FETCH_UNMAPPED || err === UC_ERR_FETCH_PROT || err === UC_ERR_INSN_INVALID)) {
+    if (countLimit > 0 && this.retired >= countLimit && !executedHere
+      && (err === UC_ERR_FETCH_UNMAPPED || err === UC_ERR_FETCH_PROT || err === UC_ERR_INSN_INVALID)) {
       return stopAt({ reason: 'count' });
     }
     if (pending?.reason === 'fault' || err === UC_ERR_READ_UNMAPPED || err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_FETCH_UNMAPPED

@@ -162,7 +162,17 @@ export interface MemoryPlan {
   usesFramePointer: boolean;
 }
 
+/**
+ * How a branch gets a valid target. Every instance is followed by `jmp $+2` (2 bytes), and a
+ * taken branch goes to the instance after it, so taken and not-taken end at different rips.
+ */
+export type BranchKind = 'relative' | 'register' | 'memory' | 'return';
+
 export interface InstanceInfo {
+  branch?: BranchKind;
+  /** For 'relative': bytes of the displacement at the end of the encoding. */
+  branchDisplacementSize?: number;
+  branchRegister?: Gpr;
   name: string;
   mnemonic: string;
   length: number;
@@ -182,12 +192,38 @@ function rexOf(bytes: Uint8Array): number {
   return rex;
 }
 
+const LEGACY_PREFIX_BYTES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
+
+function rexBeforeLegacyPrefix(bytes: Uint8Array): boolean {
+  let sawRex = false;
+  for (const b of bytes) {
+    if (b >= 0x40 && b <= 0x4f) sawRex = true;
+    else if (LEGACY_PREFIX_BYTES.has(b)) {
+      if (sawRex) return true;
+    } else return false;
+  }
+  return false;
+}
+
 /**
  * Instances where Unicorn 2.0.1 (QEMU TCG) departs from the hardware, so it cannot be the
  * oracle for them. Each returns what Unicorn does instead; they are excluded and counted.
  */
 export const ORACLE_GAPS: readonly ((name: string, bytes: Uint8Array, instruction: iced.Instruction) => string | undefined)[] = [
   (name) => (/^Test_rm\d+_imm\d+_F[67]r1$/.test(name) ? 'F6/F7 /1 (TEST alias) is #UD in Unicorn' : undefined),
+  (name, _bytes, instruction) =>
+    /^Pcmp[ei]str[im]/.test(name) && ((instruction.immediate8 >> 2) & 3) === 3
+      ? 'pcmp?str? equal-ordered aggregation differs from the CPU in QEMU 5 (checked natively: rcx 15/CF=1 vs 16/CF=0)'
+      : undefined,
+  (name) => (/^Pcmpestr[im]/.test(name) ? 'pcmpestri/pcmpestrm crash Unicorn 2.0.1 (segfault in translation or helper)' : undefined),
+  (name, _bytes, instruction) =>
+    name.startsWith('Retnq_imm16') && instruction.immediate16 >= 0x8000 ? 'ret imm16 sign-extends the immediate in Unicorn (hardware zero-extends)' : undefined,
+  (_name, bytes) => (rexBeforeLegacyPrefix(bytes) ? 'a REX prefix followed by a legacy prefix is ignored by the CPU, applied by QEMU' : undefined),
+  (name) => (name.startsWith('Movbe_') ? 'movbe is #UD in Unicorn 2.0.1 (the CPU model setting does not enable it)' : undefined),
+  (name, _bytes, instruction) =>
+    /^Ph(add|sub)/.test(name) && instruction.opKind(1) === iced.OpKind.Register && instruction.opRegister(0) === instruction.opRegister(1)
+      ? 'phadd*/phsub* with the same register as source and destination read the half-written destination in QEMU 5'
+      : undefined,
   (name) => (name.startsWith('Popcnt_') ? 'popcnt is #UD in Unicorn 2.0.1 whatever the CPU model' : undefined),
   (name) => (name.startsWith('Reservednop_') ? 'hint-NOP register forms (0F 0D, 0F 18..1F) are #UD or mis-sized in Unicorn' : undefined),
   (name, bytes) =>
@@ -212,9 +248,12 @@ export function analyseInstance(bytes: Uint8Array): { excluded: string } | Insta
       const why = gap(name, bytes, instruction);
       if (why) return { excluded: `oracle gap: ${why}` };
     }
-    if (instruction.flowControl !== iced.FlowControl.Next) return { excluded: 'control flow' };
+    const branch = branchKind(instruction, bytes, name, mnemonic);
+    if (branch === 'excluded') return { excluded: 'control flow without a plannable target' };
     if (instruction.isPrivileged) return { excluded: 'privileged' };
     if (EXCLUDED_MNEMONICS.has(mnemonic)) return { excluded: `system-dependent (${mnemonic})` };
+    const opcodeByte = bytes[legacyPrefixes(bytes).length] ?? 0;
+    if (opcodeByte >= 0xd8 && opcodeByte <= 0xdf) return { excluded: 'x87 (the Engine interface has no x87 state to compare)' };
     if (/Sreg|_(ES|CS|SS|DS|FS|GS)\b|_(ES|CS|SS|DS|FS|GS)$/.test(name)) return { excluded: 'segment register' };
     if (instruction.isIpRelMemoryOperand) return { excluded: 'rip-relative' };
     const plan: MemoryPlan = { kind: 'none', scale: 1, displacement: 0n, aligned: false, usesFramePointer: mnemonic === 'Leave' };
@@ -247,9 +286,53 @@ export function analyseInstance(bytes: Uint8Array): { excluded: string } | Insta
         }
       }
     }
-    return { name, mnemonic, length: instruction.length, undefinedFlags: toX86Flags(instruction.rflagsUndefined), plan };
+    const info: InstanceInfo = { name, mnemonic, length: instruction.length, undefinedFlags: toX86Flags(instruction.rflagsUndefined), plan };
+    if (branch) {
+      info.branch = branch;
+      if (branch === 'relative') info.branchDisplacementSize = /_rel8_/.test(name) ? 1 : 4;
+      if (branch === 'register') {
+        const reg = GPR_BY_ICED.get(instruction.opRegister(0));
+        if (!reg || reg === 'rsp') return { excluded: 'branch through rsp or a non-64-bit register' };
+        info.branchRegister = reg;
+      }
+      if (branch === 'memory' && plan.kind !== 'explicit') return { excluded: 'branch through an unplannable memory operand' };
+    }
+    return info;
   } finally {
     instruction.free();
+  }
+}
+
+function legacyPrefixes(bytes: Uint8Array): number[] {
+  const prefixes: number[] = [];
+  for (const b of bytes) {
+    if (b === 0x66 || b === 0xf2 || b === 0xf3 || (b >= 0x40 && b <= 0x4f)) prefixes.push(b);
+    else break;
+  }
+  return prefixes;
+}
+
+function branchKind(instruction: iced.Instruction, bytes: Uint8Array, name: string, mnemonic: string): BranchKind | 'excluded' | undefined {
+  switch (instruction.flowControl) {
+    case iced.FlowControl.Next:
+      return undefined;
+    case iced.FlowControl.ConditionalBranch:
+    case iced.FlowControl.UnconditionalBranch:
+    case iced.FlowControl.Call:
+      // rel16 (66-prefixed) branches truncate rip on AMD and not on Intel: vendor-dependent
+      if (/_rel(8|32)_64(_RCX)?$/.test(name)) return 'relative';
+      return 'excluded';
+    case iced.FlowControl.IndirectBranch:
+    case iced.FlowControl.IndirectCall:
+      // with 66, Intel ignores the prefix and AMD (and Unicorn) jump to a 16-bit target
+      if (/^(Jmp|Call)_rm64$/.test(name) && !legacyPrefixes(bytes).includes(0x66)) {
+        return instruction.opKind(0) === iced.OpKind.Register ? 'register' : 'memory';
+      }
+      return 'excluded';
+    case iced.FlowControl.Return:
+      return mnemonic === 'Ret' && /^Retnq/.test(name) ? 'return' : 'excluded';
+    default:
+      return 'excluded';
   }
 }
 

@@ -102,7 +102,13 @@ function describeResult(r: RunResult): string {
 }
 
 /** The register writes that make one instance's memory operands land in the data area. */
-function setUp(info: InstanceInfo, rng: Rng, xmmWrites: [number, Uint8Array][]): [Register, bigint][] | undefined {
+function setUp(
+  info: InstanceInfo,
+  rng: Rng,
+  xmmWrites: [number, Uint8Array][],
+  memoryWrites: [bigint, Uint8Array][],
+  branchTarget: bigint,
+): [Register, bigint][] | undefined {
   const writes: [Register, bigint][] = [];
   // boundary values in a few random registers
   const boundaryCount = rng.below(4);
@@ -122,7 +128,10 @@ function setUp(info: InstanceInfo, rng: Rng, xmmWrites: [number, Uint8Array][]):
     const bytes = new Uint8Array(Uint32Array.from(pattern).buffer);
     xmmWrites.push([rng.below(16), bytes]);
   }
-  writes.push(['rsp', LAYOUT.stack + 0x800n - BigInt(rng.below(8) * 8)]);
+  const rsp = LAYOUT.stack + 0x800n - BigInt(rng.below(8) * 8);
+  writes.push(['rsp', rsp]);
+  if (info.branch === 'return') memoryWrites.push([rsp, qword(branchTarget)]);
+  if (info.branch === 'register' && info.branchRegister) writes.push([info.branchRegister, branchTarget]);
   const plan = info.plan;
   if (plan.usesFramePointer) writes.push(['rbp', LAYOUT.stack + 0x900n]);
   if (plan.kind === 'string') {
@@ -131,7 +140,8 @@ function setUp(info: InstanceInfo, rng: Rng, xmmWrites: [number, Uint8Array][]):
     writes.push(['rcx', BigInt(rng.below(17))]);
   } else if (plan.kind === 'explicit') {
     let target = LAYOUT.data + 0x800n + BigInt(rng.below(0x1000));
-    if (plan.aligned) target &= ~15n;
+    if (plan.aligned || info.branch === 'memory') target &= ~15n;
+    if (info.branch === 'memory') memoryWrites.push([target, qword(branchTarget)]);
     const scale = BigInt(plan.scale);
     if (plan.base) {
       let indexValue = 0n;
@@ -163,6 +173,12 @@ function copyState(state: MachineState, engine: Engine): void {
   state.xmm.forEach((value, i) => engine.writeXmm(i, value));
   engine.writeMemory(LAYOUT.data, state.data);
   engine.writeMemory(LAYOUT.stack, state.stack);
+}
+
+function qword(value: bigint): Uint8Array {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+  return bytes;
 }
 
 export interface LockstepStats {
@@ -221,6 +237,7 @@ export function runLockstep(
     info: InstanceInfo;
     writes: [Register, bigint][];
     xmmWrites: [number, Uint8Array][];
+    memoryWrites: [bigint, Uint8Array][];
     rip: bigint;
   }
   // Plan the whole sequence, then write its code once (see LAYOUT.codeSize).
@@ -234,13 +251,22 @@ export function runLockstep(
       const analysed = analyseInstance(bytes);
       if ('excluded' in analysed) continue;
       const xmmWrites: [number, Uint8Array][] = [];
-      const writes = setUp(analysed, rng, xmmWrites);
+      const memoryWrites: [bigint, Uint8Array][] = [];
+      const rip = LAYOUT.code + BigInt(codeOffset);
+      // a taken branch lands on the next instance, past this one's jmp $+2
+      const branchTarget = rip + BigInt(bytes.length) + 2n;
+      if (analysed.branch === 'relative') {
+        const size = analysed.branchDisplacementSize ?? 4;
+        bytes.fill(0, bytes.length - size);
+        bytes[bytes.length - size] = 2;
+      }
+      const writes = setUp(analysed, rng, xmmWrites, memoryWrites, branchTarget);
       if (!writes) continue;
       code.set(bytes, codeOffset);
       // jmp $+2 after each instance ends Unicorn's translation block there; without it every
       // step would translate the rest of the sequence (~0.5 ms). It never runs: count is 1.
       code.set([0xeb, 0x00], codeOffset + bytes.length);
-      plan.push({ bytes, info: analysed, writes, xmmWrites, rip: LAYOUT.code + BigInt(codeOffset) });
+      plan.push({ bytes, info: analysed, writes, xmmWrites, memoryWrites, rip });
       codeOffset += bytes.length + 2;
       break;
     }
@@ -249,10 +275,11 @@ export function runLockstep(
   oracle.writeMemory(LAYOUT.code, code);
 
   for (let step = 0; step < plan.length; step++) {
-    const { bytes, info, writes, xmmWrites, rip } = plan[step]!;
+    const { bytes, info, writes, xmmWrites, memoryWrites, rip } = plan[step]!;
     for (const engine of [subject, oracle]) {
       for (const [reg, value] of writes) engine.writeRegister(reg, value);
       for (const [index, value] of xmmWrites) engine.writeXmm(index, value);
+      for (const [address, value] of memoryWrites) engine.writeMemory(address, value);
     }
     const before = capture(oracle);
     const subjectResult = subject.start(rip, { count: 1 });
