@@ -1,11 +1,15 @@
 // The engine factory. WasmEngine is the default everywhere; UnicornEngine is Node-only and
-// loaded through a dynamic import so that browser bundles never pull koffi or libunicorn.
+// loaded through a dynamic import whose specifier bundlers do not follow, so browser bundles
+// never pull koffi or libunicorn.
 
 import type { Engine } from './engine.js';
 
 export * from './engine.js';
 
 export type EngineKind = 'wasm' | 'unicorn';
+
+/** Kept out of the import() call so that bundlers (Vite, esbuild) leave the module alone. */
+const UNICORN_MODULE = './unicorn-engine.js';
 
 export async function createEngine(kind: EngineKind = 'wasm'): Promise<Engine> {
   switch (kind) {
@@ -14,7 +18,7 @@ export async function createEngine(kind: EngineKind = 'wasm'): Promise<Engine> {
       return WasmEngine.create();
     }
     case 'unicorn': {
-      const { UnicornEngine } = await import('./unicorn-engine.js');
+      const { UnicornEngine } = (await import(/* @vite-ignore */ UNICORN_MODULE)) as typeof import('./unicorn-engine.js');
       return UnicornEngine.create();
     }
     default:

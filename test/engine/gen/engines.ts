@@ -14,13 +14,10 @@ export interface EngineAvailability {
 
 export const IN_CI = process.env.CI === 'true';
 
+/** Through the public factory, so the suites also prove createEngine() for each kind. */
 async function tryCreate(kind: EngineKind): Promise<Engine> {
-  if (kind === 'wasm') {
-    const { WasmEngine } = await import('../../../src/engine/wasm-engine.js');
-    return WasmEngine.create();
-  }
-  const { UnicornEngine } = await import('../../../src/engine/unicorn-engine.js');
-  return UnicornEngine.create();
+  const { createEngine } = await import('../../../src/engine/index.js');
+  return createEngine(kind);
 }
 
 /** Probes each kind once (top-level await in the suites, so describe.each sees the result). */
