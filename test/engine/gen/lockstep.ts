@@ -108,6 +108,8 @@ function setUp(
   xmmWrites: [number, Uint8Array][],
   memoryWrites: [bigint, Uint8Array][],
   branchTarget: bigint,
+  bytes: Uint8Array,
+  rip: bigint,
 ): [Register, bigint][] | undefined {
   const writes: [Register, bigint][] = [];
   // boundary values in a few random registers
@@ -138,12 +140,19 @@ function setUp(
     writes.push(['rsi', LAYOUT.data + 0x800n + BigInt(rng.below(0x400))]);
     writes.push(['rdi', LAYOUT.data + 0x1000n + BigInt(rng.below(0x400))]);
     writes.push(['rcx', BigInt(rng.below(17))]);
-  } else if (plan.kind === 'explicit') {
+  } else if (plan.kind !== 'none') {
     let target = LAYOUT.data + 0x800n + BigInt(rng.below(0x1000));
     if (plan.aligned || info.branch === 'memory') target &= ~15n;
     if (info.branch === 'memory') memoryWrites.push([target, qword(branchTarget)]);
     const scale = BigInt(plan.scale);
-    if (plan.base) {
+    if (plan.displacementField) {
+      // rip-relative: disp32 from the end of the instruction; absolute: disp32 or moffs64
+      const { offset, size } = plan.displacementField;
+      const value = plan.kind === 'rip-relative' ? target - (rip + BigInt(bytes.length)) : target;
+      const view = new DataView(bytes.buffer, bytes.byteOffset + offset, size);
+      if (size === 4) view.setInt32(0, Number(BigInt.asIntN(32, value)), true);
+      else view.setBigUint64(0, BigInt.asUintN(64, value), true);
+    } else if (plan.base) {
       let indexValue = 0n;
       if (plan.index) {
         indexValue = BigInt(rng.below(65) - 32);
@@ -260,7 +269,7 @@ export function runLockstep(
         bytes.fill(0, bytes.length - size);
         bytes[bytes.length - size] = 2;
       }
-      const writes = setUp(analysed, rng, xmmWrites, memoryWrites, branchTarget);
+      const writes = setUp(analysed, rng, xmmWrites, memoryWrites, branchTarget, bytes, rip);
       if (!writes) continue;
       code.set(bytes, codeOffset);
       // jmp $+2 after each instance ends Unicorn's translation block there; without it every
