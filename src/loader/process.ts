@@ -183,7 +183,7 @@ export class EmulatedProcess {
       this.mem,
       libcImage,
       { trapFor: (symbol, requester, lazyUndefined) => this.trapFor(symbol, requester, lazyUndefined) },
-      { allocate: (size, align, image) => this.allocateStaticTls(size, align, image) },
+      { allocate: (size, align, image) => this.allocateStaticTls(size, align, image), threadPointer: this.tcb },
       options.libraries ?? [],
       DATA.handles,
     );
@@ -256,7 +256,7 @@ export class EmulatedProcess {
   symbolAddress(name: string, objectPath?: string): bigint | undefined {
     for (const o of this.linker.objects) {
       if (objectPath !== undefined && o.path !== objectPath) continue;
-      const def = o.lookup({ name });
+      const def = o.lookup({ name }, { newest: true });
       if (def) return def.address;
       const local = o.elf?.symbols.find((s) => s.name === name && s.sectionIndex !== 0);
       if (local) return o.base + local.value;
@@ -348,6 +348,13 @@ export class EmulatedProcess {
   dlsym(handle: bigint, name: string): { address: bigint } | { error: string } {
     const address = this.linker.dlsym(handle, name, this.executable.base);
     if (address === null) return { error: this.linker.dlerror() ?? 'dlsym failed' };
+    return { address };
+  }
+
+  /** dlvsym(handle, name, version) as the executable would call it. */
+  dlvsym(handle: bigint, name: string, version: string): { address: bigint } | { error: string } {
+    const address = this.linker.dlvsym(handle, name, version, this.executable.base);
+    if (address === null) return { error: this.linker.dlerror() ?? 'dlvsym failed' };
     return { address };
   }
 

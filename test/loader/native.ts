@@ -29,3 +29,12 @@ export function runNative(exe: string, args: string[], cwd: string): { stdout: s
 export function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
+
+/** Compiles `source` (C) into the shared object `<name>.so` in `dir`; returns its path. */
+export function compileShared(dir: string, name: string, source: string, flags: string[] = []): string {
+  const src = join(dir, `${name}.c`);
+  writeFileSync(src, source);
+  const out = join(dir, `${name}.so`);
+  execFileSync('gcc', ['-shared', '-fpic', '-O1', src, '-o', out, ...flags], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  return out;
+}

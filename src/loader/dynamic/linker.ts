@@ -5,7 +5,7 @@
 // resolvers are handed back as guest calls), applies RELRO, and answers dlopen/dlsym/
 // dlerror/dlclose with glibc's results and error strings.
 
-import { ElfError, ElfFile, ElfType, SegmentType, DynamicFlag, DynamicFlag1, type Relocation } from '../../elf/index.js';
+import { ElfError, ElfFile, ElfType, SegmentType, SymbolType, DynamicFlag, DynamicFlag1, type Relocation } from '../../elf/index.js';
 import { Perm } from '../../engine/engine.js';
 import type { AddressSpace } from '../kernel/address-space.js';
 import type { GuestMemory } from '../guest-memory.js';
@@ -49,6 +49,8 @@ export interface TrapRegistry {
 export interface TlsAllocator {
   /** Reserves a static TLS block; returns its offset from the thread pointer (negative). */
   allocate(size: bigint, align: bigint, image: Uint8Array): bigint;
+  /** The (only) thread's thread pointer, for TLS addresses dlsym returns. */
+  readonly threadPointer: bigint;
 }
 
 export class DynamicLinker {
@@ -186,19 +188,26 @@ export class DynamicLinker {
 
   /** dlsym(): the address, or null with dlerror set as glibc words it. */
   dlsym(handle: bigint, name: string, callerAddress: bigint): bigint | null {
+    return this.dlvsym(handle, name, undefined, callerAddress);
+  }
+
+  /** dlvsym() (dlsym when `version` is undefined): the address, or null with dlerror set as glibc words it. */
+  dlvsym(handle: bigint, name: string, version: string | undefined, callerAddress: bigint): bigint | null {
     this.lastError = undefined;
-    const ref: SymbolReference = { name };
+    const ref: SymbolReference = version === undefined ? { name } : { name, version };
+    // dlsym wants the newest interface (DL_LOOKUP_RETURN_NEWEST), not the oldest version.
+    const options = { newest: true };
     let def: SymbolDefinition | undefined;
     let where: string;
     if (handle === RTLD_DEFAULT) {
       const caller = this.objectContaining(callerAddress) ?? this.executable!;
-      def = this.lookupInScope(this.scopeOf(caller), ref, {});
+      def = this.lookupInScope(this.scopeOf(caller), ref, options);
       where = '';
     } else if (BigInt.asIntN(64, handle) === RTLD_NEXT) {
       const caller = this.objectContaining(callerAddress);
       const scope = this.globalScope();
       const start = caller ? scope.indexOf(caller) : -1;
-      def = this.lookupInScope(start >= 0 ? scope.slice(start + 1) : [], ref, {});
+      def = this.lookupInScope(start >= 0 ? scope.slice(start + 1) : [], ref, options);
       where = 'RTLD_NEXT: ';
     } else {
       const obj = this.objectByHandle(handle);
@@ -207,14 +216,14 @@ export class DynamicLinker {
         return null;
       }
       const scope = obj.kind === 'executable' ? this.scopeOf(obj) : obj.localScope;
-      def = this.lookupInScope(scope, ref, {});
+      def = this.lookupInScope(scope, ref, options);
       where = `${obj.kind === 'executable' ? '' : obj.path + ': '}`;
     }
     if (!def) {
-      this.lastError = `${where}undefined symbol: ${name}`;
+      this.lastError = `${where}undefined symbol: ${name}${version !== undefined ? `, version ${version}` : ''}`;
       return null;
     }
-    return def.address;
+    return this.symbolValue(def);
   }
 
   /** Re-arms the error after a stub peeked at it to record an event. */
@@ -273,9 +282,9 @@ export class DynamicLinker {
     return scope;
   }
 
-  private lookupInScope(scope: readonly LoadedObject[], ref: SymbolReference, options: { plt?: boolean }): SymbolDefinition | undefined {
+  private lookupInScope(scope: readonly LoadedObject[], ref: SymbolReference, options: { plt?: boolean; newest?: boolean }): SymbolDefinition | undefined {
     for (const o of scope) {
-      const def = o.lookup(ref, !options.plt);
+      const def = o.lookup(ref, { allowCanonicalPlt: !options.plt, newest: options.newest ?? false });
       if (def) return def;
     }
     return undefined;
@@ -302,16 +311,46 @@ export class DynamicLinker {
     this.bindings.push(...bindings);
     obj.relocated = true;
     this.applyRelro(obj);
-    return irelative.map((call: IrelativeCall): GuestCall => ({
-      target: call.resolver,
+    return this.ifuncResolverCalls(obj, irelative);
+  }
+
+  /**
+   * One guest call per ifunc resolver: its choice fills every slot waiting for it and is
+   * remembered, so dlsym of an exported IFUNC symbol returns the chosen function as ld.so's
+   * does. Exported ifuncs nothing references yet are resolved now too, for that dlsym.
+   */
+  private ifuncResolverCalls(obj: LoadedObject, slots: readonly IrelativeCall[]): GuestCall[] {
+    const byResolver = new Map<bigint, { owner: LoadedObject; slots: IrelativeCall[] }>();
+    for (const s of slots) {
+      const entry = byResolver.get(s.resolver);
+      if (entry) entry.slots.push(s);
+      else byResolver.set(s.resolver, { owner: s.owner, slots: [s] });
+    }
+    for (const sym of obj.elf?.dynamicSymbols ?? []) {
+      if (sym.type !== SymbolType.GnuIfunc || sym.sectionIndex === 0) continue;
+      const resolver = obj.base + sym.value;
+      if (!byResolver.has(resolver) && !obj.ifuncTargets.has(resolver)) byResolver.set(resolver, { owner: obj, slots: [] });
+    }
+    return [...byResolver].map(([resolver, { owner, slots: waiting }]): GuestCall => ({
+      target: resolver,
       args: [],
-      purpose: `IRELATIVE resolver at ${hex(call.resolver)} for ${obj.path}`,
-      onReturn: (rax) => {
-        // RELRO may cover the slot; the kernel-side write ignores page permissions like ld.so's early pass.
-        this.mem.writeU64(call.slot, rax);
-        call.binding.value = rax;
+      purpose: `ifunc resolver at ${hex(resolver)} for ${owner.path}`,
+      onReturn: (chosen) => {
+        owner.ifuncTargets.set(resolver, chosen);
+        for (const s of waiting) {
+          // RELRO may cover the slot; the write ignores page permissions like ld.so's relocation pass.
+          this.mem.writeU64(s.slot, chosen + s.addend);
+          s.binding.value = chosen + s.addend;
+        }
       },
     }));
+  }
+
+  /** The address dlsym returns for a definition: an ifunc's choice, a TLS variable in this thread's block. */
+  private symbolValue(def: SymbolDefinition): bigint {
+    if (def.type === SymbolType.Tls && def.object.tls) return this.tls.threadPointer + def.object.tls.tpOffset + def.address;
+    if (def.type === SymbolType.GnuIfunc && def.elfSymbol) return def.object.ifuncTargets.get(def.address) ?? def.address;
+    return def.address;
   }
 
   /** A trap for an import from an emulated system library; undefined for a genuinely undefined symbol. */

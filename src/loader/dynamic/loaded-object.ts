@@ -41,6 +41,8 @@ export class LoadedObject {
   tls: TlsModule | undefined;
   relocated = false;
   initialized = false;
+  /** GNU ifunc resolver address -> the function it chose (resolvers run once per object, in the emulator). */
+  readonly ifuncTargets = new Map<bigint, bigint>();
   /** The [begin, end) span of its mappings. */
   mapStart = 0n;
   mapEnd = 0n;
@@ -82,21 +84,25 @@ export class LoadedObject {
 
   /**
    * This object's exported definition of `ref`, as ld.so's check_match decides: only global or
-   * weak, defined, non-local symbols; a versioned reference needs the same version name unless
-   * the definition is unversioned; an unversioned reference takes the default (non-hidden) one.
+   * weak, defined, non-local symbols. A versioned reference needs the same version name unless
+   * the definition is unversioned. An unversioned reference (an object built without version
+   * information, or dlsym) takes an unversioned definition or, for a relocation, the oldest
+   * version (index 2, even hidden: old binaries keep their old ABI); dlsym (`newest`) skips that
+   * rule; failing those, the one non-hidden versioned definition if there is exactly one.
    * `allowCanonicalPlt`: an executable's undefined function with a PLT address is the
    * function's address for non-PLT references (function pointer equality).
    */
-  lookup(ref: SymbolReference, allowCanonicalPlt = false): SymbolDefinition | undefined {
+  lookup(ref: SymbolReference, options: { allowCanonicalPlt?: boolean; newest?: boolean } = {}): SymbolDefinition | undefined {
     const syn = this.synthetic.get(ref.name);
     if (syn) return { object: this, address: syn.address, symbol: ref.name, type: syn.type, size: syn.size };
     const candidates = this.byName.get(ref.name);
     if (!candidates) return undefined;
-    let fallback: ElfSymbol | undefined;
+    let onlyVersioned: ElfSymbol | undefined;
+    let versionedCount = 0;
     for (const s of candidates) {
       if (s.binding !== SymbolBinding.Global && s.binding !== SymbolBinding.Weak && s.binding !== SymbolBinding.GnuUnique) continue;
       if (s.sectionIndex === 0) {
-        const canonical = allowCanonicalPlt && this.kind === 'executable' && s.value !== 0n && s.type === SymbolType.Func;
+        const canonical = options.allowCanonicalPlt && this.kind === 'executable' && s.value !== 0n && s.type === SymbolType.Func;
         if (!canonical) continue;
       }
       if (s.value === 0n && s.type !== SymbolType.Tls && s.sectionIndex !== 0xfff1) continue;
@@ -104,15 +110,10 @@ export class LoadedObject {
         if (s.version && s.version.name !== ref.version) continue;
         return this.definition(s);
       }
-      if (s.version?.hidden) {
-        fallback ??= s;
-        continue;
-      }
-      return this.definition(s);
+      if (!s.version || s.version.index < (options.newest ? 2 : 3)) return this.definition(s);
+      if (!s.version.hidden && versionedCount++ === 0) onlyVersioned = s;
     }
-    // Only a hidden version exists: ld.so accepts it for the base version index 2 (newest).
-    if (fallback && fallback.version && fallback.version.index === 2) return this.definition(fallback);
-    return undefined;
+    return versionedCount === 1 && onlyVersioned ? this.definition(onlyVersioned) : undefined;
   }
 
   definition(s: ElfSymbol): SymbolDefinition {

@@ -3,7 +3,7 @@
 // is silently skipped. IRELATIVE resolvers run in the emulator, so they are returned as
 // calls to make after the rest of the object is relocated.
 
-import { RelocationType, SymbolBinding, SymbolVisibility, relocationTypeName, type Relocation } from '../../elf/index.js';
+import { RelocationType, SymbolBinding, SymbolType, SymbolVisibility, relocationTypeName, type Relocation } from '../../elf/index.js';
 import type { GuestMemory } from '../guest-memory.js';
 import { LoaderError, hex } from '../error.js';
 import type { RelocationBinding } from './bindings.js';
@@ -20,9 +20,13 @@ export interface RelocationContext {
   moduleIdOf(object: LoadedObject): bigint;
 }
 
+/** A slot whose value a GNU ifunc resolver decides: IRELATIVE, or a reference to an IFUNC symbol. */
 export interface IrelativeCall {
   slot: bigint;
   resolver: bigint;
+  /** The object whose resolver it is (where its choice is remembered). */
+  owner: LoadedObject;
+  addend: bigint;
   binding: RelocationBinding;
 }
 
@@ -44,7 +48,8 @@ export function relocateObject(object: LoadedObject, ctx: RelocationContext, laz
     const sym = r.symbolIndex !== 0 ? r.symbol : undefined;
     if (sym) {
       binding.symbol = sym.name;
-      if (sym.version && sym.version.kind === 'requirement') binding.version = sym.version.name;
+      // A defined symbol's own version counts too (ld.so looks up l_versions[ndx] for any ndx >= 2).
+      if (sym.version) binding.version = sym.version.name;
     }
     const resolve = (options: { skipRequester?: boolean; plt?: boolean }): SymbolDefinition | undefined => {
       if (!sym) return undefined;
@@ -56,10 +61,8 @@ export function relocateObject(object: LoadedObject, ctx: RelocationContext, laz
       if (def) binding.boundTo = { object: def.object.path, address: def.address, symbol: def.symbol };
       return def;
     };
-    /** S for a symbol reference; an unresolved weak reference is 0; an import without stub gets a trap. */
-    const symbolValue = (options: { plt?: boolean }): bigint => {
-      const def = resolve(options);
-      if (def) return def.address;
+    /** An undefined reference: 0 when weak, a trap for an import without stub, else ld.so's error. */
+    const unresolvedValue = (): bigint => {
       if (!sym || sym.binding === SymbolBinding.Weak) return 0n;
       const ref: SymbolReference = binding.version ? { name: sym.name, version: binding.version } : { name: sym.name };
       const trap = ctx.trapFor(object, ref, r, lazy && r.type === RelocationType.R_X86_64_JUMP_SLOT);
@@ -68,6 +71,25 @@ export function relocateObject(object: LoadedObject, ctx: RelocationContext, laz
         return trap;
       }
       throw new LoaderError('undefined-symbol', `${object.path}: undefined symbol: ${sym.name}${binding.version ? `, version ${binding.version}` : ''}`);
+    };
+    /**
+     * S + A for a symbol reference. For an IFUNC symbol S is what its resolver chose, as ld.so
+     * calls it while relocating; undefined when that resolver has yet to run in the emulator
+     * (the slot is then written on its return).
+     */
+    const symbolValue = (options: { plt?: boolean }, addend: bigint): bigint | undefined => {
+      const def = resolve(options);
+      if (!def) return unresolvedValue() + addend;
+      if (def.type !== SymbolType.GnuIfunc || !def.elfSymbol) return def.address + addend;
+      const chosen = def.object.ifuncTargets.get(def.address);
+      if (chosen !== undefined) return chosen + addend;
+      irelative.push({ slot, resolver: def.address, owner: def.object, addend, binding });
+      return undefined;
+    };
+    const writeSymbolValue = (options: { plt?: boolean }, addend: bigint): bigint => {
+      const v = symbolValue(options, addend);
+      if (v !== undefined) ctx.mem.writeU64(slot, v);
+      return v ?? 0n;
     };
     let value: bigint;
     switch (r.type) {
@@ -79,16 +101,13 @@ export function relocateObject(object: LoadedObject, ctx: RelocationContext, laz
         ctx.mem.writeU64(slot, value);
         break;
       case RelocationType.R_X86_64_64:
-        value = symbolValue({}) + r.addend;
-        ctx.mem.writeU64(slot, value);
+        value = writeSymbolValue({}, r.addend);
         break;
       case RelocationType.R_X86_64_GLOB_DAT:
-        value = symbolValue({});
-        ctx.mem.writeU64(slot, value);
+        value = writeSymbolValue({}, 0n);
         break;
       case RelocationType.R_X86_64_JUMP_SLOT:
-        value = symbolValue({ plt: true });
-        ctx.mem.writeU64(slot, value);
+        value = writeSymbolValue({ plt: true }, 0n);
         break;
       case RelocationType.R_X86_64_COPY: {
         const def = resolve({ skipRequester: true });
@@ -120,7 +139,7 @@ export function relocateObject(object: LoadedObject, ctx: RelocationContext, laz
       }
       case RelocationType.R_X86_64_IRELATIVE:
         value = object.base + r.addend;
-        irelative.push({ slot, resolver: value, binding });
+        irelative.push({ slot, resolver: value, owner: object, addend: 0n, binding });
         break;
       default:
         throw new LoaderError(
