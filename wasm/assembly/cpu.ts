@@ -1,11 +1,11 @@
-// The dispatch loop: look up the decoded instruction, (only when something is observed) take the
-// slow path for hooks and tracing, execute, and stop on the first exit status. One switch on Op,
-// whose values come from the opcode table in ops.ts.
+// The dispatch loop: look up the decoded block, run its pre-decoded instructions one after the
+// other (with the hook checks only when something is observed), and stop on the first exit
+// status. One switch on Op, whose values come from the opcode table in ops.ts.
 
 import { Insn } from './insn';
 import { Op } from './ops';
 import { Cpu, Exit, Access } from './state';
-import { lookupInsn, isUntil } from './icache';
+import { lookupBlock, blockCount, blockFirst, codeChanged, clearCodeChanged, isUntil } from './icache';
 import { Hooks, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, HOOK_EVENT_MEM, memLogCount, logMemAccess, traceRecord, traceUndo } from './hooks';
 import { aluEG, aluGE, aluAI, aluEI, testEG, testAI, testEI, incDec, notE, negE } from './alu';
 import { mulAcc, divAcc, imulGE, imulGEI } from './divmul';
@@ -26,7 +26,10 @@ function invalid(): void {
   Cpu.exit = Exit.Invalid;
 }
 
-function execute(e: Insn, op: u32, skipBreakpoint: bool): void {
+/** The retired count at which a breakpoint is not reported (the run's first instruction), or -1. */
+let skipBreakpointAt: u64 = <u64>-1;
+
+function execute(e: Insn, op: u32): void {
   switch (op) {
     case Op.AluEG: aluEG(e); break;
     case Op.AluGE: aluGE(e); break;
@@ -133,8 +136,8 @@ function execute(e: Insn, op: u32, skipBreakpoint: bool): void {
     case Op.Hlt: interrupt(0xf4, false); break;
     case Op.Ud2: interrupt(6, true); break;
     case Op.Breakpoint:
-      if (isUntil(Cpu.insnRip)) Cpu.exit = Exit.Until;
-      else if (skipBreakpoint) execute(e, e.realOp, false);
+      if (isUntil(e.rip)) Cpu.exit = Exit.Until;
+      else if (Cpu.retired == skipBreakpointAt) execute(e, e.realOp);
       else Cpu.exit = Exit.Breakpoint;
       break;
     case Op.X87: executeX87(e); break;
@@ -180,31 +183,102 @@ function slowPath(e: Insn, rip: u64): bool {
   return false;
 }
 
-/** Executes up to `budget` instructions from Cpu.rip; returns the Exit status. */
-export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
-  Cpu.exit = Exit.None;
-  const limit = Cpu.retired + budget;
-  const first = Cpu.retired;
-  while (Cpu.retired < limit) {
-    const rip = Cpu.rip;
-    const slot = lookupInsn(rip);
-    if (slot == 0) break; // fetch fault
-    const e = changetype<Insn>(slot);
-    if (Hooks.slow && slowPath(e, rip)) break;
+/**
+ * Runs up to `n` instructions of a block without hooks (but, when `traced`, with the trace ring
+ * written in place: two stores per instruction, head and count committed once per block).
+ * Returns true when the run must stop (an exit status is set).
+ */
+@inline function runBlock(first: usize, n: u32, traced: bool): bool {
+  const end = first + ((<usize>n) << 6);
+  let p = first;
+  let traceAt: usize = 0, traceEnd: usize = 0;
+  const startRetired = Cpu.retired;
+  if (traced) {
+    traceAt = Hooks.traceBuf + ((<usize>Hooks.traceHead) << 4);
+    traceEnd = Hooks.traceBuf + ((<usize>Hooks.traceCap) << 4);
+  }
+  let stop = false;
+  do {
+    const e = changetype<Insn>(p);
+    const rip = e.rip;
+    if (traced) {
+      store<u64>(traceAt, Cpu.retired);
+      store<u64>(traceAt, rip, 8);
+    }
     Cpu.insnRip = rip;
     Cpu.rip = rip + <u64>e.len;
-    execute(e, e.op, skipFirstBreakpoint && Cpu.retired == first);
+    execute(e, e.op);
+    if (Cpu.exit) {
+      const x = Cpu.exit;
+      if (x == Exit.Syscall || (x == Exit.Interrupt && Cpu.rip != rip)) {
+        Cpu.retired++;
+        if (traced) traceAt += 16; // it retired: keep its entry
+      } else {
+        Cpu.rip = rip; // faults, invalid, #DE, breakpoints: rip stays on the instruction
+      }
+      stop = true;
+      break;
+    }
+    Cpu.retired++;
+    if (traced) {
+      traceAt += 16;
+      if (traceAt == traceEnd) traceAt = Hooks.traceBuf;
+    }
+    p += 64;
+  } while (p != end && !codeChanged);
+  if (traced) {
+    if (traceAt == traceEnd) traceAt = Hooks.traceBuf;
+    Hooks.traceHead = <u32>((traceAt - Hooks.traceBuf) >> 4);
+    Hooks.traceCount += Cpu.retired - startRetired;
+  }
+  return stop;
+}
+
+/** Runs up to `n` instructions of a block with the hook checks before each (slowPath). */
+function runBlockObserved(first: usize, n: u32): bool {
+  const end = first + ((<usize>n) << 6);
+  let p = first;
+  do {
+    const e = changetype<Insn>(p);
+    const rip = e.rip;
+    if (slowPath(e, rip)) return true;
+    Cpu.insnRip = rip;
+    Cpu.rip = rip + <u64>e.len;
+    execute(e, e.op);
     if (Cpu.exit) {
       const x = Cpu.exit;
       if (x == Exit.Syscall || (x == Exit.Interrupt && Cpu.rip != rip)) {
         Cpu.retired++;
       } else {
-        Cpu.rip = rip; // faults, invalid, #DE, breakpoints: rip stays on the instruction
+        Cpu.rip = rip;
         if (Hooks.traceOn) traceUndo();
       }
-      break;
+      return true;
     }
     Cpu.retired++;
+    p += 64;
+  } while (p != end && !codeChanged);
+  return false;
+}
+
+/** Executes up to `budget` instructions from Cpu.rip; returns the Exit status. */
+export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
+  Cpu.exit = Exit.None;
+  const limit = Cpu.retired + budget;
+  skipBreakpointAt = skipFirstBreakpoint ? Cpu.retired : <u64>-1;
+  while (Cpu.retired < limit) {
+    const block = lookupBlock(Cpu.rip);
+    if (block == 0) break; // fetch fault
+    clearCodeChanged();
+    let n = blockCount(block);
+    const left = limit - Cpu.retired;
+    if (<u64>n > left) n = <u32>left;
+    const first = blockFirst(block);
+    let stop: bool;
+    if (!Hooks.slow) stop = runBlock(first, n, false);
+    else if (Hooks.traceOnly) stop = runBlock(first, n, true);
+    else stop = runBlockObserved(first, n);
+    if (stop) break;
   }
   if (Cpu.exit == Exit.None) Cpu.exit = Exit.Count;
   return Cpu.exit;

@@ -26,6 +26,8 @@ export class Hooks {
   static events: u32 = 0;
   static insnLength: u32 = 0;
 
+  /** Tracing is the only observation: the dispatch loop writes the ring itself. */
+  static traceOnly: bool = false;
   static traceOn: bool = false;
   static traceBuf: usize = 0;
   static traceCap: u32 = 0;
@@ -58,6 +60,7 @@ export function clearMemLog(): void {
 export function updateSlow(): void {
   Hooks.memOn = Hooks.memReadOn || Hooks.memWriteOn || Hooks.memFetchOn;
   Hooks.slow = Hooks.traceOn || Hooks.codeOn || Hooks.blockOn || Hooks.memOn;
+  Hooks.traceOnly = Hooks.traceOn && !(Hooks.codeOn || Hooks.blockOn || Hooks.memOn);
 }
 
 /** (Re)allocates the trace ring; returns false when wasm memory cannot grow. */

@@ -1,19 +1,32 @@
-// Decoded-instruction cache: decode once per address. A direct-mapped table of Insn slots tagged
-// by rip and by a global epoch. Bumping the epoch drops everything; that happens exactly when
-// code bytes change (a write to a page marked as holding decoded code, from the guest or the
-// host), on unmap, on any permission change, and when breakpoints change.
+// Decoded-block cache: decode once per basic block. A direct-mapped table of block headers tagged
+// by rip and by a global epoch points at runs of Insn records in an arena. Bumping the epoch drops
+// everything; that happens exactly when code bytes change (a write to a page marked as holding
+// decoded code, from the guest or the host), on unmap, on any permission change, and when
+// breakpoints change. A bump also sets `codeChanged`, so the dispatch loop leaves the block it is
+// running after the current instruction (a write into the rest of that very block is seen).
 
 import { reserve } from './layout';
-import { Insn, INSN_SIZE } from './insn';
+import { Insn, INSN_SIZE, I_REP, I_REPNE } from './insn';
 import { Op } from './ops';
 import { Cpu, Exit } from './state';
 import { decode, DECODE_BUF, DECODE_TRUNCATED } from './decoder';
 import { fetchCode, clearCodePages } from './mmu';
 
-const CACHE_BITS: u32 = 15;
-const CACHE_MASK: u32 = (1 << CACHE_BITS) - 1;
-let cacheBase: usize = 0;
+/** Block header: rip u64, epoch u32, count u32, first Insn record u32. */
+const BLOCK_BITS: u32 = 13;
+const BLOCK_MASK: u32 = (1 << BLOCK_BITS) - 1;
+const HEADER_SIZE: usize = 32;
+/** Longest block; also the arena space a fill reserves before decoding. */
+export const BLOCK_MAX: u32 = 64;
+const ARENA_INSNS: u32 = 1 << 15;
+let headers: usize = 0;
+let arena: usize = 0;
+let arenaUsed: u32 = 0;
+/** The epoch the arena's records belong to: a fill in a newer epoch starts the arena over. */
+let arenaEpoch: u32 = 0;
 let epoch: u32 = 1;
+/** Set by every invalidation; the dispatch loop clears it when it enters a block. */
+export let codeChanged: bool = false;
 
 // Breakpoint set: open addressing over address+1 (0 = empty slot).
 const BP_SLOTS: u32 = 8192;
@@ -22,17 +35,23 @@ let untilOn: bool = false;
 let untilAddr: u64 = 0;
 
 export function initDecodedCache(): bool {
-  cacheBase = reserve((<usize>1 << CACHE_BITS) * INSN_SIZE, 64);
-  return cacheBase != 0;
+  headers = reserve((<usize>1 << BLOCK_BITS) * HEADER_SIZE, 64);
+  arena = reserve((<usize>ARENA_INSNS) * INSN_SIZE, 64);
+  return headers != 0 && arena != 0;
 }
 
 export function invalidateDecodedCode(): void {
   epoch++;
   if (epoch == 0) {
-    memory.fill(cacheBase, 0, (<usize>1 << CACHE_BITS) * INSN_SIZE);
+    memory.fill(headers, 0, (<usize>1 << BLOCK_BITS) * HEADER_SIZE);
     epoch = 1;
   }
+  codeChanged = true;
   clearCodePages();
+}
+
+@inline export function clearCodeChanged(): void {
+  codeChanged = false;
 }
 
 @inline function bpHash(addr: u64): u32 {
@@ -81,23 +100,64 @@ export function setUntil(on: bool, addr: u64): void {
   return untilOn && addr == untilAddr;
 }
 
-/** The decoded instruction at rip, decoding on a miss; 0 with Cpu.exit = Fault on a fetch fault. */
-@inline export function lookupInsn(rip: u64): usize {
-  const slot = cacheBase + ((<usize>((<u32>rip ^ <u32>(rip >> 15)) & CACHE_MASK)) << 6);
-  if (load<u64>(slot) == rip && load<u32>(slot, 32) == epoch) return slot;
-  return fill(rip, slot);
+@inline export function blockCount(block: usize): u32 {
+  return load<u32>(block, 12);
+}
+@inline export function blockFirst(block: usize): usize {
+  return <usize>load<u32>(block, 16);
 }
 
-function fill(rip: u64, slot: usize): usize {
-  const avail = fetchCode(rip, DECODE_BUF);
-  if (avail == 0) return 0;
-  const e = changetype<Insn>(slot);
-  if (decode(rip, e, avail) == DECODE_TRUNCATED) {
-    Cpu.exit = Exit.Fault; // Fault.* was filled by fetchCode for the missing page
-    e.epoch = 0;
-    return 0;
+/** The decoded block starting at rip, decoding on a miss; 0 with Cpu.exit = Fault on a fetch fault. */
+@inline export function lookupBlock(rip: u64): usize {
+  const block = headers + ((<usize>((<u32>rip ^ <u32>(rip >> 13)) & BLOCK_MASK)) << 5);
+  if (load<u64>(block) == rip && load<u32>(block, 8) == epoch) return block;
+  return fillBlock(rip, block);
+}
+
+/** Whether execution may continue anywhere but the next instruction after `e` (ends a block). */
+function endsBlock(e: Insn): bool {
+  const op = <u32>e.realOp;
+  if (op >= <u32>Op.Jcc && op <= <u32>Op.Jrcxz) return true; // jcc jmp call ret loop*
+  if (op == <u32>Op.Grp5) return e.ext >= 2; // indirect call/jmp (inc/dec/push continue)
+  if (op >= <u32>Op.Movs && op <= <u32>Op.Scas) return (e.flags & (I_REP | I_REPNE)) != 0; // repeats itself
+  if (op >= <u32>Op.Syscall && op <= <u32>Op.Ud2) return true; // always exit
+  return op == <u32>Op.Invalid;
+}
+
+function fillBlock(rip: u64, block: usize): usize {
+  // A full arena is started over; its blocks must go too.
+  if (arenaEpoch == epoch && arenaUsed + BLOCK_MAX > ARENA_INSNS) invalidateDecodedCode();
+  if (arenaEpoch != epoch) {
+    arenaEpoch = epoch;
+    arenaUsed = 0;
   }
-  if (isUntil(rip) || isBreakpoint(rip)) e.op = <u16>Op.Breakpoint;
-  e.epoch = epoch;
-  return slot;
+  const fillEpoch = epoch;
+  const first = arena + (<usize>arenaUsed) * INSN_SIZE;
+  let count: u32 = 0;
+  let at = rip;
+  for (;;) {
+    const avail = fetchCode(at, DECODE_BUF);
+    const e = changetype<Insn>(first + (<usize>count) * INSN_SIZE);
+    if (avail == 0 || decode(at, e, avail) == DECODE_TRUNCATED) {
+      // The first instruction's fetch fault is the block's; a later one is reported only if
+      // execution gets there (as the first instruction of its own block).
+      if (count == 0) {
+        Cpu.exit = Exit.Fault; // Fault.* was filled by fetchCode for the missing page
+        return 0;
+      }
+      Cpu.exit = Exit.None;
+      break;
+    }
+    if (isUntil(at) || isBreakpoint(at)) e.op = <u16>Op.Breakpoint;
+    count++;
+    if (count == BLOCK_MAX || endsBlock(e)) break;
+    at += <u64>e.len;
+  }
+  arenaUsed += count;
+  store<u64>(block, rip);
+  // A fill interrupted by an invalidation (the code-page list overflowing) runs once, then refills.
+  store<u32>(block, fillEpoch, 8);
+  store<u32>(block, count, 12);
+  store<u32>(block, <u32>first, 16);
+  return block;
 }
