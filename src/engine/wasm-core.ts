@@ -22,6 +22,10 @@ export interface CoreExports {
   getMxcsr(): number;
   setMxcsr(v: number): void;
   getRetired(): bigint;
+  fpuStateBase(): number;
+  fpuStateSize(): number;
+  fpuStateSave(): void;
+  fpuStateLoad(): void;
   faultKind(): number;
   faultAccess(): number;
   faultAddress(): bigint;

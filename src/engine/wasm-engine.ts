@@ -49,6 +49,8 @@ interface WasmContext extends CpuContext {
   readonly fsBase: bigint;
   readonly gsBase: bigint;
   readonly mxcsr: number;
+  /** x87 registers, tags, control and status word (the core's image, wasm/assembly/x87.ts). */
+  readonly x87: Uint8Array;
 }
 
 /** Memory stays in the core (copy-on-write pages); the snapshot names which one it is. */
@@ -461,6 +463,7 @@ export class WasmEngine implements Engine {
       fsBase: U64(this.core.getFsBase()),
       gsBase: U64(this.core.getGsBase()),
       mxcsr: this.core.getMxcsr() >>> 0,
+      x87: this.fpuImage(),
     };
     return context;
   }
@@ -477,6 +480,14 @@ export class WasmEngine implements Engine {
     this.core.setFsBase(c.fsBase);
     this.core.setGsBase(c.gsBase);
     this.core.setMxcsr(c.mxcsr);
+    mem.set(c.x87, this.core.fpuStateBase() >>> 0);
+    this.core.fpuStateLoad();
+  }
+
+  private fpuImage(): Uint8Array {
+    this.core.fpuStateSave();
+    const base = this.core.fpuStateBase() >>> 0;
+    return this.bytes().slice(base, base + this.core.fpuStateSize());
   }
 
   /**

@@ -337,6 +337,47 @@ describe('WasmEngine state', () => {
     expect(e.readXmm(3)[15]).toBe(0xab);
   });
 
+  describe('x87 state (stack, tags, control and status word) in contexts and snapshots', () => {
+    // CODE+0x00: fldcw [rbx]; fld1; fldpi; hlt          d9 2b / d9 e8 / d9 eb / f4
+    // CODE+0x20: fninit; hlt                            db e3 / f4
+    // CODE+0x40: fnstcw [rbx+8]; fnstsw ax; fstp qword [rbx+16]; fstp qword [rbx+24]; hlt
+    //            d9 7b 08 / df e0 / dd 5b 10 / dd 5b 18 / f4
+    async function fpuMachine(): Promise<WasmEngine> {
+      const e = await machine([]);
+      e.writeMemory(CODE, new Uint8Array([0xd9, 0x2b, 0xd9, 0xe8, 0xd9, 0xeb, 0xf4]));
+      e.writeMemory(CODE + 0x20n, new Uint8Array([0xdb, 0xe3, 0xf4]));
+      e.writeMemory(CODE + 0x40n, new Uint8Array([0xd9, 0x7b, 0x08, 0xdf, 0xe0, 0xdd, 0x5b, 0x10, 0xdd, 0x5b, 0x18, 0xf4]));
+      e.writeMemory(DATA, new Uint8Array([0x7f, 0x02])); // control word 0x27f (precision: double)
+      e.writeRegister('rbx', DATA);
+      expect(e.start(CODE).reason).toBe('interrupt');
+      return e;
+    }
+    function expectPiOverOne(e: WasmEngine): void {
+      expect(e.start(CODE + 0x40n).reason).toBe('interrupt');
+      const view = new DataView(e.readMemory(DATA, 32).buffer);
+      expect(view.getUint16(8, true)).toBe(0x27f);
+      expect((Number(e.readRegister('rax')) >> 11) & 7).toBe(6); // TOP after two pushes
+      expect(view.getFloat64(16, true)).toBe(Math.PI);
+      expect(view.getFloat64(24, true)).toBe(1);
+    }
+
+    it('restoreContext brings back the x87 stack, tags and control word after fninit', async () => {
+      const e = await fpuMachine();
+      const ctx = e.saveContext();
+      expect(e.start(CODE + 0x20n).reason).toBe('interrupt'); // fninit: empty stack, control 0x37f
+      e.restoreContext(ctx);
+      expectPiOverOne(e);
+    });
+
+    it('restoreSnapshot brings back the x87 state too', async () => {
+      const e = await fpuMachine();
+      const snap = e.snapshot();
+      expect(e.start(CODE + 0x20n).reason).toBe('interrupt');
+      e.restoreSnapshot(snap);
+      expectPiOverOne(e);
+    });
+  });
+
   it('restoreSnapshot brings back memory, mappings, permissions and registers', async () => {
     const e = await machine([0xc6, 0x03, 0x05, 0xf4]); // mov byte [rbx], 5
     e.writeRegister('rbx', DATA);

@@ -11,10 +11,12 @@ import { run as runLoop } from './cpu';
 import { decode, DECODE_BUF } from './decoder';
 import { takeSnapshot, restoreSnapshot, snapshotPages } from './snapshot';
 import { Insn, INSN_SIZE } from './insn';
+import { FPU_STATE_SIZE, saveFpuState, loadFpuState } from './x87';
 
 const IO_SIZE: u32 = 65536;
 const IO_BUF: usize = memory.data(65536, 16);
 const PROBE_INSN: usize = memory.data(64, 16);
+const FPU_IMAGE: usize = memory.data(80, 16);
 
 initOpcodeTable();
 flushTlb();
@@ -37,6 +39,11 @@ export function setGsBase(v: u64): void { Cpu.gsBase = v; }
 export function getMxcsr(): u32 { return Cpu.mxcsr; }
 export function setMxcsr(v: u32): void { Cpu.mxcsr = v; }
 export function getRetired(): u64 { return Cpu.retired; }
+/** x87 registers, tags, control and status word as an image (FPU_STATE_SIZE bytes) at fpuStateBase(). */
+export function fpuStateBase(): usize { return FPU_IMAGE; }
+export function fpuStateSize(): u32 { return FPU_STATE_SIZE; }
+export function fpuStateSave(): void { saveFpuState(FPU_IMAGE); }
+export function fpuStateLoad(): void { loadFpuState(FPU_IMAGE); }
 
 export function faultKind(): u32 { return Fault.kind; }
 export function faultAccess(): u32 { return Fault.access; }

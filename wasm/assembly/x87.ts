@@ -22,6 +22,30 @@ export class Fpu {
   static status: u32 = 0;
 }
 
+/** Size of the x87 state image the host keeps in a saved context (see saveFpuState). */
+export const FPU_STATE_SIZE: u32 = 80;
+
+/**
+ * Writes the whole x87 state to `dst`: R0..R7 as f64 (physical order), then TOP, the valid
+ * (non-empty tag) bits, the control word and the status word without TOP, as u32 each.
+ */
+export function saveFpuState(dst: usize): void {
+  memory.copy(dst, REGS, 64);
+  store<u32>(dst, Fpu.top, 64);
+  store<u32>(dst, Fpu.valid, 68);
+  store<u32>(dst, Fpu.control, 72);
+  store<u32>(dst, Fpu.status, 76);
+}
+
+/** The inverse of saveFpuState. */
+export function loadFpuState(src: usize): void {
+  memory.copy(REGS, src, 64);
+  Fpu.top = load<u32>(src, 64) & 7;
+  Fpu.valid = load<u32>(src, 68) & 0xff;
+  Fpu.control = load<u32>(src, 72) & 0xffff;
+  Fpu.status = load<u32>(src, 76) & 0xffff & ~0x3800;
+}
+
 const C0: u32 = 0x100, C1: u32 = 0x200, C2: u32 = 0x400, C3: u32 = 0x4000;
 const INDEFINITE: f64 = reinterpret<f64>(0xfff8000000000000);
 
