@@ -11,6 +11,15 @@ import { HEAP_INITIAL_SIZE, pageUp } from './layout.js';
 const HEADER = 16n; // prev_size + size, as glibc's malloc_chunk
 const ALIGN = 16n;
 
+/** The allocator's bookkeeping at one point, for EmulatedProcess snapshots (the bytes are the engine's). */
+export interface HeapState {
+  end: bigint;
+  top: bigint;
+  live: ReadonlyMap<bigint, bigint>;
+  free: ReadonlyMap<bigint, bigint>;
+  freed: ReadonlySet<bigint>;
+}
+
 export type HeapMisuse = 'free(): invalid pointer' | 'free(): double free detected in tcache 2' | 'realloc(): invalid pointer';
 
 export class GuestHeap {
@@ -76,9 +85,27 @@ export class GuestHeap {
     return this.live.has(ptr);
   }
 
+  saveState(): HeapState {
+    return { end: this.end, top: this.top, live: new Map(this.live), free: new Map(this.free), freed: new Set(this.freed) };
+  }
+
+  restoreState(state: HeapState): void {
+    this.end = state.end;
+    this.top = state.top;
+    replace(this.live, state.live);
+    replace(this.free, state.free);
+    this.freed.clear();
+    for (const p of state.freed) this.freed.add(p);
+  }
+
   get liveBytes(): bigint {
     let total = 0n;
     for (const s of this.live.values()) total += s;
     return total;
   }
+}
+
+function replace<K, V>(target: Map<K, V>, source: ReadonlyMap<K, V>): void {
+  target.clear();
+  for (const [k, v] of source) target.set(k, v);
 }

@@ -31,15 +31,15 @@ import { SymbolType } from '../elf/index.js';
 import { LoaderError, hex } from './error.js';
 import type { OutputChunk, ProcessEvent } from './events.js';
 import { GuestMemory, decodeUtf8 } from './guest-memory.js';
-import { GuestHeap } from './heap.js';
-import { AddressSpace, permText, type Mapping } from './kernel/address-space.js';
+import { GuestHeap, type HeapState } from './heap.js';
+import { AddressSpace, permText, type AddressSpaceState, type Mapping } from './kernel/address-space.js';
 import { VirtualClock } from './kernel/clock.js';
 import {
   FPE_INTDIV, ILL_ILLOPN, SA_RESTORER, SEGV_ACCERR, SEGV_MAPERR, SIGFPE, SIGILL, SIGNAL_NAMES, SIGSEGV, SIGTRAP, SIG_DFL, SIG_IGN,
-  SI_USER, SignalState, defaultIsIgnore, restoreRtFrame, setupRtFrame, sigbit, type SignalInfo,
+  SI_USER, SignalState, defaultIsIgnore, restoreRtFrame, setupRtFrame, sigbit, type SignalAction, type SignalInfo,
 } from './kernel/signals.js';
 import { SYSCALL_NAMES, serviceSyscall } from './kernel/syscalls.js';
-import { DynamicLinker, type GuestCall, type LibraryBytes } from './dynamic/linker.js';
+import { DynamicLinker, type GuestCall, type LibraryBytes, type LinkerState } from './dynamic/linker.js';
 import { LoadedObject } from './dynamic/loaded-object.js';
 import type { RelocationBinding } from './dynamic/bindings.js';
 import {
@@ -388,22 +388,39 @@ export class EmulatedProcess {
     return this.hostCallResult;
   }
 
+  /**
+   * The whole process at this instruction boundary: engine (CPU, memory, map), link map,
+   * heap, signal and exit state, captured output and events, virtual clock. restore() makes
+   * a later run repeat this one exactly; the engine may keep only its latest snapshot.
+   */
   snapshot(): ProcessSnapshot {
     return {
       engine: this.engine.snapshot(),
       instructions: this.instructions,
+      traceCount: this.traceOk ? this.lastTraceSeq() - this.traceBase : 0,
       events: this.events.length,
       output: this.output.length,
       signals: { actions: new Map(this.signals.actions), blocked: this.signals.blocked, pending: [...this.signals.pending] },
       pending: [...this.pending],
       ended: this.ended,
-      mappings: this.space.list().map((m) => ({ ...m })),
+      space: this.space.saveState(),
+      linker: this.linker.saveState(),
+      heap: this.heap.saveState(),
+      clock: this.clock.saveState(),
+      atexit: this.atexit.map((h) => ({ ...h })),
+      staticTlsUsed: this.staticTlsUsed,
+      traps: new Map(this.trapByAddress),
+      nextTrap: this.nextTrap,
+      watched: new Set(this.watched),
+      stepOver: this.stepOver,
     };
   }
 
   restore(s: ProcessSnapshot): void {
     this.engine.restoreSnapshot(s.engine);
     this.instructions = s.instructions;
+    // The engine's trace keeps counting across a restore: re-anchor event times to it.
+    if (this.traceOk) this.traceBase = this.lastTraceSeq() - s.traceCount;
     this.events.length = s.events;
     this.output.length = s.output;
     this.signals.actions.clear();
@@ -413,7 +430,21 @@ export class EmulatedProcess {
     this.pending.length = 0;
     this.pending.push(...s.pending);
     this.ended = s.ended;
-    this.space.restoreMappings(s.mappings);
+    this.space.restoreState(s.space);
+    this.linker.restoreState(s.linker);
+    this.heap.restoreState(s.heap);
+    this.clock.restoreState(s.clock);
+    this.atexit.length = 0;
+    this.atexit.push(...s.atexit.map((h) => ({ ...h })));
+    this.staticTlsUsed = s.staticTlsUsed;
+    this.trapByAddress.clear();
+    for (const [k, v] of s.traps) this.trapByAddress.set(k, v);
+    this.nextTrap = s.nextTrap;
+    this.watched.clear();
+    for (const a of s.watched) this.watched.add(a);
+    this.stepOver = s.stepOver;
+    this.updateBreakpoints();
+    this.watchCodeMappings();
   }
 
   // ---- the run loop's handlers --------------------------------------------------------
@@ -998,12 +1029,23 @@ export class EmulatedProcess {
 export interface ProcessSnapshot {
   engine: Snapshot;
   instructions: number;
+  /** Instructions the engine's trace had counted for this process (event times derive from it). */
+  traceCount: number;
   events: number;
   output: number;
-  signals: { actions: Map<number, import('./kernel/signals.js').SignalAction>; blocked: bigint; pending: SignalInfo[] };
+  signals: { actions: Map<number, SignalAction>; blocked: bigint; pending: SignalInfo[] };
   pending: PendingReturn[];
   ended: ProcessStop | undefined;
-  mappings: Mapping[];
+  space: AddressSpaceState;
+  linker: LinkerState;
+  heap: HeapState;
+  clock: { realtimeNs: bigint; monotonicNs: bigint };
+  atexit: { func: bigint; arg: bigint; dso: bigint; withArg: boolean }[];
+  staticTlsUsed: bigint;
+  traps: Map<bigint, { symbol: string; requester: string; lazyUndefined: boolean }>;
+  nextTrap: bigint;
+  watched: Set<bigint>;
+  stepOver: bigint | undefined;
 }
 
 export type { GuestCall };

@@ -53,6 +53,15 @@ export interface TlsAllocator {
   readonly threadPointer: bigint;
 }
 
+/** The link map at one point, for snapshots: a dlopen after it is undone by restoring it. */
+export interface LinkerState {
+  objects: { object: LoadedObject; refCount: number; global: boolean; localScope: LoadedObject[]; relocated: boolean; initialized: boolean; ifuncTargets: Map<bigint, bigint> }[];
+  bindingValues: bigint[];
+  lastError: string | undefined;
+  nextModuleId: number;
+  nextHandle: bigint;
+}
+
 export class DynamicLinker {
   readonly objects: LoadedObject[] = [];
   readonly bindings: RelocationBinding[] = [];
@@ -70,6 +79,42 @@ export class DynamicLinker {
     handleBase: bigint,
   ) {
     this.nextHandle = handleBase;
+  }
+
+  saveState(): LinkerState {
+    return {
+      objects: this.objects.map((object) => ({
+        object, refCount: object.refCount, global: object.global, localScope: [...object.localScope],
+        relocated: object.relocated, initialized: object.initialized, ifuncTargets: new Map(object.ifuncTargets),
+      })),
+      // Values only: an ifunc resolver returning after the snapshot fills a binding in place.
+      bindingValues: this.bindings.map((b) => b.value),
+      lastError: this.lastError,
+      nextModuleId: this.nextModuleId,
+      nextHandle: this.nextHandle,
+    };
+  }
+
+  restoreState(state: LinkerState): void {
+    this.objects.length = 0;
+    for (const saved of state.objects) {
+      const o = saved.object;
+      o.refCount = saved.refCount;
+      o.global = saved.global;
+      o.localScope = [...saved.localScope];
+      o.relocated = saved.relocated;
+      o.initialized = saved.initialized;
+      o.ifuncTargets.clear();
+      for (const [k, v] of saved.ifuncTargets) o.ifuncTargets.set(k, v);
+      this.objects.push(o);
+    }
+    this.bindings.length = state.bindingValues.length;
+    state.bindingValues.forEach((v, i) => {
+      this.bindings[i]!.value = v;
+    });
+    this.lastError = state.lastError;
+    this.nextModuleId = state.nextModuleId;
+    this.nextHandle = state.nextHandle;
   }
 
   get executable(): LoadedObject | undefined {

@@ -38,6 +38,11 @@ export function permText(perms: Perm): string {
   return `${perms & Perm.Read ? 'r' : '-'}${perms & Perm.Write ? 'w' : '-'}${perms & Perm.Exec ? 'x' : '-'}`;
 }
 
+export interface AddressSpaceState {
+  readonly mappings: readonly Mapping[];
+  readonly mmapCursor: bigint;
+}
+
 export class AddressSpace {
   private mappings: Mapping[] = [];
   private mmapCursor = MMAP_TOP;
@@ -129,9 +134,15 @@ export class AddressSpace {
     }
   }
 
-  /** Bookkeeping back to a snapshot's mappings (the engine restores its own pages). */
-  restoreMappings(mappings: readonly Mapping[]): void {
-    this.mappings = mappings.map((m) => ({ ...m }));
+  /** The bookkeeping at one point (mappings and the mmap placement cursor), for snapshots. */
+  saveState(): AddressSpaceState {
+    return { mappings: this.mappings.map((m) => ({ ...m })), mmapCursor: this.mmapCursor };
+  }
+
+  /** Bookkeeping back to a saved state (the engine restores its own pages). */
+  restoreState(state: AddressSpaceState): void {
+    this.mappings = state.mappings.map((m) => ({ ...m }));
+    this.mmapCursor = state.mmapCursor;
   }
 
   /** Whether every page of [begin, end) is mapped. */

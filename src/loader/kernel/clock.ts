@@ -21,6 +21,15 @@ export class VirtualClock {
     this.monotonicNs += ns;
   }
 
+  saveState(): { realtimeNs: bigint; monotonicNs: bigint } {
+    return { realtimeNs: this.realtimeNs, monotonicNs: this.monotonicNs };
+  }
+
+  restoreState(state: { realtimeNs: bigint; monotonicNs: bigint }): void {
+    this.realtimeNs = state.realtimeNs;
+    this.monotonicNs = state.monotonicNs;
+  }
+
   /** Total slept so far, for reports. */
   get elapsedNs(): bigint {
     return this.monotonicNs - 1_000_000_000n;
