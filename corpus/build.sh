@@ -28,6 +28,7 @@ done
 {
     echo "# Written by corpus/build.sh. Toolchain and flags of the committed binaries."
     echo "gcc: $("$CC" --version | head -n1)"
+    echo "g++: $("${CXX:-g++}" --version | head -n1)"
     echo "ld: $(ld --version | head -n1)"
     echo "libc: $(ldd --version | head -n1)"
     echo "main: $MAIN_CFLAGS $MAIN_LDFLAGS" | sed "s|-ffile-prefix-map=[^ ]*|-ffile-prefix-map=<corpus>=corpus|"

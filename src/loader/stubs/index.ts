@@ -2,6 +2,10 @@
 // list is generated from COVERED_IMPORTS). An import not listed here is bound to a trap.
 
 import { CXX_STUBS } from './cxx.js';
+import { CXX_HASH_BYTES_STUBS } from './cxx-hash-bytes.js';
+import { CXX_REHASH_POLICY_STUBS } from './cxx-rehash-policy.js';
+import { CXX_STRING_STUBS } from './cxx-string.js';
+import { CXX_THROW_STUBS } from './cxx-throw.js';
 import { DLFCN_STUBS } from './dlfcn.js';
 import { ERRNO_STUBS } from './errno.js';
 import { MMAN_STUBS } from './mman.js';
@@ -16,6 +20,7 @@ import { TIME_STUBS } from './time.js';
 export const STUBS: readonly StubDefinition[] = [
   ...STARTUP_STUBS, ...STDIO_STUBS, ...STRING_STUBS, ...STDLIB_STUBS, ...TIME_STUBS,
   ...SIGNAL_STUBS, ...MMAN_STUBS, ...DLFCN_STUBS, ...CXX_STUBS, ...ERRNO_STUBS,
+  ...CXX_STRING_STUBS, ...CXX_HASH_BYTES_STUBS, ...CXX_REHASH_POLICY_STUBS, ...CXX_THROW_STUBS,
 ];
 
 /** Covered imports for documentation: name, libc area, one-line behaviour. */
