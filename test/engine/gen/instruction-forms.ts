@@ -212,7 +212,7 @@ function rexBeforeLegacyPrefix(bytes: Uint8Array): boolean {
  * oracle for them. Each returns what Unicorn does instead; they are excluded and counted.
  */
 export const ORACLE_GAPS: readonly ((name: string, bytes: Uint8Array, instruction: iced.Instruction) => string | undefined)[] = [
-  (name) => (/^Test_rm\d+_imm\d+_F[67]r1$/.test(name) ? 'F6/F7 /1 (TEST alias) is #UD in Unicorn' : undefined),
+  (name) => (/^Test_rm\d+_imm\d+_F[67]r1$/.test(name) ? 'F6/F7 /1 (the TEST alias) is #UD in Unicorn' : undefined),
   (name, _bytes, instruction) =>
     /^Pcmp[ei]str[im]/.test(name) && ((instruction.immediate8 >> 2) & 3) === 3
       ? 'pcmp?str? equal-ordered aggregation differs from the CPU in QEMU 5 (checked natively: rcx 15/CF=1 vs 16/CF=0)'
@@ -233,7 +233,9 @@ export const ORACLE_GAPS: readonly ((name: string, bytes: Uint8Array, instructio
   (name) => (name.startsWith('Popcnt_') ? 'popcnt is #UD in Unicorn 2.0.1 whatever the CPU model' : undefined),
   (name) => (name.startsWith('Reservednop_') ? 'hint-NOP register forms (0F 0D, 0F 18..1F) are #UD or mis-sized in Unicorn' : undefined),
   (name, bytes) =>
-    /^Mov_rm(8|16|32|64)_imm/.test(name) && (rexOf(bytes) & 0x4) !== 0 ? 'C6/C7 /0 with REX.R is #UD or mis-sized in Unicorn' : undefined,
+    /^Mov_rm(8|16|32|64)_imm/.test(name) && (rexOf(bytes) & 0x4) !== 0
+      ? 'C6/C7 /0 with REX.R: QEMU 5 folds REX.R into the opcode extension (#UD or mis-sized)'
+      : undefined,
   (name, _bytes, instruction) =>
     /^Cmp(ps|pd|ss|sd)_xmm_/.test(name) && instruction.immediate8 > 7 ? 'legacy SSE compare predicates above 7 are not masked to 3 bits in Unicorn' : undefined,
   (name) =>
