@@ -155,6 +155,36 @@ function constructFromRange(c: StubCall, s: GuestString): StubOutcome {
   return ret(0);
 }
 
+/** _M_check: a position past the end throws out_of_range with libstdc++'s message. */
+function checkPosition(c: StubCall, s: GuestString, pos: bigint, where: string): void {
+  if (pos > s.length) {
+    throw new StubEnds(uncaughtException(c, 'std::out_of_range', `${where}: __pos (which is ${pos}) > this->size() (which is ${s.length})`));
+  }
+}
+
+function copyChars(c: StubCall): StubOutcome {
+  const [to, from, end] = [c.arg(0), c.arg(1), c.arg(2)];
+  if (end > from) c.libc.write(to, c.libc.read(from, Number(end - from)));
+  return ret(0);
+}
+
+/** basic_string(basic_string&&): steals a heap buffer, copies an in-place one; the source is left empty. */
+function moveConstruct(c: StubCall, s: GuestString): StubOutcome {
+  const from = new GuestString(c, c.arg(1));
+  const length = from.length;
+  if (from.isLocal) {
+    s.data = s.localBuffer;
+    s.write(0n, c.libc.read(from.localBuffer, Number(LOCAL_CAPACITY) + 1));
+  } else {
+    s.data = from.data;
+    s.capacity = from.capacity;
+  }
+  s.setLength(length);
+  from.data = from.localBuffer;
+  from.setLength(0n);
+  return ret(0);
+}
+
 export const CXX_STRING_STUBS: StubDefinition[] = [
   member('9_M_createERmm', '_M_create(capacity&, old): length_error past max_size, else at least double', (c) => {
     const fresh = create(c, c.libc.u64(c.arg(1)), c.arg(2));
@@ -251,5 +281,22 @@ export const CXX_STRING_STUBS: StubDefinition[] = [
     if (n > length) replace(c, s, length, 0n, repeated(n - length, 0n), 'basic_string::_M_replace_aux');
     else if (n < length) s.setLength(n);
     return ret(0);
+  }),
+  member('13_S_copy_charsEPcS5_S5_', '_S_copy_chars(to, begin, end)', (c) => copyChars(c)),
+  member('13_S_copy_charsEPcPKcS7_', '_S_copy_chars(to, const begin, const end)', (c) => copyChars(c)),
+  member('C1EOS4_', 'basic_string(basic_string&&)', moveConstruct),
+  member('C2EOS4_', 'basic_string(basic_string&&) (base object)', moveConstruct),
+  member('6appendEPKc', 'append(const char*)', (c, s) => {
+    const src = c.libc.cstring(c.arg(1));
+    checkLength(c, s, 0n, BigInt(src.length), 'basic_string::append');
+    replace(c, s, s.length, 0n, copyOf(src), 'basic_string::append');
+    return ret(s.at);
+  }),
+  member('7replaceEmmPKcm', 'replace(pos, n1, s, n2): out_of_range past the end', (c, s) => {
+    const pos = c.arg(1);
+    checkPosition(c, s, pos, 'basic_string::replace');
+    const len1 = c.arg(2) < s.length - pos ? c.arg(2) : s.length - pos;
+    replace(c, s, pos, len1, copyOf(c.libc.read(c.arg(3), Number(c.arg(4)))), 'basic_string::_M_replace');
+    return ret(s.at);
   }),
 ];
