@@ -22,6 +22,8 @@ interface GapCase {
   memory?: number[];
   /** Flags the instruction leaves undefined (not compared). */
   undefinedFlags?: bigint;
+  /** A divergence of the core already reported by the differential: printed, not asserted. */
+  knownCoreDivergence?: boolean;
   /** Unicorn crashes on it: only CPU and core are compared. */
   unicornCrashes?: boolean;
 }
@@ -63,7 +65,26 @@ const CASES: GapCase[] = [
     xmm: { 0: [0x80000000, 0x5037cca3, 0x0008124c, 0x06000000], 5: [0x00000000, 0x6c0e7f80, 0xa63d0001, 0x00250000] },
     unicornCrashes: true,
   },
+  ...nanCases(),
 ];
+
+/**
+ * SSE arithmetic on NaN and invalid operands. Single lanes: [QNaN, QNaN] (first wins),
+ * [1.0, SNaN] (quieted SNaN), [SNaN, 2.0], [+inf, +inf or -inf] (invalid: default NaN).
+ */
+function nanCases(): GapCase[] {
+  const single = { 0: [0x7fc12345, 0x3f800000, 0xff800001, 0x7f800000], 1: [0xffc54321, 0x7f811111, 0x40000000, 0xff800000] };
+  const double = { 0: [0x00000001, 0x7ff80000, 0x00000000, 0x7ff00000], 1: [0x00000002, 0xfff80000, 0x00000000, 0xfff00000] };
+  const ops: [string, number[], Record<number, number[]>][] = [
+    ['addps', [0x0f, 0x58, 0xc1], single], ['subps', [0x0f, 0x5c, 0xc1], single], ['mulps', [0x0f, 0x59, 0xc1], single],
+    ['divps', [0x0f, 0x5e, 0xc1], single], ['addss', [0xf3, 0x0f, 0x58, 0xc1], single], ['divss', [0xf3, 0x0f, 0x5e, 0xc1], single],
+    ['haddps', [0xf2, 0x0f, 0x7c, 0xc1], single], ['hsubps', [0xf2, 0x0f, 0x7d, 0xc1], single], ['addsubps', [0xf2, 0x0f, 0xd0, 0xc1], single],
+    ['addpd', [0x66, 0x0f, 0x58, 0xc1], double], ['subpd', [0x66, 0x0f, 0x5c, 0xc1], double], ['mulpd', [0x66, 0x0f, 0x59, 0xc1], double],
+    ['divpd', [0x66, 0x0f, 0x5e, 0xc1], double], ['subsd', [0xf2, 0x0f, 0x5c, 0xc1], double], ['haddpd', [0x66, 0x0f, 0x7c, 0xc1], double],
+    ['hsubpd', [0x66, 0x0f, 0x7d, 0xc1], double], ['addsubpd', [0x66, 0x0f, 0xd0, 0xc1], double],
+  ];
+  return ops.map(([op, bytes, xmm]) => ({ gap: `NaN results of ${op}`, bytes, xmm }));
+}
 
 const DATA = 0x20000n;
 const CODE = 0x10000n;
@@ -200,7 +221,8 @@ describe('oracle gaps: the CPU, the wasm core and Unicorn on the excluded instru
         oracle.close();
       }
       lines.push(`  ${c.gap}: ${text}: core ${ours === native ? 'matches' : 'DIFFERS FROM'} the CPU; ${unicornVerdict}`);
-      if (ours !== native) disagreements.push(`${c.gap}: ${text}\n    cpu:  ${native}\n    core: ${ours}`);
+      if (ours !== native && c.knownCoreDivergence) lines.push(`    (known core divergence: cpu ${native.split('|')[2]!.trim().split(' ')[0]}, core ${ours.split('|')[2]!.trim().split(' ')[0]})`);
+      else if (ours !== native) disagreements.push(`${c.gap}: ${text}\n    cpu:  ${native}\n    core: ${ours}`);
     }
     console.log(`oracle gaps checked on the CPU:\n${lines.join('\n')}`);
     expect(disagreements).toEqual([]);
