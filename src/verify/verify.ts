@@ -13,12 +13,13 @@ import { ElfError, ElfFile, initDemangler } from '../elf/index.js';
 import { EmulationError } from '../engine/engine.js';
 import { EmulatedProcess, LoaderError, RTLD_NOW, signalNumber, SIGNAL_NAMES } from '../loader/index.js';
 import { checkBranchInto } from './checks/branch-into.js';
-import { checkCallingConvention } from './checks/calling-convention.js';
 import { checkEndbr64 } from './checks/endbr64.js';
 import { checkFetchesAfterPatch, checkLiveAtPatchPoint } from './checks/live-clobber.js';
 import { checkReached } from './checks/not-reached.js';
 import { checkOverrun } from './checks/overrun.js';
 import { checkOwnCopy } from './checks/own-copy.js';
+import { checkRegisterPreservation, type CalleeFacts } from './checks/register-preservation.js';
+import { checkStackBalance } from './checks/stack-balance.js';
 import { checkPartialInstruction } from './checks/partial-instruction.js';
 import { checkReturnAddress } from './checks/return-address.js';
 import { checkRipRelative } from './checks/rip-relative.js';
@@ -39,12 +40,15 @@ import { chooseReplacement, type ReplacementChoice } from './replacement.js';
 import type { RunSummary, VerifyResult } from './result.js';
 import { outputLines, symbolSummary, trampolineSummary } from './summary.js';
 import { requireFunction, type ResolvedFunction } from './symbols.js';
+import { isVariadicFunction } from './variadic.js';
 import { readWrittenTrampoline } from './written-trampoline.js';
 
 /** The classic trampoline's length: what a program-driven patch is assumed to write when it writes nothing we can see. */
 const DEFAULT_TRAMPOLINE_LENGTH = 12;
 /** Bytes of original code kept for the "replaced bytes" listing (the last instruction may extend past the trampoline). */
 const ORIGINAL_TAIL = 32;
+/** Prologue bytes read to recognise a variadic function. */
+const PROLOGUE_BYTES = 128;
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
@@ -138,7 +142,8 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
       const trampoline = buildTrampoline(spec, site, replacementAddress, { ...(assembler ? { assembler } : {}), sameObject: false });
       result.trampoline = trampolineSummary(trampoline.template ?? trampoline.form, site, replacementAddress, trampoline.bytes, trampoline.instructions, originalWithTail);
       const ctx: StaticContext = { ...ctxBase, site: patchSiteOf(codeMap, target, trampoline.length) };
-      findings.push(...staticFindings(ctx), ...checkTrampolineForm(trampoline), ...checkTargetExported(target, input.mainName));
+      const facts = calleeFacts(codeMap, target, process, replacementAddress, choice.fn.demangled);
+      findings.push(...staticFindings(ctx), ...checkTrampolineForm(trampoline, facts), ...checkTargetExported(target, input.mainName));
       findings.push(...checkEndbr64(ctx, { entryEndbr64: startsWithEndbr64(process, replacementAddress), name: choice.fn.demangled }, trampoline.transfer?.indirect ?? false));
       if (trampoline.bytes.length > 0) {
         const applied = applyToolPatch(process, site, trampoline.bytes);
@@ -148,7 +153,9 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
           findings.push(...checkLiveAtPatchPoint({ site, length: trampoline.length }, point, describe));
           observation = observeAfterPatch(process, { site, overwritten: trampoline.length, replacements: [replacementAddress], budget });
           findings.push(...checkFetchesAfterPatch({ site, length: trampoline.length }, observation, describe));
-          findings.push(...checkCallingConvention(observation.calls, { target: target.demangled, replacement: choice.fn.demangled }, describe));
+          const names = { target: target.demangled, replacement: choice.fn.demangled };
+          findings.push(...checkStackBalance(observation.calls, names, { site, length: trampoline.length }, describe));
+          findings.push(...checkRegisterPreservation(observation.calls, names, facts));
         }
       }
     } else {
@@ -199,7 +206,10 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
       if (handler.stop === null) {
         observation = observeAfterPatch(process, { site, overwritten: written.length, replacements: candidates, budget });
         if (written.length > 0) findings.push(...checkFetchesAfterPatch({ site, length: written.length }, observation, describe));
-        findings.push(...checkCallingConvention(observation.calls, { target: target.demangled, replacement: replacementName ?? 'the replacement' }, describe));
+        const names = { target: target.demangled, replacement: replacementName ?? 'the replacement' };
+        const facts = calleeFacts(codeMap, target, process, candidates[0] ?? null, replacementName ?? '');
+        findings.push(...checkStackBalance(observation.calls, names, { site, length: written.length }, describe));
+        findings.push(...checkRegisterPreservation(observation.calls, names, facts));
       } else {
         run.ended = `while the ${signalName} handler ran, ${describeStop(handler.stop)}`;
       }
@@ -253,6 +263,20 @@ function replacementRuntimeAddress(process: EmulatedProcess, patchBase: bigint, 
     return process.mem.u64(patchBase + choice.fixTable.address);
   }
   return patchBase + choice.fn.address;
+}
+
+/** What the calling convention of the replaced call depends on: variadic when either side says so. */
+function calleeFacts(codeMap: CodeMap, target: ResolvedFunction, process: EmulatedProcess, replacement: bigint | null, replacementName: string): CalleeFacts {
+  const targetCode = codeMap.bytesAt(target.address, Math.min(target.size || PROLOGUE_BYTES, PROLOGUE_BYTES));
+  if (isVariadicFunction(target.demangled, targetCode, target.address)) return { variadic: true };
+  if (replacement === null) return { variadic: false };
+  let replacementCode: Uint8Array | null;
+  try {
+    replacementCode = process.engine.readMemory(replacement, PROLOGUE_BYTES);
+  } catch {
+    replacementCode = null;
+  }
+  return { variadic: isVariadicFunction(replacementName, replacementCode, replacement) };
 }
 
 function startsWithEndbr64(process: EmulatedProcess, address: bigint): boolean {

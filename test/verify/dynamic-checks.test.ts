@@ -1,7 +1,8 @@
 // The dynamic checks on recorded run data: what each must conclude from calls, faults and
 // relocation bindings, and where it must stay silent.
 import { describe, expect, it } from 'vitest';
-import { checkCallingConvention } from '../../src/verify/checks/calling-convention.js';
+import { checkRegisterPreservation } from '../../src/verify/checks/register-preservation.js';
+import { checkStackBalance } from '../../src/verify/checks/stack-balance.js';
 import { checkFetchesAfterPatch, checkLiveAtPatchPoint } from '../../src/verify/checks/live-clobber.js';
 import { checkReached } from '../../src/verify/checks/not-reached.js';
 import { checkHandlerWriteFault } from '../../src/verify/checks/write-fault.js';
@@ -16,30 +17,94 @@ function registers(overrides: Partial<RegisterState> = {}): RegisterState {
   return { ...base, ...overrides };
 }
 
-function call(atReplacement: Partial<RegisterState>, afterReturn: Partial<RegisterState> | null = {}): CallThroughTrampoline {
+const xmm = (fill: number): Uint8Array[] => Array.from({ length: 8 }, (_, i) => new Uint8Array(16).fill(fill + i));
+
+function call(atReplacement: Partial<RegisterState>, afterReturn: Partial<RegisterState> | null = {}, xmmAtReplacement = xmm(0x10)): CallThroughTrampoline {
   const entry = registers();
   return {
     at: 100, returnAddress: 0x555555555100n, atOldEntry: entry,
     atReplacementEntry: registers({ rax: 0x7ffff7fbc110n, ...atReplacement }), replacementReturnAddress: SITE + 12n,
+    xmmAtOldEntry: xmm(0x10), xmmAtReplacementEntry: xmmAtReplacement,
     afterReturn: afterReturn === null ? null : registers({ rsp: entry.rsp + 8n, ...afterReturn }),
   };
 }
 
-describe('STACK_IMBALANCE and REGISTER_CLOBBERED', () => {
+describe('STACK_IMBALANCE', () => {
   const names = { target: 'f', replacement: 'fix' };
-  it('silent for a jmp trampoline that only changes rax', () => {
-    expect(checkCallingConvention([call({})], names, describeAddress)).toEqual([]);
+  const trampoline = { site: SITE, length: 12 };
+  it('silent for a jmp trampoline (rsp unchanged at the entry, +8 after return)', () => {
+    expect(checkStackBalance([call({})], names, trampoline, describeAddress)).toEqual([]);
   });
-  it('a call trampoline: rsp 8 lower at the replacement, which returns into the old bytes', () => {
-    const [finding] = checkCallingConvention([call({ rsp: 0x7fffffffe000n })], names, describeAddress);
+  it('silent for a push/ret trampoline: it nets to the caller\'s rsp, whatever it left below it', () => {
+    const pushRet = { ...call({}), replacementReturnAddress: 0x555555555100n };
+    expect(checkStackBalance([pushRet], names, trampoline, describeAddress)).toEqual([]);
+  });
+  it('a call trampoline: rsp 8 lower and misaligned at the replacement, which returns into the old bytes', () => {
+    const [finding] = checkStackBalance([call({ rsp: 0x7fffffffe000n })], names, trampoline, describeAddress);
     expect(finding).toMatchObject({ code: 'STACK_IMBALANCE', severity: 'error' });
     expect(finding!.message).toContain('call instead of jmp');
+    expect(finding!.message).toContain('misaligned');
     expect(finding!.evidence.at(-1)!.location).toBe('f+0xc');
   });
+  it('rsp moved by something else than a call (sub rsp, 8): says so, not "call"', () => {
+    const moved = { ...call({ rsp: 0x7fffffffe000n }), replacementReturnAddress: 0n };
+    const [finding] = checkStackBalance([moved], names, trampoline, describeAddress);
+    expect(finding!.message).toContain('moved rsp by -8');
+    expect(finding!.message).not.toContain('call instead of jmp');
+  });
+  it('shifted by 16: still the wrong return address, but the stack stays aligned', () => {
+    const [finding] = checkStackBalance([{ ...call({ rsp: 0x7fffffffdff8n }), replacementReturnAddress: 0n }], names, trampoline, describeAddress);
+    expect(finding!.code).toBe('STACK_IMBALANCE');
+    expect(finding!.message).not.toContain('misaligned');
+  });
+  it('balanced at the entry, but the replacement returns with rsp off', () => {
+    const [finding] = checkStackBalance([call({}, { rsp: 0x7fffffffe018n })], names, trampoline, describeAddress);
+    expect(finding!.message).toContain('8 bytes off');
+  });
+});
+
+describe('REGISTER_CLOBBERED', () => {
+  const names = { target: 'f', replacement: 'fix' };
+  const plain = { variadic: false };
+  it('silent when only rax, r10, r11 and flags change (the trampoline\'s scratch registers)', () => {
+    expect(checkRegisterPreservation([call({ r10: 1n, r11: 0x7ffff7fbc110n })], names, plain)).toEqual([]);
+  });
   it('an argument register changed by the trampoline; a callee-saved one changed across the call', () => {
-    const findings = checkCallingConvention([call({ rdi: 0x99n }, { rbx: 0x77n })], names, describeAddress);
+    const findings = checkRegisterPreservation([call({ rdi: 0x99n }, { rbx: 0x77n })], names, plain);
     expect(findings.map((f) => f.code)).toEqual(['REGISTER_CLOBBERED']);
     expect(findings[0]!.evidence.map((e) => e.label)).toEqual(['rdi (argument)', 'rbx (callee-saved)']);
+  });
+  it('every argument register is watched: rsi, rdx, rcx, r8, r9', () => {
+    for (const r of ['rsi', 'rdx', 'rcx', 'r8', 'r9'] as const) {
+      const [finding] = checkRegisterPreservation([call({ [r]: 0xdeadn })], names, plain);
+      expect(finding!.evidence[0]!.label).toBe(`${r} (argument)`);
+    }
+  });
+  it('every callee-saved register is watched at the entry: rbp, r12-r15', () => {
+    for (const r of ['rbp', 'r12', 'r13', 'r14', 'r15'] as const) {
+      expect(checkRegisterPreservation([call({ [r]: 0xdeadn })], names, plain)[0]!.message).toContain(r);
+    }
+  });
+  it('a callee-saved register restored before return is not reported when the return was not seen balanced', () => {
+    expect(checkRegisterPreservation([call({}, { rsp: 0x7fffffffe018n, r12: 1n })], names, plain)).toEqual([]);
+  });
+  it('an xmm argument register changed between the entries', () => {
+    const changed = xmm(0x10);
+    changed[2] = new Uint8Array(16).fill(0xee);
+    const [finding] = checkRegisterPreservation([call({}, {}, changed)], names, plain);
+    expect(finding!.evidence.map((e) => e.label)).toEqual(['xmm2 (float/vector argument)']);
+  });
+  it('al changed before a variadic replacement (1 vector register used, 0 seen): reported; silent for a non-variadic one', () => {
+    // printf-like call with one double: the caller set al = 1; movabs rax, 0x7ffff7fbc100 leaves al = 0.
+    const variadicCall = { ...call({ rax: 0x7ffff7fbc100n }), atOldEntry: registers({ rax: 1n }) };
+    const [finding] = checkRegisterPreservation([variadicCall], names, { variadic: true });
+    expect(finding!.evidence.map((e) => e.text)).toEqual(["1 at f's entry, 0 at fix's entry"]);
+    expect(finding!.hint).toContain('abs-indirect');
+    expect(checkRegisterPreservation([variadicCall], names, plain)).toEqual([]);
+  });
+  it('silent for a variadic function when al survives (movabs r11 trampoline)', () => {
+    const kept = { ...call({ rax: 1n, r11: 0x7ffff7fbc100n }), atOldEntry: registers({ rax: 1n }) };
+    expect(checkRegisterPreservation([kept], names, { variadic: true })).toEqual([]);
   });
 });
 

@@ -1,13 +1,39 @@
 // Problems the trampoline's own bytes show before anything runs: the rel32 form cannot
-// reach (REL32_OUT_OF_RANGE), or it transfers with `call` (STACK_IMBALANCE: the
-// replacement starts 8 bytes off and returns into the overwritten bytes).
+// reach (REL32_OUT_OF_RANGE); it transfers with `call` or leaves rsp moved (STACK_IMBALANCE:
+// the replacement starts off by that much and returns to the wrong place); it writes an
+// argument or callee-saved register, or rax before a variadic function (REGISTER_CLOBBERED);
+// its bytes lead somewhere else than the replacement (PATCH_NOT_REACHED).
 
 import type { Trampoline } from '../../asm/trampoline.js';
+import { ARGUMENT_REGISTERS, CALLEE_SAVED_REGISTERS } from '../dynamic/observe.js';
 import type { Finding } from '../finding.js';
+import type { CalleeFacts } from './register-preservation.js';
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
-export function checkTrampolineForm(trampoline: Trampoline): Finding[] {
+const VECTOR_ARGUMENTS = ['xmm0', 'xmm1', 'xmm2', 'xmm3', 'xmm4', 'xmm5', 'xmm6', 'xmm7'];
+
+/** What the trampoline writes that the callee or the caller still needs, with why. */
+function preservedWrites(trampoline: Trampoline, facts: CalleeFacts): { register: string; why: string }[] {
+  const out: { register: string; why: string }[] = [];
+  for (const r of trampoline.clobbers) {
+    if ((ARGUMENT_REGISTERS as readonly string[]).includes(r)) out.push({ register: r, why: 'an argument register' });
+    else if (VECTOR_ARGUMENTS.includes(r)) out.push({ register: r, why: 'a float/vector argument register' });
+    else if ((CALLEE_SAVED_REGISTERS as readonly string[]).includes(r)) out.push({ register: r, why: 'callee-saved: the caller expects it unchanged' });
+    else if (r === 'rax' && facts.variadic) out.push({ register: 'rax', why: 'al counts the vector registers of a variadic call' });
+  }
+  return out;
+}
+
+/**
+ * Trampoline.stackDelta counts push, pop and ret only; with `sub rsp`/`lea rsp` in the bytes
+ * it is not the real change, and the run (the dynamic stack check) judges instead.
+ */
+function writesRspExplicitly(trampoline: Trampoline): boolean {
+  return trampoline.instructions.some((i) => /^(?!push|pop)\w+\s+(rsp|esp|sp)\b/.test(i.text));
+}
+
+export function checkTrampolineForm(trampoline: Trampoline, facts: CalleeFacts = { variadic: false }): Finding[] {
   const findings: Finding[] = [];
   for (const problem of trampoline.problems) {
     if (problem.code === 'rel32-out-of-range') {
@@ -34,6 +60,41 @@ export function checkTrampolineForm(trampoline: Trampoline): Finding[] {
         hint: 'end the trampoline with jmp, not call (movabs rax, new; jmp rax)',
       });
     }
+  }
+  if (!trampoline.transfersWithCall && trampoline.transfer && trampoline.stackDelta !== 0 && !writesRspExplicitly(trampoline)) {
+    const d = trampoline.stackDelta;
+    findings.push({
+      code: 'STACK_IMBALANCE',
+      severity: 'error',
+      message: `the trampoline's instructions leave rsp ${d < 0 ? `${-d} bytes below` : `${d} bytes above`} where the caller's call left it when control reaches the replacement: it returns to the wrong place${d % 16 !== 0 ? ' with a misaligned stack' : ''}`,
+      address: trampoline.transfer.at,
+      evidence: trampoline.instructions.map((i) => ({ label: 'trampoline', address: i.address, bytes: i.bytes, text: i.text })),
+      hint: 'leave rsp alone (movabs rax, new; jmp rax), or push exactly one 8-byte address and ret to it',
+    });
+  }
+  const writes = preservedWrites(trampoline, facts);
+  if (writes.length > 0) {
+    findings.push({
+      code: 'REGISTER_CLOBBERED',
+      severity: 'error',
+      message: `the trampoline writes ${writes.map((w) => w.register).join(', ')} before jumping: ${writes.map((w) => `${w.register} is ${w.why}`).join('; ')}`,
+      address: trampoline.site,
+      evidence: trampoline.instructions.map((i) => ({ label: 'trampoline', address: i.address, bytes: i.bytes, text: i.text })),
+      hint: writes.some((w) => w.register === 'rax')
+        ? 'for a variadic function use a form that leaves rax alone: abs-indirect, or movabs r11, {target}; jmp r11'
+        : 'use a scratch register that carries no argument and need not be preserved: movabs r11, {target}; jmp r11 (or rax, or abs-indirect)',
+    });
+  }
+  for (const problem of trampoline.problems) {
+    if (problem.code !== 'misses-target' || problem.destination === null) continue;
+    findings.push({
+      code: 'PATCH_NOT_REACHED',
+      severity: 'error',
+      message: `the trampoline's bytes transfer to 0x${problem.destination.toString(16)}, not to the replacement at 0x${trampoline.target.toString(16)}`,
+      address: trampoline.transfer?.at ?? trampoline.site,
+      evidence: trampoline.instructions.map((i) => ({ label: 'trampoline', address: i.address, bytes: i.bytes, text: i.text })),
+      hint: 'check the template: the address must be the replacement\'s full 64 bits (an assembler may shorten an immediate that does not fit its operand size)',
+    });
   }
   if (trampoline.reach && trampoline.reach.inRange && trampoline.reach.realProcess === 'out-of-range-under-aslr') {
     findings.push({

@@ -1,20 +1,24 @@
 // After the patch: run on to the end of the budget and watch (1) every instruction fetched
 // from the overwritten bytes other than the entry, (2) each call of the old entry and the
 // replacement's entry, comparing the caller's state (rsp, argument and callee-saved
-// registers) at the old entry with the state at the replacement's entry and after return.
+// registers, al, xmm0-7) at the old entry with the state at the replacement's entry and
+// after return.
 
-import { HookType, type Gpr } from '../../engine/engine.js';
+import { GPRS, HookType, type Gpr } from '../../engine/engine.js';
 import type { EmulatedProcess, ProcessStop } from '../../loader/index.js';
 
 export const ARGUMENT_REGISTERS: readonly Gpr[] = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
 export const CALLEE_SAVED_REGISTERS: readonly Gpr[] = ['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15'];
-const WATCHED: readonly Gpr[] = ['rsp', ...ARGUMENT_REGISTERS, ...CALLEE_SAVED_REGISTERS];
+/** xmm0..xmm7 carry float and vector arguments (and variadic ones, counted in al). */
+export const VECTOR_ARGUMENT_REGISTERS = 8;
 
 /** How many calls through the trampoline are compared before the run goes on unwatched. */
 const CALLS_COMPARED = 8;
 const MAX_FETCHES_KEPT = 16;
 
 export type RegisterState = Record<Gpr, bigint>;
+/** xmm0..xmm7, 16 bytes each. */
+export type VectorState = readonly Uint8Array[];
 
 export interface CallThroughTrampoline {
   /** Instruction count at the old entry. */
@@ -22,6 +26,8 @@ export interface CallThroughTrampoline {
   returnAddress: bigint;
   atOldEntry: RegisterState;
   atReplacementEntry: RegisterState;
+  xmmAtOldEntry: VectorState;
+  xmmAtReplacementEntry: VectorState;
   /** The word at rsp at the replacement's entry: where it will return to. */
   replacementReturnAddress: bigint;
   /** null when it did not return to its caller while watched. */
@@ -47,8 +53,12 @@ export interface Observation {
 
 function readState(process: EmulatedProcess): RegisterState {
   const state = {} as RegisterState;
-  for (const r of WATCHED) state[r] = process.engine.readRegister(r);
+  for (const r of GPRS) state[r] = process.engine.readRegister(r);
   return state;
+}
+
+function readVectors(process: EmulatedProcess): VectorState {
+  return Array.from({ length: VECTOR_ARGUMENT_REGISTERS }, (_, i) => process.engine.readXmm(i));
 }
 
 export function observeAfterPatch(
@@ -81,7 +91,10 @@ export function observeAfterPatch(
   // The caller's state at the old entry (a breakpoint stop), completed by the replacement's
   // entry (a code hook: a one-instruction trampoline lands there inside the step over the
   // entry, where no breakpoint can stop) and by the return to the caller (run until it).
-  let pending: { at: number; state: RegisterState; returnAddress: bigint; atReplacement: RegisterState | null; replacementReturnAddress: bigint } | null = null;
+  let pending: {
+    at: number; state: RegisterState; xmm: VectorState; returnAddress: bigint;
+    atReplacement: RegisterState | null; xmmAtReplacement: VectorState; replacementReturnAddress: bigint;
+  } | null = null;
   const replacementHooks = [...new Set(options.replacements)].map((address) =>
     process.engine.addHook({
       type: HookType.Code,
@@ -92,6 +105,7 @@ export function observeAfterPatch(
         observation.firstReplacementRun ??= process.instructions;
         if (pending && !pending.atReplacement) {
           pending.atReplacement = readState(process);
+          pending.xmmAtReplacement = readVectors(process);
           pending.replacementReturnAddress = process.mem.u64(pending.atReplacement.rsp);
         }
       },
@@ -113,7 +127,7 @@ export function observeAfterPatch(
       if (stop.reason === 'call') {
         observation.targetCalls++;
         const state = readState(process);
-        pending = { at: process.instructions, state, returnAddress: process.mem.u64(state.rsp), atReplacement: null, replacementReturnAddress: 0n };
+        pending = { at: process.instructions, state, xmm: readVectors(process), returnAddress: process.mem.u64(state.rsp), atReplacement: null, xmmAtReplacement: [], replacementReturnAddress: 0n };
         continue;
       }
       if (stop.reason === 'until' && pending) {
@@ -124,6 +138,8 @@ export function observeAfterPatch(
             returnAddress: pending.returnAddress,
             atOldEntry: pending.state,
             atReplacementEntry: pending.atReplacement,
+            xmmAtOldEntry: pending.xmm,
+            xmmAtReplacementEntry: pending.xmmAtReplacement,
             replacementReturnAddress: pending.replacementReturnAddress,
             // A deeper (recursive) frame returning to the same address has a lower rsp: not ours.
             afterReturn: state.rsp >= pending.state.rsp ? state : null,
@@ -140,7 +156,10 @@ export function observeAfterPatch(
     for (const h of replacementHooks) process.engine.removeHook(h);
   }
   if (pending?.atReplacement) {
-    observation.calls.push({ at: pending.at, returnAddress: pending.returnAddress, atOldEntry: pending.state, atReplacementEntry: pending.atReplacement, replacementReturnAddress: pending.replacementReturnAddress, afterReturn: null });
+    observation.calls.push({
+      at: pending.at, returnAddress: pending.returnAddress, atOldEntry: pending.state, atReplacementEntry: pending.atReplacement,
+      xmmAtOldEntry: pending.xmm, xmmAtReplacementEntry: pending.xmmAtReplacement, replacementReturnAddress: pending.replacementReturnAddress, afterReturn: null,
+    });
   }
   observation.fetchCount = fetchCount;
   return observation;
