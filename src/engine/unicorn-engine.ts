@@ -681,6 +681,11 @@ export class UnicornEngine implements Engine {
 
   /** Runs before every instruction. Stopping here (uc_emu_stop) keeps the instruction from executing. */
   private onInstruction(address: bigint, size: number): void {
+    // stop() from a memory or block hook: Unicorn may still reach the next instruction's hook
+    if (this.stopRequested) {
+      this.binding.emuStop(this.uc);
+      return;
+    }
     // A breakpoint at the address a segment starts from does not fire: the host resumes from it.
     if (!this.firstInSegment && this.breakpoints.size > 0 && this.breakpoints.has(address)) {
       this.pending ??= { reason: 'breakpoint' };
