@@ -96,8 +96,9 @@ describe('every corpus scenario runs past its patch point', () => {
   // glibc leaves its own garbage there; a stub leaves what the guest had put there. The
   // sandbox's outcome is pinned here so a change in either direction is noticed.
   const knownDivergences = new Map<string, { signal: string; location: string; stdoutContains: string[]; stdoutLacks: string[] }>([
-    // get_bonus now starts with e0 0f (loopne): rcx is 1 after the printf stub, so it falls
-    // through to the invalid 1e (SIGILL); natively glibc leaves rcx != 1 and it jumps (SIGSEGV).
+    // get_bonus now starts with e0 0f (loopne): the printf stub leaves the flags as main's
+    // `xor eax,eax` set them (ZF=1), so it falls through to the invalid 1e (SIGILL); after
+    // real glibc's printf the flags and rcx differ, and the native run ends in SIGSEGV.
     ['short-function/adjacent-signal-handler-patches', {
       signal: 'SIGILL', location: 'get_bonus+0x2', stdoutContains: ['iteration 0 bonus 7', 'fix result 0', 'iteration 1 level 42'], stdoutLacks: ['iteration 1 bonus'],
     }],
