@@ -286,6 +286,7 @@ export class UnicornEngine implements Engine {
   private lastHookAddress = -1n;
   private firstInSegment = true;
   private stopRequested = false;
+  private inCodeHook = false;
   private exceptionScratch: unknown;
   private segmentBudget = 0; // instructions this segment may retire (0: no limit)
 
@@ -453,7 +454,10 @@ export class UnicornEngine implements Engine {
   stop(): void {
     this.stopRequested = true;
     this.pending ??= { reason: 'stopped' };
-    this.binding.emuStop(this.uc);
+    // From a code hook Unicorn stops before the instruction. Elsewhere (memory, block, syscall
+    // hooks) an immediate uc_emu_stop can leave rip at the instruction that already ran, so the
+    // next instruction's code hook stops instead, with rip in sync.
+    if (this.inCodeHook) this.binding.emuStop(this.uc);
   }
 
   setBreakpoints(addresses: readonly bigint[]): void {
@@ -681,7 +685,7 @@ export class UnicornEngine implements Engine {
 
   /** Runs before every instruction. Stopping here (uc_emu_stop) keeps the instruction from executing. */
   private onInstruction(address: bigint, size: number): void {
-    // stop() from a memory or block hook: Unicorn may still reach the next instruction's hook
+    // stop() was called from a memory, block, syscall or interrupt hook: stop here, rip in sync
     if (this.stopRequested) {
       this.binding.emuStop(this.uc);
       return;
@@ -702,7 +706,12 @@ export class UnicornEngine implements Engine {
       const spec = hook.spec as { begin?: bigint; end?: bigint; callback: CodeHook };
       if (spec.begin !== undefined && address < spec.begin) continue;
       if (spec.end !== undefined && address > spec.end) continue;
-      (spec.callback as CodeHook)(address, size);
+      this.inCodeHook = true;
+      try {
+        (spec.callback as CodeHook)(address, size);
+      } finally {
+        this.inCodeHook = false;
+      }
       if (this.stopRequested) return; // stopped before this instruction ran
     }
     this.retired++;

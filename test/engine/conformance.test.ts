@@ -247,6 +247,14 @@ describe.each(kinds)('Engine conformance: $kind', ({ kind, unavailable }) => {
       expect(engine.readRegister('rax')).toBe(1n);
     });
 
+    it('stop() from a memory hook ends the run after that instruction', () => {
+      // mov [0x20040], rax ; inc rax ; int3
+      load(program([0x48, 0x89, 0x04, 0x25, 0x40, 0x00, 0x02, 0x00], INC_RAX, INT3));
+      engine.addHook({ type: HookType.MemWrite, callback: () => engine.stop() });
+      expect(engine.start(CODE)).toMatchObject({ reason: 'stopped', instructions: 1, rip: CODE + 8n });
+      expect(engine.readRegister('rax')).toBe(0n);
+    });
+
     it('reports memory writes with address, size and value', () => {
       // mov rax, -2 ; mov [0x20040], rax ; int3
       load(program([0x48, 0xc7, 0xc0, 0xfe, 0xff, 0xff, 0xff], [0x48, 0x89, 0x04, 0x25, 0x40, 0x00, 0x02, 0x00], INT3));
