@@ -11,8 +11,9 @@
  *       an import without stub, an unsupported relocation...). Call run() again to continue.
  *   deliverSignal(signo): makes a signal pending from "another process" (SI_USER) and
  *       delivers it now, at the current instruction boundary (the frame is built at once).
- *   dlopen(path, flags) / dlsym(handle, name): the tool plays the patcher; initialisers run
- *       in the emulator. mprotect(addr, len, prot): Linux rules, recorded ('host').
+ *   dlopen(path, flags) / dlsym(handle, name) / dlvsym(handle, name, version) / dlclose(handle):
+ *       the tool plays the patcher; initialisers and destructors run in the emulator.
+ *   mprotect(addr, len, prot): Linux rules, recorded ('host').
  *   writeCode(address, bytes): a host write recorded as a code-write event.
  *   callFunction(address, args, maxInstructions): runs a guest function to its return.
  *   watchCalls(addresses): record a 'call' event each time execution reaches one of them.
@@ -22,7 +23,11 @@
  * Start-up is a documented subset of the real one: no ld.so is mapped; the loader maps and
  * relocates the executable itself, the libc image (host stubs at STUB_CODE_BASE, AT_BASE
  * points there) stands in for libc.so.6, libdl, libpthread, libm and libstdc++, and
- * __libc_start_main runs the executable's preinit/init/init_array, then main, then exit.
+ * __libc_start_main runs the executable's preinit/init/init_array, then main, then exit: atexit
+ * handlers, then _dl_fini's DT_FINI_ARRAY/DT_FINI of every object still open. dlclose runs an
+ * object's destructors when its count reaches 0 but keeps its mappings (a jump into a closed
+ * patch stays visible as a dangling target). abort() raises SIGABRT: a handler runs first, and
+ * if it returns the process dies of SIGABRT's default action, as glibc's abort does.
  * stdout/stderr are unbuffered: each call's bytes are captured with the instruction count.
  */
 
@@ -35,7 +40,7 @@ import { GuestHeap, type HeapState } from './heap.js';
 import { AddressSpace, permText, type AddressSpaceState, type Mapping } from './kernel/address-space.js';
 import { VirtualClock } from './kernel/clock.js';
 import {
-  FPE_INTDIV, ILL_ILLOPN, SA_RESTORER, SEGV_ACCERR, SEGV_MAPERR, SIGFPE, SIGILL, SIGNAL_NAMES, SIGSEGV, SIGTRAP, SIG_DFL, SIG_IGN,
+  FPE_INTDIV, ILL_ILLOPN, SA_RESTORER, SEGV_ACCERR, SEGV_MAPERR, SIGABRT, SIGFPE, SIGILL, SIGNAL_NAMES, SIGSEGV, SIGTRAP, SIG_DFL, SIG_IGN,
   SI_USER, SignalState, defaultIsIgnore, restoreRtFrame, setupRtFrame, sigbit, type SignalAction, type SignalInfo,
 } from './kernel/signals.js';
 import { SYSCALL_NAMES, serviceSyscall } from './kernel/syscalls.js';
@@ -118,6 +123,8 @@ const CODE = {
   restorer: STUB_CODE_BASE, // mov eax, 15; syscall  (glibc's __restore_rt)
   continuation: STUB_CODE_BASE + 0x10n,
   hostReturn: STUB_CODE_BASE + 0x20n,
+  /** Where abort() resumes if its SIGABRT handler returns: SIGABRT's default action. */
+  abortResume: STUB_CODE_BASE + 0x30n,
   firstStub: STUB_CODE_BASE + 0x100n,
   firstTrap: STUB_CODE_BASE + 0x8000n,
 };
@@ -161,6 +168,8 @@ export class EmulatedProcess {
   private breakpoints: ReadonlySet<bigint> = new Set();
   private readonly codeHooks = new Map<string, HookHandle>();
   private readonly atexit: { func: bigint; arg: bigint; dso: bigint; withArg: boolean }[] = [];
+  /** _dl_fini's destructor calls still to make, once exit has run the atexit handlers. */
+  private finiQueue: GuestCall[] | undefined;
   private readonly tcb: bigint;
   private envp = 0n;
   private staticTlsUsed = 0n;
@@ -223,7 +232,10 @@ export class EmulatedProcess {
     } catch {
       this.traceOk = false;
     }
-    if (irelative.length > 0) for (const call of irelative) call.onReturn?.(this.callFunction(call.target, call.args, 1_000_000));
+    for (const call of irelative) {
+      const rax = this.callFunction(call.target, call.args, 1_000_000);
+      call.onReturn?.(rax);
+    }
   }
 
   static create(engine: Engine, options: ProcessOptions): EmulatedProcess {
@@ -340,7 +352,11 @@ export class EmulatedProcess {
       return { error };
     }
     this.record({ kind: 'dlopen', at: 0, path, flags, handle: r.handle, caller: 0n });
-    for (const call of r.calls) call.onReturn?.(this.callFunction(call.target, call.args, maxInstructions));
+    for (const call of r.calls) {
+      // Called for every call: `onReturn?.(callFunction(...))` would skip the initialisers.
+      const rax = this.callFunction(call.target, call.args, maxInstructions);
+      call.onReturn?.(rax);
+    }
     this.updateBreakpoints();
     return { handle: r.handle };
   }
@@ -356,6 +372,15 @@ export class EmulatedProcess {
     const address = this.linker.dlvsym(handle, name, version, this.executable.base);
     if (address === null) return { error: this.linker.dlerror() ?? 'dlvsym failed' };
     return { address };
+  }
+
+  /** Host-driven dlclose: destructors run in the emulator when the count reaches 0; mappings stay. */
+  dlclose(handle: bigint, maxInstructions = 10_000_000): { result: number; error?: string } {
+    const r = this.linker.dlcloseCalls(handle);
+    this.record({ kind: 'dlclose', at: 0, handle, result: r.result });
+    if (r.result !== 0) return { result: r.result, error: this.linker.dlerror() ?? 'dlclose failed' };
+    for (const call of r.calls) this.callFunction(call.target, call.args, maxInstructions);
+    return { result: 0 };
   }
 
   /** Host mprotect with the kernel's rules; returns 0 or -errno. */
@@ -408,6 +433,7 @@ export class EmulatedProcess {
       heap: this.heap.saveState(),
       clock: this.clock.saveState(),
       atexit: this.atexit.map((h) => ({ ...h })),
+      finiQueue: this.finiQueue ? [...this.finiQueue] : undefined,
       staticTlsUsed: this.staticTlsUsed,
       traps: new Map(this.trapByAddress),
       nextTrap: this.nextTrap,
@@ -436,6 +462,7 @@ export class EmulatedProcess {
     this.clock.restoreState(s.clock);
     this.atexit.length = 0;
     this.atexit.push(...s.atexit.map((h) => ({ ...h })));
+    this.finiQueue = s.finiQueue ? [...s.finiQueue] : undefined;
     this.staticTlsUsed = s.staticTlsUsed;
     this.trapByAddress.clear();
     for (const [k, v] of s.traps) this.trapByAddress.set(k, v);
@@ -491,15 +518,24 @@ export class EmulatedProcess {
   private onBreakpoint(rip: bigint, stopAt: ReadonlySet<bigint>): ProcessStop | undefined {
     this.engine.writeRegister('rip', rip);
     if (rip === CODE.continuation || rip === CODE.hostReturn) return this.onContinuation(rip);
+    if (rip === CODE.abortResume) {
+      this.ended = { reason: 'killed', signo: SIGABRT, instructions: this.instructions, detail: 'abort(): the SIGABRT handler returned; SIGABRT\'s default action ends the process' };
+      return this.ended;
+    }
     const stub = this.stubByAddress.get(rip);
     if (stub) return this.callStub(stub);
     const trap = this.trapByAddress.get(rip);
     if (trap) {
       const caller = this.mem.u64(this.engine.readRegister('rsp'));
       this.record({ kind: 'import-called', at: this.instructions, symbol: trap.symbol, caller });
-      const message = trap.lazyUndefined
-        ? `${trap.requester}: symbol lookup error: undefined symbol: ${trap.symbol} (called from ${this.describe(caller - 1n)})`
-        : `the guest called ${trap.symbol}, an import the sandbox has no stub for (from ${this.describe(caller - 1n)}, ${trap.requester}); add a stub in src/loader/stubs/`;
+      if (trap.lazyUndefined) {
+        // ld.so's lazy binding failing in _dl_fixup: _dl_signal_error prints this (program name
+        // from argv[0]) and the process exits with status 127.
+        this.libc.output(2, new TextEncoder().encode(`${this.executable.path}: symbol lookup error: ${trap.requester}: undefined symbol: ${trap.symbol}\n`));
+        this.ended = { reason: 'exited', status: 127, instructions: this.instructions };
+        return this.ended;
+      }
+      const message = `the guest called ${trap.symbol}, an import the sandbox has no stub for (from ${this.describe(caller - 1n)}, ${trap.requester}); add a stub in src/loader/stubs/`;
       return this.error(new LoaderError('missing-stub', message));
     }
     if (this.watched.has(rip)) {
@@ -571,9 +607,26 @@ export class EmulatedProcess {
         this.ended = { reason: 'exited', status: outcome.status, instructions: this.instructions };
         return this.ended;
       case 'kill':
+        if (outcome.info.signo === SIGABRT && this.abortToHandler(outcome.info)) return undefined;
         this.ended = { reason: 'killed', signo: outcome.info.signo, instructions: this.instructions, detail: outcome.reason };
         return this.ended;
     }
+  }
+
+  /**
+   * glibc's abort() (also behind __stack_chk_fail, assert and malloc's checks): SIGABRT is
+   * unblocked and raised, so an installed handler runs; it resumes at abortResume, where the
+   * default action ends the process, unless the handler never returns (longjmp). False when
+   * there is no handler to run (SIG_DFL or SIG_IGN: the process dies at once).
+   */
+  private abortToHandler(info: SignalInfo): boolean {
+    const action = this.signals.action(SIGABRT);
+    if (action.handler === SIG_DFL || action.handler === SIG_IGN) return false;
+    this.signals.blocked &= ~sigbit(SIGABRT);
+    // The interrupted context is inside abort: rsp still holds abort's return address.
+    this.engine.writeRegister('rip', CODE.abortResume);
+    this.deliver(info, false);
+    return true;
   }
 
   private onSyscall(): ProcessStop | undefined {
@@ -795,7 +848,8 @@ export class EmulatedProcess {
   }
 
   private trapFor(symbol: string, requester: string, lazyUndefined: boolean): bigint {
-    for (const [address, t] of this.trapByAddress) if (t.symbol === symbol && t.lazyUndefined === lazyUndefined) return address;
+    // A lazily undefined function's trap names its requester in ld.so's message: one per requester.
+    for (const [address, t] of this.trapByAddress) if (t.symbol === symbol && t.lazyUndefined === lazyUndefined && (!lazyUndefined || t.requester === requester)) return address;
     if (this.nextTrap >= STUB_CODE_BASE + BigInt(STUB_CODE_SIZE)) throw new LoaderError('unsupported', 'too many imports without stubs');
     const address = this.nextTrap;
     this.nextTrap += 16n;
@@ -805,7 +859,7 @@ export class EmulatedProcess {
   }
 
   private updateBreakpoints(except?: bigint): void {
-    const all = new Set([CODE.continuation, CODE.hostReturn, ...this.stubByAddress.keys(), ...this.trapByAddress.keys(), ...this.watched, ...this.runStops]);
+    const all = new Set([CODE.continuation, CODE.hostReturn, CODE.abortResume, ...this.stubByAddress.keys(), ...this.trapByAddress.keys(), ...this.watched, ...this.runStops]);
     this.breakpoints = all;
     this.engine.setBreakpoints([...all].filter((a) => a !== except));
   }
@@ -950,14 +1004,21 @@ export class EmulatedProcess {
 
   private setCaller: (rip: bigint) => void = () => undefined;
 
+  /** exit(): atexit/__cxa_atexit handlers (last registered first), then _dl_fini's destructors, then the end. */
   private exitSequence(status: number): StubOutcome {
     const handler = this.atexit.pop();
-    if (!handler) return { kind: 'exit', status: status & 0xff };
-    return {
-      kind: 'call',
-      call: { target: handler.func, args: handler.withArg ? [handler.arg] : [], purpose: 'atexit handler' },
-      then: () => this.exitSequence(status),
-    };
+    if (handler) {
+      return {
+        kind: 'call',
+        call: { target: handler.func, args: handler.withArg ? [handler.arg] : [], purpose: 'atexit handler' },
+        then: () => this.exitSequence(status),
+      };
+    }
+    // __libc_start_main registers _dl_fini before any constructor can call atexit: it runs last.
+    this.finiQueue ??= this.linker.finiCalls();
+    const fini = this.finiQueue.shift();
+    if (!fini) return { kind: 'exit', status: status & 0xff };
+    return { kind: 'call', call: fini, then: () => this.exitSequence(status) };
   }
 
   private makeStubCall(entryRsp: bigint): StubCall {
@@ -1041,6 +1102,7 @@ export interface ProcessSnapshot {
   heap: HeapState;
   clock: { realtimeNs: bigint; monotonicNs: bigint };
   atexit: { func: bigint; arg: bigint; dso: bigint; withArg: boolean }[];
+  finiQueue: GuestCall[] | undefined;
   staticTlsUsed: bigint;
   traps: Map<bigint, { symbol: string; requester: string; lazyUndefined: boolean }>;
   nextTrap: bigint;

@@ -38,3 +38,9 @@ export function compileShared(dir: string, name: string, source: string, flags: 
   execFileSync('gcc', ['-shared', '-fpic', '-O1', src, '-o', out, ...flags], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   return out;
 }
+
+/** Runs `exe` natively; `signal` names the signal that killed it ("SIGABRT"), if one did. */
+export function runNativeFull(exe: string, args: string[], cwd: string): { stdout: string; stderr: string; status: number | null; signal: string | null } {
+  const r = spawnSync(exe, args, { cwd, encoding: 'utf8' });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
+}

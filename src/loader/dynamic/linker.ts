@@ -55,7 +55,10 @@ export interface TlsAllocator {
 
 /** The link map at one point, for snapshots: a dlopen after it is undone by restoring it. */
 export interface LinkerState {
-  objects: { object: LoadedObject; refCount: number; global: boolean; localScope: LoadedObject[]; relocated: boolean; initialized: boolean; ifuncTargets: Map<bigint, bigint> }[];
+  objects: {
+    object: LoadedObject; refCount: number; global: boolean; localScope: LoadedObject[]; relocated: boolean; initialized: boolean; finalized: boolean;
+    ifuncTargets: Map<bigint, bigint>;
+  }[];
   bindingValues: bigint[];
   lastError: string | undefined;
   nextModuleId: number;
@@ -85,7 +88,7 @@ export class DynamicLinker {
     return {
       objects: this.objects.map((object) => ({
         object, refCount: object.refCount, global: object.global, localScope: [...object.localScope],
-        relocated: object.relocated, initialized: object.initialized, ifuncTargets: new Map(object.ifuncTargets),
+        relocated: object.relocated, initialized: object.initialized, finalized: object.finalized, ifuncTargets: new Map(object.ifuncTargets),
       })),
       // Values only: an ifunc resolver returning after the snapshot fills a binding in place.
       bindingValues: this.bindings.map((b) => b.value),
@@ -104,6 +107,7 @@ export class DynamicLinker {
       o.localScope = [...saved.localScope];
       o.relocated = saved.relocated;
       o.initialized = saved.initialized;
+      o.finalized = saved.finalized;
       o.ifuncTargets.clear();
       for (const [k, v] of saved.ifuncTargets) o.ifuncTargets.set(k, v);
       this.objects.push(o);
@@ -283,16 +287,73 @@ export class DynamicLinker {
     return e;
   }
 
+  /**
+   * dlclose() without running anything: the reference count only. See dlcloseCalls for the
+   * destructors glibc runs when the count reaches 0.
+   */
   dlclose(handle: bigint): number {
+    return this.dlcloseCalls(handle).result;
+  }
+
+  /**
+   * dlclose(): 0 or -1 with dlerror set, and the destructors to run when the count reaches 0
+   * (DT_FINI_ARRAY last entry first, then DT_FINI; then those of dependencies it held last).
+   * Unloading itself is deferred: mappings stay, as with a patch still referenced, so the
+   * verifier sees a jump into a closed object as a dangling target rather than a crash.
+   */
+  dlcloseCalls(handle: bigint): { result: number; calls: GuestCall[] } {
     const obj = this.objectByHandle(handle);
     if (!obj) {
       this.lastError = 'shared object not open';
-      return -1;
+      return { result: -1, calls: [] };
     }
-    if (obj.kind === 'library') obj.refCount--;
-    // Like glibc with a patch still referenced, unloading is deferred: mappings stay (the
-    // verifier wants to see a jump into an unloaded object as a dangling target, not a crash).
-    return 0;
+    const calls: GuestCall[] = [];
+    const release = (o: LoadedObject): void => {
+      if (o.kind !== 'library' || o.refCount === 0) return;
+      o.refCount--;
+      if (o.refCount > 0) return;
+      calls.push(...this.objectFiniCalls(o));
+      for (const dep of o.localScope) if (dep !== o) release(dep);
+    };
+    release(obj);
+    return { result: 0, calls };
+  }
+
+  /**
+   * _dl_fini at exit, after the atexit handlers: the destructors of every initialised object
+   * still open, in glibc's order (the executable first, then the others in load order with an
+   * object before the dependencies it needs: the reverse-postorder of a depth-first walk from
+   * the last loaded, as _dl_sort_maps builds for fini; measured natively on glibc 2.36).
+   */
+  finiCalls(): GuestCall[] {
+    const open = this.objects.filter((o) => o.elf && o.refCount > 0);
+    const order: LoadedObject[] = [];
+    const seen = new Set<LoadedObject>();
+    const visit = (o: LoadedObject): void => {
+      if (seen.has(o)) return;
+      seen.add(o);
+      for (const dep of o.localScope) if (dep !== o && open.includes(dep)) visit(dep);
+      order.unshift(o);
+    };
+    const exe = open.filter((o) => o.kind === 'executable');
+    const rest = open.filter((o) => o.kind !== 'executable');
+    for (let i = rest.length - 1; i >= 0; i--) visit(rest[i]!);
+    return [...exe, ...order].flatMap((o) => this.objectFiniCalls(o));
+  }
+
+  private objectFiniCalls(obj: LoadedObject): GuestCall[] {
+    const dyn = obj.elf?.dynamic;
+    if (!dyn || !obj.initialized || obj.finalized) return [];
+    obj.finalized = true;
+    const calls: GuestCall[] = [];
+    if (dyn.finiArray) {
+      for (let i = dyn.finiArray.size / 8n - 1n; i >= 0n; i--) {
+        const fn = this.mem.u64(obj.base + dyn.finiArray.address + i * 8n);
+        if (fn !== 0n && fn !== 0xffffffffffffffffn) calls.push({ target: fn, args: [], purpose: `DT_FINI_ARRAY[${i}] of ${obj.path}` });
+      }
+    }
+    if (dyn.fini) calls.push({ target: obj.base + dyn.fini, args: [], purpose: `DT_FINI of ${obj.path}` });
+    return calls;
   }
 
   /** Symbol lookup for relocations of `requester`, as ld.so's _dl_lookup_symbol_x. */

@@ -41,6 +41,8 @@ export class LoadedObject {
   tls: TlsModule | undefined;
   relocated = false;
   initialized = false;
+  /** Its DT_FINI_ARRAY/DT_FINI were handed out (at dlclose or exit); they run once. */
+  finalized = false;
   /** GNU ifunc resolver address -> the function it chose (resolvers run once per object, in the emulator). */
   readonly ifuncTargets = new Map<bigint, bigint>();
   /** The [begin, end) span of its mappings. */
