@@ -4,7 +4,8 @@
 
 import { Insn } from './insn';
 import { Op } from './ops';
-import { Cpu, Exit, Access } from './state';
+import { Cpu, Exit, Access, reg64, setReg64 } from './state';
+import { aluRegisters, incDecRegister, loadRegister64, storeRegister64 } from './fast';
 import { lookupBlock, blockCount, blockFirst, codeChanged, clearCodeChanged, isUntil } from './icache';
 import { Hooks, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, HOOK_EVENT_MEM, memLogCount, logMemAccess, traceRecord, traceUndo } from './hooks';
 import { aluEG, aluGE, aluAI, aluEI, testEG, testAI, testEI, incDec, notE, negE } from './alu';
@@ -144,6 +145,20 @@ function execute(e: Insn, op: u32): void {
     case Op.Rdrand: rdrand(e); break;
     case Op.Movbe: movbe(e); break;
     case Op.Crc32: crc32(e); break;
+    case Op.AluRR64: aluRegisters(e.ext, e.rm, reg64(e.reg), 8); break;
+    case Op.AluRR32: aluRegisters(e.ext, e.rm, reg64(e.reg), 4); break;
+    case Op.AluRRG64: aluRegisters(e.ext, e.reg, reg64(e.rm), 8); break;
+    case Op.AluRRG32: aluRegisters(e.ext, e.reg, reg64(e.rm), 4); break;
+    case Op.AluRI64: aluRegisters(e.ext, e.rm, e.imm, 8); break;
+    case Op.AluRI32: aluRegisters(e.ext, e.rm, e.imm, 4); break;
+    case Op.IncR64: incDecRegister(e, false, 8); break;
+    case Op.IncR32: incDecRegister(e, false, 4); break;
+    case Op.DecR64: incDecRegister(e, true, 8); break;
+    case Op.DecR32: incDecRegister(e, true, 4); break;
+    case Op.MovRR64: setReg64(e.rm, reg64(e.reg)); break;
+    case Op.MovRR32: setReg64(e.rm, reg64(e.reg) & 0xffffffff); break;
+    case Op.LoadR64: loadRegister64(e); break;
+    case Op.StoreR64: storeRegister64(e); break;
     case Op.Invalid: invalid(); break;
     default:
       if (!executeSse(e, op)) invalid();

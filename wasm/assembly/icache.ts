@@ -11,6 +11,7 @@ import { Op } from './ops';
 import { Cpu, Exit } from './state';
 import { decode, DECODE_BUF, DECODE_TRUNCATED } from './decoder';
 import { fetchCode, clearCodePages } from './mmu';
+import { fastForm } from './fast';
 
 /** Block header: rip u64, epoch u32, count u32, first Insn record u32. */
 const BLOCK_BITS: u32 = 13;
@@ -149,6 +150,7 @@ function fillBlock(rip: u64, block: usize): usize {
       break;
     }
     if (isUntil(at) || isBreakpoint(at)) e.op = <u16>Op.Breakpoint;
+    else e.op = <u16>fastForm(e);
     count++;
     if (count == BLOCK_MAX || endsBlock(e)) break;
     at += <u64>e.len;

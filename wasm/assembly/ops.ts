@@ -41,6 +41,10 @@ export const enum Op {
   // x87 (x87.ts), rdrand
   X87, Rdrand,
   Count,
+  // Fast forms (fast.ts): chosen for a decoded record when it enters the block cache, never by
+  // the decoder itself, so the table above still says what the instruction is.
+  AluRR64, AluRR32, AluRRG64, AluRRG32, AluRI64, AluRI32, IncR64, IncR32, DecR64, DecR32,
+  MovRR64, MovRR32, LoadR64, StoreR64,
 }
 
 /** Form bits. */
