@@ -529,6 +529,12 @@ export class EmulatedProcess {
       const caller = this.mem.u64(this.engine.readRegister('rsp'));
       this.record({ kind: 'import-called', at: this.instructions, symbol: trap.symbol, caller });
       if (trap.lazyUndefined) {
+        const target = this.linker.bindLazily(trap.requester, trap.symbol, rip);
+        if (target !== undefined) {
+          // Bound at its first call, as _dl_fixup does: the call continues into the definition.
+          this.engine.writeRegister('rip', target);
+          return undefined;
+        }
         // ld.so's lazy binding failing in _dl_fixup: _dl_signal_error prints this (program name
         // from argv[0]) and the process exits with status 127.
         this.libc.output(2, new TextEncoder().encode(`${this.executable.path}: symbol lookup error: ${trap.requester}: undefined symbol: ${trap.symbol}\n`));

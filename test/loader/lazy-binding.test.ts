@@ -36,7 +36,42 @@ int main(void) {
 }
 `;
 
+/** late_fn is defined only by a library dlopened RTLD_GLOBAL after liblate.so. */
+const LATE_LIBRARY = 'int late_fn(int);\nint calls_late(void) { return late_fn(20) + 1; }\n';
+const PROVIDER_LIBRARY = 'int late_fn(int x) { return x * 2; }\n';
+const LATE_PROGRAM = `
+#include <dlfcn.h>
+#include <stdio.h>
+int main(void) {
+  void *h = dlopen("./liblate.so", RTLD_LAZY);
+  if (!h) { printf("dlopen: %s\\n", dlerror()); return 1; }
+  void *p = dlopen("./libprovider.so", RTLD_NOW | RTLD_GLOBAL);
+  if (!p) { printf("provider: %s\\n", dlerror()); return 1; }
+  int (*f)(void) = (int (*)(void))dlsym(h, "calls_late");
+  printf("calls_late=%d\\n", f());
+  printf("again=%d\\n", f());
+  return 0;
+}
+`;
+
 describe.skipIf(!hasGcc)('lazy binding of undefined symbols', () => {
+  it('RTLD_LAZY: a function defined by a library loaded later (RTLD_GLOBAL) binds at its first call', async () => {
+    const dir = tempDir('lazy-late');
+    const libs = [compileShared(dir, 'liblate', LATE_LIBRARY), compileShared(dir, 'libprovider', PROVIDER_LIBRARY)];
+    const exe = compileC(dir, 'main', LATE_PROGRAM, ['-O1', '-ldl']);
+    const native = runNativeFull(exe, [], dir);
+    expect(native.status).toBe(0);
+    const p = EmulatedProcess.create(await createTestEngine(), {
+      main: new Uint8Array(readFileSync(exe)), mainPath: exe,
+      libraries: libs.map((l) => ({ path: `./${basename(l)}`, bytes: new Uint8Array(readFileSync(l)) })),
+    });
+    expect(p.run({ maxInstructions: 2_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
+    expect(p.stdoutText()).toBe(native.stdout);
+    const binding = p.relocationBindings.find((b) => b.object === './liblate.so' && b.symbol === 'late_fn');
+    expect(binding?.boundTo?.object).toBe('./libprovider.so');
+    expect(binding?.unstubbedImport).toBeUndefined();
+  });
+
   it('RTLD_LAZY: the undefined function fails when called, with ld.so\'s message and status 127; undefined data fails dlopen', async () => {
     const dir = tempDir('lazy');
     const libs = [compileShared(dir, 'liblazy', LAZY_LIBRARY), compileShared(dir, 'liblazydata', DATA_LIBRARY)];

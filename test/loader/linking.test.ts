@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ElfFile } from '../../src/elf/index.js';
 import { EmulatedProcess } from '../../src/loader/index.js';
 import { createTestEngine } from './engine.js';
 import { compileC, compileShared, hasGcc, runNative, tempDir } from './native.js';
@@ -90,6 +91,27 @@ int main(void) {
   return 0;
 }
 `;
+
+const SYMBOLIC_FLAG_PROGRAM = SYMBOLIC_PROGRAM.replace('"./libplain.so", "./libsymbolic.so"', '"./libplain.so", "./libflagged.so"');
+
+/**
+ * Sets DF_SYMBOLIC in DT_FLAGS of a library linked without -Bsymbolic: ld resolved nothing
+ * at link time, so only the run-time rule (search the object itself first) can bind its
+ * GLOB_DAT/JUMP_SLOT/64 relocations to its own definitions.
+ */
+function setSymbolicFlag(path: string): void {
+  const bytes = new Uint8Array(readFileSync(path));
+  const dynamic = ElfFile.parse(bytes).sections.find((s) => s.name === '.dynamic')!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  let patched = false;
+  for (let at = dynamic.offset; at < dynamic.offset + Number(dynamic.size); at += 16) {
+    if (view.getBigInt64(at, true) !== 30n) continue; // DT_FLAGS
+    view.setBigUint64(at + 8, view.getBigUint64(at + 8, true) | 2n, true); // DF_SYMBOLIC
+    patched = true;
+  }
+  if (!patched) throw new Error(`${path}: no DT_FLAGS entry to patch`);
+  writeFileSync(path, bytes);
+}
 
 const TLS_LIBRARY = `
 extern __thread int main_tls;                 /* the executable's, exported with -rdynamic */
@@ -215,6 +237,18 @@ describe.skipIf(!hasGcc)('dynamic linking as ld.so does it', () => {
     const interposed = p.relocationBindings.filter((b) => b.object === './libplain.so' && b.symbol === 'common_fn');
     expect(interposed.length).toBeGreaterThan(0);
     for (const b of interposed) expect(b.boundTo?.object).toBe('./main');
+  });
+
+  it('DF_SYMBOLIC set after linking: the run-time lookup searches the library itself first', async () => {
+    const dir = tempDir('symbolic-flag');
+    const plain = compileShared(dir, 'libplain', SYMBOLIC_LIBRARY);
+    const flagged = compileShared(dir, 'libflagged', SYMBOLIC_LIBRARY, ['-Wl,-z,now']);
+    setSymbolicFlag(flagged);
+    const exe = compileC(dir, 'main', SYMBOLIC_FLAG_PROGRAM, ['-O1', '-rdynamic', '-ldl']);
+    const p = await sameAsNative(dir, exe, [plain, flagged]);
+    const own = p.relocationBindings.filter((b) => b.object === './libflagged.so' && (b.symbol === 'common_fn' || b.symbol === 'common_var'));
+    expect(own.length).toBeGreaterThanOrEqual(3);
+    for (const b of own) expect(b.boundTo?.object).toBe('./libflagged.so');
   });
 
   it('TLS: the executable\'s block, DTPMOD64/DTPOFF64 with __tls_get_addr, TPOFF64 (initial-exec) in a dlopened library', async () => {

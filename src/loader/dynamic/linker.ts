@@ -59,7 +59,8 @@ export interface LinkerState {
     object: LoadedObject; refCount: number; global: boolean; localScope: LoadedObject[]; relocated: boolean; initialized: boolean; finalized: boolean;
     ifuncTargets: Map<bigint, bigint>;
   }[];
-  bindingValues: bigint[];
+  /** Copies: lazy binding and ifunc resolvers complete bindings in place after they are made. */
+  bindings: RelocationBinding[];
   lastError: string | undefined;
   nextModuleId: number;
   nextHandle: bigint;
@@ -90,8 +91,7 @@ export class DynamicLinker {
         object, refCount: object.refCount, global: object.global, localScope: [...object.localScope],
         relocated: object.relocated, initialized: object.initialized, finalized: object.finalized, ifuncTargets: new Map(object.ifuncTargets),
       })),
-      // Values only: an ifunc resolver returning after the snapshot fills a binding in place.
-      bindingValues: this.bindings.map((b) => b.value),
+      bindings: this.bindings.map((b) => ({ ...b })),
       lastError: this.lastError,
       nextModuleId: this.nextModuleId,
       nextHandle: this.nextHandle,
@@ -112,10 +112,8 @@ export class DynamicLinker {
       for (const [k, v] of saved.ifuncTargets) o.ifuncTargets.set(k, v);
       this.objects.push(o);
     }
-    this.bindings.length = state.bindingValues.length;
-    state.bindingValues.forEach((v, i) => {
-      this.bindings[i]!.value = v;
-    });
+    this.bindings.length = 0;
+    for (const b of state.bindings) this.bindings.push({ ...b });
     this.lastError = state.lastError;
     this.nextModuleId = state.nextModuleId;
     this.nextHandle = state.nextHandle;
@@ -354,6 +352,28 @@ export class DynamicLinker {
     }
     if (dyn.fini) calls.push({ target: obj.base + dyn.fini, args: [], purpose: `DT_FINI of ${obj.path}` });
     return calls;
+  }
+
+  /**
+   * _dl_fixup for a function RTLD_LAZY left unbound (its PLT slots hold `trap`): the lookup
+   * is made now, in the requester's scope, so a library loaded since (RTLD_GLOBAL) can define
+   * it. On success the slots are rebound and the function's address returned.
+   */
+  bindLazily(requesterPath: string, symbol: string, trap: bigint): bigint | undefined {
+    const requester = this.objects.find((o) => o.path === requesterPath && o.refCount > 0);
+    if (!requester) return undefined;
+    let target: bigint | undefined;
+    for (const b of this.bindings) {
+      if (b.object !== requesterPath || b.symbol !== symbol || !b.unstubbedImport || b.value !== trap) continue;
+      const def = this.lookup(requester, b.version !== undefined ? { name: symbol, version: b.version } : { name: symbol }, { plt: true });
+      if (!def) return undefined;
+      target = this.symbolValue(def);
+      this.mem.writeU64(b.offset, target);
+      b.value = target;
+      b.boundTo = { object: def.object.path, address: def.address, symbol: def.symbol };
+      delete b.unstubbedImport;
+    }
+    return target;
   }
 
   /** Symbol lookup for relocations of `requester`, as ld.so's _dl_lookup_symbol_x. */
