@@ -38,6 +38,17 @@ int main(int argc, char **argv) {
 }
 `;
 
+/** libu.so needs libd.so: _dl_fini runs a user's destructors before its dependency's. */
+const DEPENDENCY_PROGRAM = `
+#include <dlfcn.h>
+int main(void) {
+  void *d = dlopen("./libd.so", RTLD_NOW | RTLD_GLOBAL);
+  void *a = dlopen("./liba.so", RTLD_NOW);
+  void *u = dlopen("./libu.so", RTLD_NOW);
+  return !(d && a && u);
+}
+`;
+
 const ABORT_PROGRAM = `
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +105,17 @@ describe.skipIf(!hasGcc)('process exit as glibc does it', () => {
       expect(stop).toMatchObject({ reason: 'exited', status: native.status });
     });
   }
+
+  it('destructors of a library run before those of the library it needs, whatever the load order', async () => {
+    const dep = compileShared(dir, 'libd', `${DESTRUCTOR_LIBRARY('D')}int dep_fn(void) { return 1; }\n`, ['-Wl,-soname,libd.so']);
+    const user = compileShared(dir, 'libu', `${DESTRUCTOR_LIBRARY('U')}int dep_fn(void);\nint use_dep(void) { return dep_fn(); }\n`, ['libd.so']);
+    const exe = compileC(dir, 'deps', DEPENDENCY_PROGRAM, ['-O1', '-ldl']);
+    const native = runNativeFull(exe, [], dir);
+    expect(native.stdout).toContain('U fini2\nD fini\n');
+    const p = await emulate(exe, [...libs, dep, user]);
+    expect(p.run({ maxInstructions: 2_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
+    expect(p.stdoutText()).toBe(native.stdout);
+  });
 
   it('dlclose (host-driven) runs the destructors when the count reaches 0; a later dlopen loads the object afresh', async () => {
     const exe = compileC(dir, 'main', EXIT_PROGRAM, ['-O1', '-ldl']);
