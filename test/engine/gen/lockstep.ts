@@ -43,7 +43,7 @@ export function prepareMachine(engine: Engine, dataContents: Uint8Array): void {
   for (let i = 0; i < 16; i++) engine.writeXmm(i, new Uint8Array(16));
 }
 
-interface MachineState {
+export interface MachineState {
   gprs: bigint[];
   rip: bigint;
   rflags: bigint;
@@ -52,7 +52,7 @@ interface MachineState {
   stack: Uint8Array;
 }
 
-function capture(engine: Engine): MachineState {
+export function capture(engine: Engine): MachineState {
   return {
     gprs: GPRS.map((gpr) => engine.readRegister(gpr)),
     rip: engine.readRegister('rip'),
@@ -78,7 +78,7 @@ function diffBytes(label: string, base: bigint, a: Uint8Array, b: Uint8Array, ou
   }
 }
 
-function diffStates(subject: MachineState, oracle: MachineState, undefinedFlags: bigint): string[] {
+export function diffStates(subject: MachineState, oracle: MachineState, undefinedFlags: bigint): string[] {
   const out: string[] = [];
   GPRS.forEach((gpr, i) => {
     if (subject.gprs[i] !== oracle.gprs[i]) out.push(`${gpr}: ${hex(subject.gprs[i]!)} vs ${hex(oracle.gprs[i]!)}`);
@@ -96,13 +96,14 @@ function diffStates(subject: MachineState, oracle: MachineState, undefinedFlags:
   return out;
 }
 
-function describeResult(r: RunResult): string {
+export function describeResult(r: RunResult): string {
   const extra = r.fault ? ` ${r.fault.kind}-${r.fault.access}@${hex(r.fault.address)}/${r.fault.size}` : r.interrupt !== undefined ? ` int ${r.interrupt}` : '';
   return `${r.reason}${extra} n=${r.instructions} rip=${hex(r.rip)}`;
 }
 
 /** The register writes that make one instance's memory operands land in the data area. */
-function setUp(
+/** The register (and xmm/memory) values an instance needs, with random boundary values mixed in. */
+export function setUp(
   info: InstanceInfo,
   rng: Rng,
   xmmWrites: [number, Uint8Array][],
@@ -204,7 +205,7 @@ export interface LockstepStats {
  * does (unicorn-oracle-gaps.test.ts runs such cases on the real CPU), so NaN payloads are an
  * oracle gap: counted and printed, not compared.
  */
-function nanPayloadsOnly(name: string, subject: MachineState, oracle: MachineState): boolean {
+export function nanPayloadsOnly(name: string, subject: MachineState, oracle: MachineState): boolean {
   const lane = /^[A-Za-z]+(ps|ss)_/.test(name) ? 4 : /^[A-Za-z]+(pd|sd)_/.test(name) ? 8 : 0;
   if (lane === 0) return false;
   let differs = false;
