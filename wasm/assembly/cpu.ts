@@ -220,12 +220,11 @@ function slowPath(e: Insn, rip: u64): bool {
       store<u64>(traceAt, Cpu.retired);
       store<u64>(traceAt, rip, 8);
     }
-    Cpu.insnRip = rip;
     Cpu.rip = rip + <u64>e.len;
     execute(e, e.op);
     if (Cpu.exit) {
       const x = Cpu.exit;
-      if (x == Exit.Syscall || (x == Exit.Interrupt && Cpu.rip != rip)) {
+      if (x == Exit.Syscall || (x == Exit.Interrupt && !Cpu.interruptIsFault)) {
         Cpu.retired++;
         if (traced) traceAt += 16; // it retired: keep its entry
       } else {
@@ -257,12 +256,11 @@ function runBlockObserved(first: usize, n: u32): bool {
     const e = changetype<Insn>(p);
     const rip = e.rip;
     if (slowPath(e, rip)) return true;
-    Cpu.insnRip = rip;
     Cpu.rip = rip + <u64>e.len;
     execute(e, e.op);
     if (Cpu.exit) {
       const x = Cpu.exit;
-      if (x == Exit.Syscall || (x == Exit.Interrupt && Cpu.rip != rip)) {
+      if (x == Exit.Syscall || (x == Exit.Interrupt && !Cpu.interruptIsFault)) {
         Cpu.retired++;
       } else {
         Cpu.rip = rip;

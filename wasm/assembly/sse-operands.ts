@@ -18,7 +18,7 @@ export const RESULT_TMP: usize = memory.data(16, 16);
 export function generalProtection(): void {
   Cpu.interrupt = 13;
   Cpu.exit = Exit.Interrupt;
-  Cpu.rip = Cpu.insnRip;
+  Cpu.interruptIsFault = true;
 }
 
 /**

@@ -32,8 +32,8 @@ export class Cpu {
   static mxcsr: u32 = 0x1f80;
   /** Instructions retired since the core was created (rdtsc and trace sequence numbers derive from it). */
   static retired: u64 = 0;
-  /** Address of the instruction being executed (handlers that exit at the instruction use it). */
-  static insnRip: u64 = 0;
+  /** With Exit.Interrupt: a fault (#UD, #GP: rip stays on the instruction) rather than a trap. */
+  static interruptIsFault: bool = false;
 }
 
 export class Fault {

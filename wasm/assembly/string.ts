@@ -73,5 +73,5 @@ export function stringOp(e: Insn, kind: u32): void {
     const z = getZF();
     if ((e.flags & I_REP) ? !z : z) return;
   }
-  Cpu.rip = Cpu.insnRip; // next iteration
+  Cpu.rip = e.rip; // next iteration
 }

@@ -54,7 +54,7 @@ export function syscall(): void {
 export function interrupt(n: u32, fault: bool): void {
   Cpu.interrupt = n;
   Cpu.exit = Exit.Interrupt;
-  if (fault) Cpu.rip = Cpu.insnRip;
+  Cpu.interruptIsFault = fault;
 }
 
 /** 0F AE: lfence/mfence/sfence (register forms) are no-ops here; fxsave/fxrstor; ldmxcsr/stmxcsr. */
