@@ -112,4 +112,28 @@ describe.skipIf(!hasGcc)('snapshot and restore of the whole process', () => {
     p.restore(snapshot);
     expect(record(p, p.run({ maxInstructions: 5_000_000, signalAt }))).toEqual(first);
   });
+
+  it('a snapshot taken inside a dlopen (the library\'s constructor running) restores the call in progress', async () => {
+    const dir = tempDir('snapshot-mid');
+    compileShared(dir, 'libsnap', LIBRARY);
+    const exe = compileC(dir, 'main', PROGRAM, ['-O1', '-ldl']);
+    const create = async (): Promise<EmulatedProcess> => EmulatedProcess.create(await createTestEngine(), {
+      main: new Uint8Array(readFileSync(exe)), mainPath: './main',
+      libraries: [{ path: './libsnap.so', bytes: new Uint8Array(readFileSync(join(dir, 'libsnap.so'))) }],
+    });
+    // Runs are deterministic: the constructor's output happens at the same count every time.
+    const explore = await create();
+    explore.run({ maxInstructions: 5_000_000 });
+    const initOutputAt = explore.output[0]!.at;
+    const p = await create();
+    expect(p.run({ maxInstructions: initOutputAt - 2 })).toMatchObject({ reason: 'budget' });
+    expect(p.objects.map((o) => o.path)).toContain('./libsnap.so');
+    expect(p.stdoutText()).toBe('');
+    const snapshot = p.snapshot();
+    const first = record(p, p.run({ maxInstructions: 5_000_000 }));
+    expect(first.stop).toMatchObject({ reason: 'exited', status: 0 });
+    expect(p.stdoutText()).toMatch(/^lib init\nround 0/);
+    p.restore(snapshot);
+    expect(record(p, p.run({ maxInstructions: 5_000_000 }))).toEqual(first);
+  });
 });
