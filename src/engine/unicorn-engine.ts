@@ -283,7 +283,8 @@ export class UnicornEngine implements Engine {
   // State of the current start() call, written by the native callbacks.
   private pending: PendingStop | undefined;
   private retired = 0; // in the current uc_emu_start segment
-  private lastHookAddress = -1n;
+  /** Address of the last counted instruction, as koffi passed it (see lastCountedAddress). */
+  private lastHookAddress: number | bigint = -1;
   private firstInSegment = true;
   private stopRequested = false;
   private inCodeHook = false;
@@ -435,7 +436,7 @@ export class UnicornEngine implements Engine {
       }
       this.pending = undefined;
       this.retired = 0;
-      this.lastHookAddress = -1n;
+      this.lastHookAddress = -1;
       this.firstInSegment = true;
       this.stopRequested = false;
       // The count is enforced by our code hook, not by uc_emu_start's: Unicorn's own counter
@@ -638,13 +639,13 @@ export class UnicornEngine implements Engine {
   private installDispatchHooks(): void {
     const b = this.binding;
     const code = b.koffi.register((_uc: unknown, address: number | bigint, size: number) => {
-      const rip = big(address);
-      const page = Number(rip >> 12n);
+      // The hot path: stay on plain numbers (koffi passes addresses below 2^53 as numbers).
+      const page = typeof address === 'number' && address >= 0 ? Math.floor(address / 4096) : Number(big(address) >> 12n);
       if (page !== this.lastExecutedPage) {
         this.lastExecutedPage = page;
         this.executedPages.add(page);
       }
-      this.onInstruction(rip, size);
+      this.onInstruction(address, size);
     }, b.types.code);
     const intr = b.koffi.register((_uc: unknown, intno: number) => this.onInterrupt(intno), b.types.intr);
     const invalid = b.koffi.register(() => false, b.types.insnInvalid); // resolved in classify()
@@ -684,14 +685,14 @@ export class UnicornEngine implements Engine {
   }
 
   /** Runs before every instruction. Stopping here (uc_emu_stop) keeps the instruction from executing. */
-  private onInstruction(address: bigint, size: number): void {
+  private onInstruction(rawAddress: number | bigint, size: number): void {
     // stop() was called from a memory, block, syscall or interrupt hook: stop here, rip in sync
     if (this.stopRequested) {
       this.binding.emuStop(this.uc);
       return;
     }
     // A breakpoint at the address a segment starts from does not fire: the host resumes from it.
-    if (!this.firstInSegment && this.breakpoints.size > 0 && this.breakpoints.has(address)) {
+    if (!this.firstInSegment && this.breakpoints.size > 0 && this.breakpoints.has(big(rawAddress))) {
       this.pending ??= { reason: 'breakpoint' };
       this.binding.emuStop(this.uc);
       return;
@@ -702,6 +703,7 @@ export class UnicornEngine implements Engine {
       return;
     }
     this.firstInSegment = false;
+    const address = this.codeHooks.length > 0 || this.traceCapacity > 0 ? big(rawAddress) : 0n;
     for (const hook of this.codeHooks) {
       const spec = hook.spec as { begin?: bigint; end?: bigint; callback: CodeHook };
       if (spec.begin !== undefined && address < spec.begin) continue;
@@ -715,13 +717,17 @@ export class UnicornEngine implements Engine {
       if (this.stopRequested) return; // stopped before this instruction ran
     }
     this.retired++;
-    this.lastHookAddress = address;
+    this.lastHookAddress = rawAddress;
     if (this.traceCapacity > 0) {
       this.traceRips[this.traceNext] = address;
       this.traceSeqs[this.traceNext] = this.totalRetired + this.retired - 1;
       this.traceNext = (this.traceNext + 1) % this.traceCapacity;
       if (this.traceLength < this.traceCapacity) this.traceLength++;
     }
+  }
+
+  private lastCountedAddress(): bigint | undefined {
+    return this.lastHookAddress === -1 ? undefined : big(this.lastHookAddress);
   }
 
   /** The last counted instruction did not retire (it faulted): take it back. */
@@ -770,7 +776,7 @@ export class UnicornEngine implements Engine {
     countLimit: number,
   ): { resume: true } | { resume: false; stop: PendingStop & { rip: bigint; bytes?: Uint8Array } } {
     const pending = this.pending;
-    const executedHere = this.lastHookAddress === rip;
+    const executedHere = this.lastCountedAddress() === rip;
     const stopAt = (stop: PendingStop): { resume: false; stop: PendingStop & { rip: bigint } } => ({ resume: false, stop: { ...stop, rip } });
 
     // The budget ran out and the next instruction could not even be fetched: that is still 'count'.
@@ -813,7 +819,7 @@ export class UnicornEngine implements Engine {
     if (countLimit > 0 && this.retired >= countLimit) return stopAt({ reason: 'count' });
     if (this.timedOut()) return stopAt({ reason: 'timeout' });
     // Unicorn ends quietly after hlt, with rip past it.
-    if (this.lastHookAddress === rip - 1n && this.readUpTo(rip - 1n, 1)[0] === 0xf4) {
+    if (this.lastCountedAddress() === rip - 1n && this.readUpTo(rip - 1n, 1)[0] === 0xf4) {
       for (const hook of this.interruptHooks) if (hook(0xf4)) return { resume: true };
       return stopAt({ reason: 'interrupt', interrupt: 0xf4 });
     }
