@@ -207,7 +207,10 @@ function slowPath(e: Insn, rip: u64): bool {
   const end = first + ((<usize>n) << 6);
   let p = first;
   let traceAt: usize = 0, traceEnd: usize = 0;
+  // Kept in a local and stored at the block's end: nothing inside a block reads Cpu.retired
+  // (rdtsc and breakpoints always start a block, icache.ts).
   const startRetired = Cpu.retired;
+  let retired = startRetired;
   if (traced) {
     traceAt = Hooks.traceBuf + ((<usize>Hooks.traceHead) << 4);
     traceEnd = Hooks.traceBuf + ((<usize>Hooks.traceCap) << 4);
@@ -217,7 +220,7 @@ function slowPath(e: Insn, rip: u64): bool {
     const e = changetype<Insn>(p);
     const rip = e.rip;
     if (traced) {
-      store<u64>(traceAt, Cpu.retired);
+      store<u64>(traceAt, retired);
       store<u64>(traceAt, rip, 8);
     }
     Cpu.rip = rip + <u64>e.len;
@@ -225,7 +228,7 @@ function slowPath(e: Insn, rip: u64): bool {
     if (Cpu.exit) {
       const x = Cpu.exit;
       if (x == Exit.Syscall || (x == Exit.Interrupt && !Cpu.interruptIsFault)) {
-        Cpu.retired++;
+        retired++;
         if (traced) traceAt += 16; // it retired: keep its entry
       } else {
         Cpu.rip = rip; // faults, invalid, #DE, breakpoints: rip stays on the instruction
@@ -233,17 +236,18 @@ function slowPath(e: Insn, rip: u64): bool {
       stop = true;
       break;
     }
-    Cpu.retired++;
+    retired++;
     if (traced) {
       traceAt += 16;
       if (traceAt == traceEnd) traceAt = Hooks.traceBuf;
     }
     p += 64;
   } while (p != end && !codeChanged);
+  Cpu.retired = retired;
   if (traced) {
     if (traceAt == traceEnd) traceAt = Hooks.traceBuf;
     Hooks.traceHead = <u32>((traceAt - Hooks.traceBuf) >> 4);
-    Hooks.traceCount += Cpu.retired - startRetired;
+    Hooks.traceCount += retired - startRetired;
   }
   return stop;
 }

@@ -149,7 +149,10 @@ function fillBlock(rip: u64, block: usize): usize {
       Cpu.exit = Exit.None;
       break;
     }
-    if (isUntil(at) || isBreakpoint(at)) e.op = <u16>Op.Breakpoint;
+    const stopHere = isUntil(at) || isBreakpoint(at);
+    // Breakpoints and rdtsc read the retired count, which is exact only at a block's start.
+    if (count > 0 && (stopHere || e.op == <u16>Op.Rdtsc)) break;
+    if (stopHere) e.op = <u16>Op.Breakpoint;
     else e.op = <u16>fastForm(e);
     count++;
     if (count == BLOCK_MAX || endsBlock(e)) break;
