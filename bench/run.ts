@@ -3,6 +3,7 @@
 // of the two engines must agree. `npm run bench`; writes bench/results/latest.md.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Assembler } from '../src/asm/keystone.js';
@@ -36,9 +37,9 @@ const PROGRAMS: Program[] = [
   },
   {
     name: 'memcpy',
-    what: '4 KiB qword copy loop, 300 times',
+    what: '4 KiB qword copy loop, 1000 times',
     source: `
-      mov r8d, 300
+      mov r8d, 1000
     outer:
       mov rsi, ${DATA}
       lea rdi, [rsi + 0x1000]
@@ -56,9 +57,9 @@ const PROGRAMS: Program[] = [
   },
   {
     name: 'fib-recursive',
-    what: 'call-heavy recursive fib(22)',
+    what: 'call-heavy recursive fib(25)',
     source: `
-      mov edi, 22
+      mov edi, 25
       call fib
       int3
     fib:
@@ -137,8 +138,8 @@ async function main(): Promise<void> {
       }
       try {
         prepare(engine, code);
-        const plain = measure(engine, false, 3);
-        const traced = measure(engine, true, 3);
+        const plain = measure(engine, false, 5);
+        const traced = measure(engine, true, 5);
         results.set(kind, { plain, traced });
       } finally {
         engine.close();
@@ -166,7 +167,8 @@ async function main(): Promise<void> {
   const report = [
     '# Emulator speed (npm run bench)',
     '',
-    `${new Date().toISOString()}, Node ${process.version}, ${process.platform}/${process.arch}. Best of 3 runs after a warm-up; instruction counts are exact and equal on both engines.`,
+    `${new Date().toISOString()}, Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs, ` +
+      `load average ${loadavg()[0]!.toFixed(1)} at the end. Best of 5 runs after a warm-up (the machine is shared: the best run is the least disturbed); instruction counts are exact and equal on both engines.`,
     '',
     ...table,
     '',
