@@ -29,7 +29,7 @@ import { checkHandlerWriteFault, checkToolWriteFault } from './checks/write-faul
 import type { StaticContext } from './context.js';
 import { launchProcess, openEngine, PATCH_PATH } from './dynamic/launch.js';
 import { observeAfterPatch, type Observation } from './dynamic/observe.js';
-import { runToPatchPoint, sleepCallSites, type PatchPoint } from './dynamic/patch-point.js';
+import { runToPatchPoint, sleepCalls, type PatchPoint } from './dynamic/patch-point.js';
 import { bytesWrittenAt, runSignalHandler, writtenRanges } from './dynamic/program-patcher.js';
 import { describeStop } from './dynamic/stop-text.js';
 import { applyToolPatch } from './dynamic/tool-patcher.js';
@@ -117,7 +117,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     result.target = symbolSummary(target, site, input.mainName);
     const ctxBase = { codeMap, target, mainName: input.mainName, loadBias };
     const originalWithTail = process.engine.readMemory(site, ORIGINAL_TAIL);
-    const point = runToPatchPoint(process, { address: site, name: target.demangled }, sleepCallSites(mainElf, codeMap, loadBias), {
+    const point = runToPatchPoint(process, { address: site, name: target.demangled }, sleepCalls(mainElf, codeMap, loadBias), {
       ...(input.patchAt !== undefined ? { patchAt: input.patchAt } : {}),
       budget,
     });

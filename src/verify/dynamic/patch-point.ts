@@ -28,25 +28,52 @@ export interface PatchPoint {
 }
 
 /**
- * Run-time addresses of main's calls to a sleep function through its PLT entry. The stop is
- * at the call instruction, not in the PLT: stepping over a PLT jmp would land on the
- * sandbox's stub entry without the stub running (a loader limitation).
+ * A call of a sleep function in main: `call usleep@plt`, or (-fno-plt) `call [rip+GOT]`. The
+ * default patch point stops at the call itself, so the interrupted frame is main's own code
+ * (what the web page lists and steps); the sleep would only add a libc frame above it.
  */
-export function sleepCallSites(main: ElfFile, codeMap: CodeMap, loadBias: bigint): bigint[] {
-  const slots = new Set<bigint>();
+export interface SleepCall {
+  /** Run-time address of the call instruction. */
+  address: bigint;
+  symbol: string;
+  via: 'plt' | 'got';
+}
+
+/** ModRM reg field of `ff /r` with a [rip+disp32] operand: 2 = call, 4 = jmp. */
+function indirectThroughRip(bytes: Uint8Array | null): 'call' | 'jmp' | null {
+  if (!bytes || bytes.length < 6) return null;
+  const opcode = bytes[bytes.length - 6];
+  const modrm = bytes[bytes.length - 5]!;
+  if (opcode !== 0xff || (modrm & 0xc7) !== 0x05) return null;
+  const reg = (modrm >> 3) & 7;
+  return reg === 2 ? 'call' : reg === 4 ? 'jmp' : null;
+}
+
+/** main's calls of sleep functions, found through the GOT slots its relocations name. */
+export function sleepCalls(main: ElfFile, codeMap: CodeMap, loadBias: bigint): SleepCall[] {
+  const slots = new Map<bigint, string>();
   for (const r of main.relocations) {
-    if (r.symbol && SLEEP_FUNCTIONS.has(r.symbol.name)) slots.add(r.offset);
+    if (r.symbol && SLEEP_FUNCTIONS.has(r.symbol.name)) slots.set(r.offset, r.symbol.name);
   }
   if (slots.size === 0) return [];
-  const pltEntries = new Set<bigint>();
+  const calls: SleepCall[] = [];
+  const pltEntries = new Map<bigint, string>();
   for (const o of codeMap.ripRelativeOperands()) {
-    if (!slots.has(o.target)) continue;
-    pltEntries.add(o.address);
+    const symbol = slots.get(o.target);
+    if (symbol === undefined) continue;
+    const kind = indirectThroughRip(codeMap.bytesAt(o.address, o.length));
+    if (kind === 'call') calls.push({ address: o.address + loadBias, symbol, via: 'got' });
+    if (kind !== 'jmp') continue;
+    pltEntries.set(o.address, symbol);
     // `endbr64; bnd jmp [rip+GOT]` (.plt.sec under -fcf-protection): calls target the endbr64.
     const before = codeMap.bytesAt(o.address - 4n, 4);
-    if (before && before[0] === 0xf3 && before[1] === 0x0f && before[2] === 0x1e && before[3] === 0xfa) pltEntries.add(o.address - 4n);
+    if (before && before[0] === 0xf3 && before[1] === 0x0f && before[2] === 0x1e && before[3] === 0xfa) pltEntries.set(o.address - 4n, symbol);
   }
-  return codeMap.directBranches().filter((e) => e.kind === 'call' && pltEntries.has(e.target)).map((e) => e.source + loadBias);
+  for (const e of codeMap.directBranches()) {
+    const symbol = e.kind === 'call' ? pltEntries.get(e.target) : undefined;
+    if (symbol !== undefined) calls.push({ address: e.source + loadBias, symbol, via: 'plt' });
+  }
+  return calls.sort((x, y) => (x.address < y.address ? -1 : 1));
 }
 
 function failBeforePatchPoint(stop: ProcessStop, process: EmulatedProcess, what: string): never {
@@ -89,7 +116,7 @@ function stateHere(process: EmulatedProcess, description: string, targetCallsBef
 export function runToPatchPoint(
   process: EmulatedProcess,
   target: { address: bigint; name: string },
-  sleepSites: readonly bigint[],
+  sleepSites: readonly SleepCall[],
   options: { patchAt?: number; budget: number },
 ): PatchPoint {
   const limit = options.budget;
@@ -118,9 +145,10 @@ export function runToPatchPoint(
   if (sleepSites.length === 0) return stateHere(process, afterReturn, 1);
 
   const snapshot = process.snapshot();
-  stop = process.run({ maxInstructions: left(), stopAtCallOf: sleepSites });
-  if (stop.reason === 'call') {
-    return stateHere(process, `at the sleep call at ${process.describe(stop.address)}, after ${target.name} had returned once: where kill -SIGNAL finds a server like this one`, 1);
+  const atSleep = process.run({ maxInstructions: left(), stopAtCallOf: sleepSites.map((c) => c.address) });
+  const call = atSleep.reason === 'call' ? sleepSites.find((c) => c.address === atSleep.address) : undefined;
+  if (call) {
+    return stateHere(process, `at the ${call.symbol} call at ${process.describe(call.address)}, after ${target.name} had returned once: where kill -SIGNAL finds a server like this one`, 1);
   }
   process.restore(snapshot);
   return stateHere(process, afterReturn, 1);

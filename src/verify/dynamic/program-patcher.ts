@@ -3,7 +3,6 @@
 // emulated process; this collects what matters for the verdict.
 
 import type { EmulatedProcess, ProcessEvent, ProcessStop } from '../../loader/index.js';
-import { HookType } from '../../engine/engine.js';
 import { VerifyError } from '../error.js';
 
 type EventOf<K extends ProcessEvent['kind']> = Extract<ProcessEvent, { kind: K }>;
@@ -33,31 +32,16 @@ export function runSignalHandler(process: EmulatedProcess, signo: number, signal
     const what = ended ? 'its default action ended the process' : 'it is ignored';
     throw new VerifyError('no-patch-point', `main has no handler for ${signalName} at the patch point (${what}): program-driven mode needs main to install one before that point; try a later --patch-at, or verify tool-driven (without --signal)`);
   }
-  // The handler returns to the restorer (sa_restorer, glibc's __restore_rt): stop there. A
-  // code hook that stops the engine, because the loader re-arms its breakpoints when the
-  // handler dlopens (dropping a stopAtCallOf) and libunicorn does not report an `until` there.
+  // The handler returns to the restorer (sa_restorer, glibc's __restore_rt): stop there,
+  // before its rt_sigreturn, so the patch is complete and the interrupted code not resumed.
   const restorer = process.mem.u64(process.engine.readRegister('rsp'));
-  let returned = false;
-  const hook = process.engine.addHook({
-    type: HookType.Code,
-    begin: restorer,
-    end: restorer,
-    callback: () => {
-      returned = true;
-      process.engine.stop();
-    },
-  });
   const left = budget - process.instructions;
-  let stop: ProcessStop;
-  try {
-    stop = left > 0 ? process.run({ maxInstructions: left }) : { reason: 'budget', instructions: process.instructions };
-  } finally {
-    process.engine.removeHook(hook);
-  }
+  const stop: ProcessStop = left > 0 ? process.run({ maxInstructions: left, stopAtCallOf: [restorer] }) : { reason: 'budget', instructions: process.instructions };
+  const returned = stop.reason === 'call' && stop.address === restorer;
   const events = process.events.slice(first);
   return {
     signal: signo,
-    stop: returned && stop.reason === 'budget' ? null : stop,
+    stop: returned ? null : stop,
     codeWrites: ofKind(events, 'code-write'),
     mprotects: ofKind(events, 'mprotect'),
     dlopens: ofKind(events, 'dlopen'),
