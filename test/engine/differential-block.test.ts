@@ -90,7 +90,7 @@ describe('block-mode differential: whole random programs on WasmEngine and Unico
       });
       if (examples.length === 0) continue;
       const usable = { ...form, examples };
-      for (let i = 0; i < 12; i++) {
+      for (let i = 0; i < 64; i++) {
         if (!('excluded' in analyseInstance(randomInstance(usable, rng)))) {
           forms.push(usable);
           break;

@@ -18,8 +18,18 @@ const [unicorn, wasm] = await Promise.all([engineAvailability('unicorn'), engine
 const skipReason = unicorn.unavailable ?? wasm.unavailable;
 
 /** Forms iced finds in the opcode space that the core decodes, with the same length, and that can be compared. */
-async function comparableForms(core: WasmEngine): Promise<{ forms: InstructionForm[]; supported: number; catalog: number; lengthDisagreements: string[] }> {
+interface ComparableForms {
+  forms: InstructionForm[];
+  supported: number;
+  catalog: number;
+  lengthDisagreements: string[];
+  /** Supported forms left out, by reason (the last reason seen for the form). */
+  notCompared: Map<string, string[]>;
+}
+
+async function comparableForms(core: WasmEngine): Promise<ComparableForms> {
   const catalog = buildFormCatalog(new Rng(BASE_SEED), 6);
+  const notCompared = new Map<string, string[]>();
   const forms: InstructionForm[] = [];
   const lengthDisagreements: string[] = [];
   let supported = 0;
@@ -33,14 +43,19 @@ async function comparableForms(core: WasmEngine): Promise<{ forms: InstructionFo
     supported++;
     const usable: InstructionForm = { ...form, examples: keep };
     // comparable when some random instance passes the filters
-    for (let i = 0; i < 12; i++) {
-      if (!('excluded' in analyseInstance(randomInstance(usable, rng)))) {
+    let why = '';
+    for (let i = 0; i < 64; i++) {
+      const analysed = analyseInstance(randomInstance(usable, rng));
+      if (!('excluded' in analysed)) {
         forms.push(usable);
+        why = '';
         break;
       }
+      why = analysed.excluded.replace(/ \(.*$/, '');
     }
+    if (why) notCompared.set(why, [...(notCompared.get(why) ?? []), form.name]);
   }
-  return { forms, supported, catalog: catalog.size, lengthDisagreements };
+  return { forms, supported, catalog: catalog.size, lengthDisagreements, notCompared };
 }
 
 describe('lockstep differential: WasmEngine vs UnicornEngine', () => {
@@ -59,7 +74,7 @@ describe('lockstep differential: WasmEngine vs UnicornEngine', () => {
   it(`agrees on ${TOTAL_INSTRUCTIONS} random instructions over every supported form`, async () => {
     const probeCore = await createWasmEngine();
     engines.push(probeCore);
-    const { forms, supported, catalog, lengthDisagreements } = await comparableForms(probeCore);
+    const { forms, supported, catalog, lengthDisagreements, notCompared } = await comparableForms(probeCore);
     expect(lengthDisagreements, 'the core decodes these forms to a different length than iced').toEqual([]);
     expect(forms.length).toBeGreaterThan(0);
 
@@ -90,6 +105,7 @@ describe('lockstep differential: WasmEngine vs UnicornEngine', () => {
       [
         `differential: ${stats.compared} instructions compared (${stats.retired} retired, the rest faulted identically) in ${seconds.toFixed(1)} s`,
         `forms: ${catalog} valid in the opcode space, ${supported} decoded by the core, ${forms.length} comparable, ${stats.perForm.size} exercised`,
+        `supported but not compared: ${[...notCompared].map(([why, names]) => `${why}: ${names.length} (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', ...' : ''})`).join('; ')}`,
         stats.nanPayloadDifferences.size > 0
           ? `NaN payloads not compared (Unicorn's SSE NaN propagation departs from the CPU, see unicorn-oracle-gaps.test.ts): ${[...stats.nanPayloadDifferences].map(([name, n]) => `${name} (${n}x)`).join(', ')}`
           : 'NaN payloads: no divergence',

@@ -271,6 +271,7 @@ export function analyseInstance(bytes: Uint8Array): { excluded: string } | Insta
       for (let i = 0; i < instruction.opCount; i++) {
         const kind = instruction.opKind(i);
         if (kind === iced.OpKind.Memory) hasMemory = true;
+        else if (branch === 'relative' && (kind === iced.OpKind.NearBranch64 || kind === iced.OpKind.NearBranch32)) continue;
         else if (kind !== iced.OpKind.Register && !isImmediate(kind)) return { excluded: `operand kind ${iced.OpKind[kind]}` };
       }
       if (hasMemory) {
