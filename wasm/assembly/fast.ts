@@ -9,7 +9,7 @@ import { Cpu, GPR } from './state';
 import { Flags, Lazy, ARITH, CF, setArith, getCF } from './flags';
 import { alu, ALU_CMP } from './alu';
 import { ea } from './operands';
-import { readMem, writeMem } from './mmu';
+import { readMem64, writeMem64 } from './mmu';
 
 @inline function gpr(n: u32): usize {
   return GPR + ((<usize>n) << 3);
@@ -61,11 +61,11 @@ export function fastForm(e: Insn): u32 {
 }
 
 @inline export function loadRegister64(e: Insn): void {
-  const v = readMem(ea(e), 8);
+  const v = readMem64(ea(e));
   if (Cpu.exit) return;
   store<u64>(gpr(e.reg), v);
 }
 
 @inline export function storeRegister64(e: Insn): void {
-  writeMem(ea(e), 8, load<u64>(gpr(e.reg)));
+  writeMem64(ea(e), load<u64>(gpr(e.reg)));
 }

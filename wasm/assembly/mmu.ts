@@ -238,6 +238,31 @@ export function loadGuest(addr: u64, size: u32, need: u32): u64 {
   return loadGuest(addr, size, PERM_R);
 }
 
+/** 8-byte guest load with the common case inline: inside one page, TLB hit, readable, no hooks. */
+@inline export function readMem64(addr: u64): u64 {
+  const vpn = addr >> 12;
+  const i = <usize>(<u32>vpn & (TLB_SIZE - 1));
+  if ((<u32>addr & 0xfff) <= 4088 && load<u64>(TLB_TAG + (i << 3)) == vpn && !Hooks.memOn) {
+    const e = load<u32>(TLB_PTE + (i << 2));
+    if (e & PERM_R) return load<u64>(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff));
+  }
+  return loadGuest(addr, 8, PERM_R);
+}
+
+/** 8-byte guest store with the common case inline (as readMem64, and not a code or snapshot page). */
+@inline export function writeMem64(addr: u64, v: u64): bool {
+  const vpn = addr >> 12;
+  const i = <usize>(<u32>vpn & (TLB_SIZE - 1));
+  if ((<u32>addr & 0xfff) <= 4088 && load<u64>(TLB_TAG + (i << 3)) == vpn && !Hooks.memOn) {
+    const e = load<u32>(TLB_PTE + (i << 2));
+    if ((e & (PERM_W | PAGE_CODE | PAGE_COW)) == PERM_W) {
+      store<u64>(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff), v);
+      return true;
+    }
+  }
+  return writeMem(addr, 8, v);
+}
+
 /** Checks that [addr, addr+size) is writable (both pages when it crosses); raises the fault if not. */
 export function checkWritable(addr: u64, size: u32): bool {
   if (translate(addr, PERM_W, Access.Write, size, addr) == 0) return false;

@@ -5,12 +5,12 @@ import { Insn, I_MEM, I_ADDR32 } from './insn';
 import { Cpu, reg64, setReg64, readReg, writeReg, RSP, RBP, RCX } from './state';
 import { condition, getZF, materialize, setRflags, Flags, RFLAGS_WRITABLE } from './flags';
 import { ea, readE, writeE } from './operands';
-import { readMem, writeMem } from './mmu';
+import { readMem, writeMem, readMem64, writeMem64 } from './mmu';
 
 /** Pushes `size` (8 or 2) bytes; false when the write faulted (rsp unchanged). */
 @inline export function push(v: u64, size: u32): bool {
   const sp = reg64(RSP) - size;
-  if (!writeMem(sp, size, v)) return false;
+  if (!(size == 8 ? writeMem64(sp, v) : writeMem(sp, size, v))) return false;
   setReg64(RSP, sp);
   return true;
 }
@@ -22,7 +22,7 @@ export function pushR(e: Insn): void {
 export function popR(e: Insn): void {
   const size = <u32>e.size;
   const sp = reg64(RSP);
-  const v = readMem(sp, size);
+  const v = size == 8 ? readMem64(sp) : readMem(sp, size);
   if (Cpu.exit) return;
   setReg64(RSP, sp + size);
   writeReg(e.rm, size, v, true); // pop rsp: the loaded value wins
@@ -126,7 +126,7 @@ export function jmpE(e: Insn): void {
 
 export function ret(e: Insn, extra: u64): void {
   const sp = reg64(RSP);
-  const target = readMem(sp, 8);
+  const target = readMem64(sp);
   if (Cpu.exit) return;
   setReg64(RSP, sp + 8 + extra);
   Cpu.rip = target;
