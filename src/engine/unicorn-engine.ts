@@ -63,7 +63,6 @@ const UC_HOOK_CODE = 1 << 2;
 const UC_HOOK_BLOCK = 1 << 3;
 const UC_HOOK_MEM_READ = 1 << 10;
 const UC_HOOK_MEM_WRITE = 1 << 11;
-const UC_HOOK_MEM_FETCH = 1 << 12;
 const UC_HOOK_INSN_INVALID = 1 << 14;
 const UC_HOOK_MEM_INVALID = 0x3f0; // all *_UNMAPPED and *_PROT kinds
 
@@ -74,9 +73,7 @@ const UC_CTL_CPU_MODEL_WRITE = 0x44000007; // UC_CTL_WRITE(UC_CTL_CPU_MODEL, 1)
 const UC_CPU_X86_HASWELL = 19;
 const UC_CTL_TB_REMOVE_CACHE_WRITE = 0x48000009; // UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2)
 
-const UC_MEM_READ = 16;
 const UC_MEM_WRITE = 17;
-const UC_MEM_FETCH = 18;
 const UC_MEM_FAULTS: Record<number, { kind: MemFault['kind']; access: Access }> = {
   19: { kind: 'unmapped', access: 'read' },
   20: { kind: 'unmapped', access: 'write' },
@@ -269,6 +266,10 @@ export class UnicornEngine implements Engine {
   private readonly nativeCallbacks: unknown[] = [];
   private readonly userHooks = new Map<number, UserHook>();
   private codeHooks: UserHook[] = [];
+  private fetchHooks: UserHook[] = [];
+  /** Callbacks of hooks removed while Unicorn runs: released after uc_emu_start returns. */
+  private releaseAfterRun: unknown[] = [];
+  private running = false;
   private syscallHooks: SyscallHook[] = [];
   private interruptHooks: InterruptHook[] = [];
   private memInvalidHooks: MemInvalidHook[] = [];
@@ -442,7 +443,15 @@ export class UnicornEngine implements Engine {
       // The count is enforced by our code hook, not by uc_emu_start's: Unicorn's own counter
       // swallows a #DE raised by the last counted instruction.
       this.segmentBudget = remaining;
-      const err = this.binding.emuStart(this.uc, rip, until ?? NO_UNTIL, timeoutMicros, 0) as number;
+      this.running = true;
+      let err: number;
+      try {
+        err = this.binding.emuStart(this.uc, rip, until ?? NO_UNTIL, timeoutMicros, 0) as number;
+      } finally {
+        this.running = false;
+        for (const callback of this.releaseAfterRun) this.binding.koffi.unregister(callback);
+        this.releaseAfterRun = [];
+      }
       rip = this.readRegister('rip');
       const outcome = this.classify(err, rip, until, remaining);
       instructions += this.retired;
@@ -485,16 +494,20 @@ export class UnicornEngine implements Engine {
         );
         break;
       }
+      case HookType.MemFetch:
+        // Unicorn 2.0.1 accepts UC_HOOK_MEM_FETCH but never calls it: fetches are reported
+        // from the per-instruction hook instead (one per instruction, its whole length).
+        this.fetchHooks = [...this.fetchHooks, hook];
+        break;
       case HookType.MemRead:
-      case HookType.MemWrite:
-      case HookType.MemFetch: {
+      case HookType.MemWrite: {
         const callback: MemHook = spec.callback;
-        const ucType = spec.type === HookType.MemRead ? UC_HOOK_MEM_READ : spec.type === HookType.MemWrite ? UC_HOOK_MEM_WRITE : UC_HOOK_MEM_FETCH;
+        const ucType = spec.type === HookType.MemRead ? UC_HOOK_MEM_READ : UC_HOOK_MEM_WRITE;
         hook.native = this.addNativeHook(
           ucType,
           this.binding.types.mem,
           (_uc: unknown, type: number, address: number | bigint, size: number, value: number | bigint) => {
-            const access: Access = type === UC_MEM_READ ? 'read' : type === UC_MEM_WRITE ? 'write' : type === UC_MEM_FETCH ? 'fetch' : 'read';
+            const access: Access = type === UC_MEM_WRITE ? 'write' : 'read';
             callback(access, big(address), size, BigInt.asUintN(64, big(value)));
           },
           spec.begin,
@@ -527,12 +540,17 @@ export class UnicornEngine implements Engine {
     this.userHooks.delete(handle.id);
     if (hook.native) {
       this.check(this.binding.hookDel(this.uc, hook.native.handle), 'remove hook');
-      this.binding.koffi.unregister(hook.native.callback);
+      // a hook may remove itself from inside its callback: keep the trampoline until the run ends
+      if (this.running) this.releaseAfterRun.push(hook.native.callback);
+      else this.binding.koffi.unregister(hook.native.callback);
     }
     const spec = hook.spec;
     switch (spec.type) {
       case HookType.Code:
         this.codeHooks = this.codeHooks.filter((h) => h !== hook);
+        break;
+      case HookType.MemFetch:
+        this.fetchHooks = this.fetchHooks.filter((h) => h !== hook);
         break;
       case HookType.MemInvalid:
         this.memInvalidHooks = this.memInvalidHooks.filter((cb) => cb !== spec.callback);
@@ -703,7 +721,19 @@ export class UnicornEngine implements Engine {
       return;
     }
     this.firstInSegment = false;
-    const address = this.codeHooks.length > 0 || this.traceCapacity > 0 ? big(rawAddress) : 0n;
+    const address = this.codeHooks.length > 0 || this.fetchHooks.length > 0 || this.traceCapacity > 0 ? big(rawAddress) : 0n;
+    for (const hook of this.fetchHooks) {
+      const spec = hook.spec as { begin?: bigint; end?: bigint; callback: MemHook };
+      if (spec.begin !== undefined && address < spec.begin) continue;
+      if (spec.end !== undefined && address > spec.end) continue;
+      this.inCodeHook = true;
+      try {
+        spec.callback('fetch', address, size, 0n);
+      } finally {
+        this.inCodeHook = false;
+      }
+      if (this.stopRequested) return;
+    }
     for (const hook of this.codeHooks) {
       const spec = hook.spec as { begin?: bigint; end?: bigint; callback: CodeHook };
       if (spec.begin !== undefined && address < spec.begin) continue;

@@ -264,6 +264,29 @@ describe.each(kinds)('Engine conformance: $kind', ({ kind, unavailable }) => {
       expect(writes).toEqual([['write', DATA + 0x40n, 8, 0xffff_ffff_ffff_fffen]]);
     });
 
+    it('reports instruction fetches with address and length', () => {
+      load(program(INC_RAX, INC_RAX, INT3));
+      const fetches: string[] = [];
+      engine.addHook({ type: HookType.MemFetch, callback: (access, address, size) => fetches.push(`${access}@${address - CODE}/${size}`) });
+      engine.start(CODE);
+      expect(fetches).toEqual(['fetch@0/3', 'fetch@3/3', 'fetch@6/1']);
+    });
+
+    it('lets a hook remove itself from inside its callback', () => {
+      load(program(INC_RAX, INC_RAX, INT3));
+      let calls = 0;
+      const handle = engine.addHook({
+        type: HookType.Block,
+        callback: () => {
+          calls++;
+          engine.removeHook(handle);
+        },
+      });
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', interrupt: 3 });
+      engine.start(CODE);
+      expect(calls).toBe(1);
+    });
+
     it('lets a MemInvalid hook map the page and retry the access', () => {
       // mov qword [0x90000], 7 ; int3
       load(program([0x48, 0xc7, 0x04, 0x25, 0x00, 0x00, 0x09, 0x00, 0x07, 0x00, 0x00, 0x00], INT3));
