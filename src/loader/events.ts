@@ -10,7 +10,7 @@ export type ProcessEvent =
   /** A write into a page that is or was executable (code modification), by guest instructions or a libc stub. */
   | { kind: 'code-write'; at: number; address: bigint; bytes: Uint8Array; rip: bigint; by: 'instruction' | 'libc' | 'host' }
   | { kind: 'dlopen'; at: number; path: string; flags: number; handle: bigint; error?: string; caller: bigint }
-  | { kind: 'dlsym'; at: number; handle: bigint; symbol: string; address: bigint; error?: string; caller: bigint }
+  | { kind: 'dlsym'; at: number; handle: bigint; symbol: string; /** dlvsym's version. */ version?: string; address: bigint; error?: string; caller: bigint }
   | { kind: 'dlclose'; at: number; handle: bigint; result: number }
   | { kind: 'signal-delivered'; at: number; signo: number; code: number; handler: bigint; frame: SignalFrame }
   | { kind: 'signal-return'; at: number; rip: bigint; rsp: bigint }

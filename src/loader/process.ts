@@ -592,6 +592,7 @@ export class EmulatedProcess {
     switch (outcome.kind) {
       case 'return':
         this.engine.writeRegister('rax', BigInt.asUintN(64, outcome.value));
+        if (outcome.rdx !== undefined) this.engine.writeRegister('rdx', BigInt.asUintN(64, outcome.rdx));
         this.engine.writeRegister('rip', this.mem.u64(entryRsp));
         this.engine.writeRegister('rsp', entryRsp + 8n);
         return undefined;

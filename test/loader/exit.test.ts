@@ -1,12 +1,13 @@
 // The end of a process as glibc does it, compared with native runs: exit runs the atexit
 // handlers, then _dl_fini's DT_FINI_ARRAY/DT_FINI of the executable and of dlopened objects;
-// dlclose runs an object's destructors; abort() raises SIGABRT so a handler runs first.
+// dlclose runs an object's destructors, and through __cxa_finalize a C++ library's static
+// destructors and atexit handlers; abort() raises SIGABRT so a handler runs first.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmulatedProcess } from '../../src/loader/index.js';
 import { createTestEngine } from './engine.js';
-import { compileC, compileShared, hasGcc, runNativeFull, tempDir } from './native.js';
+import { compileC, compileShared, compileSharedCxx, hasGcc, hasGxx, runNativeFull, tempDir } from './native.js';
 
 const DESTRUCTOR_LIBRARY = (tag: string): string => `
 #include <string.h>
@@ -83,6 +84,50 @@ int main(int argc, char **argv) {
 }
 `;
 
+/** Static objects (one constructed at load, one on first use) and an atexit handler, all
+ *  registered with the library's __dso_handle through __cxa_atexit. */
+const CXX_STATICS_LIBRARY = String.raw`
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+static void say(const char *s) { write(1, s, strlen(s)); }
+struct Noisy {
+  const char *name;
+  explicit Noisy(const char *n) : name(n) { say(name); say(" constructed\n"); }
+  ~Noisy() { say(name); say(" destroyed\n"); }
+};
+static Noisy first("first"), second("second");
+static void library_atexit(void) { say("library atexit\n"); }
+extern "C" int touch(void) {
+  static Noisy on_first_use("on-first-use");
+  return atexit(library_atexit);
+}
+`;
+
+/** dlopen/dlclose of the C++ library from main; "all" first calls __cxa_finalize(NULL). */
+const CXX_STATICS_PROGRAM = `
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+extern void __cxa_finalize(void *dso);
+static void say(const char *s) { write(1, s, strlen(s)); }
+static void main_atexit(void) { say("main atexit\\n"); }
+int main(int argc, char **argv) {
+  atexit(main_atexit);
+  void *h = dlopen("./libnoisy.so", RTLD_NOW);
+  if (!h) return 1;
+  int (*touch)(void) = (int (*)(void))dlsym(h, "touch");
+  if (touch() != 0) return 2;
+  if (argc > 1) { __cxa_finalize(NULL); say("finalized all\\n"); }
+  say("closing\\n");
+  int r = dlclose(h);
+  say(r == 0 ? "closed\\n" : "dlclose failed\\n");
+  say(dlclose(h) != 0 ? "second dlclose fails\\n" : "second dlclose succeeds\\n");
+  return 0;
+}
+`;
+
 async function emulate(exe: string, libraries: string[], argv: string[] = []): Promise<EmulatedProcess> {
   return EmulatedProcess.create(await createTestEngine(), {
     main: new Uint8Array(readFileSync(exe)), mainPath: './main', argv,
@@ -133,6 +178,33 @@ describe.skipIf(!hasGcc)('process exit as glibc does it', () => {
     // The program's own dlopen of libb.so loads it afresh (init again); exit finalises only that copy.
     expect(p.run({ maxInstructions: 2_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
     expect(p.stdoutText()).toBe('B init\nB fini\nB fini2\nmain init\nA init\nB init\nmain returns\natexit 2\natexit 1\nmain fini\nA fini\nA fini2\nB fini\nB fini2\n');
+  });
+
+  for (const argv of [[], ['all']]) {
+    it(`guest dlclose of a C++ library runs its static destructors and atexit handlers (__cxa_finalize(dso))${argv.length ? ', none left after __cxa_finalize(NULL) ran every handler' : ''}`, async () => {
+      if (!hasGxx) return;
+      const lib = compileSharedCxx(dir, 'libnoisy', CXX_STATICS_LIBRARY);
+      const exe = compileC(dir, 'statics', CXX_STATICS_PROGRAM, ['-O1', '-ldl']);
+      const native = runNativeFull(exe, argv, dir);
+      expect(native.status).toBe(0);
+      expect(native.stdout).toContain(argv.length ? 'main atexit\nfinalized all\nclosing\nclosed\n' : 'closing\nlibrary atexit\non-first-use destroyed\nsecond destroyed\nfirst destroyed\nclosed\n');
+      const p = await emulate(exe, [lib], argv);
+      const stop = p.run({ maxInstructions: 5_000_000 });
+      expect(p.stdoutText()).toBe(native.stdout);
+      expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    });
+  }
+
+  it('host dlclose of a C++ library runs its static destructors in the emulator', async () => {
+    if (!hasGxx) return;
+    const lib = compileSharedCxx(dir, 'libnoisy', CXX_STATICS_LIBRARY);
+    const exe = compileC(dir, 'statics', CXX_STATICS_PROGRAM, ['-O1', '-ldl']);
+    const p = await emulate(exe, [lib]);
+    const opened = p.dlopen('./libnoisy.so', 2);
+    if (!('handle' in opened)) throw new Error(opened.error);
+    expect(p.stdoutText()).toBe('first constructed\nsecond constructed\n');
+    expect(p.dlclose(opened.handle)).toEqual({ result: 0 });
+    expect(p.stdoutText()).toBe('first constructed\nsecond constructed\nsecond destroyed\nfirst destroyed\n');
   });
 
   for (const mode of ['handler', 'blocked', 'ignored']) {

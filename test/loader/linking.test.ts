@@ -10,10 +10,11 @@ import { EmulatedProcess } from '../../src/loader/index.js';
 import { createTestEngine } from './engine.js';
 import { compileC, compileShared, hasGcc, runNative, tempDir } from './native.js';
 
-async function emulate(exe: string, libraries: string[]): Promise<EmulatedProcess> {
+async function emulate(exe: string, libraries: string[], argv: string[] = []): Promise<EmulatedProcess> {
   return EmulatedProcess.create(await createTestEngine(), {
     main: new Uint8Array(readFileSync(exe)),
     mainPath: './main',
+    argv,
     libraries: libraries.map((l) => ({ path: `./${basename(l)}`, bytes: new Uint8Array(readFileSync(l)) })),
   });
 }
@@ -224,6 +225,22 @@ describe.skipIf(!hasGcc)('dynamic linking as ld.so does it', () => {
     expect(native).toContain(`dlvsym VERS_1=${call(results[0]!)} VERS_2=${call(results[1]!)} only_v1@VERS_1=${call(results[2]!)} only_v1@VERS_2=${call(results[3]!)}`);
     const missing = p.dlvsym(opened.handle, 'vfn', 'VERS_3');
     expect(native).toContain(`VERS_3: (nil) ${'error' in missing ? missing.error : 'found'}`);
+  });
+
+  it('dlvsym from the guest: the definition of each version, a missing version fails with ld.so\'s message, as natively', async () => {
+    const dir = tempDir('dlvsym-guest');
+    writeFileSync(join(dir, 'ver.map'), VERSION_SCRIPT);
+    const libs = [compileShared(dir, 'libver', VERSIONED_LIBRARY, ['-Wl,--version-script=ver.map', '-Wl,-soname,libver.so'])];
+    for (const name of ['libold', 'libnew', 'libnover']) libs.push(compileShared(dir, name, CLIENT));
+    const exe = compileC(dir, 'main', VERSIONS_PROGRAM, ['-O1', '-ldl']);
+    const native = runNative(exe, ['dlvsym'], dir);
+    expect(native.stdout).toContain('dlvsym VERS_1=1 VERS_2=2 only_v1@VERS_1=10 only_v1@VERS_2=-1\nVERS_3: (nil) ./libver.so: undefined symbol: vfn, version VERS_3\n');
+    const p = await emulate(exe, libs, ['dlvsym']);
+    expect(p.run({ maxInstructions: 5_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
+    expect(p.stdoutText()).toBe(native.stdout);
+    const lookups = p.events.filter((e) => e.kind === 'dlsym' && e.version !== undefined).map((e) => e.kind === 'dlsym' && `${e.symbol}@${e.version}:${e.address === 0n ? e.error : 'found'}`);
+    // gcc evaluates printf's arguments last first, hence the sort.
+    expect(lookups.sort()).toEqual(['only_v1@VERS_1:found', 'only_v1@VERS_2:./libver.so: undefined symbol: only_v1, version VERS_2', 'vfn@VERS_1:found', 'vfn@VERS_2:found', 'vfn@VERS_3:./libver.so: undefined symbol: vfn, version VERS_3']);
   });
 
   it('DT_SYMBOLIC (-Bsymbolic): the library binds to its own definitions before the executable\'s', async () => {

@@ -44,3 +44,14 @@ export function runNativeFull(exe: string, args: string[], cwd: string): { stdou
   const r = spawnSync(exe, args, { cwd, encoding: 'utf8' });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
+
+/** Compiles `source` (C++) with g++ into the shared object `<name>.so` in `dir`; returns its path. */
+export function compileSharedCxx(dir: string, name: string, source: string, flags: string[] = []): string {
+  const src = join(dir, `${name}.cpp`);
+  writeFileSync(src, source);
+  const out = join(dir, `${name}.so`);
+  execFileSync('g++', ['-shared', '-fpic', '-O1', src, '-o', out, ...flags], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  return out;
+}
+
+export const hasGxx = spawnSync('g++', ['--version']).status === 0;

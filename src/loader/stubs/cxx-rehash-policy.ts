@@ -5,7 +5,6 @@
 // libstdc++'s (float load factor widened to double, floor, size_t wrap), so bucket
 // counts and therefore iteration order match a native run.
 
-import { LoaderError, hex } from '../error.js';
 import { ret, type StubCall, type StubDefinition, type StubOutcome } from './stub.js';
 
 /** The policy object: { float _M_max_load_factor; size_t _M_next_resize; }. */
@@ -127,14 +126,11 @@ export const CXX_REHASH_POLICY_STUBS: StubDefinition[] = [
     c.libc.writeU64(c.arg(0) + 8n, state.nextResize);
     return ret(buckets);
   }),
-  def('_ZNKSt8__detail20_Prime_rehash_policy14_M_need_rehashEmmm', 'std::__detail::_Prime_rehash_policy::_M_need_rehash(buckets, elements, inserting): no-growth answers only (growth needs a rax:rdx return)', (c) => {
+  def('_ZNKSt8__detail20_Prime_rehash_policy14_M_need_rehashEmmm', 'std::__detail::_Prime_rehash_policy::_M_need_rehash(buckets, elements, inserting): {rehash?, new bucket count} in rax:rdx', (c) => {
     const state = readState(c, c.arg(0));
     const answer = needRehash(state, c.arg(1), c.arg(2), c.arg(3));
-    if (answer.rehash) {
-      // std::pair<bool, size_t> comes back in rax:rdx, and a stub's return sets rax only.
-      throw new LoaderError('unsupported', `std::unordered_* must grow from ${c.arg(1)} to ${answer.buckets} buckets (called from ${hex(c.returnAddress)}): _Prime_rehash_policy::_M_need_rehash returns its bucket count in rdx, which the sandbox's stub returns cannot set yet; a table reserve()d large enough runs`);
-    }
     c.libc.writeU64(c.arg(0) + 8n, state.nextResize);
-    return ret(0);
+    // std::pair<bool, size_t> is one 16-byte INTEGER-class value: the bool in al, the size_t in rdx.
+    return { kind: 'return', value: answer.rehash ? 1n : 0n, rdx: answer.buckets };
   }),
 ];

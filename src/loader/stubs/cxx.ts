@@ -48,10 +48,32 @@ const DELETE_FORMS: Array<[string, string]> = [
   ['_ZdaPvRKSt9nothrow_t', 'operator delete[](void*, nothrow_t const&)'],
 ];
 
+const GUARD_PENDING = 0x100n;
+
 export const CXX_STUBS: StubDefinition[] = [
   ...NEW_FORMS.map(([name, what, aligned, nothrow]) =>
     def(name, what, (c) => allocate(c, c.arg(0), aligned ? c.arg(1) : 16n, what, nothrow))),
   ...DELETE_FORMS.map(([name, what]) => def(name, what, release)),
+  // Function-local statics: libstdc++ keeps the guard as an int, 1 when initialised and
+  // 0x100 while an initialisation runs. There is one thread, so no waiting.
+  def('__cxa_guard_acquire', '__cxa_guard_acquire(g): 1 if the static must be initialised now; recursion: terminate', (c) => {
+    const state = c.libc.u64(c.arg(0)) & 0xffffffffn;
+    if ((state & 0xffn) !== 0n) return ret(0);
+    if (state & GUARD_PENDING) {
+      c.libc.output(2, new TextEncoder().encode('terminate called after throwing an instance of \'__gnu_cxx::recursive_init_error\'\n  what():  std::exception\n'));
+      return { kind: 'kill', info: { signo: 6, code: -6, pid: c.libc.pid }, reason: 'recursive initialisation of a function-local static' };
+    }
+    c.libc.writeU32(c.arg(0), Number(GUARD_PENDING));
+    return ret(1);
+  }),
+  def('__cxa_guard_release', '__cxa_guard_release(g): the static is initialised', (c) => {
+    c.libc.writeU32(c.arg(0), 1);
+    return ret(0);
+  }),
+  def('__cxa_guard_abort', '__cxa_guard_abort(g): its initialiser threw; the next pass tries again', (c) => {
+    c.libc.writeU32(c.arg(0), 0);
+    return ret(0);
+  }),
   def('__cxa_pure_virtual', '__cxa_pure_virtual(): "pure virtual method called", SIGABRT', (c) => {
     c.libc.output(2, new TextEncoder().encode('pure virtual method called\nterminate called without an active exception\n'));
     return { kind: 'kill', info: { signo: 6, code: -6, pid: c.libc.pid }, reason: 'pure virtual method called' };

@@ -1,5 +1,6 @@
-// dlopen/dlsym/dlerror/dlclose over the emulated dynamic linker, and __tls_get_addr.
-// dlopen runs the new object's initialisers in the emulator before returning its handle.
+// dlopen/dlsym/dlvsym/dlerror/dlclose over the emulated dynamic linker, and __tls_get_addr.
+// dlopen runs the new object's initialisers in the emulator before returning its handle;
+// dlclose runs its destructors before returning.
 
 import { callChain, i32, ret, type StubCall, type StubDefinition, type StubOutcome } from './stub.js';
 
@@ -34,9 +35,18 @@ export const DLFCN_STUBS: StubDefinition[] = [
     c.libc.record({ kind: 'dlsym', at: 0, handle: c.arg(0), symbol: name, address: address ?? 0n, ...(error !== undefined ? { error } : {}), caller: c.returnAddress });
     return ret(address ?? 0n);
   }),
-  def('dlvsym', 'dlvsym(handle, name, version): as dlsym (versions of the patch are not distinguished)', (c) => {
+  def('dlvsym', 'dlvsym(handle | RTLD_DEFAULT | RTLD_NEXT, name, version): the definition of that version', (c) => {
     const name = new TextDecoder().decode(c.libc.cstring(c.arg(1)));
-    return ret(c.libc.linker.dlsym(c.arg(0), name, c.returnAddress) ?? 0n);
+    const version = new TextDecoder().decode(c.libc.cstring(c.arg(2)));
+    const linker = c.libc.linker;
+    const address = linker.dlvsym(c.arg(0), name, version, c.returnAddress);
+    let error: string | undefined;
+    if (address === null) {
+      error = linker.dlerror();
+      linker.setError(error ?? '');
+    }
+    c.libc.record({ kind: 'dlsym', at: 0, handle: c.arg(0), symbol: name, version, address: address ?? 0n, ...(error !== undefined ? { error } : {}), caller: c.returnAddress });
+    return ret(address ?? 0n);
   }),
   def('dlerror', 'dlerror(): glibc\'s messages, cleared by reading', (c) => {
     const error = c.libc.linker.dlerror();
@@ -44,10 +54,11 @@ export const DLFCN_STUBS: StubDefinition[] = [
     c.libc.write(c.libc.dlerrorBuffer, Uint8Array.from([...new TextEncoder().encode(error), 0]));
     return ret(c.libc.dlerrorBuffer);
   }),
-  def('dlclose', 'dlclose(handle): reference counted, mappings kept', (c) => {
-    const result = c.libc.linker.dlclose(c.arg(0));
-    c.libc.record({ kind: 'dlclose', at: 0, handle: c.arg(0), result });
-    return ret(result === 0 ? 0 : -1);
+  def('dlclose', 'dlclose(handle): reference counted; at 0 the destructors run (__cxa_finalize\'s too), mappings kept', (c) => {
+    const linker = c.libc.linker;
+    const r = linker.dlcloseCalls(c.arg(0));
+    c.libc.record({ kind: 'dlclose', at: 0, handle: c.arg(0), result: r.result });
+    return callChain(r.calls, () => ret(r.result === 0 ? 0 : -1));
   }),
   def('__tls_get_addr', '__tls_get_addr(&{module, offset}): static TLS blocks', (c) => {
     const module = c.libc.u64(c.arg(0));

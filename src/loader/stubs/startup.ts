@@ -14,6 +14,27 @@ function def(area: StubDefinition['area'], name: string, summary: string, run: (
 
 const _SC_CLK_TCK = 2, _SC_OPEN_MAX = 4, _SC_PAGESIZE = 30, _SC_NPROCESSORS_CONF = 83, _SC_NPROCESSORS_ONLN = 84;
 
+/**
+ * glibc's __cxa_finalize: a library's __do_global_dtors_aux (in its DT_FINI_ARRAY) calls it with
+ * the library's __dso_handle when dlclose unloads it, so the C++ static destructors registered
+ * with that handle run then, not at exit. Handlers are taken one at a time from the end of the
+ * list, so one registered by a running destructor is found too; a cxa handler gets (arg, 0).
+ */
+function finalize(c: StubCall, dso: bigint): StubOutcome {
+  const handlers = c.libc.atexit;
+  for (let i = handlers.length - 1; i >= 0; i--) {
+    const h = handlers[i]!;
+    if (dso !== 0n && !(h.withArg && h.dso === dso)) continue;
+    handlers.splice(i, 1);
+    return {
+      kind: 'call',
+      call: { target: h.func, args: h.withArg ? [h.arg, 0n] : [], purpose: `__cxa_finalize(${dso === 0n ? 'NULL' : `0x${dso.toString(16)}`}) handler` },
+      then: () => finalize(c, dso),
+    };
+  }
+  return ret(0);
+}
+
 export const STARTUP_STUBS: StubDefinition[] = [
   def('startup', '__libc_start_main', '__libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end): init arrays, main, exit', (c) => {
     const main = c.arg(0);
@@ -37,7 +58,7 @@ export const STARTUP_STUBS: StubDefinition[] = [
     c.libc.atexit.push({ func: c.arg(0), arg: c.arg(1), dso: c.arg(2), withArg: true });
     return ret(0);
   }),
-  def('startup', '__cxa_finalize', '__cxa_finalize(dso): handlers of an unloading object (none run before exit here)', () => ret(0)),
+  def('startup', '__cxa_finalize', '__cxa_finalize(dso): runs and removes the __cxa_atexit handlers of dso (NULL: all), last registered first', (c) => finalize(c, c.arg(0))),
   def('startup', 'abort', 'abort(): the process dies of SIGABRT', (c) => ({ kind: 'kill', info: { signo: SIGABRT, code: -6, pid: c.libc.pid }, reason: 'abort() called' })),
   def('startup', '__stack_chk_fail', '__stack_chk_fail(): "*** stack smashing detected ***", SIGABRT', (c) => {
     c.libc.output(2, enc.encode('*** stack smashing detected ***: terminated\n'));

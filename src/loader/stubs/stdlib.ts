@@ -1,6 +1,7 @@
 // stdlib: the allocator (on the guest heap), number parsing, getenv.
 
 import { EINVAL, ENOMEM, ERANGE } from '../kernel/errno.js';
+import { FPE_INTDIV, SIGFPE } from '../kernel/signals.js';
 import { fail, i32, ret, type StubCall, type StubDefinition, type StubOutcome } from './stub.js';
 
 function def(name: string, summary: string, run: (c: StubCall) => StubOutcome): StubDefinition {
@@ -103,6 +104,10 @@ export const STDLIB_STUBS: StubDefinition[] = [
   }),
   def('atol', 'atol(s)', (c) => ret(strtolOf(c))),
   def('abs', 'abs(n)', (c) => ret(Math.abs(i32(c.arg(0))))),
+  def('div', 'div(n, d): div_t {quot, rem} packed in rax; d = 0 or INT_MIN/-1 is SIGFPE (a handler does not run)', (c) => divide(c, 32)),
+  def('ldiv', 'ldiv(n, d): ldiv_t {quot, rem} in rax:rdx; d = 0 or LONG_MIN/-1 is SIGFPE (a handler does not run)', (c) => divide(c, 64)),
+  def('lldiv', 'lldiv(n, d): as ldiv', (c) => divide(c, 64)),
+  def('imaxdiv', 'imaxdiv(n, d): as ldiv', (c) => divide(c, 64)),
   def('getenv', 'getenv(name): searches the guest environment', (c) => {
     const name = new TextDecoder().decode(c.libc.cstring(c.arg(0)));
     for (let p = c.libc.envp; ; p += 8n) {
@@ -113,6 +118,23 @@ export const STDLIB_STUBS: StubDefinition[] = [
     }
   }),
 ];
+
+/**
+ * div/ldiv: C's truncating division, as BigInt's. div_t's two ints are 8 bytes, returned in rax
+ * (quot low, rem high); ldiv_t's two longs are 16 bytes, returned in rax:rdx. glibc divides with
+ * idiv, which faults on a zero divisor and on the one overflowing quotient.
+ */
+function divide(c: StubCall, bits: 32 | 64): StubOutcome {
+  const n = BigInt.asIntN(bits, c.arg(0));
+  const d = BigInt.asIntN(bits, c.arg(1));
+  if (d === 0n || (d === -1n && n === -(1n << BigInt(bits - 1)))) {
+    return { kind: 'kill', info: { signo: SIGFPE, code: FPE_INTDIV }, reason: `${bits === 32 ? 'div' : 'ldiv'}(${n}, ${d}): integer division fault in libc` };
+  }
+  const quot = n / d;
+  const rem = n % d;
+  if (bits === 32) return ret(BigInt.asUintN(32, quot) | (BigInt.asUintN(32, rem) << 32n));
+  return { kind: 'return', value: quot, rdx: rem };
+}
 
 function strtolOf(c: StubCall): bigint {
   const text = new TextDecoder().decode(c.libc.cstring(c.arg(0)));

@@ -14,10 +14,16 @@ import type { GuestHeap } from '../heap.js';
 import type { ProcessEvent } from '../events.js';
 
 export type StubOutcome =
-  | { kind: 'return'; value: bigint }
+  /** Back to the caller with `value` in rax; `rdx` carries the upper half of a 16-byte
+   *  INTEGER-class result (std::pair<bool, size_t>, ldiv_t), as the ABI returns it in rax:rdx. */
+  | { kind: 'return'; value: bigint; rdx?: bigint }
   | { kind: 'call'; call: GuestCall; then: (rax: bigint) => StubOutcome }
   | { kind: 'exit'; status: number }
-  /** The process dies of this signal whatever its disposition (abort, __stack_chk_fail). */
+  /**
+   * A signal raised inside libc. SIGABRT (abort, __stack_chk_fail, __assert_fail) goes as glibc's
+   * abort raises it: unblocked, a handler runs first, and the default action ends the process if
+   * the handler returns. Any other signal ends the process whatever its disposition.
+   */
   | { kind: 'kill'; info: SignalInfo; reason: string };
 
 export type StubArea = 'stdio' | 'string' | 'stdlib' | 'unistd' | 'time' | 'signal' | 'mman' | 'dlfcn' | 'cxx' | 'startup' | 'errno';
