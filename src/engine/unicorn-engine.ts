@@ -340,6 +340,8 @@ export class UnicornEngine implements Engine {
 
   protect(address: bigint, size: number, perms: Perm): void {
     this.check(this.binding.memProtect(this.uc, address, size, perms), `protect ${hex(address)}+${hex(size)}`);
+    // Unicorn keeps running translated blocks of a page that lost exec permission: drop them.
+    if ((perms & Perm.Exec) === 0) this.dropTranslations(address, BigInt(size));
   }
 
   regions(): MemRegion[] {
@@ -371,17 +373,19 @@ export class UnicornEngine implements Engine {
     // Unicorn keeps translated blocks across host writes. Drop them, but only on pages that ran:
     // uc_ctl_remove_cache is not free, and in Unicorn 2.0.1 thousands of calls can abort the
     // process ("tcg fatal error"), so loading code that has not run yet must not call it.
+    this.dropTranslations(address, BigInt(data.length));
+  }
+
+  /** Drops Unicorn's translated blocks in [address, address+size) if code ran there since the last drop. */
+  private dropTranslations(address: bigint, size: bigint): void {
+    if (size <= 0n) return;
     const firstPage = Number(address >> 12n);
-    const lastPage = Number((address + BigInt(data.length) - 1n) >> 12n);
+    const lastPage = Number((address + size - 1n) >> 12n);
     let ran = false;
     for (let page = firstPage; page <= lastPage; page++) if (this.executedPages.delete(page)) ran = true;
-    if (ran) {
-      this.lastExecutedPage = -1;
-      this.check(
-        this.binding.ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, 'uint64_t', address, 'uint64_t', address + BigInt(data.length)),
-        'drop translated code',
-      );
-    }
+    if (!ran) return;
+    this.lastExecutedPage = -1;
+    this.check(this.binding.ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, 'uint64_t', address, 'uint64_t', address + size), 'drop translated code');
   }
 
   // ---- Registers ----

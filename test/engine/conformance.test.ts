@@ -217,6 +217,34 @@ describe.each(kinds)('Engine conformance: $kind', ({ kind, unavailable }) => {
       expect(result.instructions).toBeGreaterThan(0);
     });
 
+    it('reports int 0x80 as interrupt 0x80 with rip after it', () => {
+      load(program([0xcd, 0x80], INC_RAX)); // int 0x80 ; inc rax
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', interrupt: 0x80, rip: CODE + 2n });
+    });
+
+    it('faults on code whose page lost exec permission between runs', () => {
+      load(program(INC_RAX, INT3));
+      expect(engine.start(CODE).reason).toBe('interrupt');
+      engine.protect(CODE, PAGE, Perm.RW);
+      const result = engine.start(CODE);
+      expect(result).toMatchObject({ reason: 'fault', instructions: 0, rip: CODE });
+      expect(result.fault).toMatchObject({ kind: 'protection', access: 'fetch', address: CODE });
+    });
+
+    it('runs code the guest rewrote in a RWX page (the patcher case)', () => {
+      engine.protect(CODE, PAGE, Perm.All);
+      // call 0x10100 ; mov byte [0x10100], 0xc3... see below ; call 0x10100 ; int3
+      //   0x10000: e8 fb 00 00 00            call 0x10100
+      //   0x10005: c6 04 25 00 01 01 00 c3   mov byte [0x10100], 0xc3   (ret over the inc)
+      //   0x1000d: e8 ee 00 00 00            call 0x10100
+      //   0x10012: cc                        int3
+      //   0x10100: 48 ff c0 c3               inc rax ; ret
+      load(program([0xe8, 0xfb, 0, 0, 0], [0xc6, 0x04, 0x25, 0x00, 0x01, 0x01, 0x00, 0xc3], [0xe8, 0xee, 0, 0, 0], INT3));
+      engine.writeMemory(CODE + 0x100n, program(INC_RAX, [0xc3]));
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', interrupt: 3, instructions: 7 });
+      expect(engine.readRegister('rax')).toBe(1n);
+    });
+
     it('runs code the host rewrote (no stale decoded instructions)', () => {
       load(program(INC_RAX, INT3));
       engine.start(CODE);
