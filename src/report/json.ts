@@ -18,11 +18,20 @@ export function toJsonValue(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The documented keys (verdict, target, trampoline, findings, run) are always present, null
+ * when there is nothing to say (no trampoline written, input that could not be read), so a
+ * consumer can rely on the shape; the others appear when they apply.
+ */
 export function renderJson(result: VerifyResult, tool: { name: string; version: string }): string {
-  const { verdict, target, replacement, trampoline, findings, run, error } = result;
+  const { verdict, target, replacement, trampoline, findings, run, programWrites, error } = result;
   return (
     JSON.stringify(
-      toJsonValue({ schemaVersion: JSON_SCHEMA_VERSION, tool, verdict, target, replacement, trampoline, findings, run, error }),
+      toJsonValue({
+        schemaVersion: JSON_SCHEMA_VERSION, tool, verdict,
+        target: target ?? null, replacement, trampoline: trampoline ?? null, programWrites,
+        findings, run: run ?? null, error,
+      }),
       null,
       2,
     ) + '\n'

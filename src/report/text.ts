@@ -1,36 +1,25 @@
-// Text report for terminals: what was patched and how, the findings grouped by
-// severity with their evidence, and the verdict on the last line (CI logs end there).
+// Text report for terminals, for a developer who has never seen the tool: the first screen
+// says what was checked, the result, each problem in one line with where it is and what to
+// do; then what was patched (bytes before and after), how the emulated run went, every
+// finding with its evidence, and the verdict on the last line (CI logs end there).
 
 import { sortFindings, type Finding, type Severity } from '../verify/finding.js';
-import type { InstructionLine, SymbolSummary, VerifyResult } from '../verify/result.js';
+import type { InstructionLine, ProgramWrite, RunSummary, SymbolSummary, VerifyResult } from '../verify/result.js';
 import { hex, hexBytes, plural } from './format.js';
 
 const HEADINGS: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Notes' };
+const LABEL = 12;
 
 export function renderText(result: VerifyResult): string {
   const out: string[] = [];
-  if (result.target) out.push(`target       ${describeSymbol(result.target)}`);
-  if (result.replacement) out.push(`replacement  ${describeSymbol(result.replacement)}`);
-  const t = result.trampoline;
-  if (t) {
-    out.push(`trampoline   ${t.form}, ${plural(t.bytes.length, 'byte')} at ${hex(t.site)} -> ${hex(t.target)}`);
-    out.push('', '  original bytes (overwritten):');
-    out.push(...instructionLines(t.originalInstructions));
-    out.push('  trampoline:');
-    out.push(...instructionLines(t.instructions));
+  if (result.verdict === 'error') {
+    if (result.target) out.push(field('checking', describeSymbol(result.target)));
+    out.push(`could not verify the patch: ${result.error ?? 'unknown reason'}`, '', verdictLine(result));
+    return out.join('\n') + '\n';
   }
-  if (result.run) {
-    const r = result.run;
-    const point = r.patchPoint === undefined ? 'no patch applied' : `patched at instruction ${r.patchPoint}`;
-    out.push('', `run          ${r.mode} on ${r.engine}: ${r.instructions} instructions, ${point}; ${r.ended}`);
-    if (r.output.length > 0) {
-      out.push('  program output:');
-      for (const line of r.output) {
-        const mark = r.patchPoint !== undefined && line.instruction >= r.patchPoint ? 'after ' : 'before';
-        out.push(`    [${mark}] ${line.stream === 'stderr' ? '(stderr) ' : ''}${line.text}`);
-      }
-    }
-  }
+  out.push(...overview(result), '', ...summary(result));
+  out.push('', 'What was patched', ...patched(result));
+  if (result.run) out.push('', `How the emulated process ran (${result.run.mode}, ${result.run.engine} engine)`, ...runLines(result.run));
   const findings = sortFindings(result.findings);
   for (const severity of ['error', 'warning', 'info'] as const) {
     const group = findings.filter((f) => f.severity === severity);
@@ -42,13 +31,102 @@ export function renderText(result: VerifyResult): string {
   return out.join('\n') + '\n';
 }
 
+function field(label: string, text: string): string {
+  return `${label.padEnd(LABEL)} ${text}`;
+}
+
+function subfield(label: string, text: string): string {
+  return `  ${field(label, text)}`;
+}
+
+/** " at 0x… <fn+0x6>": the address with the symbol+offset its evidence gives. */
+function whereText(f: Finding): string {
+  if (f.address === undefined) return '';
+  const location = f.evidence.find((e) => e.address === f.address && e.location)?.location;
+  return ` at ${hex(f.address)}${location ? ` <${location}>` : ''}`;
+}
+
+function displayName(s: SymbolSummary): string {
+  return s.demangled ?? s.name;
+}
+
+/** What the tool did, in two lines. */
+function overview(result: VerifyResult): string[] {
+  const target = result.target ? `${displayName(result.target)} in ${result.target.file}` : 'the target';
+  const replacement = result.replacement ? `${displayName(result.replacement)} from ${result.replacement.file}` : 'its replacement';
+  const how = result.run?.mode === 'program-driven'
+    ? "main's own signal handler applied the patch inside the emulated process"
+    : 'the tool wrote the trampoline into the emulated process, as a patcher would';
+  return [
+    `verify-patch: hot patch of ${target} with ${replacement}`,
+    `  checked the overwritten bytes against main's code, then ran main: ${how}, and watched the rest of the run`,
+  ];
+}
+
+/** The result and one line per error and warning, with where and the fix: the first screen. */
+function summary(result: VerifyResult): string[] {
+  const errors = result.findings.filter((f) => f.severity === 'error');
+  const warnings = result.findings.filter((f) => f.severity === 'warning');
+  const notes = result.findings.length - errors.length - warnings.length;
+  const counts = [errors.length > 0 ? plural(errors.length, 'error') : '', warnings.length > 0 ? plural(warnings.length, 'warning') : ''].filter(Boolean).join(', ');
+  const head = result.verdict === 'safe'
+    ? `SAFE: ${counts === '' ? 'no problem found' : `${counts}, nothing that breaks the process`}`
+    : `UNSAFE: ${counts}: do not apply this patch to a running process as it is`;
+  const lines = [field('result', head)];
+  for (const f of sortFindings([...errors, ...warnings])) {
+    lines.push(`  ${f.severity === 'error' ? 'error  ' : 'warning'} ${f.code}${whereText(f)}`, `          ${f.message}`);
+    if (f.hint) lines.push(`          fix: ${f.hint}`);
+  }
+  if (notes > 0) lines.push(`  (${plural(notes, 'note')} below: facts about the site, not problems)`);
+  return lines;
+}
+
+function patched(result: VerifyResult): string[] {
+  const out: string[] = [];
+  if (result.target) out.push(subfield('target', describeSymbol(result.target)));
+  if (result.replacement) out.push(subfield('replacement', describeSymbol(result.replacement)));
+  const t = result.trampoline;
+  if (t) {
+    out.push(subfield('trampoline', `${t.form}, ${plural(t.bytes.length, 'byte')} at ${hex(t.site)} -> ${hex(t.target)}`));
+    out.push('    original bytes (overwritten):', ...instructionLines(t.originalInstructions));
+    out.push('    trampoline:', ...instructionLines(t.instructions));
+  } else if (result.run?.mode === 'program-driven' && result.programWrites) {
+    out.push(subfield('trampoline', nothingWrittenAtTarget(result.target, result.programWrites)));
+  } else if (result.run) {
+    out.push(subfield('trampoline', 'none was written'));
+  }
+  return out;
+}
+
+function nothingWrittenAtTarget(target: SymbolSummary | undefined, writes: readonly ProgramWrite[]): string {
+  const name = target ? `${displayName(target)} (${hex(target.address)})` : 'the target';
+  const elsewhere = writes.filter((w) => !w.atTarget);
+  if (elsewhere.length === 0) return `none: the program's handler never wrote to ${name}, nor to any other code`;
+  const where = elsewhere.map((w) => `${plural(w.length, 'byte')} at ${hex(w.address)} <${w.location}>`).join(', ');
+  return `none at the target: the program's handler never wrote to ${name}; it wrote ${where} instead`;
+}
+
+function runLines(r: RunSummary): string[] {
+  const out: string[] = [];
+  if (r.patchPoint !== undefined) out.push(subfield('patch point', `instruction ${r.patchPoint}${r.patchPointDescription ? `: ${r.patchPointDescription}` : ''}`));
+  out.push(subfield('run ended', `after ${r.instructions} instructions: ${r.endReason ?? r.ended}`));
+  if (r.output.length > 0) {
+    out.push('    program output ([before]/[after] the patch point):');
+    for (const line of r.output) {
+      const mark = r.patchPoint !== undefined && line.instruction >= r.patchPoint ? 'after ' : 'before';
+      out.push(`      [${mark}] ${line.stream === 'stderr' ? '(stderr) ' : ''}${line.text}`);
+    }
+  }
+  return out;
+}
+
 function describeSymbol(s: SymbolSummary): string {
   const name = s.demangled && s.demangled !== s.name ? `${s.demangled} [${s.name}]` : s.name;
   return `${name} at ${hex(s.address)}, ${plural(s.size, 'byte')}, in ${s.file}`;
 }
 
 function instructionLines(lines: readonly InstructionLine[]): string[] {
-  return lines.map((l) => `    ${hex(l.address).padEnd(16)} ${hexBytes(l.bytes).padEnd(32)} ${l.text}`);
+  return lines.map((l) => `      ${hex(l.address).padEnd(16)} ${hexBytes(l.bytes).padEnd(32)} ${l.text}`);
 }
 
 function findingLines(f: Finding): string[] {

@@ -43,9 +43,21 @@ export interface RunSummary {
   instructions: number;
   /** Instruction count at which the patch was applied or the signal delivered. */
   patchPoint?: number;
-  /** Why the run ended, in words. */
+  /** Why the run ended, and the patch point, in words (one line). */
   ended: string;
+  /** Why the run ended, in words, without the patch point. */
+  endReason?: string;
+  /** Where and why the patch was applied (or the signal delivered), in words. */
+  patchPointDescription?: string;
   output: OutputLine[];
+}
+
+export interface ProgramWrite {
+  address: bigint;
+  length: number;
+  /** Symbol+offset form of the address. */
+  location: string;
+  atTarget: boolean;
 }
 
 export interface VerifyResult {
@@ -55,6 +67,11 @@ export interface VerifyResult {
   trampoline?: TrampolineSummary;
   findings: Finding[];
   run?: RunSummary;
+  /**
+   * Program-driven: every range of code the program's handler wrote, merged; `atTarget` for
+   * the one at the target's entry. Empty when it wrote no code at all.
+   */
+  programWrites?: ProgramWrite[];
   /** Set when verdict is 'error': why the patch could not be verified. */
   error?: string;
 }

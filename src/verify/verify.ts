@@ -164,7 +164,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
       const written = bytesWrittenAt(handler.codeWrites, site);
       const length = written.length > 0 ? written.length : DEFAULT_TRAMPOLINE_LENGTH;
       const ctx: StaticContext = { ...ctxBase, site: patchSiteOf(codeMap, target, length) };
-      findings.push(...staticFindings(ctx));
+      findings.push(...(written.length > 0 ? staticFindings(ctx) : hypotheticalFindings(staticFindings(ctx), signalName)));
       const patchObject = process.objects.find((o) => o.path === PATCH_PATH || o.path === `./${baseName(input.patchName)}`);
       const candidates: bigint[] = [];
       if (replacement && patchObject) candidates.push(replacementRuntimeAddress(process, patchObject.base, replacement));
@@ -197,9 +197,11 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
         nothingWritten = true;
         if (replacement && patchObject) result.replacement = symbolSummary(replacement.fn, candidates[0]!, input.patchName);
       }
-      writesElsewhere = writtenRanges(handler.codeWrites)
-        .filter((r) => !(r.start <= site && site < r.end))
-        .map((r) => ({ label: 'the patcher wrote instead', address: r.start, location: describe(r.start), text: `${Number(r.end - r.start)} bytes` }));
+      const ranges = writtenRanges(handler.codeWrites);
+      result.programWrites = ranges.map((r) => ({ address: r.start, length: Number(r.end - r.start), location: describe(r.start), atTarget: r.start <= site && site < r.end }));
+      writesElsewhere = result.programWrites
+        .filter((w) => !w.atTarget)
+        .map((w) => ({ label: 'the patcher wrote instead', address: w.address, location: w.location, text: `${w.length} bytes` }));
       const fault = handler.stop?.reason === 'killed' ? handler.stop.fault : undefined;
       findings.push(...checkHandlerWriteFault(fault, handler.mprotects, { site, length }));
       findings.push(...checkFailedLookups(target, handler.dlsyms.filter((d) => d.error !== undefined).map((d) => ({ symbol: d.symbol, error: d.error!, caller: describe(d.caller), instruction: d.at }))));
@@ -243,6 +245,8 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     run.instructions = process.instructions;
     if (observation) run.ended = describeStop(observation.stop);
     else if (run.ended === '') run.ended = 'the patch was not applied';
+    run.endReason = run.ended;
+    run.patchPointDescription = point.description;
     run.ended = `${run.ended}; patch point: ${point.description}`;
     run.output = outputLines(process.output);
     result.findings = sortFindings(mergeSameCode(findings));
@@ -251,6 +255,17 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
   } finally {
     engine.close();
   }
+}
+
+/**
+ * Site findings for a patch the program did not write (its handler wrote nothing at the
+ * target): only what would be wrong if it wrote the classic 12 bytes, said as such; the
+ * notes about those bytes would describe bytes nobody wrote.
+ */
+function hypotheticalFindings(findings: readonly Finding[], signalName: string): Finding[] {
+  return findings
+    .filter((f) => f.severity !== 'info')
+    .map((f) => ({ ...f, message: `if the ${signalName} handler wrote the classic ${DEFAULT_TRAMPOLINE_LENGTH}-byte trampoline here (it wrote nothing): ${f.message}` }));
 }
 
 function baseName(path: string): string {

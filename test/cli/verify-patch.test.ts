@@ -64,7 +64,7 @@ describe('verify-patch CLI', () => {
   it('text report: target, trampoline bytes next to the original bytes, findings by severity, verdict last', () => {
     const { code, stdout } = run(join(SHORT, 'main-adjacent'), join(SHORT, 'patch.so'), 'get_level', '--with', 'fix_get_level');
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^target +get_level at 0x[0-9a-f]+, 11 bytes/m);
+    expect(stdout).toMatch(/^ +target +get_level at 0x[0-9a-f]+, 11 bytes/m);
     expect(stdout).toMatch(/original bytes \(overwritten\):\n.*f3 0f 1e fa +endbr64/);
     expect(stdout).toMatch(/trampoline:\n.*48 b8 .* +mov rax, 0x[0-9a-f]+\n.*ff e0 +jmp rax/);
     expect(stdout).toMatch(/Errors \(3\):\n {2}[A-Z_]+/);
