@@ -33,7 +33,7 @@ describe('registers the trampoline writes', () => {
   it('rax is fine, except in front of a variadic function (al counts its vector registers)', () => {
     expect(codes('movabs rax, {target}; jmp rax')).toEqual([]);
     const [finding] = checkTrampolineForm(buildTrampoline('abs-rax', SITE, TARGET), { variadic: true });
-    expect(finding!.message).toContain('al counts the vector registers');
+    expect(finding!.message).toContain('rax holds al, the number of vector registers a variadic call passes');
   });
 });
 

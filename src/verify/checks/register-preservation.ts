@@ -68,7 +68,7 @@ function clobbersOf(c: CallThroughTrampoline, names: CallNames, facts: CalleeFac
 function consequence(roles: ReadonlySet<Role>, names: CallNames): string {
   const parts: string[] = [];
   if (roles.has('argument') || roles.has('vector argument')) parts.push(`${names.replacement} receives different arguments than the caller passed`);
-  if (roles.has('variadic count')) parts.push(`${names.replacement}'s va_start saves the wrong number of xmm registers (floating-point variadic arguments are lost when al drops to 0)`);
+  if (roles.has('variadic count')) parts.push(`${names.replacement}'s va_start prologue reads a wrong count of vector registers in al (where al reaches 0 it skips saving xmm0-7 and floating-point variadic arguments are lost)`);
   if (roles.has('callee-saved')) parts.push('the caller finds its preserved registers changed after the call');
   return parts.join('; ');
 }

@@ -17,10 +17,10 @@ const VECTOR_ARGUMENTS = ['xmm0', 'xmm1', 'xmm2', 'xmm3', 'xmm4', 'xmm5', 'xmm6'
 function preservedWrites(trampoline: Trampoline, facts: CalleeFacts): { register: string; why: string }[] {
   const out: { register: string; why: string }[] = [];
   for (const r of trampoline.clobbers) {
-    if ((ARGUMENT_REGISTERS as readonly string[]).includes(r)) out.push({ register: r, why: 'an argument register' });
-    else if (VECTOR_ARGUMENTS.includes(r)) out.push({ register: r, why: 'a float/vector argument register' });
-    else if ((CALLEE_SAVED_REGISTERS as readonly string[]).includes(r)) out.push({ register: r, why: 'callee-saved: the caller expects it unchanged' });
-    else if (r === 'rax' && facts.variadic) out.push({ register: 'rax', why: 'al counts the vector registers of a variadic call' });
+    if ((ARGUMENT_REGISTERS as readonly string[]).includes(r)) out.push({ register: r, why: 'is an argument register' });
+    else if (VECTOR_ARGUMENTS.includes(r)) out.push({ register: r, why: 'is a float/vector argument register' });
+    else if ((CALLEE_SAVED_REGISTERS as readonly string[]).includes(r)) out.push({ register: r, why: 'is callee-saved: the caller expects it unchanged' });
+    else if (r === 'rax' && facts.variadic) out.push({ register: 'rax', why: 'holds al, the number of vector registers a variadic call passes, which the replacement\'s va_start reads' });
   }
   return out;
 }
@@ -77,7 +77,7 @@ export function checkTrampolineForm(trampoline: Trampoline, facts: CalleeFacts =
     findings.push({
       code: 'REGISTER_CLOBBERED',
       severity: 'error',
-      message: `the trampoline writes ${writes.map((w) => w.register).join(', ')} before jumping: ${writes.map((w) => `${w.register} is ${w.why}`).join('; ')}`,
+      message: `the trampoline writes ${writes.map((w) => w.register).join(', ')} before jumping: ${writes.map((w) => `${w.register} ${w.why}`).join('; ')}`,
       address: trampoline.site,
       evidence: trampoline.instructions.map((i) => ({ label: 'trampoline', address: i.address, bytes: i.bytes, text: i.text })),
       hint: writes.some((w) => w.register === 'rax')
