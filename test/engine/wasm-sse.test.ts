@@ -103,6 +103,20 @@ describe('wasm core: SSE2 packed integer and moves', () => {
     expect(xmmLo(e, 2)).toBe((lo * 2n) & 0xffffffffffffffffn);
   });
 
+  it('psrlq / psllq shift each qword; group 0f 73 /4 is undefined', async () => {
+    // movq xmm6, rax; punpcklqdq xmm6, xmm6; psrlq xmm6, 0x20; psllq xmm6, 4  (gcc -O3 emits psrlq for 64-bit %)
+    const { e, result } = await run(
+      [0x66, 0x48, 0x0f, 0x6e, 0xf0, 0x66, 0x0f, 0x6c, 0xf6, 0x66, 0x0f, 0x73, 0xd6, 0x20, 0x66, 0x0f, 0x73, 0xf6, 0x04],
+      { rax: 0x1234_5678_9abc_def0n },
+    );
+    expect(result.reason).toBe('interrupt'); // the hlt after the code: everything before it executed
+    expect(xmmLo(e, 6)).toBe(0x1_2345_6780n);
+    expect(xmmHi(e, 6)).toBe(0x1_2345_6780n);
+    // 66 0f 73 e6 01: reg field /4 has no instruction in group 14
+    expect(e.probe(new Uint8Array([0x66, 0x0f, 0x73, 0xe6, 0x01])).supported).toBe(false);
+    expect(e.probe(new Uint8Array([0x66, 0x0f, 0x73, 0xd6, 0x20])).supported).toBe(true);
+  });
+
   it('movaps from a misaligned address is #GP (interrupt 13) at the instruction', async () => {
     // movaps xmm0, [rbx+4]
     const { result } = await run([0x0f, 0x28, 0x43, 0x04]);

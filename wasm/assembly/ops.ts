@@ -286,7 +286,7 @@ function initSseTable(): void {
   sse(T, 0x70, I, Op.Pshufd, Op.Pshufhw, Op.Pshuflw, M | IB);
   sse(T, 0x71, I, Op.PshiftW, I, I, M | IB | REGONLY | badRegs(0xab));
   sse(T, 0x72, I, Op.PshiftD, I, I, M | IB | REGONLY | badRegs(0xab));
-  sse(T, 0x73, I, Op.PshiftQ, I, I, M | IB | REGONLY | badRegs(0x27));
+  sse(T, 0x73, I, Op.PshiftQ, I, I, M | IB | REGONLY | badRegs(0x33)); // /2 psrlq, /3 psrldq, /6 psllq, /7 pslldq
   sse(T, 0x74, I, Op.PcmpeqB, I, I, M);
   sse(T, 0x75, I, Op.PcmpeqW, I, I, M);
   sse(T, 0x76, I, Op.PcmpeqD, I, I, M);
