@@ -25,10 +25,14 @@
  * points there) stands in for libc.so.6, libdl, libpthread, libm and libstdc++, and
  * __libc_start_main runs the executable's preinit/init/init_array, then main, then exit: atexit
  * handlers, then _dl_fini's DT_FINI_ARRAY/DT_FINI of every object still open. dlclose runs an
- * object's destructors when its count reaches 0 but keeps its mappings (a jump into a closed
- * patch stays visible as a dangling target). abort() raises SIGABRT: a handler runs first, and
+ * object's destructors (through __cxa_finalize, its __cxa_atexit handlers too) when its count
+ * reaches 0 but keeps its mappings (a jump into a closed patch stays visible as a dangling
+ * target). abort() raises SIGABRT: a handler runs first, and
  * if it returns the process dies of SIGABRT's default action, as glibc's abort does.
  * stdout/stderr are unbuffered: each call's bytes are captured with the instruction count.
+ * A stub returns in rax (and rdx for 16-byte results) and, like a real callee, clobbers the
+ * other caller-saved registers: rcx, rdx, rsi, rdi, r8-r11 get CALLER_SAVED_POISON | their
+ * number and the status flags are cleared, so code relying on them after a call fails loudly.
  */
 
 import { HookType, Perm, type Engine, type HookHandle, type MemFault, type RunResult, type Snapshot } from '../engine/engine.js';
@@ -104,6 +108,22 @@ export type ProcessStop =
   | { reason: 'until'; instructions: number }
   | { reason: 'call'; address: bigint; instructions: number }
   | { reason: 'error'; error: LoaderError; instructions: number };
+
+/**
+ * What a stub leaves in a caller-saved register it does not return in: 0xdead_0000_0000_00NN,
+ * NN the register's number (rcx 1, rdx 2, rsi 6, rdi 7, r8-r11 8-11). Not canonical, so a
+ * dereference faults (#GP) and the fault report's register dump names the register.
+ */
+export const CALLER_SAVED_POISON = 0xdead_0000_0000_0000n;
+const CALLER_SAVED_CLOBBERED = [['rcx', 1n], ['rdx', 2n], ['rsi', 6n], ['rdi', 7n], ['r8', 8n], ['r9', 9n], ['r10', 10n], ['r11', 11n]] as const;
+/** CF, PF, AF, ZF, SF, OF: all clear after a stub, as glibc 2.36's printf leaves them (rflags 0x202). */
+const STATUS_FLAGS = 0x8d5n;
+
+/** Names the cause when a fault address derives from CALLER_SAVED_POISON. */
+function poisonHint(address: bigint | undefined): string {
+  if (address === undefined || address >> 32n !== CALLER_SAVED_POISON >> 32n) return '';
+  return ` (the address derives from ${hex(CALLER_SAVED_POISON)}|n, what a libc call leaves in caller-saved registers: the code relies on a register the call may clobber)`;
+}
 
 /** A guest call in progress made on behalf of a stub (or the host): what to do when it returns. */
 interface PendingReturn {
@@ -591,6 +611,7 @@ export class EmulatedProcess {
   private applyOutcome(outcome: StubOutcome, entryRsp: bigint, host: boolean): ProcessStop | undefined {
     switch (outcome.kind) {
       case 'return':
+        this.clobberCallerSaved();
         this.engine.writeRegister('rax', BigInt.asUintN(64, outcome.value));
         if (outcome.rdx !== undefined) this.engine.writeRegister('rdx', BigInt.asUintN(64, outcome.rdx));
         this.engine.writeRegister('rip', this.mem.u64(entryRsp));
@@ -618,6 +639,17 @@ export class EmulatedProcess {
         this.ended = { reason: 'killed', signo: outcome.info.signo, instructions: this.instructions, detail: outcome.reason };
         return this.ended;
     }
+  }
+
+  /**
+   * A stub returns as a real libc function may: the caller-saved registers it does not return
+   * in hold CALLER_SAVED_POISON (non-canonical, so a dereference faults) and the status flags
+   * are clear. Code that relies on a value surviving a libc call then fails here as it may in
+   * the field, instead of seeing what it put there itself.
+   */
+  private clobberCallerSaved(): void {
+    for (const [register, number] of CALLER_SAVED_CLOBBERED) this.engine.writeRegister(register, CALLER_SAVED_POISON | number);
+    this.engine.writeRegister('rflags', this.engine.readRegister('rflags') & ~STATUS_FLAGS);
   }
 
   /**
@@ -742,7 +774,7 @@ export class EmulatedProcess {
       instructionBytes: bytes,
       location: this.describe(rip),
       backtrace: this.backtrace(),
-      message: `${signal}: ${what} by the instruction at ${this.describe(rip)}`,
+      message: `${signal}: ${what} by the instruction at ${this.describe(rip)}${poisonHint(info.address)}`,
       ...(mapping ? { mapping: where } : {}),
       ...(extra.access ? { access: extra.access } : {}),
       ...(extra.kind ? { kind: extra.kind } : {}),

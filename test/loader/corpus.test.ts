@@ -92,27 +92,22 @@ describe('every corpus scenario runs past its patch point', () => {
   const signalName = (stop: ProcessStop): string =>
     stop.reason === 'killed' ? `SIG${['', 'HUP', 'INT', 'QUIT', 'ILL', 'TRAP', 'ABRT', 'BUS', 'FPE', 'KILL', 'USR1', 'SEGV'][stop.signo]}` : stop.reason;
   // Known divergences (corpus/README.md): after a broken patch, the program runs on into
-  // leftover bytes whose effect depends on caller-saved registers after a libc call. Real
-  // glibc leaves its own garbage there; a stub leaves what the guest had put there. The
-  // sandbox's outcome is pinned here so a change in either direction is noticed.
-  const knownDivergences = new Map<string, { signal: string; location: string; stdoutContains: string[]; stdoutLacks: string[] }>([
-    // get_bonus now starts with e0 0f (loopne): the printf stub leaves the flags as main's
-    // `xor eax,eax` set them (ZF=1), so it falls through to the invalid 1e (SIGILL); after
-    // real glibc's printf the flags and rcx differ, and the native run ends in SIGSEGV.
-    ['short-function/adjacent-signal-handler-patches', {
-      signal: 'SIGILL', location: 'get_bonus+0x2', stdoutContains: ['iteration 0 bonus 7', 'fix result 0', 'iteration 1 level 42'], stdoutLacks: ['iteration 1 bonus'],
-    }],
-    // fix_func returns to need_fix_func+0xc: add [rdi+1],bh. The printf stub leaves rdi = 1
-    // (fix_func's own argument to __printf_chk), so it faults at 0x2; natively rdi is a
-    // writable glibc pointer and the old tail prints a second, stale line.
+  // leftover bytes whose effect depends on caller-saved registers after a libc call. A stub
+  // leaves them poisoned (CALLER_SAVED_POISON, status flags clear); real glibc leaves its own
+  // values. The sandbox's outcome is pinned here so a change in either direction is noticed.
+  const knownDivergences = new Map<string, { signal: string; location: string; message: RegExp; stdoutContains: string[]; stdoutLacks: string[] }>([
+    // fix_func returns to need_fix_func+0xc: add [rdi+1],bh. rdi is what printf left: natively
+    // a writable stack address (the add silently corrupts dead stack and the old tail prints a
+    // second, stale line); after the stub it is 0xdead000000000007, so the add faults.
     ['call-trampoline/signal-handler-writes-call-rax', {
-      signal: 'SIGSEGV', location: 'need_fix_func+0xc', stdoutContains: ['fix result 0', 'after fix cur times 2\n'], stdoutLacks: ['after fix cur times 2\nafter fix cur times 2\n'],
+      signal: 'SIGSEGV', location: 'need_fix_func+0xc', message: /0xdead000000000008.*relies on a register the call may clobber/,
+      stdoutContains: ['fix result 0', 'after fix cur times 2\n'], stdoutLacks: ['after fix cur times 2\nafter fix cur times 2\n'],
     }],
   ]);
   for (const scenario of scenarios) {
     const expectFile = `${root}${scenario}/expect.json`;
     if (!existsSync(expectFile)) continue;
-    const spec = JSON.parse(readFileSync(expectFile, 'utf8')) as { cases: { name: string; main: string; patch: string; native?: { argv: string[]; stdoutContains?: string[]; signal: string | null } }[] };
+    const spec = JSON.parse(readFileSync(expectFile, 'utf8')) as { cases: { name: string; main: string; patch: string; native?: { argv: string[]; stdoutContains?: string[]; stdoutLacks?: string[]; signal: string | null } }[] };
     for (const c of spec.cases) {
       if (!c.native || !existsSync(`${root}${scenario}/${c.main}`)) continue;
       const key = `${scenario}/${c.name}`;
@@ -126,9 +121,11 @@ describe('every corpus scenario runs past its patch point', () => {
           for (const s of divergence.stdoutLacks) expect(out).not.toContain(s);
           expect(signalName(stop)).toBe(divergence.signal);
           expect(stop.reason === 'killed' ? stop.fault?.location : undefined).toContain(divergence.location);
+          expect(stop.reason === 'killed' ? stop.fault?.message : undefined).toMatch(divergence.message);
           return;
         }
         for (const s of c.native!.stdoutContains ?? []) expect(out).toContain(s);
+        for (const s of c.native!.stdoutLacks ?? []) expect(out).not.toContain(s);
         if (c.native!.signal === null) expect(stop).toMatchObject({ reason: 'exited', status: 0 });
         else expect(signalName(stop)).toBe(c.native!.signal);
       });
