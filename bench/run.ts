@@ -1,5 +1,5 @@
 // Emulator speed: WasmEngine and UnicornEngine on the same programs in the same run, with and
-// without the trace ring buffer. Not a test: no timed assertions, only the instruction counts
+// without the trace ring buffer; then verify-patch's end-to-end latency (bench/verify-latency.ts). Not a test: no timed assertions, only the instruction counts
 // of the two engines must agree. `npm run bench`; writes bench/results/latest.md.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Assembler } from '../src/asm/keystone.js';
 import { Perm, type Engine } from '../src/engine/engine.js';
 import { createEngine } from '../src/engine/index.js';
+import { formatVerifyLatency, measureVerifyLatency } from './verify-latency.js';
 
 const CODE = 0x40_0000n;
 const DATA = 0x60_0000n;
@@ -164,6 +165,12 @@ async function main(): Promise<void> {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ];
+  let latency: string[];
+  try {
+    latency = formatVerifyLatency(await measureVerifyLatency(5));
+  } catch (error) {
+    latency = [`verify-patch latency not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
   const report = [
     '# Emulator speed (npm run bench)',
     '',
@@ -175,6 +182,10 @@ async function main(): Promise<void> {
     'UnicornEngine runs a JS code hook before every instruction (exact retired counts, breakpoints, trace), so its figures are',
     "Unicorn's speed with that hook, not raw Unicorn's. Tracing keeps a 4096-entry ring of retired rips.",
     ...(notes.length > 0 ? ['', ...notes.map((n) => `- ${n}`)] : []),
+    '',
+    '## End-to-end',
+    '',
+    ...latency,
     '',
   ].join('\n');
   console.log(report);
