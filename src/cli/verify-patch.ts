@@ -23,7 +23,10 @@ options:
                           when its old is <sym>, else the same name as <sym>)
   --trampoline <form>     abs-rax (default, 12 bytes: movabs rax, new; jmp rax) | rel32 (5 bytes,
                           within ±2 GiB) | abs-indirect (14 bytes: jmp [rip+0]; .quad new) |
-                          a Keystone template with {target}, e.g. 'movabs r11, {target}; jmp r11'
+                          a Keystone template with {target} (or {target_lo32}/{target_hi32}),
+                          e.g. 'movabs r11, {target}; jmp r11'. A template may write only rax,
+                          r10 or r11 (not rax before a variadic function: al is an argument) and
+                          must reach the replacement with rsp as the caller left it
   --signal <SIG>          program-driven mode: deliver SIG (e.g. USR1) at the patch point and let
                           main's own handler patch; without it the tool patches (tool-driven)
   --patch-at <n>          patch (or deliver SIG) after n executed instructions. Default: after

@@ -89,8 +89,9 @@ export function observeAfterPatch(
 
   const observation: Observation = { stop: { reason: 'budget', instructions: process.instructions }, replacementRuns: 0, firstReplacementRun: null, targetCalls: 0, calls: [], fetches, fetchCount: 0 };
   // The caller's state at the old entry (a breakpoint stop), completed by the replacement's
-  // entry (a code hook: a one-instruction trampoline lands there inside the step over the
-  // entry, where no breakpoint can stop) and by the return to the caller (run until it).
+  // entry and by the return to the caller (run until it). The replacement's entry is a code
+  // hook, not a stop: it counts every run of the replacement, also in the unwatched rest of
+  // the run and inside the run to the return, without breaking those runs up.
   let pending: {
     at: number; state: RegisterState; xmm: VectorState; returnAddress: bigint;
     atReplacement: RegisterState | null; xmmAtReplacement: VectorState; replacementReturnAddress: bigint;
