@@ -25,6 +25,7 @@ import { checkReturnAddress } from './checks/return-address.js';
 import { checkRipRelative } from './checks/rip-relative.js';
 import { checkFailedLookups, checkTargetExported } from './checks/symbol-export.js';
 import { checkTrampolineForm } from './checks/trampoline-form.js';
+import { checkWrittenTransfer } from './checks/written-transfer.js';
 import { checkHandlerWriteFault, checkToolWriteFault } from './checks/write-fault.js';
 import type { StaticContext } from './context.js';
 import { launchProcess, openEngine, PATCH_PATH } from './dynamic/launch.js';
@@ -181,16 +182,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
             result.replacement = { name: fn.name, address: read.destination, size: Number(fn.size), file: owner === patchObject ? input.patchName : owner.path, ...(replacementName !== fn.name ? { demangled: replacementName } : {}) };
           }
         }
-        if (read.transfersWithCall && read.transferAt !== null) {
-          findings.push({
-            code: 'STACK_IMBALANCE',
-            severity: 'error',
-            message: `the program's trampoline transfers with "${read.transferText}": the replacement starts with rsp 8 bytes below what the caller set up and returns into the old function's bytes`,
-            address: read.transferAt,
-            evidence: [{ label: 'written transfer', address: read.transferAt, text: read.transferText ?? '' }],
-            hint: 'end the trampoline with jmp, not call (ff e0 = jmp rax, not ff d0 = call rax)',
-          });
-        }
+        findings.push(...checkWrittenTransfer(read));
         findings.push(...checkEndbr64(ctx, read.destination === null ? null : { entryEndbr64: startsWithEndbr64(process, read.destination), name: replacementName ?? hex(read.destination) }, true));
         findings.push(...checkLiveAtPatchPoint({ site, length: written.length }, point, describe));
       } else {

@@ -27,7 +27,6 @@ export function readWrittenTrampoline(bytes: Uint8Array, site: bigint): WrittenT
   const instructions: InstructionLine[] = [];
   for (const insn of decoded) {
     instructions.push({ address: insn.address, bytes: insn.bytes, text: insn.text });
-    const offset = Number(insn.address - site);
     if (insn.codeName === 'Mov_r64_imm64') {
       const rex = insn.bytes[0]!;
       const reg = (insn.bytes[1]! - 0xb8) + ((rex & 1) << 3);
@@ -47,7 +46,6 @@ export function readWrittenTrampoline(bytes: Uint8Array, site: bigint): WrittenT
         const at = Number(insn.ripRelativeTarget - site);
         destination = at >= 0 ? u64(bytes, at) : null;
       }
-      void offset;
       return { instructions, destination, transferText: insn.text, transferAt: insn.address, transfersWithCall: isCall };
     }
     if (insn.flowControl !== 'next') break;

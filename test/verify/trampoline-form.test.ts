@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Assembler } from '../../src/asm/keystone.js';
 import { buildTrampoline } from '../../src/asm/trampoline.js';
 import { checkTrampolineForm } from '../../src/verify/checks/trampoline-form.js';
+import { checkWrittenTransfer } from '../../src/verify/checks/written-transfer.js';
+import { readWrittenTrampoline } from '../../src/verify/written-trampoline.js';
 import { hasVarargsPrologue, isVariadicFunction, takesVarargs } from '../../src/verify/variadic.js';
 
 const SITE = 0x555555555280n;
@@ -80,5 +82,18 @@ describe('recognising a variadic function', () => {
     expect(hasVarargsPrologue(Uint8Array.of(0x31, 0xc0, 0x84, 0xc0), SITE)).toBe(false);
     expect(hasVarargsPrologue(Uint8Array.of(0x74, 0x02, 0x84, 0xc0), SITE)).toBe(false);
     expect(isVariadicFunction('need_fix_func', null, SITE)).toBe(false);
+  });
+});
+
+describe('a trampoline the program wrote', () => {
+  // movabs rax, 0x7ffff7fbc110; call rax (ff d0) / jmp rax (ff e0)
+  const written = (last: number): Uint8Array => Uint8Array.of(0x48, 0xb8, 0x10, 0xc1, 0xfb, 0xf7, 0xff, 0x7f, 0, 0, 0xff, last);
+  it('call rax: STACK_IMBALANCE at the call', () => {
+    const [finding] = checkWrittenTransfer(readWrittenTrampoline(written(0xd0), SITE));
+    expect(finding).toMatchObject({ code: 'STACK_IMBALANCE', severity: 'error', address: SITE + 10n });
+    expect(finding!.message).toContain('"call rax"');
+  });
+  it('jmp rax: silent', () => {
+    expect(checkWrittenTransfer(readWrittenTrampoline(written(0xe0), SITE))).toEqual([]);
   });
 });
