@@ -55,11 +55,11 @@ function overview(result: VerifyResult): string[] {
   const target = result.target ? `${displayName(result.target)} in ${result.target.file}` : 'the target';
   const replacement = result.replacement ? `${displayName(result.replacement)} from ${result.replacement.file}` : 'its replacement';
   const how = result.run?.mode === 'program-driven'
-    ? "main's own signal handler applied the patch inside the emulated process"
-    : 'the tool wrote the trampoline into the emulated process, as a patcher would';
+    ? "at the patch point it delivered the signal and let main's own handler patch the emulated process"
+    : 'at the patch point the tool wrote the trampoline into the emulated process, as a patcher would';
   return [
     `verify-patch: hot patch of ${target} with ${replacement}`,
-    `  checked the overwritten bytes against main's code, then ran main: ${how}, and watched the rest of the run`,
+    `  checked the bytes the patch overwrites against main's code, then ran main: ${how}, and watched the rest of the run`,
   ];
 }
 

@@ -152,7 +152,7 @@ describe('the text report\'s first screen', () => {
     const text = report('unsafe', 'text');
     const screen = firstScreen('unsafe');
     expect(screen).toMatch(/^verify-patch: hot patch of total_amount in main with fix_total_amount from patch\.so/);
-    expect(screen).toContain('checked the overwritten bytes');
+    expect(screen).toContain('checked the bytes the patch overwrites');
     expect(screen).toMatch(/result +UNSAFE: 1 error/);
     expect(screen).toMatch(/error +BRANCH_INTO_PATCHED_BYTES at 0x[0-9a-f]+ <total_amount\+0x6>/);
     expect(screen).toContain('fix: ');

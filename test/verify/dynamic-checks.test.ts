@@ -132,6 +132,13 @@ describe('PATCH_NOT_REACHED', () => {
   it('old function ran before, replacement never after, nobody calls the entry: inlined', () => {
     expect(checkReached(base)[0]!.message).toContain('inlined');
   });
+  it('nothing written at the target: says the handler never wrote there, and where it wrote instead', () => {
+    const elsewhere = [{ label: 'the patcher wrote instead', address: 0x7ffff7fbc130n, location: 'f+0x0 (./patch.so)', text: '12 bytes' }];
+    const [finding] = checkReached({ ...base, targetCallsAfter: 5, nothingWritten: true, writesElsewhere: elsewhere });
+    expect(finding!.message).toContain("the program's handler never wrote to the running f");
+    expect(finding!.evidence.at(-1)).toEqual(elsewhere[0]);
+    expect(checkReached({ ...base, targetCallsAfter: 5, nothingWritten: true })[0]!.message).toContain('nor to any other code');
+  });
   it('silent once the replacement ran, or when the target never ran before the patch', () => {
     expect(checkReached({ ...base, replacementRuns: 1 })).toEqual([]);
     expect(checkReached({ ...base, targetCallsBefore: 0 })).toEqual([]);

@@ -29,10 +29,10 @@ export function checkReached(input: ReachInput): Finding[] {
   let cause: string;
   let hint: string;
   if (input.nothingWritten && input.writesElsewhere.length > 0) {
-    cause = 'the patcher wrote its trampoline somewhere else, not over the running function';
+    cause = `the program's handler never wrote to the running ${input.targetName}: it wrote its trampoline somewhere else (below)`;
     hint = 'make the patcher find the running copy (link main with -rdynamic; do not build the old sources into patch.so)';
   } else if (input.nothingWritten) {
-    cause = 'the patcher wrote nothing over it (it gave up: see the program output)';
+    cause = `the program's handler never wrote to ${input.targetName}, nor to any other code (it gave up: see the program output)`;
     hint = 'see why the patcher gave up in the program output (a failed dlopen/dlsym?)';
   } else if (input.targetCallsAfter === 0) {
     cause = `nothing reached ${input.targetName}'s entry after the patch: it is probably inlined into its callers, or only reached through another path`;
