@@ -50,6 +50,7 @@ export interface CoreExports {
   hookInsnLength(): number;
   memLog(): number;
   memLogLength(): number;
+  memAccessRip(): bigint;
   clearMemLog(): void;
   enableTrace(capacity: number): number;
   traceBuffer(): number;

@@ -82,6 +82,8 @@ export class WasmEngine implements Engine {
   private closed = false;
   private breakpointCount = 0;
   private snapshotGeneration = 0;
+  /** Set while memory hooks run: the address of the instruction whose accesses they see. */
+  private accessRip: bigint | undefined;
 
   private constructor(private readonly core: CoreExports) {}
 
@@ -182,7 +184,7 @@ export class WasmEngine implements Engine {
   readRegister(reg: Register): bigint {
     this.checkOpen();
     switch (reg) {
-      case 'rip': return U64(this.core.getRip());
+      case 'rip': return this.accessRip ?? U64(this.core.getRip());
       case 'rflags': return U64(this.core.getRflags());
       case 'fs_base': return U64(this.core.getFsBase());
       case 'gs_base': return U64(this.core.getGsBase());
@@ -428,10 +430,17 @@ export class WasmEngine implements Engine {
     }
     this.core.clearMemLog();
     const typeOf = { read: HookType.MemRead, write: HookType.MemWrite, fetch: HookType.MemFetch } as const;
-    for (const e of entries) {
-      for (const h of this.rangeHooksOf<MemHook>(typeOf[e.access])) {
-        if (e.address >= h.begin && e.address <= h.end) h.callback(e.access, e.address, e.size, e.value);
+    // The accesses are delivered before the next instruction; inside the callbacks rip names
+    // the instruction that made them, as Unicorn reports it.
+    this.accessRip = U64(this.core.memAccessRip());
+    try {
+      for (const e of entries) {
+        for (const h of this.rangeHooksOf<MemHook>(typeOf[e.access])) {
+          if (e.address >= h.begin && e.address <= h.end) h.callback(e.access, e.address, e.size, e.value);
+        }
       }
+    } finally {
+      this.accessRip = undefined;
     }
   }
 

@@ -315,9 +315,8 @@ describe.each(kinds)('Engine conformance: $kind', ({ kind, unavailable }) => {
       expect(calls).toBe(1);
     });
 
-    // Known difference, reported to the core's owner: WasmEngine delivers memory hooks after the
-    // access with rip already past the instruction. The loader attributes code writes by this rip.
-    (kind === 'wasm' ? it.fails : it)('shows the accessing instruction as rip inside a memory hook (fails on wasm: known difference)', () => {
+    // The loader attributes each write into code to the instruction that made it by this rip.
+    it('shows the accessing instruction as rip inside a memory hook', () => {
       // inc rax ; mov [0x20040], rax ; int3
       load(program(INC_RAX, [0x48, 0x89, 0x04, 0x25, 0x40, 0x00, 0x02, 0x00], INT3));
       const rips: bigint[] = [];

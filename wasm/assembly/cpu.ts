@@ -260,6 +260,7 @@ function runBlockObserved(first: usize, n: u32): bool {
     const e = changetype<Insn>(p);
     const rip = e.rip;
     if (slowPath(e, rip)) return true;
+    Hooks.accessRip = rip;
     Cpu.rip = rip + <u64>e.len;
     execute(e, e.op);
     if (Cpu.exit) {

@@ -25,6 +25,8 @@ export class Hooks {
   /** What the last Exit.Hook was for (HOOK_EVENT_* bits) and the instruction's length. */
   static events: u32 = 0;
   static insnLength: u32 = 0;
+  /** The instruction the logged memory accesses belong to: what rip reads as in a memory hook (as in Unicorn). */
+  static accessRip: u64 = 0;
 
   /** Tracing is the only observation: the dispatch loop writes the ring itself. */
   static traceOnly: bool = false;

@@ -92,6 +92,7 @@ export function hookEvents(): u32 { return Hooks.events; }
 export function hookInsnLength(): u32 { return Hooks.insnLength; }
 export function memLog(): usize { return MEM_LOG; }
 export function memLogLength(): u32 { return memLogCount; }
+export function memAccessRip(): u64 { return Hooks.accessRip; }
 export function clearMemLog(): void { clearLog(); }
 
 export function enableTrace(capacity: u32): bool { return traceEnable(capacity); }
