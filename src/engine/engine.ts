@@ -93,6 +93,11 @@ export enum HookType {
 }
 
 export type CodeHook = (address: bigint, size: number) => void;
+/**
+ * Called for each access in [begin, end]. Inside the callback readRegister('rip') is the address
+ * of the instruction making the access (as in Unicorn). MemFetch fires once per instruction with
+ * its full length. `value` is the value written (MemWrite) or read (MemRead), little-endian.
+ */
 export type MemHook = (access: Access, address: bigint, size: number, value: bigint) => void;
 /** Return true when the fault was fixed (memory mapped or permissions changed) and the access should be retried. */
 export type MemInvalidHook = (fault: MemFault) => boolean;
@@ -172,9 +177,17 @@ export interface Engine {
 
   // Execution.
   start(begin: bigint, options?: StartOptions): RunResult;
-  /** Callable from inside a hook: the current start() returns with reason 'stopped'. */
+  /**
+   * Callable from inside a hook: the current start() returns with reason 'stopped'. From a code
+   * hook it takes effect before the hooked instruction executes; from any other hook, after the
+   * current instruction completes (rip is then the next instruction).
+   */
   stop(): void;
-  /** Stop before executing any of these addresses (reason 'breakpoint'). Replaces the previous set. */
+  /**
+   * Stop before executing any of these addresses (reason 'breakpoint'). Replaces the previous set.
+   * A breakpoint at start()'s `begin` does not fire (so a run can resume from one it reported,
+   * as with Unicorn); `until` always applies.
+   */
   setBreakpoints(addresses: readonly bigint[]): void;
 
   // Hooks.
