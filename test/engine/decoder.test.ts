@@ -49,6 +49,9 @@ describe('decoder differential: iced-x86 vs WasmEngine.probe over real .text', (
     expect(SYSTEM_LIBRARIES.length, 'libc.so.6 and libstdc++.so.6 must be found').toBe(2);
     const core = await createWasmEngine();
     const tally = new Map<string, FormTally>();
+    // Issue 7's coverage figure: the distinct legacy-encoded forms (the SSE2 code paths glibc
+    // takes when cpuid says there is no AVX) in libc.so.6 and libstdc++.so.6.
+    const libraryForms = new Map<string, boolean>();
     const misdecoded: string[] = [];
     let instructions = 0;
     let invalid = 0;
@@ -78,6 +81,9 @@ describe('decoder differential: iced-x86 vs WasmEngine.probe over real .text', (
           continue;
         }
         const name = codeName(instruction.code);
+        if (SYSTEM_LIBRARIES.includes(path) && !/^(VEX|EVEX|XOP)_/.test(name)) {
+          libraryForms.set(name, (libraryForms.get(name) ?? true) && probe.supported);
+        }
         const form = tally.get(name) ?? { occurrences: 0, supported: 0 };
         form.occurrences++;
         if (probe.supported) {
@@ -110,12 +116,14 @@ describe('decoder differential: iced-x86 vs WasmEngine.probe over real .text', (
       .filter((f) => f.unsupported > 0 && !/^(VEX|EVEX|XOP)_/.test(f.name))
       .sort((a, b) => b.unsupported - a.unsupported)
       .slice(0, 20);
+    const librarySupported = [...libraryForms.values()].filter(Boolean).length;
     const percent = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(1)}%`;
     console.log(
       [
         `decoder: ${instructions} instructions in .text of ${files.length} files (${invalid} invalid to iced: data or padding)`,
         `coverage: ${fullySupported}/${forms.length} distinct forms fully supported (${percent(fullySupported, forms.length)}); ` +
           `${percent(supportedOccurrences, validOccurrences)} of instruction occurrences supported`,
+        `libc.so.6 + libstdc++.so.6, legacy-encoded (non-VEX/EVEX) forms: ${librarySupported}/${libraryForms.size} supported (${percent(librarySupported, libraryForms.size)})`,
         'top unsupported forms by occurrences:',
         ...missing.map((f) => `  ${f.unsupported.toString().padStart(7)}  ${f.name}`),
         'top unsupported legacy-encoded (non-VEX/EVEX) forms:',
@@ -124,6 +132,8 @@ describe('decoder differential: iced-x86 vs WasmEngine.probe over real .text', (
       ].join('\n'),
     );
     expect(instructions).toBeGreaterThan(100_000);
+    // A floor, not a measurement of speed: a form the core stops supporting shows up here.
+    expect(librarySupported / libraryForms.size).toBeGreaterThanOrEqual(0.98);
     expect(misdecoded, 'the core decoded these to a different length than iced').toEqual([]);
   });
 });
