@@ -63,7 +63,7 @@ describe.skipIf(!available)('browser page', () => {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
     });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     context.on('request', (r) => requests.push(r.url()));
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -95,6 +95,13 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.locator('#patch-site .line.trampoline').allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining('jmp rax')]),
     );
+    // Every trampoline byte is on the page (long encodings continue on a second row, as in
+    // objdump), the same bytes the timeline shows written into code, and no bytes cell is cut.
+    const trampolineBytes = (await page.locator('#patch-site .line.trampoline .bytes').allTextContents()).join(' ');
+    const written = await page.locator('.timeline [data-kind="code-write"] .what').first().textContent();
+    expect(trampolineBytes).toMatch(/^48 b8( [0-9a-f]{2}){8} ff e0$/);
+    expect(written).toContain(`: ${trampolineBytes} (by host)`);
+    expect(await page.locator('.listing .bytes').evaluateAll((cells) => cells.filter((c) => c.scrollWidth > c.clientWidth + 1).length)).toBe(0);
     // Timeline: the patcher's writes into code and the replacement's calls.
     expect(await page.locator('.timeline [data-kind="code-write"]').count()).toBeGreaterThan(0);
     expect(await page.locator('.timeline [data-kind="call-replacement"]').count()).toBeGreaterThan(0);
@@ -108,11 +115,11 @@ describe.skipIf(!available)('browser page', () => {
     expect(Number(await position.getAttribute('data-step'))).toBe(stepBefore + 2);
     await page.keyboard.press('ArrowLeft');
     expect(Number(await position.getAttribute('data-step'))).toBe(stepBefore + 1);
-    expect(await page.locator('.trace-listing .line.current').count()).toBe(1);
+    expect(await page.locator('.trace-listing .line.current:not(.continuation)').count()).toBe(1);
     // Jump to the replacement's call: the current instruction is its entry.
     await page.locator('.timeline button[data-kind="call-replacement"]').first().click();
     const rip = await position.getAttribute('data-rip');
-    expect(await page.locator('.trace-listing .line.current .addr').textContent()).toBe(rip!.slice(2));
+    expect(await page.locator('.trace-listing .line.current:not(.continuation) .addr').textContent()).toBe(rip!.slice(2));
     expect(await page.locator('.trace-listing h3').textContent()).toContain('fix_func');
     await page.screenshot({ path: join(screenshots, 'seed-classic.png'), fullPage: false });
   }, 120_000);

@@ -5,8 +5,8 @@
 import type { VerifyResult } from '../../../src/verify/result.js';
 import type { ListingLine, PatchSiteView } from '../protocol.js';
 import { h, hex, hexBytes } from './dom.js';
+import { ROW_HEIGHT, instructionRows, rowCount } from './listing.js';
 
-const ROW_HEIGHT = 20;
 const GUTTER = 56;
 
 export function renderPatchSite(site: PatchSiteView | undefined, result: VerifyResult): HTMLElement {
@@ -31,37 +31,38 @@ export function renderPatchSite(site: PatchSiteView | undefined, result: VerifyR
   return section;
 }
 
-function lineClass(line: ListingLine): string {
-  return line.overwritten === 'partial' ? 'line overwritten partial' : line.overwritten === 'full' ? 'line overwritten' : 'line';
+function lineClasses(line: ListingLine): string[] {
+  return line.overwritten === 'partial' ? ['overwritten', 'partial'] : line.overwritten === 'full' ? ['overwritten'] : [];
 }
 
 function renderListing(site: PatchSiteView): HTMLElement {
   const rows = site.listing;
   const rowOf = (address: bigint): number => rows.findIndex((l) => address >= l.address && address < l.address + BigInt(l.bytes.length));
   const table = h('div', { class: 'listing', role: 'table', 'aria-label': `disassembly of ${site.functionName}` });
+  // Arrows go from and to the first row of an instruction; long ones take several rows.
+  const firstRow: number[] = [];
+  let rowsSoFar = 0;
   rows.forEach((line) => {
+    firstRow.push(rowsSoFar);
+    rowsSoFar += rowCount(line.bytes);
     const incoming = site.branchesInto.filter((b) => b.target === line.address || (b.target > line.address && b.target < line.address + BigInt(line.bytes.length)));
     const outgoing = site.branchesInto.filter((b) => b.source === line.address);
     const marks: string[] = [];
     if (line.overwritten === 'partial') marks.push('partly overwritten');
     for (const b of incoming) if (rowOf(b.source) < 0) marks.push(`◀ ${b.kind} from ${b.sourceLocation}`);
     for (const b of outgoing) marks.push(`▶ ${b.kind} into +${b.offset}`);
-    table.append(h('div', { class: lineClass(line), role: 'row', 'data-address': hex(line.address), style: `height:${ROW_HEIGHT}px` },
-      h('span', { class: 'addr', role: 'cell' }, hex(line.address).slice(2)),
-      h('span', { class: 'bytes', role: 'cell' }, hexBytes(line.bytes)),
-      h('span', { class: 'text', role: 'cell' }, line.text),
-      marks.length > 0 ? h('span', { class: 'mark', role: 'cell' }, marks.join('; ')) : null));
+    table.append(...instructionRows(line, { classes: lineClasses(line), attributes: { 'data-address': hex(line.address) }, ...(marks.length > 0 ? { mark: marks.join('; ') } : {}) }));
   });
   const arrows = site.branchesInto
-    .map((b) => ({ from: rowOf(b.source), to: rowOf(b.target), partial: b.target !== rows[rowOf(b.target)]?.address }))
-    .filter((a) => a.from >= 0 && a.to >= 0);
+    .filter((b) => rowOf(b.source) >= 0 && rowOf(b.target) >= 0)
+    .map((b) => ({ from: firstRow[rowOf(b.source)]!, to: firstRow[rowOf(b.target)]! }));
   if (arrows.length === 0) return table;
   // Arcs in a left gutter, like objdump --visualize-jumps: source row to target row.
   const ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('class', 'arrows');
   svg.setAttribute('width', String(GUTTER));
-  svg.setAttribute('height', String(rows.length * ROW_HEIGHT));
+  svg.setAttribute('height', String(rowsSoFar * ROW_HEIGHT));
   svg.setAttribute('aria-hidden', 'true');
   arrows.forEach((a, i) => {
     const x = GUTTER - 10 - ((i * 9) % (GUTTER - 14));
@@ -84,9 +85,6 @@ function renderTrampoline(result: VerifyResult): HTMLElement {
   return h('div', {},
     h('p', {}, h('code', {}, t.form), ` at ${hex(t.site)} → ${hex(t.target)}`),
     h('div', { class: 'listing', role: 'table', 'aria-label': 'trampoline' },
-      ...t.instructions.map((i) => h('div', { class: 'line trampoline', role: 'row', style: `height:${ROW_HEIGHT}px` },
-        h('span', { class: 'addr', role: 'cell' }, hex(i.address).slice(2)),
-        h('span', { class: 'bytes', role: 'cell' }, hexBytes(i.bytes)),
-        h('span', { class: 'text', role: 'cell' }, i.text)))),
+      ...t.instructions.flatMap((i) => instructionRows(i, { classes: ['trampoline'] }))),
     h('p', { class: 'muted' }, 'replaces ', h('code', {}, hexBytes(t.originalBytes))));
 }

@@ -2,7 +2,8 @@
 // the registers (changed by the previous instruction highlighted) and the stack around rsp.
 
 import { STACK_WORDS_BELOW, TRACE_REGISTERS, type RecordedTrace, type TimelineEvent } from '../protocol.js';
-import { h, hex, hex64, hexBytes } from './dom.js';
+import { h, hex, hex64 } from './dom.js';
+import { instructionRows } from './listing.js';
 
 export class TraceStepper {
   readonly element: HTMLElement;
@@ -94,13 +95,10 @@ export class TraceStepper {
     let currentRow: HTMLElement | undefined;
     for (const line of listing.lines) {
       const isCurrent = line.address === step.rip;
-      const row = h('div', { class: isCurrent ? 'line current' : 'line', role: 'row', 'aria-current': isCurrent ? 'step' : undefined },
-        h('span', { class: 'pointer', role: 'cell' }, isCurrent ? '▶' : ''),
-        h('span', { class: 'addr', role: 'cell' }, hex(line.address).slice(2)),
-        h('span', { class: 'bytes', role: 'cell' }, hexBytes(line.bytes)),
-        h('span', { class: 'text', role: 'cell' }, line.text));
+      const rows = instructionRows(line, { classes: isCurrent ? ['current'] : [], attributes: { 'aria-current': isCurrent ? 'step' : undefined }, pointer: isCurrent ? '▶' : '' });
+      const row = rows[0]!;
       if (isCurrent) currentRow = row;
-      this.listing.append(row);
+      this.listing.append(...rows);
     }
     if (!currentRow) this.listing.append(h('p', { class: 'muted' }, `rip ${hex(step.rip)} is not at an instruction boundary of this listing`));
     else currentRow.scrollIntoView({ block: 'nearest' });
