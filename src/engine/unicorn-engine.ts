@@ -3,8 +3,14 @@
 // It is the oracle of the differential tests and the `--engine unicorn` option of the CLI.
 //
 // Cost note: Unicorn does not report how many instructions it retired, so a UC_HOOK_CODE
-// callback into JS runs before every instruction (counting, breakpoints, user code hooks,
-// trace). That costs roughly an order of magnitude of Unicorn's raw speed; bench/ measures it.
+// callback into JS runs before every instruction (counting, `until`, breakpoints, user code
+// hooks, trace). That costs roughly an order of magnitude of Unicorn's raw speed; bench/ measures it.
+//
+// `until` is decided by that hook too, never passed to uc_emu_start: Unicorn compiles its exit
+// check into the block translated at (or through) the address, so a block translated earlier
+// ignores a new `until`, and the exit block it leaves at `until` stays cached (it drops it with
+// an invalidation of [until-1, until), which does nothing when until-1 is unmapped) and ends a
+// later run there "for no reason".
 
 import {
   EmulationError,
@@ -93,7 +99,7 @@ const UC_X86_REG_MXCSR = 249;
 /** What Linux gives a new process (all SSE exceptions masked); Unicorn starts with 0. */
 const INITIAL_MXCSR = 0x1f80n;
 
-/** Never a canonical address, so "until" never triggers when the caller gave none. */
+/** Never a canonical address: uc_emu_start's own `until` never triggers (see the header). */
 const NO_UNTIL = 0xffff_ffff_ffff_ffffn;
 
 // ---- The native binding: loaded once per process (koffi type names are global). ----
@@ -291,6 +297,10 @@ export class UnicornEngine implements Engine {
   private inCodeHook = false;
   private exceptionScratch: unknown;
   private segmentBudget = 0; // instructions this segment may retire (0: no limit)
+  /** options.until of the current start(), or undefined. */
+  private until: bigint | undefined;
+  /** `until` as koffi hands such an address to the code hook when it fits a number (uint64 comes as signed), else NaN. */
+  private untilNumber = Number.NaN;
 
   private totalRetired = 0; // since creation, for TraceEntry.seq
   private traceCapacity = 0;
@@ -447,17 +457,19 @@ export class UnicornEngine implements Engine {
       // The count is enforced by our code hook, not by uc_emu_start's: Unicorn's own counter
       // swallows a #DE raised by the last counted instruction.
       this.segmentBudget = remaining;
+      this.until = until;
+      this.untilNumber = untilAsHookNumber(until);
       this.running = true;
       let err: number;
       try {
-        err = this.binding.emuStart(this.uc, rip, until ?? NO_UNTIL, timeoutMicros, 0) as number;
+        err = this.binding.emuStart(this.uc, rip, NO_UNTIL, timeoutMicros, 0) as number;
       } finally {
         this.running = false;
         for (const callback of this.releaseAfterRun) this.binding.koffi.unregister(callback);
         this.releaseAfterRun = [];
       }
       rip = this.readRegister('rip');
-      const outcome = this.classify(err, rip, until, remaining);
+      const outcome = this.classify(err, rip, remaining);
       instructions += this.retired;
       this.totalRetired += this.retired;
       if (outcome.resume) continue;
@@ -713,14 +725,21 @@ export class UnicornEngine implements Engine {
       this.binding.emuStop(this.uc);
       return;
     }
-    // A breakpoint at the address a segment starts from does not fire: the host resumes from it.
-    if (!this.firstInSegment && this.breakpoints.size > 0 && this.breakpoints.has(big(rawAddress))) {
-      this.pending ??= { reason: 'breakpoint' };
+    // Order as in WasmEngine: a spent budget, then `until` (even at the start address), then breakpoints.
+    if (this.segmentBudget > 0 && this.retired >= this.segmentBudget) {
+      this.pending ??= { reason: 'count' };
       this.binding.emuStop(this.uc);
       return;
     }
-    if (this.segmentBudget > 0 && this.retired >= this.segmentBudget) {
-      this.pending ??= { reason: 'count' };
+    if (this.until !== undefined
+      && (rawAddress === this.untilNumber || (typeof rawAddress === 'bigint' && big(rawAddress) === this.until))) {
+      this.pending ??= { reason: 'until' };
+      this.binding.emuStop(this.uc);
+      return;
+    }
+    // A breakpoint at the address a segment starts from does not fire: the host resumes from it.
+    if (!this.firstInSegment && this.breakpoints.size > 0 && this.breakpoints.has(big(rawAddress))) {
+      this.pending ??= { reason: 'breakpoint' };
       this.binding.emuStop(this.uc);
       return;
     }
@@ -806,7 +825,6 @@ export class UnicornEngine implements Engine {
   private classify(
     err: number,
     rip: bigint,
-    until: bigint | undefined,
     countLimit: number,
   ): { resume: true } | { resume: false; stop: PendingStop & { rip: bigint; bytes?: Uint8Array } } {
     const pending = this.pending;
@@ -849,7 +867,6 @@ export class UnicornEngine implements Engine {
       throw new EmulationError(errorCodeFor(err), `emulation failed at ${hex(rip)}: ${describeUcErr(this.binding, err)}`);
     }
     if (pending) return stopAt(pending);
-    if (until !== undefined && rip === until) return stopAt({ reason: 'until' });
     if (countLimit > 0 && this.retired >= countLimit) return stopAt({ reason: 'count' });
     if (this.timedOut()) return stopAt({ reason: 'timeout' });
     // Unicorn ends quietly after hlt, with rip past it.
@@ -932,6 +949,12 @@ function faultFromError(err: number, address: bigint): MemFault {
     case UC_ERR_WRITE_PROT: return { kind: 'protection', access: 'write', address, size: 0 };
     default: return { kind: 'protection', access: 'fetch', address, size: 0 };
   }
+}
+
+function untilAsHookNumber(until: bigint | undefined): number {
+  if (until === undefined) return Number.NaN;
+  const signed = BigInt.asIntN(64, until);
+  return signed >= BigInt(Number.MIN_SAFE_INTEGER) && signed <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(signed) : Number.NaN;
 }
 
 function checkXmmIndex(index: number): void {

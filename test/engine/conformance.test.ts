@@ -130,6 +130,44 @@ describe.each(kinds)('Engine conformance: $kind', ({ kind, unavailable }) => {
       expect(engine.readRegister('rax')).toBe(2n);
     });
 
+    // The signal restorer case: a handler's last call returns straight to `until`, which is the
+    // first byte of a page whose previous page is unmapped (CODE - 1 is unmapped here).
+    it('stops at until equal to the start address, and a later run from there executes', () => {
+      load(program(INC_RAX, INC_RAX, INT3));
+      engine.setBreakpoints([CODE + 0x100n]); // as the loader has on its stub entries
+      expect(engine.start(CODE, { until: CODE })).toMatchObject({ reason: 'until', instructions: 0, rip: CODE });
+      expect(engine.start(CODE, { count: 100 })).toMatchObject({ reason: 'interrupt', interrupt: 3, instructions: 3 });
+      expect(engine.readRegister('rax')).toBe(2n);
+    });
+
+    it('stops at until at the first byte of a page reached by a jump, and a later run from there executes', () => {
+      engine.map(CODE + 0x1000n, PAGE, Perm.RX);
+      //   0x11000: 48 ff c0         inc rax
+      //   0x11003: e9 f8 ef ff ff   jmp 0x10000
+      engine.writeMemory(CODE + 0x1000n, program(INC_RAX, [0xe9, 0xf8, 0xef, 0xff, 0xff]));
+      load(program(INC_RAX, INC_RAX, INT3));
+      expect(engine.start(CODE + 0x1000n, { until: CODE })).toMatchObject({ reason: 'until', instructions: 2, rip: CODE });
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', interrupt: 3, instructions: 3 });
+      expect(engine.readRegister('rax')).toBe(3n);
+    });
+
+    it('stops at until in code that already ran (a later run does not reuse a translation without it)', () => {
+      load(program(INC_RAX, INC_RAX, INC_RAX, INT3));
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', instructions: 4 });
+      expect(engine.start(CODE, { until: CODE + 3n })).toMatchObject({ reason: 'until', instructions: 1, rip: CODE + 3n });
+      expect(engine.start(CODE, { until: CODE })).toMatchObject({ reason: 'until', instructions: 0, rip: CODE });
+      expect(engine.readRegister('rax')).toBe(4n);
+    });
+
+    it('reports count when the budget runs out at until or at a breakpoint', () => {
+      load(program(INC_RAX, INC_RAX, INC_RAX, INT3));
+      expect(engine.start(CODE, { count: 2, until: CODE + 6n })).toMatchObject({ reason: 'count', instructions: 2, rip: CODE + 6n });
+      engine.setBreakpoints([CODE + 6n]);
+      expect(engine.start(CODE, { count: 2 })).toMatchObject({ reason: 'count', instructions: 2, rip: CODE + 6n });
+      expect(engine.start(CODE, { until: CODE + 6n })).toMatchObject({ reason: 'until', instructions: 2, rip: CODE + 6n });
+      engine.setBreakpoints([]);
+    });
+
     it('exits on syscall with rip after it', () => {
       // mov eax, 60 ; syscall ; inc rax
       load(program([0xb8, 0x3c, 0, 0, 0], [0x0f, 0x05], INC_RAX));

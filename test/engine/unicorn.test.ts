@@ -1,9 +1,13 @@
 // UnicornEngine specifics: the Unicorn 2.0.1 quirks it works around, and native resources.
 // The shared contract is in conformance.test.ts.
 
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmulationError, HookType, Perm, type Engine } from '../../src/engine/engine.js';
+import { ElfFile } from '../../src/elf/index.js';
+import { PIE_BASE } from '../../src/loader/layout.js';
+import { EmulatedProcess } from '../../src/loader/index.js';
 import { IN_CI, createUnicornEngine, engineAvailability } from './gen/engines.js';
 
 const unicorn = await engineAvailability('unicorn');
@@ -59,6 +63,43 @@ describe('UnicornEngine', () => {
     engine.writeMemory(CODE, Uint8Array.of(0x0f, 0xae, 0x1c, 0x25, 0x00, 0x00, 0x02, 0x00, 0xcc));
     engine.start(CODE);
     expect(new DataView(engine.readMemory(0x20000n, 4).buffer).getUint32(0, true)).toBe(0x1f80);
+  });
+
+  it('stops at until in the high half (addresses koffi hands over as negative numbers or bigints)', () => {
+    for (const base of [0xffff_ffff_ff60_0000n, 0x0080_0000_0000_0000n]) {
+      engine.map(base, 0x1000, Perm.RX);
+      // inc rax ; inc rax ; inc rax ; int3
+      engine.writeMemory(base, Uint8Array.of(0x48, 0xff, 0xc0, 0x48, 0xff, 0xc0, 0x48, 0xff, 0xc0, 0xcc));
+      expect(engine.start(base, { until: base + 6n })).toMatchObject({ reason: 'until', instructions: 2, rip: base + 6n });
+      expect(engine.start(base + 6n, { until: base + 6n })).toMatchObject({ reason: 'until', instructions: 0 });
+    }
+  });
+
+  // The verifier's repro: the SIGUSR1 handler's last libc call returns straight to the restorer
+  // (0x7ffff7c00000, the first byte of the stub image), so the run with until = restorer ends
+  // with start(restorer, { until: restorer }); Unicorn's exit block stayed cached there and the
+  // next run threw "unicorn stopped at 0x7ffff7c00000 for no known reason".
+  it('continues seed-classic after a signal handler run stopped at the restorer', async () => {
+    const corpus = new URL('../../corpus/seed-classic/', import.meta.url).pathname;
+    const main = new Uint8Array(readFileSync(corpus + 'main'));
+    const usleepPlt = ElfFile.parse(main).pltStubs().find((stub) => stub.symbol?.name === 'usleep')!.address + PIE_BASE;
+    const guest = EmulatedProcess.create(await createUnicornEngine(), {
+      main,
+      mainPath: './main',
+      libraries: [{ path: './patch.so', bytes: new Uint8Array(readFileSync(corpus + 'patch.so')) }],
+      argv: ['3'],
+    });
+    try {
+      expect(guest.run({ maxInstructions: 1_000_000, stopAtCallOf: [usleepPlt] })).toMatchObject({ reason: 'call', address: usleepPlt });
+      guest.deliverSignal(10); // SIGUSR1
+      const restorer = guest.mem.u64(guest.engine.readRegister('rsp'));
+      expect(guest.run({ maxInstructions: 1_000_000, until: restorer })).toMatchObject({ reason: 'until' });
+      expect(guest.engine.readRegister('rip')).toBe(restorer);
+      expect(guest.run({ maxInstructions: 1_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
+      expect(guest.stdoutText()).toBe('before fix cur times 0\ndo fix\nfix result 0\nafter fix cur times 1\nafter fix cur times 2\n');
+    } finally {
+      guest.engine.close();
+    }
   });
 
   it('rejects a context saved by another engine', async () => {
