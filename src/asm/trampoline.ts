@@ -11,6 +11,7 @@ import {
   FlowControl,
   Instruction,
   InstructionInfoFactory,
+  Mnemonic,
   OpAccess,
   OpKind,
   Register,
@@ -107,7 +108,9 @@ export type TrampolineProblem =
   | { code: 'uses-call'; message: string; at: bigint; text: string }
   | { code: 'no-transfer'; message: string }
   | { code: 'conditional-transfer'; message: string; at: bigint; text: string }
-  | { code: 'invalid-instruction'; message: string; at: bigint };
+  | { code: 'invalid-instruction'; message: string; at: bigint }
+  /** A push/pop with the 0x66 operand-size prefix: it moves 2 bytes, not 8 (Keystone's `push imm` above 0x7fffffff). */
+  | { code: 'word-sized-push-pop'; message: string; at: bigint; text: string; bytes: Uint8Array };
 
 export interface Trampoline {
   form: TrampolineFormName;
@@ -127,8 +130,12 @@ export interface Trampoline {
   clobbers: string[];
   /** The trampoline transfers with `call`: a return address is pushed, the stack is off by 8. */
   transfersWithCall: boolean;
-  /** rsp change from the trampoline's start to the transfer into the target (0 for jmp forms). */
-  stackDelta: number;
+  /**
+   * rsp change from the trampoline's start to the transfer into the target (0 for jmp forms),
+   * counting push/pop/call/ret and `sub/add rsp, imm` and `lea rsp, [rsp+disp]`; null when an
+   * instruction sets rsp to a value the bytes do not determine (`mov rsp, rax`, `and rsp, -16`, `leave`).
+   */
+  stackDelta: number | null;
   /** For rel32: reach, in this layout and in a real process. */
   reach: Rel32Reach | null;
   /** Empty when the trampoline is sound. */
@@ -230,15 +237,17 @@ type FollowResult = Pick<Trampoline, 'instructions' | 'transfer' | 'clobbers' | 
 
 /**
  * Decodes the trampoline and evaluates the few instructions trampolines are made of
- * (mov/movabs/lea of constants, push, mov [rsp+4], jmp, call, ret) to find where control goes.
+ * (mov/movabs/lea of constants, push/pop, xchg [rsp], mov [rsp+4], rsp arithmetic, jmp, call, ret)
+ * to find where control goes and how far rsp moved.
  */
 function followTransfer(bytes: Uint8Array, site: bigint, target: bigint): FollowResult {
   const instructions: TrampolineInstruction[] = [];
   const problems: TrampolineProblem[] = [];
-  const clobbers = new Set<string>();
-  const registers = new Map<Register, bigint>();
-  const stack: (bigint | null)[] = [];
-  let stackDelta = 0;
+  const written = new Set<Register>();
+  let flagsWritten = false;
+  const registers = new Map<Register, TrackedValue>();
+  const stack: StackSlot[] = [];
+  let stackDelta: number | null = 0;
   let transfer: TrampolineTransfer | null = null;
   let transfersWithCall = false;
 
@@ -271,31 +280,45 @@ function followTransfer(bytes: Uint8Array, site: bigint, target: bigint): Follow
       }
       if (flow === FlowControl.UnconditionalBranch || flow === FlowControl.IndirectBranch || flow === FlowControl.Call || flow === FlowControl.IndirectCall || flow === FlowControl.Return) {
         transfer = resolveTransfer(instruction, address, registers, stack, readOwnQword);
+        // call pushes 8; ret (and ret imm16) pops 8 (plus imm16)
+        if (stackDelta !== null) stackDelta += instruction.stackPointerIncrement;
         if (flow === FlowControl.Call || flow === FlowControl.IndirectCall) {
           transfersWithCall = true;
-          stackDelta -= 8;
           problems.push({
             code: 'uses-call',
             message: `"${text}" at ${hex(address)} pushes a return address: the replacement sees the stack 8 bytes off and returns into the trampoline`,
             at: address, text,
           });
-        } else if (flow === FlowControl.Return) {
-          stackDelta += 8;
         }
         break;
       }
 
-      // Not a transfer: record what it writes, and constants it puts in registers/stack.
+      if (isWordSizedPushPop(instruction)) {
+        const own = bytes.slice(position, position + instruction.length);
+        problems.push({ code: 'word-sized-push-pop', message: wordSizedPushPopMessage(instruction, text, address, own), at: address, text, bytes: own });
+      }
+
+      // Not a transfer: follow constants through registers and the stack, then record what it writes.
       const info = infoFactory.info(instruction);
+      const writes: Register[] = [];
+      let rspWritten = false;
       for (const used of info.usedRegisters() as { register: Register; access: OpAccess }[]) {
         const access = used.access;
         if (access === OpAccess.Write || access === OpAccess.CondWrite || access === OpAccess.ReadWrite || access === OpAccess.ReadCondWrite) {
           const full = RegisterExt.fullRegister(used.register);
-          if (full !== Register.RIP && full !== Register.RSP) clobbers.add(registerName(full));
+          if (full === Register.RSP) rspWritten = true;
+          else if (full !== Register.RIP) writes.push(full);
         }
       }
-      if (instruction.rflagsModified !== 0) clobbers.add('rflags');
-      stackDelta += trackConstants(instruction, address, registers, stack, readOwnQword);
+      if (instruction.rflagsModified !== 0) flagsWritten = true;
+      const valueOf = (register: Register): TrackedValue | null =>
+        registers.get(register) ?? (written.has(register) ? null : { entryOf: register });
+      const effect = trackConstants(instruction, rspWritten, valueOf, registers, stack, readOwnQword);
+      for (const register of writes) {
+        if (!effect.assigned.has(register)) registers.delete(register);
+        written.add(register);
+      }
+      if (stackDelta !== null) stackDelta = effect.rsp === null ? null : stackDelta + effect.rsp;
     }
   } finally {
     infoFactory.free();
@@ -310,91 +333,175 @@ function followTransfer(bytes: Uint8Array, site: bigint, target: bigint): Follow
     const where = transfer.destination === null ? 'an address its bytes do not determine' : hex(transfer.destination);
     problems.push({ code: 'misses-target', message: `the trampoline transfers to ${where}, not to the replacement at ${hex(target)}`, destination: transfer.destination });
   }
-  return { instructions, transfer, clobbers: [...clobbers].sort(), transfersWithCall, stackDelta, problems };
+  // A register written but holding its entry value again (`push rax; ...; xchg [rsp], rax`) is not clobbered.
+  const clobbers = [...written].filter((register) => {
+    const value = registers.get(register);
+    return !(value !== undefined && typeof value !== 'bigint' && value.entryOf === register);
+  }).map(registerName);
+  if (flagsWritten) clobbers.push('rflags');
+  return { instructions, transfer, clobbers: clobbers.sort(), transfersWithCall, stackDelta, problems };
+}
+
+/** A constant, or the value a register had when the trampoline started (what `push rax` saves). */
+type TrackedValue = bigint | { entryOf: Register };
+/** A stack slot pushed by the trampoline; null when its contents are unknown. */
+type StackSlot = TrackedValue | null;
+
+const WORD_STACK_MNEMONICS: ReadonlySet<Mnemonic> = new Set([Mnemonic.Push, Mnemonic.Pop, Mnemonic.Pushf, Mnemonic.Popf]);
+
+function isWordSizedPushPop(instruction: Instruction): boolean {
+  return WORD_STACK_MNEMONICS.has(instruction.mnemonic) && Math.abs(instruction.stackPointerIncrement) === 2;
+}
+
+function wordSizedPushPopMessage(instruction: Instruction, text: string, address: bigint, own: Uint8Array): string {
+  const encoding = [...own].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  const what = `"${text}" at ${hex(address)} (${encoding}) has the operand-size prefix 66: it ${instruction.mnemonic === Mnemonic.Pop || instruction.mnemonic === Mnemonic.Popf ? 'pops' : 'pushes'} 2 bytes, not 8, so the stack no longer holds what the template meant.`;
+  const why = instruction.code === Code.Push_imm16
+    ? ' Keystone assembles `push imm` this way when imm is above 0x7fffffff: push imm32 sign-extends its immediate to 64 bits, so no push can put a zero-extended 0x80000000..0xffffffff (the low half of an address like 0x7ffff7fbc110) on the stack.'
+    : '';
+  return `${what}${why} Build the address in a register instead: \`movabs rax, {target}; push rax; ret\`, or, keeping rax, \`push rax; movabs rax, {target}; xchg qword ptr [rsp], rax; ret\``;
+}
+
+/** Moves the modelled stack by `delta` bytes; slots no longer 8-byte aligned with our model become unknown. */
+function moveStack(stack: StackSlot[], delta: number): void {
+  if (delta % 8 !== 0) stack.fill(null);
+  if (delta < 0) for (let n = 0; n < Math.ceil(-delta / 8); n++) stack.push(null);
+  else for (let n = 0; n < Math.floor(delta / 8) && stack.length > 0; n++) stack.pop();
 }
 
 function registerName(register: Register): string {
   return (Register[register] ?? `reg${register}`).toLowerCase();
 }
 
-/** Returns the rsp change of the instruction; updates the known register and stack values. */
+interface InstructionEffect {
+  /** rsp change, or null when rsp gets a value the bytes do not determine. */
+  rsp: number | null;
+  /** Registers given a tracked value by this instruction (other written registers become unknown). */
+  assigned: Set<Register>;
+}
+
+/** Follows constants through registers and the stack, and says how the instruction moves rsp. */
 function trackConstants(
   instruction: Instruction,
-  address: bigint,
-  registers: Map<Register, bigint>,
-  stack: (bigint | null)[],
+  rspWritten: boolean,
+  valueOf: (register: Register) => TrackedValue | null,
+  registers: Map<Register, TrackedValue>,
+  stack: StackSlot[],
   readOwnQword: (address: bigint) => bigint | null,
-): number {
+): InstructionEffect {
+  const assigned = new Set<Register>();
+  const set = (register: Register, value: TrackedValue | null): void => {
+    if (value === null) return; // left out of `assigned`: the caller forgets it
+    registers.set(register, value);
+    assigned.add(register);
+  };
+  const moved = (delta: number): InstructionEffect => {
+    moveStack(stack, delta);
+    return { rsp: delta, assigned };
+  };
   const code = instruction.code;
   const dest = instruction.op0Kind === OpKind.Register ? RegisterExt.fullRegister(instruction.op0Register) : Register.None;
+  const writesRsp = instruction.op0Kind === OpKind.Register && instruction.op0Register === Register.RSP;
+  const topIsRsp = instruction.op0Kind === OpKind.Memory && instruction.memoryBase === Register.RSP && instruction.memoryIndex === Register.None;
   switch (code) {
     case Code.Mov_r64_imm64:
-      registers.set(dest, instruction.immediate64);
-      return 0;
+      set(dest, instruction.immediate64);
+      return { rsp: writesRsp ? null : 0, assigned };
     case Code.Mov_rm64_imm32:
-      if (dest !== Register.None) registers.set(dest, instruction.immediate32to64 & U64_MASK);
-      return 0;
+      if (dest !== Register.None) set(dest, instruction.immediate32to64 & U64_MASK);
+      return { rsp: writesRsp ? null : 0, assigned };
     case Code.Mov_r32_imm32:
-      registers.set(dest, BigInt(instruction.immediate32 >>> 0)); // zero-extends into the full register
-      return 0;
+      set(dest, BigInt(instruction.immediate32 >>> 0)); // zero-extends into the full register
+      return { rsp: dest === Register.RSP ? null : 0, assigned };
+    case Code.Sub_rm64_imm8:
+    case Code.Sub_rm64_imm32:
+      if (writesRsp) return moved(-Number(BigInt.asIntN(64, instruction.immediate32to64)));
+      return { rsp: 0, assigned };
+    case Code.Add_rm64_imm8:
+    case Code.Add_rm64_imm32:
+      if (writesRsp) return moved(Number(BigInt.asIntN(64, instruction.immediate32to64)));
+      return { rsp: 0, assigned };
     case Code.Lea_r64_m:
-      if (instruction.isIpRelMemoryOperand) registers.set(dest, instruction.ipRelMemoryAddress);
-      else registers.delete(dest);
-      return 0;
+      if (writesRsp) {
+        // lea rsp, [rsp+disp] moves rsp by disp; any other base or an index makes it unknown
+        if (instruction.memoryBase === Register.RSP && instruction.memoryIndex === Register.None) {
+          return moved(Number(BigInt.asIntN(64, instruction.memoryDisplacement)));
+        }
+        return { rsp: null, assigned };
+      }
+      if (instruction.isIpRelMemoryOperand) set(dest, instruction.ipRelMemoryAddress);
+      return { rsp: 0, assigned };
     case Code.Mov_r64_rm64:
       if (instruction.op1Kind === OpKind.Memory && instruction.isIpRelMemoryOperand) {
-        const value = readOwnQword(instruction.ipRelMemoryAddress);
-        if (value === null) registers.delete(dest);
-        else registers.set(dest, value);
+        set(dest, readOwnQword(instruction.ipRelMemoryAddress));
       } else if (instruction.op1Kind === OpKind.Register) {
-        const value = registers.get(RegisterExt.fullRegister(instruction.opRegister(1)));
-        if (value === undefined) registers.delete(dest);
-        else registers.set(dest, value);
-      } else registers.delete(dest);
-      return 0;
+        set(dest, valueOf(RegisterExt.fullRegister(instruction.opRegister(1))));
+      }
+      return { rsp: writesRsp ? null : 0, assigned };
     case Code.Pushq_imm32:
     case Code.Pushq_imm8:
       stack.push(instruction.immediate32to64 & U64_MASK);
-      return -8;
+      return { rsp: -8, assigned };
     case Code.Push_r64:
-      stack.push(registers.get(dest) ?? null);
-      return -8;
+      stack.push(valueOf(dest));
+      return { rsp: -8, assigned };
+    case Code.Pop_r64:
+      if (dest === Register.RSP) return { rsp: null, assigned };
+      set(dest, stack.pop() ?? null);
+      return { rsp: 8, assigned };
+    case Code.Xchg_rm64_r64: {
+      // `xchg qword ptr [rsp], rax` swaps the pushed slot and the register (the rax-preserving push form)
+      const register = RegisterExt.fullRegister(instruction.op1Register);
+      if (topIsRsp && instruction.memoryDisplacement === 0n && stack.length > 0 && register !== Register.RSP) {
+        const slot = stack[stack.length - 1] ?? null;
+        stack[stack.length - 1] = valueOf(register);
+        set(register, slot);
+        return { rsp: 0, assigned };
+      }
+      if (topIsRsp && stack.length > 0) stack.fill(null);
+      return { rsp: register === Register.RSP || writesRsp ? null : 0, assigned };
+    }
     case Code.Mov_rm32_imm32: {
       // The classic `push lo32; mov dword ptr [rsp+4], hi32; ret` builds a 64-bit address.
       const top = stack.length - 1;
-      if (
-        instruction.op0Kind === OpKind.Memory && instruction.memoryBase === Register.RSP &&
-        instruction.memoryIndex === Register.None && instruction.memoryDisplacement === 4n && top >= 0
-      ) {
-        const low = (stack[top] ?? 0n) & 0xffff_ffffn;
-        stack[top] = stack[top] === null ? null : (BigInt(instruction.immediate32 >>> 0) << 32n) | low;
+      if (topIsRsp && instruction.memoryDisplacement === 4n && top >= 0) {
+        const slot = stack[top] ?? null;
+        stack[top] = typeof slot === 'bigint' ? (BigInt(instruction.immediate32 >>> 0) << 32n) | (slot & 0xffff_ffffn) : null;
       }
-      return 0;
+      return { rsp: dest === Register.RSP ? null : 0, assigned };
     }
-    default:
-      if (dest !== Register.None) registers.delete(dest);
-      void address;
-      return instruction.stackPointerIncrement;
+    default: {
+      // push/pop of other kinds move rsp by a known amount; any other write to rsp
+      // (mov/and/xchg rsp, 32-bit esp writes, leave, pop rsp) leaves it unknown.
+      if (WORD_STACK_MNEMONICS.has(instruction.mnemonic) && !(instruction.op0Kind === OpKind.Register && RegisterExt.fullRegister(instruction.op0Register) === Register.RSP)) {
+        return moved(instruction.stackPointerIncrement);
+      }
+      if (rspWritten) return { rsp: null, assigned };
+      // a store through [rsp+disp] we do not model may change a pushed slot
+      if (topIsRsp) stack.fill(null);
+      return { rsp: 0, assigned };
+    }
   }
 }
 
 function resolveTransfer(
   instruction: Instruction,
   address: bigint,
-  registers: Map<Register, bigint>,
-  stack: (bigint | null)[],
+  registers: Map<Register, TrackedValue>,
+  stack: StackSlot[],
   readOwnQword: (address: bigint) => bigint | null,
 ): TrampolineTransfer {
   const flow = instruction.flowControl;
   const isCall = flow === FlowControl.Call || flow === FlowControl.IndirectCall;
+  const constant = (value: TrackedValue | null | undefined): bigint | null => (typeof value === 'bigint' ? value : null);
   if (flow === FlowControl.Return) {
-    return { kind: 'ret', at: address, destination: stack.at(-1) ?? null, indirect: true };
+    return { kind: 'ret', at: address, destination: constant(stack.at(-1)), indirect: true };
   }
   if (flow === FlowControl.UnconditionalBranch || flow === FlowControl.Call) {
     return { kind: isCall ? 'call-direct' : 'jmp-direct', at: address, destination: instruction.nearBranchTarget, indirect: false };
   }
   if (instruction.op0Kind === OpKind.Register) {
-    const destination = registers.get(RegisterExt.fullRegister(instruction.op0Register)) ?? null;
+    const destination = constant(registers.get(RegisterExt.fullRegister(instruction.op0Register)));
     return { kind: isCall ? 'call-register' : 'jmp-register', at: address, destination, indirect: true };
   }
   const destination = instruction.isIpRelMemoryOperand ? readOwnQword(instruction.ipRelMemoryAddress) : null;

@@ -148,9 +148,105 @@ describe('templates (Keystone)', () => {
     expect(() => buildTrampoline({ template: 'jmp rax' }, SITE, TARGET, { assembler })).toThrow(/\{target\}/);
   });
 
+  it('push_of_a_low_half_above_0x7fffffff_is_a_word_sized_push_problem', () => {
+    // target 0x7ffff7fbc110: lo32 0xf7fbc110 does not fit push imm32 (sign-extended), so Keystone emits
+    // push 0xc110 (66 68 10 c1: a 2-byte push); mov dword ptr [rsp+4], 0x7fff (c7 44 24 04 ff 7f 00 00); ret (c3)
+    const target = 0x7fff_f7fb_c110n;
+    const t = buildTrampoline({ template: 'push {target_lo32}; mov dword ptr [rsp+4], {target_hi32}; ret' }, SITE, target, { assembler });
+    expect(bytesOf(t.bytes)).toEqual([0x66, 0x68, 0x10, 0xc1, 0xc7, 0x44, 0x24, 0x04, 0xff, 0x7f, 0x00, 0x00, 0xc3]);
+    expect(t.problems.map((p) => p.code)).toEqual(['word-sized-push-pop', 'misses-target']);
+    const problem = t.problems[0]!;
+    expect(problem).toMatchObject({ code: 'word-sized-push-pop', at: SITE, bytes: Uint8Array.of(0x66, 0x68, 0x10, 0xc1) });
+    expect(problem.message).toMatch(/operand-size prefix 66: it pushes 2 bytes, not 8/);
+    expect(problem.message).toMatch(/sign-extends/);
+    expect(problem.message).toMatch(/push rax; movabs rax, \{target\}; xchg qword ptr \[rsp\], rax; ret/);
+    expect(t.stackDelta).toBe(6); // -2 + 8: the ret pops more than was pushed
+  });
+
+  it('word_sized_push_and_pop_of_a_register_are_problems', () => {
+    // push ax (66 50) ; pop ax (66 58) ; movabs r11, target ; jmp r11
+    const t = buildTrampoline({ template: 'push ax; pop ax; movabs r11, {target}; jmp r11' }, SITE, TARGET, { assembler });
+    expect(bytesOf(t.bytes.slice(0, 4))).toEqual([0x66, 0x50, 0x66, 0x58]);
+    expect(t.problems.map((p) => [p.code, 'at' in p ? p.at : null])).toEqual([
+      ['word-sized-push-pop', SITE],
+      ['word-sized-push-pop', SITE + 2n],
+    ]);
+    expect(t.problems[1]!.message).toMatch(/pops 2 bytes/);
+  });
+
+  it('a_push_imm32_that_fits_is_not_word_sized', () => {
+    // push 0x34567000 (68 00 70 56 34): 8 bytes, sign-extended
+    const t = buildTrampoline({ template: 'push {target_lo32}; mov dword ptr [rsp+4], {target_hi32}; ret' }, SITE, TARGET, { assembler });
+    expect(t.bytes[0]).toBe(0x68);
+    expect(t.problems).toEqual([]);
+  });
+
+  it('push_rax_xchg_form_reaches_the_target_and_keeps_rax', () => {
+    // push rax (50) ; movabs rax, target (48 b8 imm64) ; xchg qword ptr [rsp], rax (48 87 04 24) ; ret (c3)
+    const target = 0x7fff_f7fb_c110n;
+    const t = buildTrampoline({ template: 'push rax; movabs rax, {target}; xchg qword ptr [rsp], rax; ret' }, SITE, target, { assembler });
+    expect(bytesOf(t.bytes)).toEqual([0x50, 0x48, 0xb8, 0x10, 0xc1, 0xfb, 0xf7, 0xff, 0x7f, 0x00, 0x00, 0x48, 0x87, 0x04, 0x24, 0xc3]);
+    expect(t.transfer).toMatchObject({ kind: 'ret', destination: target });
+    expect(t.stackDelta).toBe(0);
+    expect(t.clobbers).toEqual([]);
+    expect(t.problems).toEqual([]);
+  });
+
+  it('movabs_push_rax_ret_reaches_the_target_and_clobbers_rax', () => {
+    // movabs rax, target (48 b8 imm64) ; push rax (50) ; ret (c3)
+    const t = buildTrampoline({ template: 'movabs rax, {target}; push rax; ret' }, SITE, TARGET, { assembler });
+    expect(t.transfer).toMatchObject({ kind: 'ret', destination: TARGET });
+    expect(t.stackDelta).toBe(0);
+    expect(t.clobbers).toEqual(['rax']);
+    expect(t.problems).toEqual([]);
+  });
+
   it('form_names_parse_to_built_in_forms', () => {
     expect(parseTrampolineSpec('abs-rax')).toBe('abs-rax');
     expect(parseTrampolineSpec(' rel32 ')).toBe('rel32');
     expect(parseTrampolineSpec('abs-indirect')).toBe('abs-indirect');
+  });
+});
+
+describe('stackDelta counts explicit rsp arithmetic', () => {
+  const deltaOf = (template: string): number | null => buildTrampoline({ template }, SITE, TARGET, { assembler }).stackDelta;
+
+  it('sub_rsp_imm8_and_imm32', () => {
+    // sub rsp, 8 (48 83 ec 08) ; movabs r11, target ; jmp r11
+    expect(deltaOf('sub rsp, 8; movabs r11, {target}; jmp r11')).toBe(-8);
+    // sub rsp, 0x100 (48 81 ec 00 01 00 00)
+    expect(deltaOf('sub rsp, 0x100; movabs r11, {target}; jmp r11')).toBe(-0x100);
+  });
+
+  it('add_rsp_after_a_push', () => {
+    // push rbx (53) ; add rsp, 8 (48 83 c4 08) ; movabs r11, target ; jmp r11
+    expect(deltaOf('push rbx; add rsp, 8; movabs r11, {target}; jmp r11')).toBe(0);
+    expect(deltaOf('add rsp, 0x18; movabs r11, {target}; jmp r11')).toBe(0x18);
+  });
+
+  it('lea_rsp_relative_to_rsp', () => {
+    // lea rsp, [rsp-8] (48 8d 64 24 f8) ; lea rsp, [rsp+0x10] (48 8d 64 24 10)
+    expect(deltaOf('lea rsp, [rsp-8]; movabs r11, {target}; jmp r11')).toBe(-8);
+    expect(deltaOf('lea rsp, [rsp+0x10]; movabs r11, {target}; jmp r11')).toBe(0x10);
+  });
+
+  it('sub_then_ret_through_a_pushed_address', () => {
+    // sub rsp, 8 ; push target via movabs/push ; ret: the ret pops the pushed address, 8 bytes stay reserved
+    const t = buildTrampoline({ template: 'sub rsp, 8; movabs rax, {target}; push rax; ret' }, SITE, TARGET, { assembler });
+    expect(t.stackDelta).toBe(-8);
+    expect(t.transfer?.destination).toBe(TARGET);
+  });
+
+  it('unknown_rsp_writes_make_the_delta_unknown_not_wrong', () => {
+    // lea rsp, [rax+8] (48 8d 60 08) ; mov rsp, rax (48 89 c4) ; and rsp, -16 (48 83 e4 f0) ;
+    // sub esp, 8 (83 ec 08: zeroes the upper half) ; pop rsp (5c) ; leave (c9)
+    for (const write of ['lea rsp, [rax+8]', 'mov rsp, rax', 'and rsp, -16', 'sub esp, 8', 'push rax; pop rsp', 'leave']) {
+      expect(deltaOf(`${write}; movabs r11, {target}; jmp r11`), write).toBeNull();
+    }
+  });
+
+  it('push_pop_and_reads_of_rsp_stay_known', () => {
+    // push rax ; pop rax ; mov rax, rsp (48 89 e0: reads rsp) ; cmp rsp, 8 ; movabs r11, target ; jmp r11
+    expect(deltaOf('push rax; pop rax; mov rax, rsp; cmp rsp, 8; movabs r11, {target}; jmp r11')).toBe(0);
   });
 });
