@@ -1,15 +1,18 @@
 // The browser page end to end: build it with Vite, serve the static output on 127.0.0.1,
-// drive Debian's chromium, verify corpus scenarios and look at what a user sees.
+// drive Debian's chromium, verify corpus scenarios and look at what a user sees; then the
+// same page from the dev server (`npm run web`), which loads its modules differently.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { build, createLogger, createServer as createViteServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VerifyResult } from '../../src/verify/result.js';
+import { verifyPatch } from '../../src/verify/verify.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repo = new URL('../../', import.meta.url).pathname;
@@ -44,6 +47,33 @@ function cliMessage(dir: string, args: string[]): string {
   return run.stderr.trim().replace(/^verify-patch: /, '');
 }
 
+interface ExpectCase {
+  name: string;
+  main: string;
+  patch: string;
+  symbol: string;
+  args?: string[];
+}
+
+/** The verifier's result for a corpus case, computed here in Node: the oracle for the page's replay. */
+async function verifyInNode(id: string): Promise<VerifyResult> {
+  const [scenario, name] = id.split('/') as [string, string];
+  const dir = join(repo, 'corpus', scenario);
+  const c = (JSON.parse(readFileSync(join(dir, 'expect.json'), 'utf8')) as { cases: ExpectCase[] }).cases.find((x) => x.name === name)!;
+  const args = c.args ?? [];
+  const option = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const trampoline = option('--trampoline');
+  return verifyPatch({
+    main: readFileSync(join(dir, c.main)), mainName: c.main, patch: readFileSync(join(dir, c.patch)), patchName: c.patch, symbol: c.symbol,
+    ...(option('--with') !== undefined ? { with: option('--with')! } : {}),
+    ...(option('--signal') !== undefined ? { signal: option('--signal')! } : {}),
+    ...(trampoline === undefined ? {} : { trampoline: trampoline === 'rel32' || trampoline === 'abs-indirect' || trampoline === 'abs-rax' ? trampoline : { template: trampoline } }),
+    engine: 'wasm',
+  });
+}
+
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+
 describe.skipIf(!available)('browser page', () => {
   let dist: string;
   let server: Server;
@@ -52,17 +82,20 @@ describe.skipIf(!available)('browser page', () => {
   let origin: string;
   const requests: string[] = [];
   const pageErrors: string[] = [];
+  const buildWarnings: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(screenshots, { recursive: true });
     dist = mkdtempSync(join(tmpdir(), 'patchsandbox-web-'));
-    await build({ configFile: join(repo, 'web/vite.config.ts'), logLevel: 'error', build: { outDir: dist, emptyOutDir: true } });
+    // Quiet, but every warning kept: the build must not warn.
+    const logger = createLogger('warn');
+    logger.warn = (message) => void buildWarnings.push(message);
+    logger.warnOnce = (message) => void buildWarnings.push(message);
+    logger.info = () => {};
+    await build({ configFile: join(repo, 'web/vite.config.ts'), customLogger: logger, build: { outDir: dist, emptyOutDir: true } });
     server = await serve(dist);
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     context.on('request', (r) => requests.push(r.url()));
     page = await context.newPage();
@@ -73,6 +106,13 @@ describe.skipIf(!available)('browser page', () => {
     await browser?.close();
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
     if (dist) rmSync(dist, { recursive: true, force: true });
+  });
+
+  it('builds without a warning and without Node-only modules (koffi, UnicornEngine)', () => {
+    expect(buildWarnings).toEqual([]);
+    const files = readdirSync(join(dist, 'assets')).filter((f) => f.endsWith('.js'));
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.filter((f) => readFileSync(join(dist, 'assets', f), 'utf8').includes('koffi'))).toEqual([]);
   });
 
   async function verifyScenario(id: string): Promise<string> {
@@ -122,6 +162,103 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.locator('.trace-listing .line.current:not(.continuation) .addr').textContent()).toBe(rip!.slice(2));
     expect(await page.locator('.trace-listing h3').textContent()).toContain('fix_func');
     await page.screenshot({ path: join(screenshots, 'seed-classic.png'), fullPage: false });
+  }, 120_000);
+
+  // The trace comes from a replay in a process of the page's own; it must be the verifier's run.
+  // The oracle is the verifier run here in Node: the page's timeline (the replay's output lines
+  // and end) must equal its output lines and instruction count.
+  for (const id of [
+    'seed-classic/tool-patches-need-fix-func',
+    'seed-classic/signal-handler-patches',
+    'loop-head/tool-patches-total-amount',
+    'call-in-prologue/blocking-signal-handler-patches-suspended-frame',
+  ]) {
+    it(`replays ${id} exactly as the verifier ran it`, async () => {
+      const expected = await verifyInNode(id);
+      expect(expected.run?.output.length).toBeGreaterThan(0);
+      expect(await verifyScenario(id)).toBe(expected.verdict);
+      expect(await page.locator('#replay-check').getAttribute('data-matches')).toBe('true');
+      expect(await page.locator('.stepper').count()).toBe(1);
+      const shown = await page.locator('.timeline [data-kind="output"]').evaluateAll((items) =>
+        items.map((i) => `${i.getAttribute('data-at')} ${i.querySelector('.what')?.textContent ?? ''}`));
+      expect(shown).toEqual(expected.run!.output.map((l) => `${l.instruction} ${l.stream}: ${l.text}`));
+      expect(await page.locator('.timeline [data-kind="exit"]').getAttribute('data-at')).toBe(String(expected.run!.instructions));
+      expect(await page.locator('.timeline [data-kind="patch-point"]').getAttribute('data-at')).toBe(String(expected.run!.patchPoint));
+    }, 120_000);
+  }
+
+  it('lists main\'s functions (demangled) for a corpus case, and verifies the one typed in the field', async () => {
+    await page.selectOption('#scenario', 'cxx-containers/tool-patches-mangled-name');
+    const demangled = 'record_hit(SessionTable&, std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&, int)';
+    await expect.poll(() => page.locator('#functions option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), { timeout: 30_000 })
+      .toEqual(expect.arrayContaining([demangled, 'main', 'hotfix_apply']));
+    expect(await page.locator('#functions-hint').textContent()).toMatch(/^\d+ functions in main/);
+    // The case fills the fields in (its mangled name); the demangled one from the list works too.
+    expect(await page.inputValue('#symbol')).toBe('_Z10record_hitR12SessionTableRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEi');
+    await page.fill('#symbol', demangled);
+    await page.click('#verify');
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    expect(await page.locator('#verdict .verdict-word').getAttribute('data-verdict')).toBe('safe');
+    expect(await page.locator('#verdict .verdict-what').textContent()).toContain(`${demangled} in main`);
+    // Another function of the same binary: the page verifies what the field says, not the case.
+    await page.fill('#symbol', 'scenario_iterations');
+    await page.fill('#replacement', '');
+    await page.click('#verify');
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    expect(await page.locator('#verdict').textContent()).toContain('scenario_iterations');
+  }, 120_000);
+
+  it('works from the keyboard alone: choose a scenario, verify, step the trace', async () => {
+    await page.goto(`${origin}/index.html`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('scenario');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.inputValue('#scenario')).toBe('seed-classic/signal-handler-patches');
+    expect(await page.inputValue('#mode')).toBe('USR1');
+    // Tab order: the form's controls in reading order, each with a visible focus ring.
+    const order: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await page.evaluate(() => {
+        const e = document.activeElement as HTMLElement;
+        return `${e.id}${e.matches(':focus-visible') && getComputedStyle(e).outlineStyle !== 'none' ? '' : ' (no visible focus)'}`;
+      }));
+    }
+    expect(order).toEqual(['main-file', 'patch-file', 'symbol', 'replacement', 'trampoline', 'mode', 'verify']);
+    for (let i = 0; i < 7; i++) await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('scenario');
+    await page.keyboard.press('Enter');
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    expect(await page.locator('#verdict .verdict-word').getAttribute('data-verdict')).toBe('safe');
+    expect(await page.evaluate(() => document.activeElement?.matches('#verdict h2'))).toBe(true);
+    // Verdict heading → "patch site" → "trace": Enter there focuses the stepper.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain('trace');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('stepper'))).toBe(true);
+    const position = page.locator('.stepper .position');
+    const start = Number(await position.getAttribute('data-step'));
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    expect(Number(await position.getAttribute('data-step'))).toBe(start + 2);
+    await page.keyboard.press('Shift+Space');
+    expect(Number(await position.getAttribute('data-step'))).toBe(start + 1);
+    // Enter: the next timeline event's instruction.
+    const eventSteps = (await page.locator('.timeline button[data-step]').evaluateAll((bs) => bs.map((b) => Number(b.getAttribute('data-step'))))).sort((x, y) => x - y);
+    await page.keyboard.press('Enter');
+    expect(Number(await position.getAttribute('data-step'))).toBe(eventSteps.find((step) => step > start + 1));
+    // The timeline is one tab stop before the trace; ↓ moves inside it, Enter jumps the trace.
+    await page.keyboard.press('Shift+Tab');
+    const firstEvent = await page.evaluate(() => document.activeElement?.closest('.timeline') !== null && document.activeElement?.getAttribute('data-at'));
+    expect(firstEvent).toBeTruthy();
+    await page.keyboard.press('ArrowDown');
+    const second = await page.evaluate(() => ({ at: document.activeElement?.getAttribute('data-at'), step: document.activeElement?.getAttribute('data-step') }));
+    expect(Number(second.at)).toBeGreaterThanOrEqual(Number(firstEvent));
+    await page.keyboard.press('Enter');
+    expect(await position.getAttribute('data-step')).toBe(second.step);
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('stepper'))).toBe(true);
+    await page.screenshot({ path: join(screenshots, 'keyboard.png') });
   }, 120_000);
 
   it('shows loop-head as unsafe with BRANCH_INTO_PATCHED_BYTES and the branch drawn into the range', async () => {

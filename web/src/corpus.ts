@@ -81,16 +81,28 @@ function binaryUrl(scenario: string, file: string): string | undefined {
   return binaryUrls[`../../corpus/${scenario}/${file}`];
 }
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+const fetched = new Map<string, Promise<Uint8Array>>();
+
+/** A corpus file's bytes, fetched once per page (listing main's functions, then verifying). */
+function fetchBytes(url: string): Promise<Uint8Array> {
+  let bytes = fetched.get(url);
+  if (!bytes) {
+    bytes = fetch(url).then(async (response) => {
+      if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+      return new Uint8Array(await response.arrayBuffer());
+    });
+    bytes.catch(() => fetched.delete(url));
+    fetched.set(url, bytes);
+  }
+  return bytes;
 }
 
-export async function corpusRequest(c: CorpusCase): Promise<VerifyRequest> {
-  const [main, patch] = await Promise.all([fetchBytes(binaryUrl(c.scenario, c.main)!), fetchBytes(binaryUrl(c.scenario, c.patch)!)]);
-  const request: VerifyRequest = { main, mainName: c.main, patch, patchName: c.patch, symbol: c.symbol, trampoline: c.trampoline };
-  if (c.replacement !== undefined) request.replacement = c.replacement;
-  if (c.signal !== undefined) request.signal = c.signal;
-  return request;
+export function corpusMain(c: CorpusCase): Promise<Uint8Array> {
+  return fetchBytes(binaryUrl(c.scenario, c.main)!);
+}
+
+/** The case's two files; what to patch and how comes from the page's fields (the case fills them in). */
+export async function corpusFiles(c: CorpusCase): Promise<Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName'>> {
+  const [main, patch] = await Promise.all([corpusMain(c), fetchBytes(binaryUrl(c.scenario, c.patch)!)]);
+  return { main, mainName: c.main, patch, patchName: c.patch };
 }

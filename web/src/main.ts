@@ -1,7 +1,7 @@
 // The page: pick or drop inputs, verify in the worker, show the verdict first and then the
 // evidence (patch site, timeline, trace).
 
-import { CORPUS_CASES, corpusRequest, type CorpusCase } from './corpus.js';
+import { CORPUS_CASES, corpusFiles, corpusMain, type CorpusCase } from './corpus.js';
 import type { TrampolineChoice, VerificationView, VerifyRequest } from './protocol.js';
 import { h, hex, reveal } from './view/dom.js';
 import { renderPatchSite } from './view/patch-site.js';
@@ -19,6 +19,7 @@ const patchFile = byId<HTMLInputElement>('patch-file');
 const mainFileError = byId<HTMLElement>('main-file-error');
 const symbolInput = byId<HTMLInputElement>('symbol');
 const functionList = byId<HTMLDataListElement>('functions');
+const functionsHint = byId<HTMLElement>('functions-hint');
 const replacementInput = byId<HTMLInputElement>('replacement');
 const trampolineSelect = byId<HTMLSelectElement>('trampoline');
 const templateInput = byId<HTMLInputElement>('template');
@@ -33,23 +34,48 @@ const results = byId<HTMLElement>('results');
 const worker = new VerificationWorker();
 const functionsWorker = new VerificationWorker();
 
+// One group per scenario, so the list shows case names (the scenario is the group's label).
+const groups = new Map<string, HTMLOptGroupElement>();
 for (const c of CORPUS_CASES) {
+  let group = groups.get(c.scenario);
+  if (!group) {
+    group = h('optgroup', { label: c.scenario });
+    groups.set(c.scenario, group);
+    scenarioSelect.append(group);
+  }
   const expected = `expected ${c.expectedVerdict}${c.expectedCodes.length ? `: ${c.expectedCodes.join(', ')}` : ''}`;
-  scenarioSelect.append(h('option', { value: c.id, title: expected }, `${c.id}`));
+  group.append(h('option', { value: c.id, title: `${c.id}: ${expected}` }, c.name));
 }
 const preferred = CORPUS_CASES.find((c) => c.id === 'seed-classic/tool-patches-need-fix-func') ?? CORPUS_CASES[0];
 if (preferred) scenarioSelect.value = preferred.id;
 const selectedCase = (): CorpusCase | undefined => CORPUS_CASES.find((c) => c.id === scenarioSelect.value);
-const describeScenario = (): void => {
+
+/** The case's own settings into the fields: Verify reads the fields, so a user can change any of them. */
+function fillFieldsFrom(c: CorpusCase): void {
+  symbolInput.value = c.symbol;
+  replacementInput.value = c.replacement ?? '';
+  trampolineSelect.value = typeof c.trampoline === 'string' ? c.trampoline : 'template';
+  templateInput.value = typeof c.trampoline === 'string' ? '' : c.trampoline.template;
+  templateInput.hidden = trampolineSelect.value !== 'template';
+  if (c.signal !== undefined && ![...modeSelect.options].some((o) => o.value === c.signal)) {
+    modeSelect.append(h('option', { value: c.signal }, `main's own SIG${c.signal} handler (program-driven)`));
+  }
+  modeSelect.value = c.signal ?? '';
+}
+
+const selectScenario = (): void => {
   const c = selectedCase();
   scenarioDescription.textContent = c
-    ? `${c.description} Case: ${c.symbol}${c.replacement ? ` → ${c.replacement}` : ''}, ${c.signal ? `program-driven (SIG${c.signal})` : 'tool-driven'}, trampoline ${typeof c.trampoline === 'string' ? c.trampoline : c.trampoline.template}. Expected: ${c.expectedVerdict}${c.expectedCodes.length ? ` (${c.expectedCodes.join(', ')})` : ''}.`
+    ? `${c.description} Case: ${c.symbol}${c.replacement ? ` → ${c.replacement}` : ''}, ${c.signal ? `program-driven (SIG${c.signal})` : 'tool-driven'}, trampoline ${typeof c.trampoline === 'string' ? c.trampoline : c.trampoline.template}. Expected: ${c.expectedVerdict}${c.expectedCodes.length ? ` (${c.expectedCodes.join(', ')})` : ''}; change the fields below to try another function or trampoline on these files.`
     : '';
+  if (!c) return;
+  fillFieldsFrom(c);
+  void listFunctions(async () => ({ bytes: await corpusMain(c), name: c.main }));
 };
 scenarioSelect.addEventListener('change', () => {
   mainFile.value = '';
   patchFile.value = '';
-  describeScenario();
+  selectScenario();
 });
 scenarioSelect.addEventListener('dblclick', () => form.requestSubmit());
 scenarioSelect.addEventListener('keydown', (e) => {
@@ -58,7 +84,6 @@ scenarioSelect.addEventListener('keydown', (e) => {
     form.requestSubmit();
   }
 });
-describeScenario();
 trampolineSelect.addEventListener('change', () => {
   templateInput.hidden = trampolineSelect.value !== 'template';
 });
@@ -68,32 +93,44 @@ async function fileBytes(input: HTMLInputElement): Promise<{ bytes: Uint8Array; 
   return file ? { bytes: new Uint8Array(await file.arrayBuffer()), name: file.name } : undefined;
 }
 
-// Dropping main lists its functions (demangled) for the symbol field.
-mainFile.addEventListener('change', async () => {
-  const main = await fileBytes(mainFile);
+/** main's functions (demangled) as the symbol field's suggestions, for a dropped file or a corpus case. */
+async function listFunctions(load: () => Promise<{ bytes: Uint8Array; name: string } | undefined>): Promise<void> {
   functionList.replaceChildren();
+  functionsHint.textContent = '';
   mainFileError.textContent = '';
-  if (!main) return;
   try {
+    const main = await load();
+    if (!main) return;
     const functions = await functionsWorker.listFunctions(main.bytes, main.name);
-    for (const f of functions) functionList.append(h('option', { value: f.demangled === f.name ? f.name : f.demangled }, `${hex(f.address)} ${f.name}`));
+    functionList.replaceChildren(...functions.map((f) => h('option', { value: f.demangled === f.name ? f.name : f.demangled }, `${hex(f.address)} ${f.name}`)));
+    functionsHint.textContent = `${functions.length} functions in ${main.name}: type to search them`;
   } catch (error) {
     // Shown by the field, not as a verdict: Verify gives the verifier's (the CLI's) own words.
     if (!(error instanceof CancelledError)) mainFileError.textContent = (error as Error).message;
   }
-});
+}
+mainFile.addEventListener('change', () => void listFunctions(() => fileBytes(mainFile)));
+selectScenario();
 
 function trampolineChoice(): TrampolineChoice {
   const v = trampolineSelect.value;
   return v === 'template' ? { template: templateInput.value } : (v as 'abs-rax' | 'rel32' | 'abs-indirect');
 }
 
-async function ownRequest(): Promise<VerifyRequest | undefined> {
+/** The user's files if any were chosen, else the selected case's; what to patch and how from the fields. */
+async function buildRequest(): Promise<VerifyRequest> {
   const [main, patch] = await Promise.all([fileBytes(mainFile), fileBytes(patchFile)]);
-  if (!main && !patch) return undefined;
-  if (!main || !patch) throw new Error('choose both files: main and patch.so');
+  let files: Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName'>;
+  if (main || patch) {
+    if (!main || !patch) throw new Error('choose both files: main and patch.so');
+    files = { main: main.bytes, mainName: main.name, patch: patch.bytes, patchName: patch.name };
+  } else {
+    const c = selectedCase();
+    if (!c) throw new Error('pick a scenario or choose your files');
+    files = await corpusFiles(c);
+  }
   if (symbolInput.value.trim() === '') throw new Error('name the function to patch');
-  const request: VerifyRequest = { main: main.bytes, mainName: main.name, patch: patch.bytes, patchName: patch.name, symbol: symbolInput.value.trim(), trampoline: trampolineChoice() };
+  const request: VerifyRequest = { ...files, symbol: symbolInput.value.trim(), trampoline: trampolineChoice() };
   if (replacementInput.value.trim() !== '') request.replacement = replacementInput.value.trim();
   if (modeSelect.value !== '') request.signal = modeSelect.value;
   return request;
@@ -119,10 +156,7 @@ form.addEventListener('submit', async (event) => {
   progressStage.textContent = 'starting';
   results.replaceChildren(h('p', { class: 'muted' }, 'Verifying…'));
   try {
-    const own = await ownRequest();
-    const c = selectedCase();
-    const request = own ?? (c ? await corpusRequest(c) : undefined);
-    if (!request) throw new Error('pick a scenario or choose your files');
+    const request = await buildRequest();
     const view = await worker.verify(request, (stage, fraction) => {
       progressStage.textContent = stage;
       progressBar.value = fraction;
@@ -139,6 +173,29 @@ cancelButton.addEventListener('click', () => worker.cancel());
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && !cancelButton.disabled) worker.cancel();
 });
+
+/** Right after the verdict: keyboard users go to the evidence without tabbing through every finding. */
+function jumpLinks(site: HTMLElement, trace: HTMLElement): HTMLElement {
+  const jump = (label: string, to: HTMLElement): HTMLButtonElement => {
+    const button = h('button', { type: 'button', class: 'link' }, label);
+    button.addEventListener('click', () => reveal(to));
+    return button;
+  };
+  return h('nav', { class: 'jump-links', 'aria-label': 'go to the evidence' }, 'Go to: ', jump('patch site', site), ' · ', jump('trace (← → step)', trace));
+}
+
+/** Whether the trace shows the verifier's run; when the replay differs there is no trace, and this says why. */
+function replayCheckNote(view: VerificationView): HTMLElement | null {
+  const check = view.replay;
+  if (!check || !check.compared) return null;
+  if (check.differences.length === 0) {
+    return h('p', { class: 'muted replay-check', id: 'replay-check', 'data-matches': 'true' },
+      `Recorded by replaying the verifier's run, and checked against it: same patch point, code writes, ${check.outputLines} output line${check.outputLines === 1 ? '' : 's'}, ${check.instructions.toLocaleString('en')} instructions and end.`);
+  }
+  return h('div', { class: 'note replay-check', id: 'replay-check', 'data-matches': 'false', role: 'status' },
+    h('p', {}, 'No trace: replaying this run to record it did not reproduce the verifier\'s run, so a trace would show a different execution from the one the verdict is about. The timeline below is the verifier\'s own output.'),
+    h('ul', {}, ...check.differences.map((d) => h('li', {}, d))));
+}
 
 function showView(view: VerificationView): void {
   let stepper: TraceStepper | undefined;
@@ -159,12 +216,19 @@ function showView(view: VerificationView): void {
   if (view.trace && view.trace.steps.length > 0) {
     stepper = new TraceStepper(view.trace, view.timeline);
   }
+  const replayCheck = replayCheckNote(view);
+  if (replayCheck) execution.append(replayCheck);
   execution.append(
     h('div', { class: 'columns' },
       h('div', { class: 'column' }, h('h3', {}, 'Timeline'), view.timeline.length > 0 ? renderTimeline(view.timeline, goToStep) : h('p', { class: 'muted' }, 'No run recorded.')),
       h('div', { class: 'column wide' }, h('h3', {}, 'Trace around the patch point'), stepper ? stepper.element : h('p', { class: 'muted' }, 'No trace recorded.'))));
   const parts: HTMLElement[] = [renderVerdict(view, onJump)];
-  if (view.result.verdict !== 'error' || view.site) parts.push(renderPatchSite(view.site, view.result), execution);
+  if (view.result.verdict !== 'error' || view.site) {
+    const site = renderPatchSite(view.site, view.result);
+    // Right under the verdict's heading, before the findings' buttons in the tab order.
+    parts[0]!.querySelector('h2')!.after(jumpLinks(site, stepper?.element ?? execution));
+    parts.push(site, execution);
+  }
   results.replaceChildren(...parts);
   results.querySelector<HTMLElement>('#verdict h2')?.setAttribute('tabindex', '-1');
   results.querySelector<HTMLElement>('#verdict h2')?.focus();

@@ -125,11 +125,21 @@ export interface RecordedTrace {
   truncated: boolean;
 }
 
+/**
+ * Whether the replay (which records the trace) ran what the verifier ran. Not compared when the
+ * verifier gave no run to compare with (it could not verify).
+ */
+export type ReplayCheck =
+  | { compared: false; differences: [] }
+  | { compared: true; differences: string[]; outputLines: number; instructions: number };
+
 export interface VerificationView {
   result: VerifyResult;
   site?: PatchSiteView;
   timeline: TimelineEvent[];
   trace?: RecordedTrace;
+  /** Absent when the replay itself failed (then a note says why). */
+  replay?: ReplayCheck;
   /** Replay problems that do not change the verdict (shown as a note). */
   notes: string[];
   elapsedMs: number;

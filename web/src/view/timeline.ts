@@ -20,17 +20,31 @@ const KIND_LABEL: Record<TimelineEvent['kind'], string> = {
 };
 
 export function renderTimeline(events: readonly TimelineEvent[], onStep: (step: number) => void): HTMLElement {
-  const list = h('ol', { class: 'timeline', 'aria-label': 'events of the emulated run' });
+  const list = h('ol', { class: 'timeline', 'aria-label': 'events of the emulated run: ↑ ↓ move, Enter shows one in the trace' });
+  const buttons: HTMLButtonElement[] = [];
   for (const e of events) {
     const body = [h('span', { class: 'at' }, e.at.toLocaleString('en')), h('span', { class: `kind kind-${e.kind}` }, KIND_LABEL[e.kind]), h('span', { class: 'what' }, e.text)];
     if (e.step !== undefined) {
       const step = e.step;
-      const button = h('button', { type: 'button', class: 'event', 'data-kind': e.kind, title: 'show this instruction in the trace' }, ...body);
+      // One tab stop for the whole timeline (roving tabindex): Tab goes on to the trace.
+      const button = h('button', { type: 'button', class: 'event', 'data-kind': e.kind, 'data-at': e.at, 'data-step': step, tabindex: buttons.length === 0 ? 0 : -1, title: 'show this instruction in the trace' }, ...body);
       button.addEventListener('click', () => onStep(step));
+      buttons.push(button);
       list.append(h('li', {}, button));
     } else {
-      list.append(h('li', {}, h('div', { class: 'event', 'data-kind': e.kind }, ...body)));
+      list.append(h('li', {}, h('div', { class: 'event', 'data-kind': e.kind, 'data-at': e.at }, ...body)));
     }
   }
+  list.addEventListener('keydown', (e) => {
+    const index = buttons.indexOf(e.target as HTMLButtonElement);
+    if (index < 0) return;
+    const next = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: buttons.length - 1 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    const target = buttons[Math.max(0, Math.min(buttons.length - 1, next))]!;
+    buttons[index]!.tabIndex = -1;
+    target.tabIndex = 0;
+    target.focus();
+  });
   return list;
 }

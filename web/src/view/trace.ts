@@ -32,7 +32,7 @@ export class TraceStepper {
       button('next ▶', 'next instruction (→ or j)', () => this.goTo(this.index + 1)),
       button('next event ▶', 'next timeline event (])', () => this.jumpEvent(1)),
       this.position);
-    this.element = h('div', { class: 'stepper', tabindex: 0, 'aria-label': 'trace stepper: arrow keys step, [ and ] jump between events' },
+    this.element = h('div', { class: 'stepper', tabindex: 0, 'aria-label': 'trace stepper: ← → or Space step, [ ] or Enter jump between events, Home: patch point' },
       controls, this.eventHere,
       h('div', { class: 'columns' },
         h('div', { class: 'column wide' }, this.listing),
@@ -73,7 +73,12 @@ export class TraceStepper {
       ']': () => this.jumpEvent(1),
       '[': () => this.jumpEvent(-1),
       Home: () => this.goTo(this.patchStep()),
+      // Space steps like a debugger's "step" key; Enter goes to the next event.
+      ' ': () => this.goTo(this.index + (e.shiftKey ? -1 : 1)),
+      Enter: () => this.jumpEvent(1),
     };
+    // Enter and Space on the toolbar's buttons press those buttons.
+    if ((e.key === ' ' || e.key === 'Enter') && e.target !== this.element) return;
     const action = actions[e.key];
     if (action) {
       e.preventDefault();

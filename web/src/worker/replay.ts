@@ -1,15 +1,24 @@
 // Re-runs the verified scenario in an EmulatedProcess of its own to show it: the whole run's
 // events and output as a timeline, and a bounded window of single steps around the patch
-// point with registers and the stack, which the verifier does not keep.
+// point with registers and the stack, which the verifier does not keep. It starts the process,
+// opens patch.so and writes the trampoline with the verifier's own functions, under the same
+// instruction budget, and then checks that its run is the verifier's: same patch point, output
+// lines, code writes, instruction count and end. A replay that differs is not shown as a trace.
 
 import { disassemble } from '../../../src/asm/disasm.js';
 import { SymbolType } from '../../../src/elf/index.js';
-import { WasmEngine } from '../../../src/engine/wasm-engine.js';
+import { createEngine } from '../../../src/engine/index.js';
 import { EmulatedProcess, RTLD_NOW, layout, signalNumber, type ProcessEvent, type ProcessStop } from '../../../src/loader/index.js';
-import type { VerifyResult } from '../../../src/verify/result.js';
+import { launchProcess, PATCH_PATH } from '../../../src/verify/dynamic/launch.js';
+import { writtenRanges } from '../../../src/verify/dynamic/program-patcher.js';
+import { describeStop } from '../../../src/verify/dynamic/stop-text.js';
+import { applyToolPatch } from '../../../src/verify/dynamic/tool-patcher.js';
+import { DEFAULT_MAX_INSTRUCTIONS } from '../../../src/verify/input.js';
+import type { OutputLine, VerifyResult } from '../../../src/verify/result.js';
+import { outputLines } from '../../../src/verify/summary.js';
 import {
   STACK_WORDS, STACK_WORDS_BELOW, TRACE_REGISTERS,
-  type CodeListing, type ListingLine, type RecordedTrace, type TimelineEvent, type TraceStep, type VerifyRequest,
+  type CodeListing, type ListingLine, type RecordedTrace, type ReplayCheck, type TimelineEvent, type TraceStep, type VerifyRequest,
 } from '../protocol.js';
 
 /** Steps recorded before the patch point, and at most after it. */
@@ -17,15 +26,13 @@ const STEPS_BEFORE = 150;
 const MAX_STEPS_AFTER = 6000;
 /** Once the replacement has run, a few more steps show the return into its caller. */
 const STEPS_AFTER_REPLACEMENT = 120;
-const RUN_BUDGET = 20_000_000;
 const MAX_LISTED_BYTES = 1024;
-const PROT_RWX = 7;
-const PROT_RX = 5;
 
 export interface Replay {
   timeline: TimelineEvent[];
   trace?: RecordedTrace;
   notes: string[];
+  check: ReplayCheck;
 }
 
 interface FunctionRange {
@@ -36,12 +43,11 @@ interface FunctionRange {
 
 export async function replay(request: VerifyRequest, result: VerifyResult, onProgress: (fraction: number) => void): Promise<Replay> {
   const notes: string[] = [];
-  const mainPath = `./${request.mainName}`;
-  const patchPath = `./${request.patchName}`;
-  const libraries = [{ path: patchPath, bytes: request.patch }];
-  // The handler of a program-driven patch dlopens the name it was written with.
-  if (request.patchName !== 'patch.so') libraries.push({ path: './patch.so', bytes: request.patch });
-  const process = EmulatedProcess.create(await WasmEngine.create(), { main: request.main, mainPath, libraries, argv: request.argv ?? [] });
+  const mainPath = `./${baseName(request.mainName)}`;
+  const libraryPaths = [...new Set([PATCH_PATH, `./${baseName(request.patchName)}`])];
+  // The verifier's budget and process: argv, library names and layout are the verifier's.
+  const budget = DEFAULT_MAX_INSTRUCTIONS;
+  const process = launchProcess(await createEngine('wasm'), request.main, request.mainName, request.patch, request.patchName);
 
   const targetName = result.target?.name ?? request.symbol;
   const replacementName = result.replacement?.name ?? request.replacement ?? targetName;
@@ -50,7 +56,7 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
   let replacementAddress: bigint | undefined;
   const watchReplacement = (): void => {
     if (replacementAddress !== undefined) return;
-    for (const path of libraries.map((l) => l.path)) {
+    for (const path of libraryPaths) {
       replacementAddress = process.symbolAddress(replacementName, path);
       if (replacementAddress !== undefined) break;
     }
@@ -59,21 +65,21 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
 
   const patchPoint = result.run?.patchPoint;
   const signo = request.signal !== undefined ? signalNumber(request.signal) : undefined;
+  let appliedAt: number | undefined;
+  /** false when the verifier's patch stopped the run (its write was refused): so does the replay's. */
+  let runOn = true;
   const applyPatch = (): void => {
+    appliedAt = process.instructions;
     if (signo !== undefined) {
       process.deliverSignal(signo);
       return;
     }
     const trampoline = result.trampoline;
     if (!trampoline) return;
-    // What a patcher does: load the replacement, make the page(s) writable, write, restore.
-    const opened = process.dlopen(patchPath, RTLD_NOW);
+    // What the verifier does as the patcher: dlopen, mprotect RWX, write, mprotect R-X.
+    const opened = process.dlopen(PATCH_PATH, RTLD_NOW, Math.max(1, budget - process.instructions));
     if ('error' in opened) notes.push(`replay: dlopen failed: ${opened.error}`);
-    const page = trampoline.site & ~0xfffn;
-    const length = ((trampoline.site + BigInt(trampoline.bytes.length) + 0xfffn) & ~0xfffn) - page;
-    process.mprotect(page, length, PROT_RWX);
-    process.writeCode(trampoline.site, trampoline.bytes);
-    process.mprotect(page, length, PROT_RX);
+    if (trampoline.bytes.length === 0 || !applyToolPatch(process, trampoline.site, trampoline.bytes).written) runOn = false;
   };
 
   // Recomputed when an object is loaded (patch.so by dlopen), so the replacement gets its name.
@@ -113,7 +119,7 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
   let trace: RecordedTrace | undefined;
   if (patchPoint === undefined) {
     notes.push('no patch point in the verifier\'s result: the timeline shows the unpatched run, without a step trace');
-    stop = process.run({ maxInstructions: RUN_BUDGET });
+    stop = process.run({ maxInstructions: budget });
   } else {
     const firstInstruction = Math.max(0, patchPoint - STEPS_BEFORE);
     if (firstInstruction > 0) stop = process.run({ maxInstructions: firstInstruction });
@@ -122,7 +128,7 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
     let applied = false;
     let replacementSeenAt: number | undefined;
     let truncated = true;
-    while (stop === undefined || stop.reason === 'budget') {
+    while ((stop === undefined || stop.reason === 'budget') && process.instructions < budget) {
       if (!applied && process.instructions >= patchPoint) {
         applyPatch();
         applied = true;
@@ -133,6 +139,7 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
       const rip = steps[steps.length - 1]!.rip;
       if (replacementSeenAt === undefined && replacementAddress !== undefined && rip === replacementAddress) replacementSeenAt = steps.length;
       const after = steps.length - STEPS_BEFORE;
+      if (applied && !runOn) break;
       if (after >= MAX_STEPS_AFTER || (replacementSeenAt !== undefined && steps.length - replacementSeenAt >= STEPS_AFTER_REPLACEMENT)) break;
       stop = process.run({ maxInstructions: 1 });
       if (stop.reason !== 'budget') truncated = false;
@@ -140,12 +147,68 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
     trace = { steps, listings, firstInstruction, truncated };
     onProgress(0.7);
     if (!applied) applyPatch();
-    if (stop === undefined || stop.reason === 'budget') stop = process.run({ maxInstructions: RUN_BUDGET });
+    const left = budget - process.instructions;
+    if (runOn && left > 0 && (stop === undefined || stop.reason === 'budget')) stop = process.run({ maxInstructions: left });
+    else if (stop === undefined || (stop.reason === 'budget' && left > 0)) stop = { reason: 'budget', instructions: process.instructions };
   }
   onProgress(0.95);
-  const timeline = buildTimeline(process.events, process.output, patchPoint, targetAddress, replacementAddress, stop, describe(process));
+  const output = outputLines(process.output);
+  const check = compareWithVerifier(result, { appliedAt, output, instructions: process.instructions, stop, codeWrites: process.events.filter(isCodeWrite) });
+  const timeline = buildTimeline(process.events, output, patchPoint, targetAddress, replacementAddress, stop, describe(process));
   if (trace) attachSteps(timeline, trace.steps);
-  return trace ? { timeline, trace, notes } : { timeline, notes };
+  return trace ? { timeline, trace, notes, check } : { timeline, notes, check };
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+type CodeWrite = Extract<ProcessEvent, { kind: 'code-write' }>;
+const isCodeWrite = (e: ProcessEvent): e is CodeWrite => e.kind === 'code-write';
+
+const lineText = (l: OutputLine | undefined): string => (l ? `${l.stream} "${l.text}" at instruction ${l.instruction}` : 'nothing');
+
+/**
+ * Differences between the replay and the verifier's run, in words; none means the trace shows
+ * the run the verdict is about. Only a finished verification has a run to compare with.
+ */
+function compareWithVerifier(
+  result: VerifyResult,
+  replayed: { appliedAt: number | undefined; output: OutputLine[]; instructions: number; stop: ProcessStop | undefined; codeWrites: CodeWrite[] },
+): ReplayCheck {
+  const run = result.run;
+  if (result.verdict === 'error' || !run) return { compared: false, differences: [] };
+  const differences: string[] = [];
+  if (run.patchPoint !== undefined && replayed.appliedAt !== run.patchPoint) {
+    differences.push(`the replay patched after ${replayed.appliedAt ?? 'no'} instructions, the verifier after ${run.patchPoint}`);
+  }
+  const lines = Math.max(replayed.output.length, run.output.length);
+  for (let i = 0; i < lines; i++) {
+    const mine = replayed.output[i];
+    const theirs = run.output[i];
+    if (mine?.stream !== theirs?.stream || mine?.text !== theirs?.text || mine?.instruction !== theirs?.instruction) {
+      differences.push(`output line ${i + 1}: the replay wrote ${lineText(mine)}, the verifier's run ${lineText(theirs)}`);
+      break;
+    }
+  }
+  // Writes into code from the patch point on: the trampoline (tool-driven) or, program-driven,
+  // what the handler wrote (the verifier lists those; the program may write more later).
+  const ranges = writtenRanges(replayed.codeWrites.filter((w) => replayed.appliedAt !== undefined && w.at >= replayed.appliedAt));
+  const spell = (rs: readonly { start: bigint; end: bigint }[]): string => rs.map((r) => `0x${r.start.toString(16)}..0x${r.end.toString(16)}`).join(', ') || 'nothing';
+  const expected = result.programWrites
+    ? result.programWrites.map((w) => ({ start: w.address, end: w.address + BigInt(w.length) }))
+    : result.trampoline && result.trampoline.bytes.length > 0 ? [{ start: result.trampoline.site, end: result.trampoline.site + BigInt(result.trampoline.bytes.length) }] : [];
+  const covered = expected.every((e) => ranges.some((r) => r.start <= e.start && e.end <= r.end));
+  if (!covered || (!result.programWrites && spell(ranges) !== spell(expected))) {
+    differences.push(`code written from the patch point on: the replay wrote ${spell(ranges)}, the verifier saw ${spell(expected)}`);
+  }
+  if (replayed.instructions !== run.instructions) differences.push(`the replay ran ${replayed.instructions} instructions, the verifier's run ${run.instructions}`);
+  // "while the handler ran, ..." ends are the verifier's own words for a stop it also made.
+  const end = replayed.stop ? describeStop(replayed.stop) : 'running';
+  if (run.endReason !== undefined && !run.endReason.startsWith('while ') && run.endReason !== 'the patch was not applied' && end !== run.endReason) {
+    differences.push(`the replay's run ended as "${end}", the verifier's as "${run.endReason}"`);
+  }
+  return { compared: true, differences, outputLines: run.output.length, instructions: run.instructions };
 }
 
 function describe(process: EmulatedProcess): (address: bigint) => string {
@@ -185,7 +248,7 @@ function functionRanges(process: EmulatedProcess): FunctionRange[] {
 
 function buildTimeline(
   events: readonly ProcessEvent[],
-  output: readonly { fd: number; text: string; at: number }[],
+  output: readonly OutputLine[],
   patchPoint: number | undefined,
   target: bigint | undefined,
   replacement: bigint | undefined,
@@ -194,11 +257,7 @@ function buildTimeline(
 ): TimelineEvent[] {
   const hex = (v: bigint): string => `0x${v.toString(16)}`;
   const timeline: TimelineEvent[] = [];
-  for (const chunk of output) {
-    for (const line of chunk.text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1)) {
-      timeline.push({ kind: 'output', at: chunk.at, text: `${chunk.fd === 2 ? 'stderr' : 'stdout'}: ${line}` });
-    }
-  }
+  for (const line of output) timeline.push({ kind: 'output', at: line.instruction, text: `${line.stream}: ${line.text}` });
   if (patchPoint !== undefined) timeline.push({ kind: 'patch-point', at: patchPoint, text: `patch point: the patch is applied after ${patchPoint} instructions` });
   for (const e of events) {
     switch (e.kind) {

@@ -6,7 +6,8 @@ import { loadIcedWasm } from 'virtual:iced-x86-wasm';
 import { Assembler } from '../../../src/asm/keystone.js';
 import { ElfType, initDemangler } from '../../../src/elf/index.js';
 import { PIE_BASE } from '../../../src/loader/layout.js';
-import type { FunctionEntry, VerificationView, VerifyRequest, WorkerToPage } from '../protocol.js';
+import type { VerifyResult } from '../../../src/verify/result.js';
+import type { FunctionEntry, TimelineEvent, VerificationView, VerifyRequest, WorkerToPage } from '../protocol.js';
 import { InputError, listFunctions, parseElf } from './inputs.js';
 import { buildPatchSiteView } from './patch-site.js';
 import { replay } from './replay.js';
@@ -34,22 +35,48 @@ export async function verify(request: VerifyRequest, post: (message: WorkerToPag
     const main = parseElf(request.main, request.mainName, 'main');
     const base = main.header.type === ElfType.Executable ? 0n : PIE_BASE;
     try {
-      if (result.target) view.site = buildPatchSiteView(main, base, result.target.name, result.trampoline?.bytes.length ?? 12);
+      if (result.target) view.site = buildPatchSiteView(main, base, result.target.name, overwriteLength(result, request));
     } catch (error) {
       view.notes.push(`patch site: ${(error as Error).message}`);
     }
     post({ type: 'progress', stage: 'replaying the run to record the trace', fraction: 0.55 });
     try {
       const replayed = await replay(request, result, (f) => post({ type: 'progress', stage: 'replaying the run to record the trace', fraction: 0.55 + f * 0.45 }));
-      view.timeline = replayed.timeline;
-      if (replayed.trace) view.trace = replayed.trace;
+      view.replay = replayed.check;
       view.notes.push(...replayed.notes);
+      if (replayed.check.differences.length === 0) {
+        view.timeline = replayed.timeline;
+        if (replayed.trace) view.trace = replayed.trace;
+      } else {
+        // A trace of some other run would be evidence for nothing: the page shows the
+        // verifier's own output instead, and says why there is no trace.
+        view.timeline = verifierTimeline(result);
+      }
     } catch (error) {
       view.notes.push(`replay: ${(error as Error).message}`);
     }
   }
   view.elapsedMs = performance.now() - started;
   return view;
+}
+
+/** Trampoline lengths by form, for a patch site whose trampoline could not be built (rel32 out of range). */
+const FORM_LENGTH: Record<string, number> = { 'abs-rax': 12, rel32: 5, 'abs-indirect': 14 };
+
+function overwriteLength(result: VerifyResult, request: VerifyRequest): number {
+  const built = result.trampoline?.bytes.length ?? 0;
+  if (built > 0) return built;
+  return typeof request.trampoline === 'string' ? FORM_LENGTH[request.trampoline] ?? 12 : 12;
+}
+
+/** The verifier's own run as a timeline: its output lines, the patch point and the end. */
+function verifierTimeline(result: VerifyResult): TimelineEvent[] {
+  const run = result.run;
+  if (!run) return [];
+  const events: TimelineEvent[] = run.output.map((l) => ({ kind: 'output', at: l.instruction, text: `${l.stream}: ${l.text}` }));
+  if (run.patchPoint !== undefined) events.push({ kind: 'patch-point', at: run.patchPoint, text: `patch point: ${run.patchPointDescription ?? `after ${run.patchPoint} instructions`}` });
+  events.push({ kind: 'exit', at: run.instructions, text: run.endReason ?? run.ended });
+  return events.sort((a, b) => a.at - b.at);
 }
 
 export function functionsOf(main: Uint8Array, mainName: string): FunctionEntry[] {

@@ -1,7 +1,6 @@
 // The one place the page calls the verifier (src/verify). It is looked up through a glob so
 // the page still builds, and says so plainly, in a tree where the verifier has not landed.
 
-import { WasmEngine } from '../../../src/engine/wasm-engine.js';
 import type { VerifyInput } from '../../../src/verify/input.js';
 import type { VerifyResult } from '../../../src/verify/result.js';
 import type { VerifyRequest } from '../protocol.js';
@@ -16,7 +15,8 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   if (!verifyPatch) {
     return { verdict: 'error', findings: [], error: 'this build of the page has no verifier (src/verify/verify.ts is missing)' };
   }
-  // A factory, not 'wasm' by name: the page never bundles the Node-only UnicornEngine.
+  // 'wasm' by name: src/engine/index.ts loads UnicornEngine through a specifier bundlers do
+  // not follow, so naming the engine pulls nothing Node-only into the page.
   const input: VerifyInput = {
     main: request.main,
     mainName: request.mainName,
@@ -24,7 +24,7 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
     patchName: request.patchName,
     symbol: request.symbol,
     trampoline: request.trampoline,
-    engine: () => WasmEngine.create(),
+    engine: 'wasm',
   };
   if (request.replacement !== undefined) input.with = request.replacement;
   if (request.signal !== undefined) input.signal = request.signal;
