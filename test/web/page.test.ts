@@ -291,3 +291,52 @@ describe.skipIf(!available)('browser page', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+// `npm run web` (vite web) serves the page's sources as modules: iced-x86 through the plugin's
+// virtual module, keystone's wasm from node_modules, the corpus binaries through
+// web/plugins/corpus-binaries.ts. One scenario to its verdict proves that path works.
+describe.skipIf(!available)('browser page from the dev server', () => {
+  let server: Awaited<ReturnType<typeof createViteServer>>;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const logger = createLogger('error');
+    server = await createViteServer({
+      configFile: join(repo, 'web/vite.config.ts'),
+      customLogger: logger,
+      // No file watching or HMR: edits elsewhere in the tree must not reload the page mid-run.
+      server: { host: '127.0.0.1', port: 0, strictPort: false, watch: null, hmr: false },
+    });
+    await server.listen();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('verifies seed-classic to its verdict, with the replay checked', async () => {
+    const address = server.httpServer!.address() as AddressInfo;
+    const origin = `http://127.0.0.1:${address.port}`;
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${origin}/`);
+    await page.selectOption('#scenario', 'seed-classic/tool-patches-need-fix-func');
+    await page.click('#verify');
+    const verdict = page.locator('#verdict .verdict-word');
+    await verdict.waitFor({ timeout: 90_000 });
+    expect(await page.locator('#verdict .error-text').allTextContents()).toEqual([]);
+    expect(await verdict.getAttribute('data-verdict')).toBe('safe');
+    expect(await page.locator('#replay-check').getAttribute('data-matches')).toBe('true');
+    expect(await page.locator('#patch-site .line.trampoline').count()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    // The corpus executable is served as bytes, not as a module Vite tried to transform.
+    const main = await page.evaluate(async (url) => {
+      const r = await fetch(url);
+      return { type: r.headers.get('content-type'), magic: [...new Uint8Array(await r.arrayBuffer()).slice(0, 4)] };
+    }, `/@fs${join(repo, 'corpus/seed-classic/main')}`);
+    expect(main).toEqual({ type: 'application/octet-stream', magic: [0x7f, 0x45, 0x4c, 0x46] });
+  }, 120_000);
+});
