@@ -97,3 +97,20 @@ describe('a trampoline the program wrote', () => {
     expect(checkWrittenTransfer(readWrittenTrampoline(written(0xe0), SITE))).toEqual([]);
   });
 });
+
+describe('the stack the trampoline leaves', () => {
+  it('push {target_lo32} assembles to a 2-byte push (66 68 imm16): STACK_IMBALANCE naming the prefix', () => {
+    // push 0xf7fbc110 -> 66 68 10 c1  push 0xc110 (word); mov dword ptr [rsp+4], 0x7fff; ret
+    const findings = checkTrampolineForm(
+      buildTrampoline({ template: 'push {target_lo32}; mov dword ptr [rsp+4], {target_hi32}; ret' }, SITE, TARGET, { assembler }),
+    );
+    const stack = findings.find((f) => f.code === 'STACK_IMBALANCE');
+    expect(stack).toBeDefined();
+    expect(stack!.evidence[0]!.bytes?.[0]).toBe(0x66);
+    expect(stack!.hint).toContain('push rax');
+  });
+  it('sub rsp, 8 before the jump is judged from the bytes', () => {
+    expect(codes('sub rsp, 8; movabs rax, {target}; jmp rax')).toContain('STACK_IMBALANCE');
+    expect(codes('sub rsp, 8; add rsp, 8; movabs rax, {target}; jmp rax')).not.toContain('STACK_IMBALANCE');
+  });
+});

@@ -54,8 +54,10 @@ describe('trampoline templates on seed-classic', () => {
     const o = await verifyWith('sub rsp, 16; mov dword ptr [rsp], {target_lo32}; mov dword ptr [rsp+4], {target_hi32}; ret');
     expect(errors(o)).toEqual(['STACK_IMBALANCE']);
     const [finding] = o.result.findings;
-    expect(finding!.message).toContain('moved rsp by -8');
+    // Seen in the bytes (sub rsp counts now) and in the run: one finding, both views.
+    expect(finding!.message).toContain('8 bytes below');
     expect(finding!.message).toContain('misaligned');
+    expect(finding!.evidence.some((e) => e.label === 'also' && /moved rsp by -8/.test(e.text ?? ''))).toBe(true);
     expect(finding!.evidence.find((e) => e.label === "rsp at fix_func's entry")!.text).toContain('rsp % 16 = 0');
   });
 

@@ -25,14 +25,6 @@ function preservedWrites(trampoline: Trampoline, facts: CalleeFacts): { register
   return out;
 }
 
-/**
- * Trampoline.stackDelta counts push, pop and ret only; with `sub rsp`/`lea rsp` in the bytes
- * it is not the real change, and the run (the dynamic stack check) judges instead.
- */
-function writesRspExplicitly(trampoline: Trampoline): boolean {
-  return trampoline.instructions.some((i) => /^(?!push|pop)\w+\s+(rsp|esp|sp)\b/.test(i.text));
-}
-
 export function checkTrampolineForm(trampoline: Trampoline, facts: CalleeFacts = { variadic: false }): Finding[] {
   const findings: Finding[] = [];
   for (const problem of trampoline.problems) {
@@ -50,6 +42,15 @@ export function checkTrampolineForm(trampoline: Trampoline, facts: CalleeFacts =
         ],
         hint: 'use an absolute form: abs-rax (12 bytes, clobbers rax) or abs-indirect (14 bytes, no register clobbered)',
       });
+    } else if (problem.code === 'word-sized-push-pop') {
+      findings.push({
+        code: 'STACK_IMBALANCE',
+        severity: 'error',
+        message: problem.message,
+        address: problem.at,
+        evidence: [{ label: 'operand-size prefixed', address: problem.at, bytes: problem.bytes, text: problem.text }],
+        hint: 'push an 8-byte address: movabs rax, {target}; push rax; ret (or push rax; movabs rax, {target}; xchg qword ptr [rsp], rax; ret to keep rax)',
+      });
     } else if (problem.code === 'uses-call') {
       findings.push({
         code: 'STACK_IMBALANCE',
@@ -61,7 +62,8 @@ export function checkTrampolineForm(trampoline: Trampoline, facts: CalleeFacts =
       });
     }
   }
-  if (!trampoline.transfersWithCall && trampoline.transfer && trampoline.stackDelta !== 0 && !writesRspExplicitly(trampoline)) {
+  if (!trampoline.transfersWithCall && trampoline.transfer && trampoline.stackDelta !== null && trampoline.stackDelta !== 0) {
+    // null: rsp is written in a way the byte analysis cannot follow; the run's stack check judges.
     const d = trampoline.stackDelta;
     findings.push({
       code: 'STACK_IMBALANCE',
