@@ -63,12 +63,23 @@ function fillFieldsFrom(c: CorpusCase): void {
   modeSelect.value = c.signal ?? '';
 }
 
+/** The list scrolls a group's first case to its top edge, hiding which scenario it belongs to: show the label too. */
+function showGroupLabel(): void {
+  const option = scenarioSelect.selectedOptions[0];
+  if (!option || option.previousElementSibling !== null) return;
+  requestAnimationFrame(() => {
+    const label = option.offsetTop - scenarioSelect.offsetTop - option.offsetHeight - 4;
+    if (scenarioSelect.scrollTop > label) scenarioSelect.scrollTop = Math.max(0, label);
+  });
+}
+
 const selectScenario = (): void => {
   const c = selectedCase();
   scenarioDescription.textContent = c
     ? `${c.description} Case: ${c.symbol}${c.replacement ? ` → ${c.replacement}` : ''}, ${c.signal ? `program-driven (SIG${c.signal})` : 'tool-driven'}, trampoline ${typeof c.trampoline === 'string' ? c.trampoline : c.trampoline.template}. Expected: ${c.expectedVerdict}${c.expectedCodes.length ? ` (${c.expectedCodes.join(', ')})` : ''}; change the fields below to try another function or trampoline on these files.`
     : '';
   if (!c) return;
+  showGroupLabel();
   fillFieldsFrom(c);
   void listFunctions(async () => ({ bytes: await corpusMain(c), name: c.main }));
 };

@@ -92,6 +92,7 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
       functions = functionRanges(process);
       objectCount = process.objects.length;
     }
+    if (rip >= layout.STUB_CODE_BASE && rip < layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE)) return stubListing(rip);
     const fn = functions.find((f) => rip >= f.start && rip < f.end);
     const codeWrites = process.events.filter((e) => e.kind === 'code-write' && fn && e.address < fn.end && e.address + BigInt(e.bytes.length) > fn.start).length;
     const start = fn?.start ?? rip;
@@ -111,6 +112,27 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
     }
     const title = (fn?.title ?? `code at 0x${rip.toString(16)}`) + (codeWrites > 0 ? ' (as patched)' : '');
     listings.push({ title, lines });
+    listingIndex.set(key, listings.length - 1);
+    return listings.length - 1;
+  };
+
+  // The libc image is 64 KiB of int3 with a breakpoint per function the host emulates: a
+  // listing of the stub at rip, named, rather than the image from its start.
+  const stubListing = (rip: bigint): number => {
+    const key = `stub:${rip}`;
+    const known = listingIndex.get(key);
+    if (known !== undefined) return known;
+    const name = process.describe(rip);
+    let lines: ListingLine[] = [];
+    try {
+      lines = disassemble(process.mem.read(rip, 8), rip).map((i) => ({ address: i.address, bytes: i.bytes, text: i.text }));
+    } catch {
+      lines = [];
+    }
+    const first = lines[0];
+    const stub = name.endsWith(' (libc stub)') ? name.slice(0, -' (libc stub)'.length) : undefined;
+    if (first && first.text === 'int3' && stub !== undefined) lines = [{ ...first, text: 'int3    ; breakpoint: the host runs it' }];
+    listings.push({ title: stub !== undefined ? `${stub} (emulated libc: the host runs it and returns to the caller)` : `emulated libc: ${name}`, lines });
     listingIndex.set(key, listings.length - 1);
     return listings.length - 1;
   };
