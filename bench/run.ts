@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Assembler } from '../src/asm/keystone.js';
 import { Perm, type Engine } from '../src/engine/engine.js';
 import { createEngine } from '../src/engine/index.js';
+import { formatSnapshots, measureSnapshots } from './snapshot.js';
 import { formatVerifyLatency, measureVerifyLatency } from './verify-latency.js';
 
 const CODE = 0x40_0000n;
@@ -233,6 +234,12 @@ async function main(): Promise<void> {
   };
   const loadAtEnd = loadText();
 
+  let snapshots: string[];
+  try {
+    snapshots = formatSnapshots(await measureSnapshots());
+  } catch (error) {
+    snapshots = [`snapshots not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
   let latency: string[];
   try {
     latency = formatVerifyLatency(await measureVerifyLatency(5));
@@ -261,6 +268,8 @@ async function main(): Promise<void> {
     'UnicornEngine runs a JS code hook before every instruction (exact retired counts, until, breakpoints, trace), so its figures are',
     "Unicorn's speed with that hook, not raw Unicorn's. Tracing keeps a 4096-entry ring of retired rips.",
     ...(notes.length > 0 ? ['', ...notes.map((n) => `- ${n}`)] : []),
+    '',
+    ...snapshots,
     '',
     '## End-to-end',
     '',

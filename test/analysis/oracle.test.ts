@@ -61,17 +61,13 @@ describe('oracle: objdump -d over a whole section', () => {
     });
   }
 
-  it('matches_on_a_static_glibc_text_and_decodes_it_fast', () => {
+  it('matches_on_a_static_glibc_text', () => {
     const path = compileC('oracle-static', PROGRAM, ['-O2', '-static']);
     const image = elfImage(path);
     const text = image.sections.find((s) => s.name === '.text')!;
     expect(text.bytes.length).toBeGreaterThan(300_000);
-    const t0 = performance.now();
     const map = CodeMap.build(image);
-    const elapsed = performance.now() - t0;
     expect(map.instructionCount).toBeGreaterThan(50_000);
-    // ~100 ms per MB on one core; leave room for a busy CI machine.
-    expect(elapsed).toBeLessThan(2000);
     const { checked } = compareWithObjdump(path, '.text');
     expect(checked).toBeGreaterThan(50_000);
   });
