@@ -171,7 +171,8 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
     if (!applied) applyPatch();
     const left = budget - process.instructions;
     if (runOn && left > 0 && (stop === undefined || stop.reason === 'budget')) stop = process.run({ maxInstructions: left });
-    else if (stop === undefined || (stop.reason === 'budget' && left > 0)) stop = { reason: 'budget', instructions: process.instructions };
+    // Not run on: the verifier stopped here too (its write was refused), with no end of its own.
+    stop ??= { reason: 'budget', instructions: process.instructions };
   }
   onProgress(0.95);
   const output = outputLines(process.output);
