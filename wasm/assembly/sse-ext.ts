@@ -8,23 +8,8 @@ import { CF, PF, ZF, SF, AF, OF, Flags, materialize } from './flags';
 import { readE, writeE, ea, hasRex } from './operands';
 import { writeMem, checkWritable } from './mmu';
 import { sourcePtr, destPtr, xmmPtr, commit, RESULT_TMP, generalProtection } from './sse-operands';
+import { lane, setLane, signed } from './sse-lanes';
 
-@inline function lane(p: usize, i: u32, w: u32): u64 {
-  if (w == 1) return <u64>load<u8>(p + i);
-  if (w == 2) return <u64>load<u16>(p + (<usize>i << 1));
-  if (w == 4) return <u64>load<u32>(p + (<usize>i << 2));
-  return load<u64>(p + (<usize>i << 3));
-}
-@inline function setLane(p: usize, i: u32, w: u32, v: u64): void {
-  if (w == 1) store<u8>(p + i, <u8>v);
-  else if (w == 2) store<u16>(p + (<usize>i << 1), <u16>v);
-  else if (w == 4) store<u32>(p + (<usize>i << 2), <u32>v);
-  else store<u64>(p + (<usize>i << 3), v);
-}
-@inline function signed(v: u64, w: u32): i64 {
-  const sh = <u64>(64 - (w << 3));
-  return (<i64>(v << sh)) >> sh;
-}
 function saturate(v: i64, w: u32, unsignedRange: bool): u64 {
   const bits = <i64>(w << 3);
   const hi: i64 = unsignedRange ? ((<i64>1) << bits) - 1 : ((<i64>1) << (bits - 1)) - 1;

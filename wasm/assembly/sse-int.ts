@@ -4,23 +4,8 @@
 
 import { Insn } from './insn';
 import { sourcePtr, destPtr, xmmPtr, commit, RESULT_TMP } from './sse-operands';
+import { lane, setLane, signed } from './sse-lanes';
 
-@inline function lane(p: usize, i: u32, w: u32): u64 {
-  if (w == 1) return <u64>load<u8>(p + i);
-  if (w == 2) return <u64>load<u16>(p + (<usize>i << 1));
-  if (w == 4) return <u64>load<u32>(p + (<usize>i << 2));
-  return load<u64>(p + (<usize>i << 3));
-}
-@inline function setLane(p: usize, i: u32, w: u32, v: u64): void {
-  if (w == 1) store<u8>(p + i, <u8>v);
-  else if (w == 2) store<u16>(p + (<usize>i << 1), <u16>v);
-  else if (w == 4) store<u32>(p + (<usize>i << 2), <u32>v);
-  else store<u64>(p + (<usize>i << 3), v);
-}
-@inline function signed(v: u64, w: u32): i64 {
-  const sh = <u64>(64 - (w << 3));
-  return (<i64>(v << sh)) >> sh;
-}
 
 export const LOGIC_AND: u32 = 0, LOGIC_ANDN: u32 = 1, LOGIC_OR: u32 = 2, LOGIC_XOR: u32 = 3;
 
