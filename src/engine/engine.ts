@@ -156,6 +156,18 @@ export class EmulationError extends Error {
   }
 }
 
+/** The architectural x87 state, as the guest sees it (fxsave would store the same values). */
+export interface X87State {
+  /** ST(0)..ST(7), ST(0) first: 10 bytes each, the 80-bit extended encoding (significand, then sign and exponent), little-endian. Empty registers show their stale contents. */
+  st: Uint8Array[];
+  /** Control word. */
+  fcw: number;
+  /** Status word, TOP (bits 11..13) included. */
+  fsw: number;
+  /** Full tag word, two bits per physical register R0..R7: 00 valid, 01 zero, 10 special, 11 empty. */
+  ftw: number;
+}
+
 export interface Engine {
   readonly name: 'wasm' | 'unicorn';
 
@@ -174,6 +186,8 @@ export interface Engine {
   /** xmm0..xmm15 as 16 little-endian bytes. */
   readXmm(index: number): Uint8Array;
   writeXmm(index: number, value: Uint8Array): void;
+  /** The x87 registers, control, status and tag word; optional (engines may not expose x87 state). */
+  readX87?(): X87State;
 
   // Execution.
   start(begin: bigint, options?: StartOptions): RunResult;

@@ -20,6 +20,7 @@ import {
   type CodeHook,
   type CpuContext,
   type Engine,
+  type X87State,
   type EngineErrorCode,
   type HookHandle,
   type HookSpec,
@@ -96,6 +97,11 @@ const UC_REG: Record<Register, number> = {
 };
 const UC_X86_REG_XMM0 = 122;
 const UC_X86_REG_MXCSR = 249;
+// x87 (unicorn/x86.h, Unicorn 2.0.1): FP0..FP7, status, control and tag word.
+const UC_X86_REG_FP0 = 82;
+const UC_X86_REG_FPSW = 31;
+const UC_X86_REG_FPCW = 246;
+const UC_X86_REG_FPTAG = 247;
 /** What Linux gives a new process (all SSE exceptions masked); Unicorn starts with 0. */
 const INITIAL_MXCSR = 0x1f80n;
 
@@ -335,6 +341,11 @@ export class UnicornEngine implements Engine {
     const engine = new UnicornEngine(binding, handle[0]);
     engine.scratch[0] = INITIAL_MXCSR;
     engine.check(binding.regWrite(engine.uc, UC_X86_REG_MXCSR, engine.scratch), 'set mxcsr');
+    // Linux starts a process with the x87 as after fninit; Unicorn starts with control word 0 and no register empty.
+    engine.scratch[0] = 0x37fn;
+    engine.check(binding.regWrite(engine.uc, UC_X86_REG_FPCW, engine.scratch), 'set fpcw');
+    engine.scratch[0] = 0xffffn;
+    engine.check(binding.regWrite(engine.uc, UC_X86_REG_FPTAG, engine.scratch), 'set fptag');
     return engine;
   }
 
@@ -419,6 +430,24 @@ export class UnicornEngine implements Engine {
     const bytes = new Uint8Array(16);
     this.check(this.binding.regRead(this.uc, UC_X86_REG_XMM0 + index, bytes), `read xmm${index}`);
     return bytes;
+  }
+
+  readX87(): X87State {
+    const word = (id: number, what: string): number => {
+      this.scratch[0] = 0n;
+      this.check(this.binding.regRead(this.uc, id, this.scratch), `read ${what}`);
+      return Number(this.scratch[0]! & 0xffffn);
+    };
+    const fsw = word(UC_X86_REG_FPSW, 'fpsw');
+    // FP0..FP7 are the physical registers R0..R7: ST(i) is R[(TOP + i) & 7].
+    const top = (fsw >> 11) & 7;
+    const st = Array.from({ length: 8 }, (_, i) => {
+      const r = (top + i) & 7;
+      const bytes = new Uint8Array(16); // the 10-byte value; Unicorn may write up to 16
+      this.check(this.binding.regRead(this.uc, UC_X86_REG_FP0 + r, bytes), `read fp${r}`);
+      return bytes.slice(0, 10);
+    });
+    return { st, fcw: word(UC_X86_REG_FPCW, 'fpcw'), fsw, ftw: word(UC_X86_REG_FPTAG, 'fptag') };
   }
 
   writeXmm(index: number, value: Uint8Array): void {

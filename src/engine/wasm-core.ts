@@ -26,6 +26,7 @@ export interface CoreExports {
   fpuStateSize(): number;
   fpuStateSave(): void;
   fpuStateLoad(): void;
+  x87View(): number;
   faultKind(): number;
   faultAccess(): number;
   faultAddress(): bigint;

@@ -21,6 +21,7 @@ import {
   type StartOptions,
   type SyscallHook,
   type TraceEntry,
+  type X87State,
   EmulationError,
   GPRS,
   HookType,
@@ -217,6 +218,19 @@ export class WasmEngine implements Engine {
     this.checkXmm(index);
     const base = (this.core.xmmBase() >>> 0) + index * 16;
     return this.bytes().slice(base, base + 16);
+  }
+
+  readX87(): X87State {
+    this.checkOpen();
+    const base = this.core.x87View() >>> 0;
+    const view = this.bytes().slice(base, base + 86);
+    const words = new DataView(view.buffer, 80, 6);
+    return {
+      st: Array.from({ length: 8 }, (_, i) => view.slice(i * 10, i * 10 + 10)),
+      fcw: words.getUint16(0, true),
+      fsw: words.getUint16(2, true),
+      ftw: words.getUint16(4, true),
+    };
   }
 
   writeXmm(index: number, value: Uint8Array): void {

@@ -9,10 +9,13 @@ import { IN_CI, createUnicornEngine, createWasmEngine, engineAvailability } from
 import { analyseInstance, buildFormCatalog, randomInstance, type InstructionForm } from './gen/instruction-forms.js';
 import { LAYOUT, prepareMachine, runLockstep, type LockstepStats } from './gen/lockstep.js';
 import { Rng } from './gen/rng.js';
+import { runX87Lockstep, type X87Stats } from './gen/x87-lockstep.js';
 
 const TOTAL_INSTRUCTIONS = Number(process.env.DIFF_INSTRUCTIONS ?? 200_000);
 const SEQUENCE_LENGTH = 10_000;
 const BASE_SEED = Number(process.env.DIFF_SEED ?? 0x5eed);
+const X87_INSTRUCTIONS = Number(process.env.DIFF_X87_INSTRUCTIONS ?? 8_000);
+const X87_SEQUENCE_LENGTH = 200;
 
 const [unicorn, wasm] = await Promise.all([engineAvailability('unicorn'), engineAvailability('wasm')]);
 const skipReason = unicorn.unavailable ?? wasm.unavailable;
@@ -118,5 +121,29 @@ describe('lockstep differential: WasmEngine vs UnicornEngine', () => {
     }
     expect(stats.compared).toBeGreaterThanOrEqual(TOTAL_INSTRUCTIONS);
     expect(missing, 'supported forms never exercised').toEqual([]);
+  });
+
+  it(`agrees on ${X87_INSTRUCTIONS} random x87 instructions (80-bit registers bit-exact, fcw, fsw, ftw)`, async () => {
+    const stats: X87Stats = { compared: 0, perForm: new Map(), knownGaps: new Map() };
+    const started = performance.now();
+    for (let sequence = 0; stats.compared < X87_INSTRUCTIONS; sequence++) {
+      const seed = BASE_SEED + 0x8700 + sequence;
+      const subject = await createWasmEngine();
+      const oracle = await createUnicornEngine();
+      try {
+        const mismatch = runX87Lockstep(subject, oracle, new Rng(seed), seed, X87_SEQUENCE_LENGTH, stats);
+        expect(mismatch, 'x87 lockstep mismatch').toBeUndefined();
+      } finally {
+        subject.close();
+        oracle.close();
+      }
+    }
+    console.log(
+      `x87 differential: ${stats.compared} instructions compared in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
+        `known Unicorn deviations accepted: ${[...stats.knownGaps].map(([k, n]) => `${k} ${n}x`).join(', ') || 'none'}\n` +
+        `per form: ${[...stats.perForm].sort((a, b) => a[0].localeCompare(b[0])).map(([k, n]) => `${k} ${n}`).join(', ')}`,
+    );
+    expect(stats.compared).toBeGreaterThanOrEqual(X87_INSTRUCTIONS);
+    expect(stats.perForm.size, 'x87 forms exercised').toBeGreaterThan(60);
   });
 });

@@ -190,7 +190,7 @@ describe('wasm core: x87', () => {
     expect(hex(out.subarray(32, 42))).toBe('00000000000000d00140');
   });
 
-  it('fld m80 reads an extended value (rounded to double), fild/fistp round by the control word', async () => {
+  it('fld m80 reads an extended value exactly, fild/fistp round by the control word', async () => {
     // fld tbyte [rbx]; fistp qword [rbx+16]; fnstcw [rbx+24]; or word [rbx+24], 0x400 (round down); fldcw [rbx+24]; fild dword [rbx+32]; ... 
     // fld tbyte [rbx]: db 2b / fistp qword [rbx+16]: df 7b 10 / fnstcw [rbx+24]: d9 7b 18
     // or word [rbx+24], 0x400: 66 81 4b 18 00 04 / fldcw [rbx+24]: d9 6b 18 / fld tbyte [rbx]: db 2b / fistp dword [rbx+40]: db 5b 28

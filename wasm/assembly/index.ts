@@ -11,12 +11,13 @@ import { run as runLoop } from './cpu';
 import { decode, DECODE_BUF } from './decoder';
 import { takeSnapshot, restoreSnapshot, snapshotPages } from './snapshot';
 import { Insn, INSN_SIZE } from './insn';
-import { FPU_STATE_SIZE, saveFpuState, loadFpuState } from './x87';
+import { FPU_STATE_SIZE, saveFpuState, loadFpuState, stMant, stSignExp, Fpu, statusWord, tagWord } from './x87';
 
 const IO_SIZE: u32 = 65536;
 const IO_BUF: usize = memory.data(65536, 16);
 const PROBE_INSN: usize = memory.data(64, 16);
-const FPU_IMAGE: usize = memory.data(80, 16);
+const FPU_IMAGE: usize = memory.data(144, 16);
+const X87_VIEW: usize = memory.data(86, 16);
 
 initOpcodeTable();
 flushTlb();
@@ -44,6 +45,17 @@ export function fpuStateBase(): usize { return FPU_IMAGE; }
 export function fpuStateSize(): u32 { return FPU_STATE_SIZE; }
 export function fpuStateSave(): void { saveFpuState(FPU_IMAGE); }
 export function fpuStateLoad(): void { loadFpuState(FPU_IMAGE); }
+/** The architectural x87 view at the returned address (86 bytes): ST(0)..ST(7) as 10-byte extended values, then FCW, FSW, full FTW as u16. */
+export function x87View(): usize {
+  for (let i: u32 = 0; i < 8; i++) {
+    store<u64>(X87_VIEW + i * 10, stMant(i));
+    store<u16>(X87_VIEW + i * 10, <u16>stSignExp(i), 8);
+  }
+  store<u16>(X87_VIEW, <u16>Fpu.control, 80);
+  store<u16>(X87_VIEW, <u16>statusWord(), 82);
+  store<u16>(X87_VIEW, <u16>tagWord(), 84);
+  return X87_VIEW;
+}
 
 export function faultKind(): u32 { return Fault.kind; }
 export function faultAccess(): u32 { return Fault.access; }

@@ -1,17 +1,19 @@
 // x87 floating point (D8..DF), enough for `long double` code in libc/libstdc++: loads and stores
 // of m32/m64/m80 and integers, arithmetic, compares into flags or C0..C3, fxch, constants,
-// control word, environment. Values are held as f64: an 80-bit operand loses its 11 extra
-// mantissa bits and its extra exponent range on load (documented deviation in wasm/README.md);
-// stores to m80 are exact for every f64. Exceptions are always masked and never recorded.
+// control word, environment. Registers hold exact 80-bit values; arithmetic is the software
+// extended precision of x87-float.ts, honouring the control word's precision and rounding
+// control. Exceptions are always masked (the masked response is delivered) and recorded in the
+// status word's sticky bits; C1 reports round-up, and stack overflow/underflow set SF and IE.
 
 import { Insn, I_MEM } from './insn';
 import { Cpu, writeReg, RAX } from './state';
 import { CF, PF, ZF, SF, AF, OF, Flags, materialize } from './flags';
 import { ea } from './operands';
 import { readMem, writeMem, checkWritable } from './mmu';
+import * as F from './x87-float';
 
-/** Physical registers R0..R7 (ST(i) = R[(top + i) & 7]). */
-const REGS: usize = memory.data(8 * 8, 8);
+/** Physical registers R0..R7 (ST(i) = R[(top + i) & 7]), 16 bytes each: significand u64, sign/exponent u16. */
+const REGS: usize = memory.data(8 * 16, 16);
 
 export class Fpu {
   static top: u32 = 0;
@@ -23,189 +25,199 @@ export class Fpu {
 }
 
 /** Size of the x87 state image the host keeps in a saved context (see saveFpuState). */
-export const FPU_STATE_SIZE: u32 = 80;
+export const FPU_STATE_SIZE: u32 = 144;
 
 /**
- * Writes the whole x87 state to `dst`: R0..R7 as f64 (physical order), then TOP, the valid
- * (non-empty tag) bits, the control word and the status word without TOP, as u32 each.
+ * Writes the whole x87 state to `dst`: R0..R7 as 16-byte slots (physical order; the 10-byte
+ * extended value then 6 zero bytes), then TOP, the valid (non-empty tag) bits, the control word
+ * and the status word without TOP, as u32 each.
  */
 export function saveFpuState(dst: usize): void {
-  memory.copy(dst, REGS, 64);
-  store<u32>(dst, Fpu.top, 64);
-  store<u32>(dst, Fpu.valid, 68);
-  store<u32>(dst, Fpu.control, 72);
-  store<u32>(dst, Fpu.status, 76);
+  memory.copy(dst, REGS, 128);
+  store<u32>(dst, Fpu.top, 128);
+  store<u32>(dst, Fpu.valid, 132);
+  store<u32>(dst, Fpu.control, 136);
+  store<u32>(dst, Fpu.status, 140);
 }
 
 /** The inverse of saveFpuState. */
 export function loadFpuState(src: usize): void {
-  memory.copy(REGS, src, 64);
-  Fpu.top = load<u32>(src, 64) & 7;
-  Fpu.valid = load<u32>(src, 68) & 0xff;
-  Fpu.control = load<u32>(src, 72) & 0xffff;
-  Fpu.status = load<u32>(src, 76) & 0xffff & ~0x3800;
+  memory.copy(REGS, src, 128);
+  for (let r: usize = 0; r < 8; r++) { store<u16>(REGS + (r << 4), 0, 10); store<u32>(REGS + (r << 4), 0, 12); }
+  Fpu.top = load<u32>(src, 128) & 7;
+  Fpu.valid = load<u32>(src, 132) & 0xff;
+  Fpu.control = load<u32>(src, 136) & 0xffff;
+  Fpu.status = load<u32>(src, 140) & 0xffff & ~0x3800;
 }
 
 const C0: u32 = 0x100, C1: u32 = 0x200, C2: u32 = 0x400, C3: u32 = 0x4000;
-const INDEFINITE: f64 = reinterpret<f64>(0xfff8000000000000);
+const STACK_FAULT: u32 = 0x40;
+const INDEF_M: u64 = 0xc000000000000000;
+const INDEF_SE: u32 = 0xffff;
 
 @inline function phys(i: u32): u32 {
   return (Fpu.top + i) & 7;
 }
-@inline export function st(i: u32): f64 {
-  return load<f64>(REGS + (<usize>phys(i) << 3));
-}
-@inline function setSt(i: u32, v: f64): void {
-  store<f64>(REGS + (<usize>phys(i) << 3), v);
+@inline function slot(i: u32): usize { return REGS + (<usize>phys(i) << 4); }
+@inline function isValid(i: u32): bool { return (Fpu.valid & (1 << phys(i))) != 0; }
+@inline function regM(i: u32): u64 { return load<u64>(slot(i)); }
+@inline function regSE(i: u32): u32 { return <u32>load<u16>(slot(i), 8); }
+
+function setSt(i: u32, m: u64, se: u32): void {
+  const s = slot(i);
+  store<u64>(s, m);
+  store<u16>(s, <u16>se, 8);
   Fpu.valid |= 1 << phys(i);
 }
-export function push(v: f64): void {
+/** ST(i) = the last x87-float result. */
+@inline function setResult(i: u32): void { setSt(i, F.RM, F.RSE); }
+
+/** Stack overflow (C1 = 1) or underflow (C1 = 0): IE and SF, masked response. */
+function stackFault(overflow: bool): void {
+  F.begin(Fpu.control); // keeps nothing from the operation
+  Fpu.status = (Fpu.status & ~C1) | F.IE | STACK_FAULT | (overflow ? C1 : 0);
+  faulted = true;
+}
+/** A stack fault happened in this instruction (its C1 stands; the operation's own C1 does not). */
+let faulted = false;
+
+export function push(m: u64, se: u32): void {
   Fpu.top = (Fpu.top - 1) & 7;
   // Stack overflow with IE masked loads the indefinite NaN.
-  if (Fpu.valid & (1 << Fpu.top)) v = INDEFINITE;
-  setSt(0, v);
+  if (Fpu.valid & (1 << Fpu.top)) { stackFault(true); m = INDEF_M; se = INDEF_SE; }
+  setSt(0, m, se);
 }
 export function pop(): void {
   Fpu.valid &= ~(1 << Fpu.top);
   Fpu.top = (Fpu.top + 1) & 7;
 }
-/** ST(i), or the indefinite NaN when that register is empty (stack underflow, masked). */
-@inline function operand(i: u32): f64 {
-  return Fpu.valid & (1 << phys(i)) ? st(i) : INDEFINITE;
+
+// Operands of the current instruction: A (usually ST0) and B.
+let AM: u64 = 0, ASE: u32 = 0, BM: u64 = 0, BSE: u32 = 0;
+/** ST(i) into A, or the indefinite NaN with a stack underflow when that register is empty. */
+function opA(i: u32): void {
+  if (isValid(i)) { AM = regM(i); ASE = regSE(i); } else { stackFault(false); AM = INDEF_M; ASE = INDEF_SE; }
+}
+function opB(i: u32): void {
+  if (isValid(i)) { BM = regM(i); BSE = regSE(i); } else { stackFault(false); BM = INDEF_M; BSE = INDEF_SE; }
+}
+
+/** Starts an instruction that may raise exceptions. */
+function beginOp(): void {
+  F.begin(Fpu.control);
+  faulted = false;
+}
+/** Merges the operation's exceptions into the status word; C1 = rounded up unless a stack fault set it. */
+function endOp(): void {
+  let s = Fpu.status | F.EXC;
+  if (!faulted) s = (s & ~C1) | (F.UP ? C1 : 0);
+  if (s & ~Fpu.control & 0x3f) s |= 0x8080; // an unmasked exception pending: ES and B
+  Fpu.status = s;
 }
 
 export function statusWord(): u32 {
   return (Fpu.status & ~0x3800) | (Fpu.top << 11);
 }
 
+/** Tag of physical register r: 0 valid, 1 zero, 2 special, 3 empty. */
+function tagOf(r: u32): u32 {
+  if ((Fpu.valid & (1 << r)) == 0) return 3;
+  const m = load<u64>(REGS + (<usize>r << 4));
+  const e = <u32>load<u16>(REGS + (<usize>r << 4), 8) & 0x7fff;
+  if (e == 0) return m == 0 ? 1 : 2;
+  return e == 0x7fff || (m >> 63) == 0 ? 2 : 0;
+}
+
 /** Full 16-bit tag word: 00 valid, 01 zero, 10 special, 11 empty. */
 export function tagWord(): u32 {
   let t: u32 = 0;
-  for (let r: u32 = 0; r < 8; r++) {
-    let tag: u32 = 3;
-    if (Fpu.valid & (1 << r)) {
-      const v = load<f64>(REGS + (<usize>r << 3));
-      tag = v == 0 ? 1 : v != v || v - v != 0 ? 2 : 0;
-    }
-    t |= tag << (r * 2);
-  }
+  for (let r: u32 = 0; r < 8; r++) t |= tagOf(r) << (r * 2);
   return t;
 }
 
-// ---- 80-bit extended <-> f64 ----------------------------------------------------------------
-
-function scale2(x: f64, e: i32): f64 {
-  while (e > 1000) { x *= reinterpret<f64>(<u64>(1023 + 1000) << 52); e -= 1000; }
-  while (e < -1000) { x *= reinterpret<f64>(<u64>(1023 - 1000) << 52); e += 1000; }
-  return x * reinterpret<f64>(<u64>(1023 + e) << 52);
-}
-
-export function fromExtended(mant: u64, se: u32): f64 {
-  const negative = (se & 0x8000) != 0;
-  const exp = <i32>(se & 0x7fff);
-  let v: f64;
-  if (exp == 0x7fff) {
-    if ((mant << 1) == 0) v = Infinity;
-    else v = reinterpret<f64>(0x7ff8000000000000 | ((mant >> 11) & 0x000fffffffffffff));
-  } else if (mant == 0) v = 0;
-  else v = scale2(<f64>mant, (exp == 0 ? 1 : exp) - 16383 - 63);
-  return negative ? -v : v;
-}
-
-/** Writes `v` as an 80-bit value at `a` (exact: every f64 is representable). */
-export function storeExtended(a: u64, v: f64): bool {
-  if (!checkWritable(a, 10)) return false;
-  const b = reinterpret<u64>(v);
-  const sign: u32 = <u32>(b >> 63) << 15;
-  const exp = <i32>((b >> 52) & 0x7ff);
-  const frac = b & 0x000fffffffffffff;
-  let mant: u64, e: u32;
-  if (exp == 0x7ff) {
-    e = 0x7fff;
-    mant = 0x8000000000000000 | (frac << 11);
-  } else if (exp == 0) {
-    if (frac == 0) { e = 0; mant = 0; }
-    else {
-      const p = 63 - <i32>clz<u64>(frac); // highest set bit of a subnormal fraction
-      mant = frac << (<u64>(63 - p));
-      e = <u32>(16383 + p - 1074);
-    }
-  } else {
-    e = <u32>(exp - 1023 + 16383);
-    mant = 0x8000000000000000 | (frac << 11);
-  }
-  writeMem(a, 8, mant);
-  writeMem(a + 8, 2, sign | e);
-  return true;
-}
+/** ST(i) as its 10-byte encoding for the host: significand then sign/exponent. */
+export function stMant(i: u32): u64 { return regM(i); }
+export function stSignExp(i: u32): u32 { return regSE(i); }
 
 // ---- arithmetic -------------------------------------------------------------------------------
 
-/** x op y for /reg 0 add, 1 mul, 4 sub, 5 subr, 6 div, 7 divr. */
-function arith(kind: u32, x: f64, y: f64): f64 {
+/** A op B for /reg 0 add, 1 mul, 4 sub, 5 subr, 6 div, 7 divr; result in F.RM/F.RSE. */
+function arith(kind: u32): void {
   switch (kind) {
-    case 0: return x + y;
-    case 1: return x * y;
-    case 4: return x - y;
-    case 5: return y - x;
-    case 6: return x / y;
-    default: return y / x;
+    case 0: F.add(AM, ASE, BM, BSE, false); return;
+    case 1: F.mul(AM, ASE, BM, BSE); return;
+    case 4: F.add(AM, ASE, BM, BSE, true); return;
+    case 5: F.add(BM, BSE, AM, ASE, true); return;
+    case 6: F.div(AM, ASE, BM, BSE); return;
+    default: F.div(BM, BSE, AM, ASE); return;
   }
 }
 
-/** fcom family: C3 C2 C0 = 000 greater, 001 less, 100 equal, 111 unordered. */
-function compareToStatus(x: f64, y: f64): void {
-  let c: u32 = 0;
-  if (x != x || y != y) c = C3 | C2 | C0;
-  else if (x < y) c = C0;
-  else if (x == y) c = C3;
-  Fpu.status = (Fpu.status & ~(C0 | C1 | C2 | C3)) | c;
+/** fcom family on A, B: C3 C2 C0 = 000 greater, 001 less, 100 equal, 111 unordered; C1 = 0. */
+function compareToStatus(quiet: bool): void {
+  const r = F.compare(AM, ASE, BM, BSE, quiet);
+  const c: u32 = r == 2 ? C3 | C2 | C0 : r < 0 ? C0 : r == 0 ? C3 : 0;
+  endOp();
+  Fpu.status = (Fpu.status & ~(C0 | C2 | C3 | (faulted ? 0 : C1))) | c;
 }
 
-/** fcomi family: ZF PF CF like ucomisd; OF SF AF cleared. */
-function compareToFlags(x: f64, y: f64): void {
+/** fcomi family: ZF PF CF like ucomisd; OF SF AF cleared; C1 = 0. */
+function compareToFlags(quiet: bool): void {
+  const r = F.compare(AM, ASE, BM, BSE, quiet);
   let f: u64 = 0;
-  if (x != x || y != y) f = ZF | PF | CF;
-  else if (x < y) f = CF;
-  else if (x == y) f = ZF;
+  if (r == 2) f = ZF | PF | CF;
+  else if (r < 0) f = CF;
+  else if (r == 0) f = ZF;
   Flags.base = (materialize() & ~(CF | PF | ZF | SF | AF | OF)) | f;
   Flags.mask = 0;
+  endOp();
 }
 
-function roundByControl(x: f64): f64 {
-  const rc = (Fpu.control >> 10) & 3;
-  return rc == 0 ? nearest<f64>(x) : rc == 1 ? floor<f64>(x) : rc == 2 ? ceil<f64>(x) : trunc<f64>(x);
+/** Loads an m32/m64/m80 float into B (`quiet`: as fld does, see F.fromFloat); false on a fault. */
+function loadFloat(a: u64, bytes: u32, quiet: bool = true): bool {
+  if (bytes == 10) {
+    const mant = readMem(a, 8);
+    if (Cpu.exit) return false;
+    const se = <u32>readMem(a + 8, 2);
+    if (Cpu.exit) return false;
+    BM = mant; BSE = se;
+    return true;
+  }
+  const bits = readMem(a, bytes);
+  if (Cpu.exit) return false;
+  F.fromFloat(bits, bytes, quiet);
+  BM = F.RM; BSE = F.RSE;
+  return true;
+}
+
+function loadInt(a: u64, bytes: u32): bool {
+  const v = readMem(a, bytes);
+  if (Cpu.exit) return false;
+  F.fromInt(bytes == 2 ? <i64>(<i16>v) : bytes == 4 ? <i64>(<i32>v) : <i64>v);
+  BM = F.RM; BSE = F.RSE;
+  return true;
+}
+
+/** Stores A as a float of `bytes` (4, 8, 10); false on a fault (nothing changes then). */
+function storeFloat(a: u64, bytes: u32): bool {
+  if (bytes == 10) {
+    if (!checkWritable(a, 10)) return false;
+    writeMem(a, 8, AM);
+    writeMem(a + 8, 2, ASE);
+    return true;
+  }
+  F.toFloat(AM, ASE, bytes);
+  if (!writeMem(a, bytes, F.RM)) return false;
+  endOp();
+  return true;
 }
 
 /** Integer store (fist/fistp/fisttp): out of range or NaN gives the integer indefinite. */
-function storeInt(a: u64, bytes: u32, x: f64, truncate: bool): bool {
-  const r = truncate ? trunc<f64>(x) : roundByControl(x);
-  let v: u64;
-  if (bytes == 8) v = r >= -9223372036854775808.0 && r < 9223372036854775808.0 ? <u64>(<i64>r) : 0x8000000000000000;
-  else if (bytes == 4) v = r >= -2147483648.0 && r <= 2147483647.0 ? <u64>(<u32>(<i32>r)) : 0x80000000;
-  else v = r >= -32768.0 && r <= 32767.0 ? <u64>(<u16>(<i32>r)) : 0x8000;
-  return writeMem(a, bytes, v);
-}
-
-function loadFloat(a: u64, bytes: u32): f64 {
-  if (bytes == 4) return <f64>reinterpret<f32>(<u32>readMem(a, 4));
-  if (bytes == 8) return reinterpret<f64>(readMem(a, 8));
-  const mant = readMem(a, 8);
-  if (Cpu.exit) return 0;
-  return fromExtended(mant, <u32>readMem(a + 8, 2));
-}
-
-function loadInt(a: u64, bytes: u32): f64 {
-  const v = readMem(a, bytes);
-  if (bytes == 2) return <f64>(<i16>v);
-  if (bytes == 4) return <f64>(<i32>v);
-  return <f64>(<i64>v);
-}
-
-function storeFloat(a: u64, bytes: u32, x: f64): bool {
-  if (bytes == 4) return writeMem(a, 4, reinterpret<u32>(<f32>x));
-  if (bytes == 8) return writeMem(a, 8, reinterpret<u64>(x));
-  return storeExtended(a, x);
+function storeInt(a: u64, bytes: u32, truncate: bool): bool {
+  F.toInt(AM, ASE, bytes, truncate);
+  if (!writeMem(a, bytes, F.RM)) return false;
+  endOp();
+  return true;
 }
 
 /** fnstenv/fstenv image (28 bytes, 32-bit layout): control, status, tag; pointers recorded as 0. */
@@ -233,16 +245,21 @@ function loadEnvironment(a: u64): void {
   Fpu.valid = valid;
 }
 
+/** fxam: C3 C2 C0 = 101 empty, 001 NaN, 011 inf, 100 zero, 110 denormal, 010 normal, 000 unsupported; C1 = sign. */
 function examine(): void {
   let c: u32;
-  const x = st(0);
-  if ((Fpu.valid & (1 << phys(0))) == 0) c = C3 | C0;
-  else if (x != x) c = C0;
-  else if (x - x != 0) c = C2 | C0;
-  else if (x == 0) c = C3;
-  else if (abs<f64>(x) < 2.2250738585072014e-308) c = C3 | C2;
-  else c = C2;
-  if (reinterpret<u64>(x) >> 63) c |= C1;
+  const m = regM(0), se = regSE(0);
+  if (!isValid(0)) c = C3 | C0;
+  else {
+    const k = F.kind(m, se);
+    if (k == F.K_NAN) c = C0;
+    else if (k == F.K_INF) c = C2 | C0;
+    else if (k == F.K_ZERO) c = C3;
+    else if (k == F.K_INVALID) c = 0;
+    else if ((se & 0x7fff) == 0) c = C3 | C2;
+    else c = C2;
+  }
+  if (se & 0x8000) c |= C1;
   Fpu.status = (Fpu.status & ~(C0 | C1 | C2 | C3)) | c;
 }
 
@@ -281,93 +298,108 @@ export function x87Known(opcode: u32, mod: u32, reg: u32, rm: u32): bool {
 export function executeX87(e: Insn): void {
   const esc = <u32>e.opcode - 0xd8;
   const reg = <u32>e.ext;
+  beginOp();
   if (e.flags & I_MEM) return memoryForm(e, esc, reg);
   const i = <u32>e.rm & 7;
   const low = (reg << 3) | i;
   switch (esc) {
     case 0: // D8: st0 = st0 op st(i); /2 fcom, /3 fcomp
-      if (reg == 2 || reg == 3) { compareToStatus(operand(0), operand(i)); if (reg == 3) pop(); }
-      else setSt(0, arith(reg, operand(0), operand(i)));
+      opA(0); opB(i);
+      if (reg == 2 || reg == 3) { compareToStatus(false); if (reg == 3) pop(); return; }
+      arith(reg); setResult(0); endOp();
       return;
     case 1:
-      if (reg == 0) { push(operand(i)); return; }
-      if (reg == 1) { const t = operand(0); setSt(0, operand(i)); setSt(i, t); return; }
+      if (reg == 0) { opB(i); push(BM, BSE); clearC1(); return; } // fld st(i)
+      if (reg == 1) { // fxch
+        opA(0); opB(i);
+        setSt(0, BM, BSE); setSt(i, AM, ASE);
+        clearC1();
+        return;
+      }
       switch (low) {
         case 0x10: return; // fnop
-        case 0x20: setSt(0, -operand(0)); return;
-        case 0x21: setSt(0, abs<f64>(operand(0))); return;
-        case 0x24: compareToStatus(operand(0), 0); return; // ftst
+        case 0x20: opA(0); setSt(0, AM, ASE ^ 0x8000); clearC1(); return; // fchs
+        case 0x21: opA(0); setSt(0, AM, ASE & 0x7fff); clearC1(); return; // fabs
+        case 0x24: opA(0); BM = 0; BSE = 0; compareToStatus(false); return; // ftst
         case 0x25: examine(); return;
-        case 0x28: push(1); return;
-        case 0x29: push(3.321928094887362); return; // log2(10)
-        case 0x2a: push(1.4426950408889634); return; // log2(e)
-        case 0x2b: push(3.141592653589793); return;
-        case 0x2c: push(0.3010299956639812); return; // log10(2)
-        case 0x2d: push(0.6931471805599453); return; // ln(2)
-        case 0x2e: push(0); return;
-        case 0x3a: setSt(0, sqrt<f64>(operand(0))); return;
-        case 0x3c: setSt(0, roundByControl(operand(0))); return; // frndint
-        default: { // 0x3d fscale: st0 * 2^trunc(st1)
-          const n = trunc<f64>(operand(1));
-          const k: i32 = n > 20000 ? 20000 : n < -20000 ? -20000 : <i32>n;
-          setSt(0, scale2(operand(0), k));
-          return;
-        }
+        case 0x28: F.constant(0x8000000000000000, 0x3fff, 0); break; // fld1
+        case 0x29: F.constant(0xd49a784bcd1b8afe, 0x4000, -1); break; // fldl2t
+        case 0x2a: F.constant(0xb8aa3b295c17f0bc, 0x3fff, 1); break; // fldl2e
+        case 0x2b: F.constant(0xc90fdaa22168c235, 0x4000, 1); break; // fldpi
+        case 0x2c: F.constant(0x9a209a84fbcff799, 0x3ffd, 1); break; // fldlg2
+        case 0x2d: F.constant(0xb17217f7d1cf79ac, 0x3ffe, 1); break; // fldln2
+        case 0x2e: F.constant(0, 0, 0); break; // fldz
+        case 0x3a: opA(0); F.sqrt(AM, ASE); setResult(0); endOp(); return;
+        case 0x3c: opA(0); F.roundInt(AM, ASE); setResult(0); endOp(); return; // frndint
+        default: opA(0); opB(1); F.scale(AM, ASE, BM, BSE); setResult(0); endOp(); return; // 0x3d fscale
       }
+      // a constant: push it
+      { const m = F.RM, se = F.RSE; push(m, se); clearC1(); }
+      return;
     case 2: {
-      if (low == 0x29) { compareToStatus(operand(0), operand(1)); pop(); pop(); return; } // fucompp
+      if (low == 0x29) { opA(0); opB(1); compareToStatus(true); pop(); pop(); return; } // fucompp
       const f = materialize();
       const take = reg == 0 ? (f & CF) != 0 : reg == 1 ? (f & ZF) != 0 : reg == 2 ? (f & (CF | ZF)) != 0 : (f & PF) != 0;
-      if (take) setSt(0, operand(i));
+      opB(i);
+      if (take) setSt(0, BM, BSE);
+      clearC1();
       return;
     }
     case 3: {
       if (low == 0x22) { Fpu.status &= ~0x80ff; return; } // fnclex
       if (low == 0x23) { init(); return; } // fninit
-      if (reg == 5 || reg == 6) { compareToFlags(operand(0), operand(i)); return; } // fucomi, fcomi
+      if (reg == 5 || reg == 6) { opA(0); opB(i); compareToFlags(reg == 5); return; } // fucomi, fcomi
       const f = materialize();
       const take = reg == 0 ? (f & CF) == 0 : reg == 1 ? (f & ZF) == 0 : reg == 2 ? (f & (CF | ZF)) == 0 : (f & PF) == 0;
-      if (take) setSt(0, operand(i));
+      opB(i);
+      if (take) setSt(0, BM, BSE);
+      clearC1();
       return;
     }
     case 4: case 6: { // DC: st(i) = st(i) op st0; DE: the same, then pop. sub/subr and div/divr swap.
-      if (esc == 6 && reg == 3) { compareToStatus(operand(0), operand(1)); pop(); pop(); return; } // fcompp
-      if (reg == 2 || reg == 3) { compareToStatus(operand(0), operand(i)); if (reg == 3 || esc == 6) pop(); return; }
+      if (esc == 6 && reg == 3) { opA(0); opB(1); compareToStatus(false); pop(); pop(); return; } // fcompp
+      if (reg == 2 || reg == 3) { opA(0); opB(i); compareToStatus(false); if (reg == 3 || esc == 6) pop(); return; }
       const kind = reg >= 4 ? reg ^ 1 : reg;
-      setSt(i, arith(kind, operand(i), operand(0)));
+      opA(i); opB(0);
+      arith(kind); setResult(i); endOp();
       if (esc == 6) pop();
       return;
     }
     case 5:
       if (reg == 0) { Fpu.valid &= ~(1 << phys(i)); return; } // ffree
-      if (reg == 2 || reg == 3) { setSt(i, operand(0)); if (reg == 3) pop(); return; } // fst/fstp st(i)
-      compareToStatus(operand(0), operand(i)); // fucom/fucomp
+      if (reg == 2 || reg == 3) { opA(0); setSt(i, AM, ASE); clearC1(); if (reg == 3) pop(); return; } // fst/fstp st(i)
+      opA(0); opB(i); compareToStatus(true); // fucom/fucomp
       if (reg == 5) pop();
       return;
     default: // DF
       if (low == 0x20) { writeReg(RAX, 2, statusWord(), false); return; } // fnstsw ax
-      compareToFlags(operand(0), operand(i)); // fucomip, fcomip
+      opA(0); opB(i); compareToFlags(reg == 5); // fucomip, fcomip
       pop();
       return;
   }
+}
+
+/** C1 = 0 unless a stack fault in this instruction set it. */
+function clearC1(): void {
+  if (!faulted) Fpu.status &= ~C1;
 }
 
 function memoryForm(e: Insn, esc: u32, reg: u32): void {
   const a = ea(e);
   // D8/DC: m32fp/m64fp arithmetic; DA/DE: m32int/m16int arithmetic.
   if ((esc & 1) == 0) {
-    const bytes: u32 = esc == 0 ? 4 : esc == 4 ? 8 : esc == 2 ? 4 : 2;
-    const y = esc == 0 || esc == 4 ? loadFloat(a, bytes) : loadInt(a, bytes);
-    if (Cpu.exit) return;
-    if (reg == 2 || reg == 3) { compareToStatus(operand(0), y); if (reg == 3) pop(); }
-    else setSt(0, arith(reg, operand(0), y));
+    const ok = esc == 0 ? loadFloat(a, 4, false) : esc == 4 ? loadFloat(a, 8, false) : esc == 2 ? loadInt(a, 4) : loadInt(a, 2);
+    if (!ok) return;
+    opA(0);
+    if (reg == 2 || reg == 3) { compareToStatus(false); if (reg == 3) pop(); return; }
+    arith(reg); setResult(0); endOp();
     return;
   }
   switch (esc) {
     case 1: // D9
       switch (reg) {
-        case 0: { const v = loadFloat(a, 4); if (!Cpu.exit) push(v); return; }
-        case 2: case 3: if (storeFloat(a, 4, operand(0)) && reg == 3) pop(); return;
+        case 0: if (loadFloat(a, 4)) { push(BM, BSE); endOp(); } return;
+        case 2: case 3: opA(0); if (storeFloat(a, 4) && reg == 3) pop(); return;
         case 4: loadEnvironment(a); return;
         case 5: { const cw = <u32>readMem(a, 2); if (!Cpu.exit) Fpu.control = cw; return; }
         case 6: if (storeEnvironment(a)) Fpu.control |= 0x3f; return;
@@ -375,26 +407,26 @@ function memoryForm(e: Insn, esc: u32, reg: u32): void {
       }
     case 3: // DB
       switch (reg) {
-        case 0: { const v = loadInt(a, 4); if (!Cpu.exit) push(v); return; }
-        case 1: if (storeInt(a, 4, operand(0), true)) pop(); return;
-        case 2: case 3: if (storeInt(a, 4, operand(0), false) && reg == 3) pop(); return;
-        case 5: { const v = loadFloat(a, 10); if (!Cpu.exit) push(v); return; }
-        default: if (storeFloat(a, 10, operand(0))) pop(); return;
+        case 0: if (loadInt(a, 4)) { push(BM, BSE); clearC1(); } return;
+        case 1: opA(0); if (storeInt(a, 4, true)) pop(); return;
+        case 2: case 3: opA(0); if (storeInt(a, 4, false) && reg == 3) pop(); return;
+        case 5: if (loadFloat(a, 10)) { push(BM, BSE); clearC1(); } return;
+        default: opA(0); if (storeFloat(a, 10)) { clearC1(); pop(); } return;
       }
     case 5: // DD
       switch (reg) {
-        case 0: { const v = loadFloat(a, 8); if (!Cpu.exit) push(v); return; }
-        case 1: if (storeInt(a, 8, operand(0), true)) pop(); return;
-        case 2: case 3: if (storeFloat(a, 8, operand(0)) && reg == 3) pop(); return;
+        case 0: if (loadFloat(a, 8)) { push(BM, BSE); endOp(); } return;
+        case 1: opA(0); if (storeInt(a, 8, true)) pop(); return;
+        case 2: case 3: opA(0); if (storeFloat(a, 8) && reg == 3) pop(); return;
         default: writeMem(a, 2, statusWord()); return; // fnstsw m16
       }
     default: // DF
       switch (reg) {
-        case 0: { const v = loadInt(a, 2); if (!Cpu.exit) push(v); return; }
-        case 1: if (storeInt(a, 2, operand(0), true)) pop(); return;
-        case 2: case 3: if (storeInt(a, 2, operand(0), false) && reg == 3) pop(); return;
-        case 5: { const v = loadInt(a, 8); if (!Cpu.exit) push(v); return; }
-        default: if (storeInt(a, 8, operand(0), false)) pop(); return;
+        case 0: if (loadInt(a, 2)) { push(BM, BSE); clearC1(); } return;
+        case 1: opA(0); if (storeInt(a, 2, true)) pop(); return;
+        case 2: case 3: opA(0); if (storeInt(a, 2, false) && reg == 3) pop(); return;
+        case 5: if (loadInt(a, 8)) { push(BM, BSE); clearC1(); } return;
+        default: opA(0); if (storeInt(a, 8, false)) pop(); return;
       }
   }
 }
@@ -418,7 +450,8 @@ export function fxsave(e: Insn): void {
   writeMem(a + 28, 4, 0xffff); // MXCSR_MASK: every bit below 16 writable
   for (let i: u32 = 0; i < 8; i++) {
     const slot = a + 32 + (<u64>i << 4);
-    storeExtended(slot, st(i));
+    writeMem(slot, 8, regM(i));
+    writeMem(slot + 8, 2, regSE(i));
     writeMem(slot + 10, 2, 0);
     writeMem(slot + 12, 4, 0);
   }
@@ -436,19 +469,20 @@ export function fxrstor(e: Insn): void {
   if (Cpu.exit) return;
   if (mx & 0xffff0000) return generalProtection();
   // Read everything before changing any state, so a fault leaves the FPU as it was.
-  const values = memory.data(8 * 8 + 16 * 16, 16);
+  const values = memory.data(8 * 16 + 16 * 16, 16);
   for (let i: u32 = 0; i < 8; i++) {
     const slot = a + 32 + (<u64>i << 4);
     const mant = readMem(slot, 8);
     if (Cpu.exit) return;
-    const se = <u32>readMem(slot + 8, 2);
+    const se = readMem(slot + 8, 2);
     if (Cpu.exit) return;
-    store<f64>(values + (<usize>i << 3), fromExtended(mant, se));
+    store<u64>(values + (<usize>i << 4), mant);
+    store<u64>(values + (<usize>i << 4), se, 8);
   }
   for (let i: u32 = 0; i < 32; i++) {
     const q = readMem(a + 160 + (<u64>i << 3), 8);
     if (Cpu.exit) return;
-    store<u64>(values + 64 + (<usize>i << 3), q);
+    store<u64>(values + 128 + (<usize>i << 3), q);
   }
   const cw = <u32>readMem(a, 2), sw = <u32>readMem(a + 2, 2), tag = <u32>readMem(a + 4, 1);
   if (Cpu.exit) return;
@@ -456,7 +490,7 @@ export function fxrstor(e: Insn): void {
   Fpu.status = sw & ~0x3800;
   Fpu.top = (sw >> 11) & 7;
   Fpu.valid = tag & 0xff;
-  for (let i: u32 = 0; i < 8; i++) store<f64>(REGS + (<usize>phys(i) << 3), load<f64>(values + (<usize>i << 3)));
-  memory.copy(XMM, values + 64, 256);
+  for (let i: u32 = 0; i < 8; i++) memory.copy(slot(i), values + (<usize>i << 4), 16);
+  memory.copy(XMM, values + 128, 256);
   Cpu.mxcsr = mx;
 }

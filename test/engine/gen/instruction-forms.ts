@@ -261,7 +261,7 @@ export function analyseInstance(bytes: Uint8Array): { excluded: string } | Insta
     if (instruction.isPrivileged) return { excluded: 'privileged' };
     if (EXCLUDED_MNEMONICS.has(mnemonic)) return { excluded: `system-dependent (${mnemonic})` };
     const opcodeByte = bytes[legacyPrefixes(bytes).length] ?? 0;
-    if (opcodeByte >= 0xd8 && opcodeByte <= 0xdf) return { excluded: 'x87 (the Engine interface has no x87 state to compare)' };
+    if (opcodeByte >= 0xd8 && opcodeByte <= 0xdf) return { excluded: 'x87 (compared by its own lockstep, gen/x87-lockstep.ts, which keeps the stack valid)' };
     if (/Sreg|_(ES|CS|SS|DS|FS|GS)\b|_(ES|CS|SS|DS|FS|GS)$/.test(name)) return { excluded: 'segment register' };
     const plan: MemoryPlan = { kind: 'none', scale: 1, displacement: 0n, aligned: false, usesFramePointer: mnemonic === 'Leave' };
     if (instruction.isStringInstruction) {
