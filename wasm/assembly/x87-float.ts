@@ -48,8 +48,8 @@ export function kind(m: u64, se: u32): u32 {
   return K_FINITE;
 }
 @inline export function isSignaling(m: u64): bool { return (m & QUIET) == 0; }
-/** A denormal (not pseudo-denormal) operand: the x87's DE condition. */
-@inline function isDenormal(m: u64, se: u32): bool { return (se & 0x7fff) == 0 && m != 0 && (m & TOP_BIT) == 0; }
+/** A denormal or pseudo-denormal operand: the x87's DE condition (the CPU raises DE for both). */
+@inline function isDenormal(m: u64, se: u32): bool { return (se & 0x7fff) == 0 && m != 0; }
 
 // Unpacked finite nonzero operand: normalized significand (bit 63 set) and biased exponent (< 1 for denormals).
 let UM: u64 = 0;

@@ -215,7 +215,7 @@ export function diffX87(a: X87State, b: X87State, statusMask: number, gaps: Set<
     const quieted = Uint8Array.from(b.st[i]!);
     quieted[7] = quieted[7]! | 0x40;
     if (isSignalingNaN80(b.st[i]!) && Buffer.compare(a.st[i]!, quieted) === 0) { gaps.add('snan-not-quieted'); continue; }
-    // both NaN, different payload or sign: which operand's NaN propagates (not yet checked on the CPU)
+    // both NaN, different payload or sign: which operand's NaN propagates (the core follows the CPU here, unicorn-oracle-gaps.test.ts)
     if (isNaN80(a.st[i]!) && isNaN80(b.st[i]!)) { gaps.add('nan-choice'); continue; }
     out.push(`st${i}: ${hexBytes(a.st[i]!)} vs ${hexBytes(b.st[i]!)}`);
   }
