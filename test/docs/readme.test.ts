@@ -1,6 +1,6 @@
 // The README's promises that code can check: its covered-imports list is the stub table,
 // and its first two commands are the ones CI runs.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { README, currentBlock, renderCoveredImports } from '../../scripts/readme-imports.js';
 
@@ -18,5 +18,12 @@ describe('README', () => {
     const ci = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8');
     expect(ci).toMatch(/^npm ci$/m);
     expect(ci).toMatch(/^npm test$/m);
+  });
+
+  it('ships an executable verify-patch bin, so `npx verify-patch` runs after `npm ci` (which builds it)', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
+    const bin = new URL(`../../${pkg.bin['verify-patch']}`, import.meta.url);
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+    expect(statSync(bin).mode & 0o111).not.toBe(0);
   });
 });
