@@ -19,6 +19,4 @@ export class AnalysisError extends Error {
   }
 }
 
-export function hex(value: bigint | number): string {
-  return `0x${value.toString(16)}`;
-}
+export { hex } from '../hex.js';

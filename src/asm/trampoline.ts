@@ -20,6 +20,7 @@ import {
 import { AsmError } from './error.js';
 import { formatInstruction } from './instruction-text.js';
 import type { Assembler } from './keystone.js';
+import { hex } from '../hex.js';
 
 /**
  * What the user asked for: a built-in form or a Keystone template. A template names the
@@ -142,9 +143,6 @@ export interface Trampoline {
   problems: TrampolineProblem[];
 }
 
-function hex(value: bigint): string {
-  return `0x${value.toString(16)}`;
-}
 
 function u64le(value: bigint): Uint8Array {
   const out = new Uint8Array(8);

@@ -30,6 +30,4 @@ export class ElfError extends Error {
   }
 }
 
-export function hex(value: number | bigint): string {
-  return `0x${value.toString(16)}`;
-}
+export { hex } from '../hex.js';

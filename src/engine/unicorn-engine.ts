@@ -38,6 +38,7 @@ import {
   type SyscallHook,
   type TraceEntry,
 } from './engine.js';
+import { hex } from '../hex.js';
 
 // ---- Unicorn constants (unicorn.h / x86.h of Unicorn 2.0) ----
 
@@ -990,9 +991,6 @@ function checkXmmIndex(index: number): void {
   if (!Number.isInteger(index) || index < 0 || index > 15) throw new EmulationError('ARG', `no register xmm${index}`);
 }
 
-function hex(value: bigint | number): string {
-  return `0x${value.toString(16)}`;
-}
 
 
 /**

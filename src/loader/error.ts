@@ -20,6 +20,4 @@ export class LoaderError extends Error {
   }
 }
 
-export function hex(value: bigint | number): string {
-  return `0x${value.toString(16)}`;
-}
+export { hex } from '../hex.js';

@@ -43,6 +43,7 @@ import { outputLines, symbolSummary, trampolineSummary } from './summary.js';
 import { requireFunction, type ResolvedFunction } from './symbols.js';
 import { isVariadicFunction } from './variadic.js';
 import { readWrittenTrampoline } from './written-trampoline.js';
+import { hex } from '../hex.js';
 
 /** The classic trampoline's length: what a program-driven patch is assumed to write when it writes nothing we can see. */
 const DEFAULT_TRAMPOLINE_LENGTH = 12;
@@ -51,7 +52,6 @@ const ORIGINAL_TAIL = 32;
 /** Prologue bytes read to recognise a variadic function. */
 const PROLOGUE_BYTES = 128;
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
 /** Errors of every layer below: the patch could not be verified. */
 function isInputError(e: unknown): e is Error {

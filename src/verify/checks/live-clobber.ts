@@ -5,6 +5,7 @@
 import type { PatchPoint } from '../dynamic/patch-point.js';
 import type { Observation } from '../dynamic/observe.js';
 import type { Evidence, Finding } from '../finding.js';
+import { hex } from '../../hex.js';
 
 export interface OverwrittenBytes {
   site: bigint;
@@ -12,7 +13,6 @@ export interface OverwrittenBytes {
 }
 
 const inside = (r: OverwrittenBytes, a: bigint): boolean => a > r.site && a < r.site + BigInt(r.length);
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
 export function checkLiveAtPatchPoint(range: OverwrittenBytes, point: PatchPoint, describe: (a: bigint) => string): Finding[] {
   const evidence: Evidence[] = [];

@@ -8,8 +8,8 @@
 import { ARGUMENT_REGISTERS, CALLEE_SAVED_REGISTERS, type CallThroughTrampoline } from '../dynamic/observe.js';
 import type { Evidence, Finding } from '../finding.js';
 import type { CallNames } from './stack-balance.js';
+import { hex } from '../../hex.js';
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
 export interface CalleeFacts {
   /** The target takes `...`: al is an argument. */

@@ -7,8 +7,8 @@
 import type { CallThroughTrampoline } from '../dynamic/observe.js';
 import type { Evidence, Finding } from '../finding.js';
 import type { OverwrittenBytes } from './live-clobber.js';
+import { hex } from '../../hex.js';
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
 /** rsp % 16 at a function's entry under the SysV ABI: 16-aligned before the call, minus the return address. */
 const ENTRY_ALIGNMENT = 8n;
 

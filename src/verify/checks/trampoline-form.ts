@@ -8,8 +8,8 @@ import type { Trampoline } from '../../asm/trampoline.js';
 import { ARGUMENT_REGISTERS, CALLEE_SAVED_REGISTERS } from '../dynamic/observe.js';
 import type { Finding } from '../finding.js';
 import type { CalleeFacts } from './register-preservation.js';
+import { hex } from '../../hex.js';
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
 const VECTOR_ARGUMENTS = ['xmm0', 'xmm1', 'xmm2', 'xmm3', 'xmm4', 'xmm5', 'xmm6', 'xmm7'];
 

@@ -4,6 +4,7 @@
 
 import type { FaultReport } from '../../loader/index.js';
 import type { Evidence, Finding } from '../finding.js';
+import { hex } from '../../hex.js';
 
 export interface MprotectCall {
   address: bigint;
@@ -12,7 +13,6 @@ export interface MprotectCall {
   result: number;
 }
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
 const PAGE = 0x1000n;
 
 function protText(prot: number): string {

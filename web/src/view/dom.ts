@@ -17,17 +17,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-export function hex(value: bigint | number): string {
-  return `0x${value.toString(16)}`;
-}
+export { hex, hexBytes } from '../../../src/hex.js';
 
 /** A 64-bit register value, zero-padded so columns line up. */
 export function hex64(value: bigint): string {
   return value.toString(16).padStart(16, '0');
-}
-
-export function hexBytes(bytes: Uint8Array): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
 /** Scrolls to an element and flashes it, for "jump to evidence". */

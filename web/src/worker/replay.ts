@@ -20,6 +20,7 @@ import {
   STACK_WORDS, STACK_WORDS_BELOW, TRACE_REGISTERS,
   type CodeListing, type ListingLine, type RecordedTrace, type ReplayCheck, type TimelineEvent, type TraceStep, type VerifyRequest,
 } from '../protocol.js';
+import { hex } from '../../../src/hex.js';
 
 /** Steps recorded before the patch point, and at most after it. */
 const STEPS_BEFORE = 150;
@@ -278,7 +279,6 @@ function buildTimeline(
   stop: ProcessStop | undefined,
   where: (address: bigint) => string,
 ): TimelineEvent[] {
-  const hex = (v: bigint): string => `0x${v.toString(16)}`;
   const timeline: TimelineEvent[] = [];
   for (const line of output) timeline.push({ kind: 'output', at: line.instruction, text: `${line.stream}: ${line.text}` });
   if (patchPoint !== undefined) timeline.push({ kind: 'patch-point', at: patchPoint, text: `patch point: the patch is applied after ${patchPoint} instructions` });
