@@ -83,6 +83,7 @@ export class WasmEngine implements Engine {
   private closed = false;
   private breakpointCount = 0;
   private snapshotGeneration = 0;
+  private memoryLimit = 0;
   /** Set while memory hooks run: the address of the instruction whose accesses they see. */
   private accessRip: bigint | undefined;
 
@@ -144,6 +145,19 @@ export class WasmEngine implements Engine {
     return this.regionList.all();
   }
 
+  setMemoryLimit(bytes: number): void {
+    this.checkOpen();
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new EmulationError('ARG', `setMemoryLimit: bad size ${bytes}`);
+    this.memoryLimit = bytes;
+    this.core.setTouchedPageLimit(BigInt(Math.ceil(bytes / PAGE_SIZE)));
+  }
+
+  private checkMemoryLimit(): void {
+    if (this.core.touchedPageLimitHit()) {
+      throw new EmulationError('MEMORY_LIMIT', `the guest exceeded the memory limit of ${this.memoryLimit} bytes of touched pages`);
+    }
+  }
+
   readMemory(address: bigint, size: number): Uint8Array {
     this.checkOpen();
     if (!Number.isInteger(size) || size < 0) throw new EmulationError('ARG', `readMemory: bad size ${size}`);
@@ -171,6 +185,7 @@ export class WasmEngine implements Engine {
       const io = this.core.ioBuffer() >>> 0;
       this.bytes().set(data.subarray(done, done + n), io);
       if (!this.core.hostWrite(address + BigInt(done), n)) {
+        this.checkMemoryLimit();
         throw new EmulationError('WRITE_UNMAPPED', `writeMemory: 0x${(address + BigInt(done)).toString(16)} (+${n}) is not mapped`);
       }
     }
@@ -287,6 +302,7 @@ export class WasmEngine implements Engine {
         case CoreExit.Breakpoint:
           return result('breakpoint');
         case CoreExit.Fault: {
+          this.checkMemoryLimit();
           const fault = this.currentFault();
           if (this.callMemInvalid(fault)) continue;
           if (this.stopRequested) return result('stopped');
