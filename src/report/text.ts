@@ -5,12 +5,18 @@
 
 import { sortFindings, type Finding, type Severity } from '../verify/finding.js';
 import type { InstructionLine, ProgramWrite, RunSummary, SymbolSummary, VerifyResult } from '../verify/result.js';
+import { escapeTerminal } from './escape.js';
 import { hex, hexBytes, plural } from './format.js';
 
 const HEADINGS: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Notes' };
 const LABEL = 12;
 
+/** The report, every control character of guest-controlled text shown escaped (see escape.ts). */
 export function renderText(result: VerifyResult): string {
+  return escapeTerminal(renderLines(result));
+}
+
+function renderLines(result: VerifyResult): string {
   const out: string[] = [];
   if (result.verdict === 'error') {
     if (result.target) out.push(field('checking', describeSymbol(result.target)));

@@ -11,6 +11,7 @@ import { EXIT_CODES } from './finding.js';
 import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
+import { DEFAULT_MAX_MEMORY, DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT_SECONDS, MiB } from '../loader/limits.js';
 
 export type ReportFormat = 'text' | 'json' | 'sarif';
 
@@ -25,17 +26,46 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  /** Input files larger than this are refused before reading (bytes; the CLI applies it). */
+  maxFileSize: number;
+  /** Guest memory limit: bytes of touched pages. */
+  maxMemory: number;
+  /** Captured output kept per stream, at the start and at the end (bytes). */
+  maxOutput: number;
+  /** Wall-clock limit of the whole verification in seconds; 0 for none. */
+  timeoutSeconds: number;
 }
+
+export const DEFAULT_MAX_FILE_SIZE = 512 * MiB;
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'max-file-size', 'max-memory', 'max-output', 'timeout'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
   if (!/^\d[\d_]*$/.test(text)) throw new VerifyError('bad-option', `--${option} wants a whole number of instructions, not '${text}'`);
   const n = Number(text.replaceAll('_', ''));
   if (!Number.isSafeInteger(n)) throw new VerifyError('bad-option', `--${option} ${text} is too large`);
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB };
+
+/** A byte size: 4096, 64K, 512M, 1G (KiB/MiB/GiB accepted too; units are powers of 1024). */
+function byteSize(text: string, option: string): number {
+  const m = /^(\d[\d_]*)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new VerifyError('bad-option', `--${option} wants a size such as 65536, 64K, 512M or 1G, not '${text}'`);
+  const n = Number(m[1]!.replaceAll('_', '')) * unit;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new VerifyError('bad-option', `--${option} ${text} is out of range`);
+  return n;
+}
+
+function seconds(text: string, option: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new VerifyError('bad-option', `--${option} wants a number of seconds (0 for no limit), not '${text}'`);
+  const n = Number(text);
+  if (n > 1e7) throw new VerifyError('bad-option', `--${option} ${text} is too large`);
   return n;
 }
 
@@ -75,7 +105,14 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   if (engine !== 'wasm' && engine !== 'unicorn') throw new VerifyError('bad-option', `--engine must be wasm or unicorn, not '${engine}'`);
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
-  const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
+  const command: ParsedCommand = {
+    mainPath, patchPath, symbol, trampoline, format, engine,
+    maxFileSize: values['max-file-size'] === undefined ? DEFAULT_MAX_FILE_SIZE : byteSize(values['max-file-size'], 'max-file-size'),
+    maxMemory: values['max-memory'] === undefined ? DEFAULT_MAX_MEMORY : byteSize(values['max-memory'], 'max-memory'),
+    maxOutput: values['max-output'] === undefined ? DEFAULT_MAX_OUTPUT : byteSize(values['max-output'], 'max-output'),
+    timeoutSeconds: values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : seconds(values.timeout, 'timeout'),
+  };
+  if (command.maxMemory < 16 * MiB) throw new VerifyError('bad-option', '--max-memory must be at least 16M (the process image alone needs a few MiB)');
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
@@ -109,6 +146,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (command.signal !== undefined) input.signal = command.signal;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
+  input.limits = { maxMemory: command.maxMemory, maxOutput: command.maxOutput, timeoutSeconds: command.timeoutSeconds };
   const result = await verifyPatch(input);
   return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
 }

@@ -28,6 +28,17 @@ export interface VerifyInput {
   maxInstructions?: number;
   /** Default 'wasm'. */
   engine?: EngineChoice;
+  /** Resource limits (defaults: src/loader/limits.ts; no wall-clock limit unless timeoutSeconds > 0). */
+  limits?: VerifyLimits;
+}
+
+export interface VerifyLimits {
+  /** Bytes of touched guest pages. */
+  maxMemory?: number;
+  /** Captured output kept per stream at each end (bytes). */
+  maxOutput?: number;
+  /** Wall-clock limit in seconds for the whole verification; 0 or absent for none. */
+  timeoutSeconds?: number;
 }
 
 export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;

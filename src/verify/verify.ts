@@ -28,7 +28,7 @@ import { checkTrampolineForm } from './checks/trampoline-form.js';
 import { checkWrittenTransfer } from './checks/written-transfer.js';
 import { checkHandlerWriteFault, checkToolWriteFault } from './checks/write-fault.js';
 import type { StaticContext } from './context.js';
-import { launchProcess, openEngine, PATCH_PATH } from './dynamic/launch.js';
+import { launchProcess, openEngine, PATCH_PATH, processLimits } from './dynamic/launch.js';
 import { observeAfterPatch, type Observation } from './dynamic/observe.js';
 import { runToPatchPoint, sleepCalls, type PatchPoint } from './dynamic/patch-point.js';
 import { bytesWrittenAt, runSignalHandler, writtenRanges } from './dynamic/program-patcher.js';
@@ -42,6 +42,7 @@ import type { RunSummary, VerifyResult } from './result.js';
 import { outputLines, symbolSummary, trampolineSummary } from './summary.js';
 import { requireFunction, type ResolvedFunction } from './symbols.js';
 import { isVariadicFunction } from './variadic.js';
+import { refuseIfunc } from './ifunc.js';
 import { readWrittenTrampoline } from './written-trampoline.js';
 import { hex } from '../hex.js';
 
@@ -89,6 +90,7 @@ function patchSiteOf(codeMap: CodeMap, target: ResolvedFunction, length: number)
 }
 
 async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyResult> {
+  const limits = processLimits(input.limits);
   const mode = input.signal === undefined ? 'tool-driven' : 'program-driven';
   const budget = input.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   if (!Number.isInteger(budget) || budget <= 0) throw new VerifyError('bad-option', `the instruction budget must be a positive integer, not ${budget}`);
@@ -112,9 +114,10 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
 
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
-    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName);
+    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, limits);
     const loadBias = process.executable.base;
     const site = target.address + loadBias;
+    refuseIfunc(process, target, site, 'target', input.mainName);
     result.target = symbolSummary(target, site, input.mainName);
     const ctxBase = { codeMap, target, mainName: input.mainName, loadBias };
     const originalWithTail = process.engine.readMemory(site, ORIGINAL_TAIL);
@@ -139,6 +142,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
       if ('error' in opened) throw new VerifyError('bad-input', `dlopen("${input.patchName}") fails in the emulated process: ${opened.error}`);
       const patchObject = process.objects.find((o) => o.path === PATCH_PATH)!;
       const replacementAddress = replacementRuntimeAddress(process, patchObject.base, choice);
+      if (choice.how !== 'fix-table') refuseIfunc(process, choice.fn, replacementAddress, 'replacement', input.patchName);
       result.replacement = symbolSummary(choice.fn, replacementAddress, input.patchName);
       const trampoline = buildTrampoline(spec, site, replacementAddress, { ...(assembler ? { assembler } : {}), sameObject: false });
       result.trampoline = trampolineSummary(trampoline.template ?? trampoline.form, site, replacementAddress, trampoline.bytes, trampoline.instructions, originalWithTail);
