@@ -287,6 +287,8 @@ export class WasmEngine implements Engine {
     for (;;) {
       let chunk = budget - BigInt(retired());
       if (chunk <= 0n) return result('count');
+      // Every exit, not only Count: memory-hook exits can come faster than chunks end.
+      if (deadline !== undefined && Date.now() >= deadline) return result('timeout');
       if (chunk > RUN_CHUNK) chunk = RUN_CHUNK;
       // A breakpoint at `begin` is not reported when resuming there (the host already handled it).
       const skip = retired() === 0 && U64(core.getRip()) === U64(begin) ? 1 : 0;

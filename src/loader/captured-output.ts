@@ -85,7 +85,7 @@ export class CapturedOutput {
     const all: { seq: number; chunk: OutputChunk }[] = [...this.head];
     for (const [fd, s] of this.streams) {
       if (s.omitted > 0) {
-        const text = `[... ${s.omitted} bytes not kept (--max-output ${this.keep}: first and last ${this.keep} bytes of ${s.total}) ...]\n`;
+        const text = `\n[... ${s.omitted} bytes not kept (--max-output ${this.keep}: first and last ${this.keep} bytes of ${s.total}) ...]\n`;
         all.push({ seq: s.lastHeadSeq + 0.5, chunk: { fd, bytes: new Uint8Array(0), text, at: s.tail[0]?.chunk.at ?? 0, omitted: s.omitted } });
       }
       all.push(...s.tail);

@@ -27,7 +27,7 @@ export const FAILED_SYSCALLS_KEPT = 16;
 
 /** Instruction-budget cost of host work on `bytes` bytes (a stub's copy, fill, format or write). */
 export function workCost(bytes: number): number {
-  return Math.ceil(bytes / 16);
+  return Math.ceil(bytes / 64); // one instruction per 64-byte cache line, as rep movsb/stosb roughly go
 }
 /** Instruction-budget cost of one system call, whatever it does. */
 export const SYSCALL_COST = 100;

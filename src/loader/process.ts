@@ -331,7 +331,7 @@ export class EmulatedProcess {
       return this.runLoop(options);
     } catch (e) {
       if (e instanceof EmulationError && e.code === 'MEMORY_LIMIT') {
-        throw new LoaderError('limit', `the guest exceeded the memory limit: more than ${mib(this.limits.maxMemory)} of touched pages (--max-memory), after ${this.instructions} instructions`);
+        throw new LoaderError('limit', `the guest exceeded the memory limit: more than ${mib(this.limits.maxMemory)} of touched pages (--max-memory), after ${this.currentInstruction()} instructions`);
       }
       throw e;
     }
@@ -340,7 +340,7 @@ export class EmulatedProcess {
   /** Throws LoaderError('limit') once the wall-clock deadline has passed (also from long host work). */
   checkDeadline(): void {
     if (this.limits.deadline !== undefined && Date.now() >= this.limits.deadline) {
-      throw new LoaderError('limit', `the run exceeded the wall-clock limit of ${this.limits.timeoutSeconds ?? (this.limits.deadline - Date.now()) / 1000} s (--timeout), after ${this.instructions} instructions`);
+      throw new LoaderError('limit', `the run exceeded the wall-clock limit of ${this.limits.timeoutSeconds ?? (this.limits.deadline - Date.now()) / 1000} s (--timeout), after ${this.currentInstruction()} instructions`);
     }
   }
 
@@ -557,6 +557,8 @@ export class EmulatedProcess {
       case 'until':
         return { reason: 'until', instructions: this.instructions };
       case 'timeout':
+        this.checkDeadline();
+        return { reason: 'budget', instructions: this.instructions };
       case 'stopped':
         return { reason: 'budget', instructions: this.instructions };
       case 'breakpoint':
@@ -653,7 +655,8 @@ export class EmulatedProcess {
         // The fault happened inside libc: the interrupted context is the stub entry.
         return this.raiseFault(this.faultInfo(e.fault), undefined);
       }
-      if (e instanceof LoaderError) return this.error(e);
+      // A resource limit ends the whole verification (could not verify), not just this run.
+      if (e instanceof LoaderError && e.problem !== 'limit') return this.error(e);
       throw e;
     }
     const stop = this.applyOutcome(outcome, entryRsp, false);
@@ -999,7 +1002,7 @@ export class EmulatedProcess {
   record(event: ProcessEvent): void {
     if (event.at === 0) event.at = this.currentInstruction();
     if (this.events.length >= MAX_EVENTS) {
-      throw new LoaderError('limit', `the guest caused more than ${MAX_EVENTS} recorded events (mprotect, code writes, signals, dlopen...): a runaway loop, stopped after ${this.instructions} instructions`);
+      throw new LoaderError('limit', `the guest caused more than ${MAX_EVENTS} recorded events (mprotect, code writes, signals, dlopen...): a runaway loop, stopped after ${this.currentInstruction()} instructions`);
     }
     this.events.push(event);
   }
