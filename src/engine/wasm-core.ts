@@ -93,6 +93,8 @@ function decodeBase64(text: string): Uint8Array {
   return out;
 }
 
+let builtinModule: Promise<WebAssembly.Module> | undefined;
+
 export async function instantiateCore(bytes?: Uint8Array): Promise<CoreExports> {
   const code = bytes ?? decodeBase64(CORE_WASM_BASE64);
   const imports = {
@@ -103,7 +105,8 @@ export async function instantiateCore(bytes?: Uint8Array): Promise<CoreExports> 
       },
     },
   };
-  const module = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
+  // The built-in core is compiled once per realm: every engine after the first only instantiates.
+  const module = await (bytes === undefined ? (builtinModule ??= WebAssembly.compile(code as Uint8Array<ArrayBuffer>)) : WebAssembly.compile(code as Uint8Array<ArrayBuffer>));
   const instance = await WebAssembly.instantiate(module, imports);
   const core = instance.exports as unknown as CoreExports;
   if (!core.coreReady()) throw new EmulationError('NOMEM', 'wasm core could not reserve its decoded-instruction cache');
