@@ -111,6 +111,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
   const replacement = chooseReplacement(patchElf, `the patch '${input.patchName}'`, target, { ...(input.with !== undefined ? { with: input.with } : {}), symbol: input.symbol }, mode === 'tool-driven');
   const assembler = typeof spec === 'object' && mode === 'tool-driven' ? await Assembler.load() : undefined;
   const codeMap = CodeMap.build(codeImageFromElf(mainElf));
+  checkDeadline(limits, 'analysing the executable');
 
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
@@ -250,6 +251,13 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     return result;
   } finally {
     engine.close();
+  }
+}
+
+/** The wall-clock limit between the host-only phases (parsing, analysis); the process checks it while running. */
+function checkDeadline(limits: { deadline?: number; timeoutSeconds?: number }, phase: string): void {
+  if (limits.deadline !== undefined && Date.now() >= limits.deadline) {
+    throw new VerifyError('budget', `the verification exceeded the wall-clock limit of ${limits.timeoutSeconds} s (--timeout) while ${phase}`);
   }
 }
 
