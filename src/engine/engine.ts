@@ -185,7 +185,7 @@ export interface Engine {
    * and a write that would give the guest more than `bytes` of pages makes start() or
    * writeMemory throw EmulationError('MEMORY_LIMIT'). 0 lifts the limit.
    */
-  setMemoryLimit(bytes: number): void;
+  setMemoryLimit?(bytes: number): void;
 
   // Registers.
   readRegister(reg: Register): bigint;

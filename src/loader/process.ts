@@ -218,7 +218,7 @@ export class EmulatedProcess {
     this.pid = options.pid ?? 4242;
     this.limits = { maxMemory: DEFAULT_MAX_MEMORY, maxOutput: DEFAULT_MAX_OUTPUT, ...options.limits };
     this.captured = new CapturedOutput(this.limits.maxOutput);
-    engine.setMemoryLimit(this.limits.maxMemory);
+    engine.setMemoryLimit?.(this.limits.maxMemory);
     this.mem = new GuestMemory(engine);
     this.space = new AddressSpace(engine);
     this.space.reservationLimit = this.limits.maxMemory * RESERVATION_FACTOR;
