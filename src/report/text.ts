@@ -115,7 +115,11 @@ function nothingWrittenAtTarget(target: SymbolSummary | undefined, writes: reado
 function runLines(r: RunSummary): string[] {
   const out: string[] = [];
   if (r.patchPoint !== undefined) out.push(subfield('patch point', `instruction ${r.patchPoint}${r.patchPointDescription ? `: ${r.patchPointDescription}` : ''}`));
-  out.push(subfield('run ended', `after ${r.instructions} instructions: ${r.endReason ?? r.ended}`));
+  out.push(subfield('run ended', `after ${r.instructions} instructions${r.hostWork ? ` (and ${r.hostWork} charged for host work)` : ''}: ${r.endReason ?? r.ended}`));
+  if (r.failedSyscalls) {
+    const first = r.failedSyscalls.first.slice(0, 4).map((s) => `${s.name} = ${s.result}`).join(', ');
+    out.push(subfield('syscalls', `${r.failedSyscalls.count} failed or refused (first: ${first})`));
+  }
   if (r.output.length > 0) {
     out.push('    program output ([before]/[after] the patch point):');
     for (const line of r.output) {

@@ -95,6 +95,11 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     run.patchPointDescription = point.description;
     run.ended = `${run.ended}; patch point: ${point.description}`;
     run.output = outputLines(process.output);
+    if (process.charged > 0) run.hostWork = process.charged;
+    if (process.failedSyscalls > 0) {
+      const first = process.events.flatMap((e) => (e.kind === 'syscall' ? [{ name: e.name, number: e.number, result: String(e.result) }] : []));
+      run.failedSyscalls = { count: process.failedSyscalls, first };
+    }
     result.findings = sortFindings(mergeSameCode(findings));
     result.verdict = verdictOf(result.findings);
     return result;
