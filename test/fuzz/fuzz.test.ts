@@ -9,7 +9,7 @@ import { runFuzz } from '../../scripts/fuzz/fuzzer.js';
 import { REPO_ROOT } from '../elf/elf-files.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261206);
-const COUNT = Number(process.env.FUZZ_COUNT ?? 400);
+const COUNT = Number(process.env.FUZZ_COUNT ?? 1000);
 
 describe('verify-patch fuzzer', () => {
   beforeAll(async () => {
