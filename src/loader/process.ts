@@ -99,6 +99,17 @@ export interface FaultReport {
   /** The mapping at the fault address and its permissions. */
   mapping?: string;
   message: string;
+  /** The general-purpose registers at the fault (a poison value there names its register). */
+  registers?: Record<string, bigint>;
+}
+
+/** The last libc stub that clobbered the caller-saved registers with CALLER_SAVED_POISON. */
+export interface Poisoning {
+  stub: string;
+  /** The return address of the stub's call. */
+  caller: bigint;
+  /** Instruction count at the stub's return. */
+  at: number;
 }
 
 export type ProcessStop =
@@ -115,9 +126,20 @@ export type ProcessStop =
  * dereference faults (#GP) and the fault report's register dump names the register.
  */
 export const CALLER_SAVED_POISON = 0xdead_0000_0000_0000n;
+const GPR_NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
 const CALLER_SAVED_CLOBBERED = [['rcx', 1n], ['rdx', 2n], ['rsi', 6n], ['rdi', 7n], ['r8', 8n], ['r9', 9n], ['r10', 10n], ['r11', 11n]] as const;
 /** CF, PF, AF, ZF, SF, OF: all clear after a stub, as glibc 2.36's printf leaves them (rflags 0x202). */
 const STATUS_FLAGS = 0x8d5n;
+
+/** xmm<i> after a stub: both 64-bit lanes 0xfff8_dead_0000_00NN (a quiet NaN as a double), NN = i. */
+export const XMM_POISON = 0xfff8_dead_0000_0000n;
+export function xmmPoison(index: number): Uint8Array {
+  const v = new Uint8Array(16);
+  const view = new DataView(v.buffer);
+  view.setBigUint64(0, XMM_POISON | BigInt(index), true);
+  view.setBigUint64(8, XMM_POISON | BigInt(index), true);
+  return v;
+}
 
 /** Names the cause when a fault address derives from CALLER_SAVED_POISON. */
 function poisonHint(address: bigint | undefined): string {
@@ -197,6 +219,9 @@ export class EmulatedProcess {
   private traceOk = false;
   private hostCallResult: bigint | undefined;
   private readonly libc: LibcServices;
+  /** The stub running now (for poison attribution) and the last one that poisoned registers. */
+  private stubInProgress: { name: string; caller: bigint } | undefined;
+  private poisoned: Poisoning | undefined;
 
   private constructor(readonly engine: Engine, options: ProcessOptions) {
     this.pid = options.pid ?? 4242;
@@ -274,6 +299,11 @@ export class EmulatedProcess {
 
   get exited(): ProcessStop | undefined {
     return this.ended;
+  }
+
+  /** The last stub call that left CALLER_SAVED_POISON in the caller-saved registers. */
+  get lastPoisoning(): Poisoning | undefined {
+    return this.poisoned;
   }
 
   stdoutText(fd = 1): string {
@@ -459,6 +489,7 @@ export class EmulatedProcess {
       nextTrap: this.nextTrap,
       watched: new Set(this.watched),
       stepOver: this.stepOver,
+      poisoned: this.poisoned,
     };
   }
 
@@ -490,6 +521,7 @@ export class EmulatedProcess {
     this.watched.clear();
     for (const a of s.watched) this.watched.add(a);
     this.stepOver = s.stepOver;
+    this.poisoned = s.poisoned;
     this.updateBreakpoints();
     this.watchCodeMappings();
   }
@@ -587,6 +619,7 @@ export class EmulatedProcess {
   private callStub(stub: StubDefinition): ProcessStop | undefined {
     const entryRsp = this.engine.readRegister('rsp');
     const call = this.makeStubCall(entryRsp);
+    this.stubInProgress = { name: stub.name, caller: this.mem.u64(entryRsp) };
     return this.applyOutcomeSafely(() => stub.run(call), entryRsp);
   }
 
@@ -649,6 +682,9 @@ export class EmulatedProcess {
    */
   private clobberCallerSaved(): void {
     for (const [register, number] of CALLER_SAVED_CLOBBERED) this.engine.writeRegister(register, CALLER_SAVED_POISON | number);
+    // xmm0-15 are caller-saved too (libc's memcpy, strlen, printf use them); no stub returns in xmm0.
+    for (let i = 0; i < 16; i++) this.engine.writeXmm(i, xmmPoison(i));
+    if (this.stubInProgress) this.poisoned = { stub: this.stubInProgress.name, caller: this.stubInProgress.caller, at: this.instructions };
     this.engine.writeRegister('rflags', this.engine.readRegister('rflags') & ~STATUS_FLAGS);
   }
 
@@ -774,6 +810,7 @@ export class EmulatedProcess {
       instructionBytes: bytes,
       location: this.describe(rip),
       backtrace: this.backtrace(),
+      registers: Object.fromEntries(GPR_NAMES.map((r) => [r, this.engine.readRegister(r)])),
       message: `${signal}: ${what} by the instruction at ${this.describe(rip)}${poisonHint(info.address)}`,
       ...(mapping ? { mapping: where } : {}),
       ...(extra.access ? { access: extra.access } : {}),
@@ -1147,6 +1184,7 @@ export interface ProcessSnapshot {
   nextTrap: bigint;
   watched: Set<bigint>;
   stepOver: bigint | undefined;
+  poisoned: Poisoning | undefined;
 }
 
 export type { GuestCall };
