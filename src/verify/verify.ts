@@ -11,6 +11,8 @@ import { EmulationError } from '../engine/engine.js';
 import { LoaderError, type EmulatedProcess, type OutputChunk } from '../loader/index.js';
 import { hex } from '../hex.js';
 import { checkCrashAfterPatch, firstOutputDifference } from './checks/crash-after-patch.js';
+import { checkCallerAssumptions, replacementEffects } from './checks/preserved-register.js';
+import { staticContext } from './strategies/prologue.js';
 import { runBaseline, type BaselineRun } from './dynamic/baseline.js';
 import { classifyStop, hasErrors, isCrash, sameCrash, whereText, type Ending } from './pipeline/judge.js';
 import { checkFetchesAfterPatch } from './checks/live-clobber.js';
@@ -84,6 +86,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     const patchedStop = observation?.stop ?? outcome.stop;
     const ending = patchedStop ? classifyStop(patchedStop) : null;
     if (observation) findings.push(...observedFindings(session, outcome, observation, ending!));
+    findings.push(...callerAssumptions(session, outcome, observation));
     findings.push(...checkOwnCopy({
       bindings: process.relocationBindings,
       patchPath: PATCH_PATH,
@@ -185,6 +188,21 @@ function judgeEnding(
       };
     }
   }
+}
+
+/** CALLER_ASSUMES_PRESERVED_REGISTER for the replacement the patch sends callers to. */
+function callerAssumptions(session: PatchSession, outcome: PatchOutcome, observation: Observation | null): Finding[] {
+  const address = outcome.replacements[0];
+  const size = session.result.replacement?.size ?? 0;
+  if (address === undefined || size <= 0 || !outcome.patched) return [];
+  let code: Uint8Array;
+  try {
+    code = session.process.engine.readMemory(address, Math.min(size, 1 << 16));
+  } catch {
+    return [];
+  }
+  const effects = replacementEffects(outcome.replacementName ?? 'the replacement', address, code);
+  return checkCallerAssumptions(staticContext(session, outcome.overwritten.length), effects, observation?.calls ?? [], session.describe);
 }
 
 function fileOffset(process: EmulatedProcess, address: bigint): string {
