@@ -52,7 +52,7 @@ import { DynamicLinker, type GuestCall, type LibraryBytes, type LinkerState } fr
 import { LoadedObject } from './dynamic/loaded-object.js';
 import type { RelocationBinding } from './dynamic/bindings.js';
 import {
-  PIE_BASE, STACK_SIZE, STACK_TOP, STATIC_TLS_SIZE, STUB_CODE_BASE, STUB_CODE_SIZE, STUB_DATA_BASE, STUB_DATA_SIZE, TLS_BASE, TLS_SIZE, pageUp,
+  PIE_BASE, STACK_GROWTH, STACK_LIMIT, STACK_SIZE, STACK_TOP, STATIC_TLS_SIZE, STUB_CODE_BASE, STUB_CODE_SIZE, STUB_DATA_BASE, STUB_DATA_SIZE, TLS_BASE, TLS_SIZE, pageUp,
 } from './layout.js';
 import { buildInitialStack } from './startup-stack.js';
 import { STUBS, LIBC_DATA_SYMBOLS } from './stubs/index.js';
@@ -543,6 +543,7 @@ export class EmulatedProcess {
         return this.onSyscall();
       case 'fault':
         this.engine.writeRegister('rip', r.rip);
+        if (this.growStack(r.fault!)) return undefined; // the instruction runs again on the grown stack
         return this.raiseFault(this.faultInfo(r.fault!), r);
       case 'invalid-instruction':
         this.engine.writeRegister('rip', r.rip);
@@ -776,6 +777,24 @@ export class EmulatedProcess {
     return this.ended;
   }
 
+  /**
+   * The kernel's stack growth: a read or write of an unmapped address below the stack but
+   * within STACK_LIMIT of its top maps the pages down to it (and STACK_GROWTH more, not past
+   * the limit). The page below the limit stays unmapped: a fault there is a SIGSEGV.
+   */
+  private growStack(fault: MemFault): boolean {
+    if (fault.kind !== 'unmapped' || fault.access === 'fetch') return false;
+    const limit = STACK_TOP - BigInt(STACK_LIMIT);
+    let bottom = STACK_TOP;
+    for (const m of this.space.list()) if (m.name === '[stack]' && m.begin < bottom) bottom = m.begin;
+    if (fault.address < limit || fault.address >= bottom) return false;
+    const wanted = (fault.address & ~0xfffn) - BigInt(STACK_GROWTH);
+    const begin = wanted < limit ? limit : wanted;
+    if (this.space.list().some((m) => m.begin < bottom && m.end > begin)) return false; // something else lives there
+    this.space.mapFixed(begin, bottom - begin, Perm.RW, '[stack]');
+    return true;
+  }
+
   private faultInfo(fault: MemFault): SignalInfo {
     const write = fault.access === 'write' ? 2 : 0;
     const fetch = fault.access === 'fetch' ? 16 : 0;
@@ -823,7 +842,7 @@ export class EmulatedProcess {
   private backtrace(): { address: bigint; location: string }[] {
     const out: { address: bigint; location: string }[] = [];
     const isCode = (a: bigint): boolean => (this.space.find(a)?.perms ?? 0) & Perm.Exec ? true : false;
-    const onStack = (a: bigint): boolean => a >= STACK_TOP - BigInt(STACK_SIZE) && a < STACK_TOP;
+    const onStack = (a: bigint): boolean => a >= STACK_TOP - BigInt(STACK_LIMIT) && a < STACK_TOP;
     let rbp = this.engine.readRegister('rbp');
     const inLibcImage = (a: bigint): boolean => a >= STUB_CODE_BASE && a < STUB_CODE_BASE + BigInt(STUB_CODE_SIZE);
     try {
