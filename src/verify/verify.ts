@@ -202,7 +202,15 @@ function callerAssumptions(session: PatchSession, outcome: PatchOutcome, observa
     return [];
   }
   const effects = replacementEffects(outcome.replacementName ?? 'the replacement', address, code);
+  if (effects.call?.target !== undefined) effects.call.text = `${effects.call.text.split(' ')[0]} ${calleeName(session.process, effects.call.target)}`;
   return checkCallerAssumptions(staticContext(session, outcome.overwritten.length), effects, observation?.calls ?? [], session.describe);
+}
+
+/** "printf@plt" for a PLT stub, else the symbol+offset form. */
+function calleeName(process: EmulatedProcess, address: bigint): string {
+  const owner = process.objects.find((o) => o.contains(address));
+  const stub = owner?.elf?.sections.length ? owner.elf.pltStubs().find((s) => s.address === address - owner.base) : undefined;
+  return stub?.symbol ? `${stub.symbol.name}@plt` : process.describe(address);
 }
 
 function fileOffset(process: EmulatedProcess, address: bigint): string {

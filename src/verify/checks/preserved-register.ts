@@ -22,7 +22,7 @@ export interface ReplacementEffects {
   /** First instruction writing each caller-saved register. */
   writes: Map<string, { address: bigint; text: string }>;
   /** First call (or tail jump out of it), if any: after it every caller-saved register may have changed. */
-  call: { address: bigint; text: string } | null;
+  call: { address: bigint; text: string; target?: bigint } | null;
 }
 
 const CALLER_SAVED_SET = new Set<string>(CALLER_SAVED);
@@ -38,7 +38,9 @@ export function replacementEffects(name: string, address: bigint, code: Uint8Arr
     const effect = effects.get(insn.address);
     for (const r of effect?.writes ?? []) if (CALLER_SAVED_SET.has(r) && !writes.has(r)) writes.set(r, { address: insn.address, text: insn.text });
     const leaves = insn.flowControl === 'branch' && insn.branchTarget !== undefined && (insn.branchTarget < address || insn.branchTarget >= end);
-    if (!call && (insn.flowControl === 'call' || insn.flowControl === 'indirect-call' || leaves)) call = { address: insn.address, text: insn.text };
+    if (!call && (insn.flowControl === 'call' || insn.flowControl === 'indirect-call' || leaves)) {
+      call = { address: insn.address, text: insn.text, ...(insn.branchTarget !== undefined ? { target: insn.branchTarget } : {}) };
+    }
   }
   return { name, writes, call };
 }
