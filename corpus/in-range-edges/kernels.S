@@ -7,6 +7,7 @@
     .globl  abs_scale
     .type   abs_scale, @function
 abs_scale:                      /* long abs_scale(int x): |x| * 3 + 1 */
+    .cfi_startproc
     endbr64                     /* +0  */
     test    %edi, %edi          /* +4  */
     jns     1f                  /* +6, to +10 */
@@ -15,19 +16,24 @@ abs_scale:                      /* long abs_scale(int x): |x| * 3 + 1 */
     add     $1, %eax
     cltq
     ret
+    .cfi_endproc
     .size   abs_scale, .-abs_scale
 
     .globl  pc_base
     .type   pc_base, @function
 pc_base:                        /* long pc_base(void): pc_base's own address, position-independently */
+    .cfi_startproc
     endbr64                     /* +0  */
     call    1f                  /* +4, to +9 */
-1:  pop     %rax                /* +9  */
+1:  .cfi_adjust_cfa_offset 8
+    pop     %rax                /* +9  */
+    .cfi_adjust_cfa_offset -8
     sub     $9, %rax            /* +10 */
     nop
     nop
     nop
     ret
+    .cfi_endproc
     .size   pc_base, .-pc_base
     .section .note.GNU-stack,"",@progbits
     .section .note.gnu.property,"a"

@@ -13,6 +13,7 @@ import { hex } from '../hex.js';
 import { checkCrashAfterPatch, firstOutputDifference } from './checks/crash-after-patch.js';
 import { checkCallerAssumptions, replacementEffects } from './checks/preserved-register.js';
 import { staticContext } from './strategies/prologue.js';
+import { callChain } from './dynamic/unwind.js';
 import { runBaseline, type BaselineRun } from './dynamic/baseline.js';
 import { classifyStop, hasErrors, isCrash, sameCrash, whereText, type Ending } from './pipeline/judge.js';
 import { checkFetchesAfterPatch } from './checks/live-clobber.js';
@@ -173,6 +174,7 @@ function judgeEnding(
           poisoning: process.lastPoisoning,
           describe: session.describe,
           fileOffset: (a) => fileOffset(process, a),
+          callChain: (fault) => callChain(process, fault),
           targetName: plan.target.demangled,
           target: { start: session.site, end: session.site + BigInt(Math.max(plan.target.size, 1)) },
         }),

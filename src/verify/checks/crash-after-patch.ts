@@ -25,6 +25,8 @@ export interface CrashInput {
   /** "main+0x11c9" / "patch.so+0x1139": the file and offset of a run-time address. */
   fileOffset(address: bigint): string;
   targetName: string;
+  /** The call chain at the fault (a stack walk), innermost caller first. */
+  callChain(fault: FaultReport): { address: bigint; location: string; how: string }[];
   /** The old function's run-time bounds: a crash there is old code running after the patch. */
   target: { start: bigint; end: bigint };
 }
@@ -76,7 +78,7 @@ export function checkCrashAfterPatch(input: CrashInput): Finding[] {
         evidence.push({ label: 'faulting instruction', address: fault.rip, location: `${fault.location}, ${input.fileOffset(fault.rip)}`, ...(insn && !insn.invalid ? { bytes: insn.bytes, text: insn.text } : {}) });
       }
       evidence.push({ label: 'fault', text: fault.message });
-      fault.backtrace.forEach((f, i) => evidence.push({ label: `call chain #${i + 1}`, address: f.address, location: `${f.location}, ${input.fileOffset(f.address)}` }));
+      input.callChain(fault).forEach((f, i) => evidence.push({ label: `call chain #${i + 1}${f.how === 'cfi' ? '' : ` (${f.how})`}`, address: f.address, location: `${f.location}, ${input.fileOffset(f.address)}` }));
       for (const r of poisonedRegisters(fault)) {
         const p = input.poisoning;
         const source = p ? `poisoned by the ${p.stub}() stub called from ${describe(p.caller)} (instruction ${p.at}), as a real libc call may clobber it` : 'poisoned by a libc stub, as a real libc call may clobber it';
