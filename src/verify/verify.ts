@@ -155,7 +155,9 @@ function judgeEnding(
     case 'crashed':
     case 'exited': {
       if (!isCrash(ending)) return { findings: [], inconclusive: null };
-      if (isCrash(baselineEnding)) {
+      // A nonzero status the unpatched program exits with too is the program's own answer.
+      if (ending.kind === 'exited' && sameCrash(ending.stop, baseline.stop)) return { findings: [], inconclusive: null };
+      if (baselineEnding.kind === 'crashed') {
         const same = sameCrash(ending.stop, baseline.stop);
         return {
           findings: [],

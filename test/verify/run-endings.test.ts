@@ -25,6 +25,9 @@ int main(void) {
 #ifdef SPIN
   for (;;) usleep(1000);
 #endif
+#ifdef STATUS
+  return STATUS;
+#endif
   return 0;
 }
 `;
@@ -82,6 +85,12 @@ describe.skipIf(!hasGcc)('how the run after the patch point ends decides what th
     const o = await verify(main(['ITER=6']), patch('exit3'));
     expect({ verdict: o.result.verdict, errors: errors(o) }).toEqual({ verdict: 'unsafe', errors: ['CRASH_AFTER_PATCH'] });
     expect(o.result.findings[0]!.message).toContain('exits with status 3');
+  });
+
+  it('a nonzero exit status both runs end with is the program\'s own: the verdict stands', async () => {
+    const o = await verify(main(['ITER=6', 'STATUS=4']), patch('ok'));
+    expect({ verdict: o.result.verdict, exit: o.exitCode }).toEqual({ verdict: 'safe', exit: 0 });
+    expect(o.result.baseline!.ended).toBe('the program exited with status 4');
   });
 
   it('abort() in the replacement: CRASH_AFTER_PATCH naming SIGABRT', async () => {
