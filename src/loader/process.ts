@@ -32,7 +32,8 @@
  * stdout/stderr are unbuffered: each call's bytes are captured with the instruction count.
  * A stub returns in rax (and rdx for 16-byte results) and, like a real callee, clobbers the
  * other caller-saved registers: rcx, rdx, rsi, rdi, r8-r11 get CALLER_SAVED_POISON | their
- * number and the status flags are cleared, so code relying on them after a call fails loudly.
+ * number, xmm0-15 XMM_POISON | their number in both lanes, and the status flags are cleared,
+ * so code relying on them after a call fails loudly (and the last poisoning stub is kept).
  */
 
 import { HookType, Perm, type Engine, type HookHandle, type MemFault, type RunResult, type Snapshot } from '../engine/engine.js';
