@@ -10,6 +10,6 @@ run_cc $MAIN_CFLAGS main.c tags.c upstream/sds.c $COMMON_SOURCES -rdynamic $MAIN
 run_cc $PATCH_CFLAGS patch.c $PATCH_LDFLAGS -o "$OUT/patch.so"
 
 assert_hotfix_target "$OUT/main" "$OUT/patch.so" normalize_tags normalize_tags_fixed
-assert_imports "$OUT/main" malloc realloc free __vsnprintf_chk tolower memmove
+assert_imports "$OUT/main" malloc realloc free __vsnprintf_chk __ctype_tolower_loc memmove
 echo "  needed: $(needed_libs "$OUT/main")"
 show_func "$OUT/main" normalize_tags
