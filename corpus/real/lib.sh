@@ -41,7 +41,7 @@ assert_hotfix_target() {
 
 # The libraries main needs (DT_NEEDED), space-separated, for the build log.
 needed_libs() {
-    readelf -d -W "$1" | awk '/\(NEEDED\)/ { gsub(/[][]/, "", $5); printf "%s ", $5 }'
+    readelf -d -W "$1" | awk '/\(NEEDED\)/ { gsub(/[][]/, "", $5); printf "%s%s", sep, $5; sep = " " }'
 }
 
 # Assert main imports each named symbol from a shared library (the real libc/libstdc++

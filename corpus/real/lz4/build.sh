@@ -18,5 +18,5 @@ case " $needed " in *" liblz4.so.1 "*) ;; *) fail "main does not need liblz4.so.
 readelf -d -W "$OUT/liblz4.so.1" | grep -F '(SONAME)' | grep -F '[liblz4.so.1]' >/dev/null || fail "liblz4.so.1 has another soname"
 dynsym_exports "$OUT/liblz4.so.1" LZ4_compress_default || fail "liblz4.so.1 does not export LZ4_compress_default"
 nm -D --undefined-only "$OUT/main" | grep -w LZ4_compress_default >/dev/null || fail "main does not import LZ4_compress_default"
-echo "  asserted: main needs $needed with RUNPATH \$ORIGIN; liblz4.so.1 (soname liblz4.so.1) exports the LZ4 API main imports"
+echo "  asserted: main needs $needed, with RUNPATH \$ORIGIN; liblz4.so.1 (soname liblz4.so.1) exports the LZ4 API main imports"
 show_func "$OUT/main" pack_block
