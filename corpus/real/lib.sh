@@ -54,5 +54,5 @@ assert_imports() {
     for sym in "$@"; do
         echo "$imports" | grep -x "$sym" >/dev/null || fail "main does not import $sym"
     done
-    echo "  asserted: main imports $*"
+    echo "  asserted: $(basename "$main") imports $*"
 }

@@ -4,7 +4,7 @@
 // verdict: the process goes on to a normal exit with the fix in effect from the patch on).
 // The corpus must also keep the variety issue 11 asks for (checked on the ELF files).
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -41,7 +41,7 @@ describe('corpus/real: the programs', () => {
       const note = readFileSync(join(program.dir, 'upstream', 'UPSTREAM'), 'utf8');
       expect(note, program.scenario).toMatch(/^Upstream: https:\/\/github\.com\/\S+$/m);
       expect(note, program.scenario).toMatch(/^Commit: +[0-9a-f]{40} /m);
-      const licensed = ['LICENSE', 'LICENSE.txt'].some((name) => existsSync(join(program.dir, 'upstream', name))) || /^Licence: /m.test(note);
+      const licensed = readdirSync(join(program.dir, 'upstream')).some((name) => /^LICEN[CS]E/.test(name)) || /^Licence: /m.test(note);
       expect(licensed, `${program.scenario} names its licence`).toBe(true);
       expect(existsSync(join(program.dir, 'README.md')), program.scenario).toBe(true);
       expect(existsSync(join(program.dir, 'build.sh')), program.scenario).toBe(true);
