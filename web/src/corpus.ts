@@ -35,8 +35,7 @@ export interface CorpusCase {
 
 const expectFiles = import.meta.glob<ExpectFile>('../../corpus/*/expect.json', { eager: true, import: 'default' });
 const binaryUrls = import.meta.glob<string>(
-  // corpus/real (upstream programs for the system process model) is not on the page yet.
-  ['../../corpus/*/*', '!../../corpus/*/*.{json,c,h,sh,md}', '!../../corpus/lib/**', '!../../corpus/common/**', '!../../corpus/real/**'],
+  ['../../corpus/*/*', '!../../corpus/*/*.{json,c,h,sh,md}', '!../../corpus/lib/**', '!../../corpus/common/**'],
   { eager: true, query: '?url', import: 'default' },
 );
 
