@@ -90,7 +90,6 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('corpus/r
   it.each(signalCases.map((item) => [`${item.scenario}/${item.name}`, item]))('%s: the native patch takes effect', (_label, item) => {
     const argv = item.native!.argv;
     expect(argv.length, 'argv = [iterations, raise-at round]').toBe(2);
-    const raiseAt = Number(argv[1]);
     const patched = run(item, argv);
     const unpatched = run(item, [argv[0]!]);
     expect([patched.status, unpatched.status]).toEqual([0, 0]);
@@ -105,7 +104,5 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('corpus/r
     expect(before).toEqual(unpatchedLines.slice(0, fixAt));
     expect(after.length).toBe(unpatchedLines.length - fixAt);
     expect(after).not.toEqual(unpatchedLines.slice(fixAt));
-    // The handler ran when the program raised SIGUSR1, before round K's work.
-    expect(fixAt).toBeGreaterThan(raiseAt - 1);
   });
 });
