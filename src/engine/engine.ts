@@ -219,6 +219,11 @@ export interface Engine {
   disableTrace(): void;
   /** The retained entries, oldest first. */
   readTrace(): TraceEntry[];
+  /**
+   * Instructions retired since the engine was created (the trace's `seq` of the next one), exact
+   * inside hooks; optional: without it, callers keep a small trace ring to learn the count.
+   */
+  instructionsRetired?(): number;
 
   /** Release native or wasm resources. The engine is unusable afterwards. */
   close(): void;

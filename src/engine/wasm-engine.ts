@@ -28,7 +28,7 @@ import {
   PAGE_SIZE,
   Perm,
 } from './engine.js';
-import { type CoreExports, CoreExit, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, instantiateCore } from './wasm-core.js';
+import { type CoreExports, CoreExit, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, RANGE_CODE, RANGE_MAX, RANGE_READ, RANGE_WRITE, instantiateCore } from './wasm-core.js';
 import { MappedRegions } from './wasm-regions.js';
 
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
@@ -407,7 +407,12 @@ export class WasmEngine implements Engine {
     return out;
   }
 
-  /** Tells the core which events must exit to the host (union range per kind; callbacks filter exactly). */
+  /**
+   * Tells the core which events must exit to the host: code, read and write hooks as lists of
+   * ranges the core checks itself (code hooks mark the decoded instructions they cover, write
+   * ranges the pages they touch), so nothing else leaves WebAssembly; block and fetch hooks as one
+   * union range per kind. The callbacks still filter exactly.
+   */
   private syncHooks(): void {
     const span = (type: HookType): [number, bigint, bigint] => {
       const hs = this.rangeHooksOf<CodeHook>(type);
@@ -416,10 +421,25 @@ export class WasmEngine implements Engine {
       for (const h of hs) { if (h.begin < lo) lo = h.begin; if (h.end > hi) hi = h.end; }
       return [1, lo, hi];
     };
-    const [codeOn, codeLo, codeHi] = span(HookType.Code);
+    const ranges = (kind: number, type: HookType): number => {
+      const hs = this.rangeHooksOf<unknown>(type).map((h) => [h.begin, h.end] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const merged: [bigint, bigint][] = [];
+      for (const [lo, hi] of hs) {
+        const last = merged[merged.length - 1];
+        if (last && lo <= last[1] + 1n) { if (hi > last[1]) last[1] = hi; } else merged.push([lo, hi]);
+      }
+      // Beyond the core's capacity the last ones are joined (more exits, same callbacks).
+      while (merged.length > RANGE_MAX) { const [, hi] = merged.pop()!; merged[merged.length - 1]![1] = hi; }
+      this.core.hookRangesClear(kind);
+      for (const [lo, hi] of merged) this.core.hookRangeAdd(kind, U64(lo), U64(hi > (1n << 64n) - 1n ? (1n << 64n) - 1n : hi));
+      return merged.length > 0 ? 1 : 0;
+    };
+    const codeOn = ranges(RANGE_CODE, HookType.Code);
+    const memRead = ranges(RANGE_READ, HookType.MemRead);
+    const memWrite = ranges(RANGE_WRITE, HookType.MemWrite);
     const [blockOn, blockLo, blockHi] = span(HookType.Block);
-    const has = (t: HookType): number => (this.hooksOf<unknown>(t).length > 0 ? 1 : 0);
-    this.core.setHooks(codeOn, codeLo, codeHi, blockOn, blockLo, blockHi, has(HookType.MemRead), has(HookType.MemWrite), has(HookType.MemFetch));
+    const memFetch = this.hooksOf<unknown>(HookType.MemFetch).length > 0 ? 1 : 0;
+    this.core.setHooks(codeOn, blockOn, blockLo, blockHi, memRead, memWrite, memFetch);
   }
 
   private callCodeHooks(type: HookType, rip: bigint, size: number): void {
@@ -563,6 +583,11 @@ export class WasmEngine implements Engine {
       out.push({ seq: Number(view.getBigUint64(slot * 16, true)), rip: view.getBigUint64(slot * 16 + 8, true) });
     }
     return out;
+  }
+
+  instructionsRetired(): number {
+    this.checkOpen();
+    return Number(U64(this.core.getRetired()));
   }
 
   // ---- outside the Engine interface ---------------------------------------------------------

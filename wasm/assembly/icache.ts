@@ -2,7 +2,7 @@
 // by rip and by a global epoch points at runs of Insn records in an arena. Bumping the epoch drops
 // everything; that happens exactly when code bytes change (a write to a page marked as holding
 // decoded code, from the guest or the host), on unmap, on any permission change, and when
-// breakpoints change. A bump also sets `codeChanged`, so the dispatch loop leaves the block it is
+// breakpoints or code hooks change. A bump also sets `codeChanged`, so the dispatch loop leaves the block it is
 // running after the current instruction (a write into the rest of that very block is seen).
 
 import { reserve } from './layout';
@@ -12,6 +12,7 @@ import { Cpu, Exit } from './state';
 import { decode, DECODE_BUF, DECODE_TRUNCATED } from './decoder';
 import { fetchCode, clearCodePages } from './mmu';
 import { fastForm } from './fast';
+import { Hooks, inRanges, RANGE_CODE } from './hooks';
 
 /** Block header: rip u64, epoch u32, count u32, first Insn record u32. */
 const BLOCK_BITS: u32 = 13;
@@ -150,9 +151,11 @@ function fillBlock(rip: u64, block: usize): usize {
       break;
     }
     const stopHere = isUntil(at) || isBreakpoint(at);
-    // Breakpoints and rdtsc read the retired count, which is exact only at a block's start.
-    if (count > 0 && (stopHere || e.op == <u16>Op.Rdtsc)) break;
-    if (stopHere) e.op = <u16>Op.Breakpoint;
+    const hooked = Hooks.codeOn && inRanges(RANGE_CODE, at);
+    // Breakpoints, code hooks and rdtsc read the retired count, which is exact only at a block's start.
+    if (count > 0 && (stopHere || hooked || e.op == <u16>Op.Rdtsc)) break;
+    if (hooked) e.op = <u16>Op.CodeHook;
+    else if (stopHere) e.op = <u16>Op.Breakpoint;
     else e.op = <u16>fastForm(e);
     count++;
     if (count == BLOCK_MAX || endsBlock(e)) break;
