@@ -16,6 +16,7 @@ import {
   type MemInvalidHook,
   type MemRegion,
   type Register,
+  type RunMonitor,
   type RunResult,
   type Snapshot,
   type StartOptions,
@@ -83,6 +84,9 @@ export class WasmEngine implements Engine {
   private closed = false;
   private breakpointCount = 0;
   private snapshotGeneration = 0;
+  private monitor: RunMonitor | null = null;
+  /** The retired count at which the monitor is called next. */
+  private monitorAt = 0n;
   /** Set while memory hooks run: the address of the instruction whose accesses they see. */
   private accessRip: bigint | undefined;
 
@@ -270,9 +274,14 @@ export class WasmEngine implements Engine {
     });
 
     for (;;) {
+      if (this.monitor && U64(core.getRetired()) >= this.monitorAt && !this.callMonitor()) return result('timeout');
       let chunk = budget - BigInt(retired());
       if (chunk <= 0n) return result('count');
       if (chunk > RUN_CHUNK) chunk = RUN_CHUNK;
+      if (this.monitor) {
+        const toMonitor = this.monitorAt - U64(core.getRetired());
+        if (toMonitor > 0n && chunk > toMonitor) chunk = toMonitor;
+      }
       // A breakpoint at `begin` is not reported when resuming there (the host already handled it).
       const skip = retired() === 0 && U64(core.getRip()) === U64(begin) ? 1 : 0;
       const exit = core.run(chunk, skip) as CoreExit;
@@ -337,6 +346,23 @@ export class WasmEngine implements Engine {
 
   stop(): void {
     this.stopRequested = true;
+  }
+
+  setMonitor(monitor: RunMonitor | null): void {
+    this.checkOpen();
+    if (monitor && (!Number.isInteger(monitor.everyInstructions) || monitor.everyInstructions <= 0)) {
+      throw new EmulationError('ARG', `setMonitor: everyInstructions must be a positive integer, not ${monitor.everyInstructions}`);
+    }
+    this.monitor = monitor;
+    this.monitorAt = monitor ? U64(this.core.getRetired()) + BigInt(monitor.everyInstructions) : 0n;
+  }
+
+  /** False when the monitor asks the run to end. */
+  private callMonitor(): boolean {
+    const monitor = this.monitor!;
+    const retired = U64(this.core.getRetired());
+    this.monitorAt = retired + BigInt(monitor.everyInstructions);
+    return monitor.callback(Number(retired)) !== false;
   }
 
   setBreakpoints(addresses: readonly bigint[]): void {
