@@ -69,6 +69,44 @@ async function runVerify(name: string): Promise<{ instructions: number; cpuSecon
   return { instructions: outcome.result.run?.instructions ?? 0, cpuSeconds: cpu, verdict: outcome.result.verdict };
 }
 
+export interface RealProgramRow {
+  guest: string;
+  wasm: { instructions: number; cpuSeconds: number; wallSeconds: number };
+  /** UnicornEngine through the same loader, on the guest's first instructions (it is ~30x slower). */
+  unicorn?: { instructions: number; cpuSeconds: number; wallSeconds: number };
+}
+
+const UNICORN_SLICE = 3_000_000;
+
+/** One bench guest through the loader on each engine, nothing observed: the raw core on a real program. */
+export async function measureRealProgram(name: string, runs: number): Promise<RealProgramRow> {
+  const main = read(name);
+  const once = async (kind: 'wasm' | 'unicorn', budget: number): Promise<{ instructions: number; cpuSeconds: number; wallSeconds: number }> => {
+    const engine = await createEngine(kind);
+    try {
+      const proc = EmulatedProcess.create(engine, { main, mainPath: `./${name}`, argv: [] });
+      const t0 = process.cpuUsage();
+      const w0 = performance.now();
+      proc.run({ maxInstructions: budget });
+      return { instructions: proc.instructions, cpuSeconds: cpuSeconds(t0), wallSeconds: (performance.now() - w0) / 1000 };
+    } finally {
+      engine.close();
+    }
+  };
+  const best = async (kind: 'wasm' | 'unicorn', budget: number, n: number): Promise<{ instructions: number; cpuSeconds: number; wallSeconds: number }> => {
+    const all = [];
+    for (let i = 0; i < n; i++) all.push(await once(kind, budget));
+    return { instructions: all[0]!.instructions, cpuSeconds: Math.min(...all.map((r) => r.cpuSeconds)), wallSeconds: Math.min(...all.map((r) => r.wallSeconds)) };
+  };
+  const row: RealProgramRow = { guest: name, wasm: await best('wasm', BUDGET, runs) };
+  try {
+    row.unicorn = await best('unicorn', UNICORN_SLICE, 1);
+  } catch {
+    // libunicorn missing: the row shows n/a
+  }
+  return row;
+}
+
 /** Best of `runs` for each side (the machine is shared: the least disturbed run). */
 export async function measureEndToEnd(runs = 3): Promise<EndToEndRow[]> {
   const rows: EndToEndRow[] = [];

@@ -146,17 +146,15 @@ function execute(e: Insn, op: u32): void {
     case Op.Ud2: interrupt(6, true); break;
     case Op.Breakpoint: breakpoint(e); break;
     case Op.CodeHook:
-      // First exit to the host for its hooks; when it resumes here, the instruction (or the
-      // breakpoint also set on it) proceeds.
-      if (Cpu.retired != Hooks.suppressCodeAt) {
+      // As in UnicornEngine: until and breakpoints first, then an exit to the host for the
+      // hooks; when the host resumes here (suppressHooksOnce), the instruction runs.
+      if (isUntil(e.rip)) Cpu.exit = Exit.Until;
+      else if (Cpu.retired != skipBreakpointAt && isBreakpoint(e.rip)) Cpu.exit = Exit.Breakpoint;
+      else if (Cpu.retired != Hooks.suppressCodeAt) {
         Hooks.events = HOOK_EVENT_CODE;
         Hooks.insnLength = e.len;
         Cpu.exit = Exit.Hook;
-      } else if (isUntil(e.rip) || isBreakpoint(e.rip)) {
-        breakpoint(e);
-      } else {
-        execute(e, e.realOp);
-      }
+      } else execute(e, e.realOp);
       break;
     case Op.X87: executeX87(e); break;
     case Op.Rdrand: rdrand(e); break;
