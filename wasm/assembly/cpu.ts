@@ -6,7 +6,7 @@ import { Insn } from './insn';
 import { Op } from './ops';
 import { Cpu, Exit, Access, reg64, setReg64 } from './state';
 import { aluRegisters, incDecRegister, loadRegister64, storeRegister64 } from './fast';
-import { lookupBlock, blockCount, blockFirst, codeChanged, clearCodeChanged, isUntil, isBreakpoint } from './icache';
+import { lookupBlock, chainedBlock, blockCount, blockFirst, codeChanged, clearCodeChanged, isUntil, isBreakpoint } from './icache';
 import {
   Hooks, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, HOOK_EVENT_MEM, memLogCount, memLogged, clearMemLogged, logMemAccess, traceRecord, traceUndo,
 } from './hooks';
@@ -302,8 +302,9 @@ export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
   Cpu.exit = Exit.None;
   const limit = Cpu.retired + budget;
   skipBreakpointAt = skipFirstBreakpoint ? Cpu.retired : <u64>-1;
+  let previous: usize = 0;
   while (Cpu.retired < limit) {
-    const block = lookupBlock(Cpu.rip);
+    const block = previous != 0 ? chainedBlock(previous, Cpu.rip) : lookupBlock(Cpu.rip);
     if (block == 0) break; // fetch fault
     clearCodeChanged();
     clearMemLogged();
@@ -322,6 +323,7 @@ export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
       Cpu.exit = Exit.Hook;
       break;
     }
+    previous = block;
   }
   if (Cpu.exit == Exit.None) Cpu.exit = Exit.Count;
   return Cpu.exit;

@@ -14,7 +14,11 @@ import { fetchCode, clearCodePages } from './mmu';
 import { fastForm } from './fast';
 import { Hooks, inRanges, RANGE_CODE } from './hooks';
 
-/** Block header: rip u64, epoch u32, count u32, first Insn record u32. */
+/**
+ * Block header: rip u64, epoch u32, count u32, first Insn record u32, chained successor u32 (the
+ * header execution went to last from this block: direct jumps, calls and fall-through keep going
+ * to the same one; checked by rip and epoch on use, so an invalidation unchains everything).
+ */
 const BLOCK_BITS: u32 = 13;
 const BLOCK_MASK: u32 = (1 << BLOCK_BITS) - 1;
 const HEADER_SIZE: usize = 32;
@@ -114,6 +118,18 @@ export function setUntil(on: bool, addr: u64): void {
   const block = headers + ((<usize>((<u32>rip ^ <u32>(rip >> 13)) & BLOCK_MASK)) << 5);
   if (load<u64>(block) == rip && load<u32>(block, 8) == epoch) return block;
   return fillBlock(rip, block);
+}
+
+/**
+ * The block at rip after `previous`: its chained successor when that is still the block for rip
+ * in this epoch (no hashing), else a lookup whose result becomes the new successor.
+ */
+@inline export function chainedBlock(previous: usize, rip: u64): usize {
+  const next = <usize>load<u32>(previous, 20);
+  if (next != 0 && load<u64>(next) == rip && load<u32>(next, 8) == epoch) return next;
+  const block = lookupBlock(rip);
+  store<u32>(previous, <u32>block, 20);
+  return block;
 }
 
 /** Whether execution may continue anywhere but the next instruction after `e` (ends a block). */
