@@ -83,6 +83,7 @@ export class WasmEngine implements Engine {
   private stopRequested = false;
   private closed = false;
   private breakpointCount = 0;
+  private breakpointSet: ReadonlySet<bigint> | null = null;
   private snapshotGeneration = 0;
   private monitor: RunMonitor | null = null;
   /** The retired count at which the monitor is called next. */
@@ -367,12 +368,18 @@ export class WasmEngine implements Engine {
 
   setBreakpoints(addresses: readonly bigint[]): void {
     this.checkOpen();
+    // The same set again (the loader re-sends it around runs) keeps the decoded code: a change drops it.
+    const set = new Set(addresses.map(U64));
+    const current = this.breakpointSet;
+    if (current && set.size === current.size && [...set].every((a) => current.has(a))) return;
+    this.breakpointSet = null; // until the core holds the whole set
     this.core.clearBreakpoints();
     this.breakpointCount = 0;
     for (const a of addresses) {
       if (!this.core.addBreakpoint(U64(a))) throw new EmulationError('ARG', `setBreakpoints: too many breakpoints (${addresses.length})`);
       this.breakpointCount++;
     }
+    this.breakpointSet = set;
   }
 
   /** Up to 15 mapped bytes at `rip` (fewer when the next page is unmapped). */

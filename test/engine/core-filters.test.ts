@@ -67,7 +67,8 @@ describe('write hooks filtered in the core', () => {
   });
 
   it('inside a write hook the retired count includes the writing instruction (wasm keeps no trace ring for it)', async () => {
-    const e = load(await WasmEngine.create(), FOUR_WRITES);
+    const e = await WasmEngine.create();
+    load(e, FOUR_WRITES);
     const seen: Seen[] = [];
     const before = e.instructionsRetired();
     watchWrites(e, DATA + 0x800n, DATA + 0x800n, seen);
