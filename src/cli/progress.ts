@@ -12,14 +12,20 @@ const REDRAW_MS = 200;
 const EVERY_INSTRUCTIONS = 1 << 22;
 
 export class ProgressLine {
-  private readonly started = performance.now();
-  private drawnAt = 0;
+  private readonly started: number;
+  private drawnAt = -Infinity;
   private shown = false;
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  /** `clock` is for tests (milliseconds, monotonic). */
+  constructor(
+    private readonly stream: Pick<NodeJS.WriteStream, 'write'>,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.started = clock();
+  }
 
   update(instructions: number, phase: string): void {
-    const now = performance.now();
+    const now = this.clock();
     if (now - this.started < SHOW_AFTER_MS || now - this.drawnAt < REDRAW_MS) return;
     this.drawnAt = now;
     this.shown = true;
