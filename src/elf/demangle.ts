@@ -49,13 +49,14 @@ export function isDemanglerReady(): boolean {
 /**
  * `_Z13need_fix_funcv` -> `need_fix_func()`. Names that are not mangled, or that the demangler
  * cannot parse, come back unchanged (as c++filt leaves them).
- * Throws (a programming error) if initDemangler() has not completed.
+ * Throws (a programming error) for a mangled name if initDemangler() has not completed.
  */
 export function demangle(name: string): string {
-  if (!exports) throw new Error('demangle() called before initDemangler() completed');
   // demangle_any also rewrites plain C names (drops a leading '_' as for Mach-O), so only
-  // Itanium C++ (`_Z`, which covers legacy Rust) and Rust v0 (`_R`) names go to it.
+  // Itanium C++ (`_Z`, which covers legacy Rust) and Rust v0 (`_R`) names go to it; other
+  // names need no demangler (callers may skip loading it for a C program).
   if (!name.startsWith('_Z') && !name.startsWith('_R')) return name;
+  if (!exports) throw new Error('demangle() called before initDemangler() completed');
   // A version suffix (`_ZN3Foo3barEv@@V1` in .symtab) is not part of the mangling.
   const at = name.indexOf('@');
   if (at > 0) return demangle(name.slice(0, at)) + name.slice(at);
