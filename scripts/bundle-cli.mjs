@@ -1,7 +1,7 @@
 // Bundles the CLI (dist/cli/verify-patch.js and everything it imports, iced-x86 included) into
 // one ES module, dist/verify-patch-bundle.mjs, run by the bin dist/verify-patch.mjs: a cold start then parses one file instead of resolving
 // and lexing ~100 modules (iced-x86's 900 KB CommonJS file alone took ~150 ms of cjs-module-lexer).
-// Kept external: keystone-wasm (loaded only for a template trampoline, reads its wasm next to
+// UnicornEngine is bundled too (the factory's hidden import is named for esbuild). Kept external: keystone-wasm (loaded only for a template trampoline, reads its wasm next to
 // itself) and koffi (native, optional). Run by `npm run build` after tsc.
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,20 @@ const icedPath = {
   },
 };
 
+// The engine factory hides UnicornEngine's module from bundlers (browser bundles must not pull
+// koffi); the CLI wants it (--engine unicorn), so here the import names it. koffi stays external.
+const UNICORN_IMPORT = 'await import(/* @vite-ignore */ UNICORN_MODULE)';
+const unicornInBundle = {
+  name: 'unicorn-in-bundle',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/]engine[\\/]index\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(UNICORN_IMPORT)) throw new Error(`scripts/bundle-cli.mjs: dist/engine/index.js no longer has "${UNICORN_IMPORT}": update the bundler`);
+      return { contents: text.replace(UNICORN_IMPORT, "await import('./unicorn-engine.js')"), loader: 'js' };
+    });
+  },
+};
+
 await build({
   entryPoints: [join(root, 'dist/cli/verify-patch.js')],
   outfile: join(root, 'dist/verify-patch-bundle.mjs'),
@@ -36,7 +50,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['keystone-wasm', 'koffi'],
-  plugins: [icedPath],
+  plugins: [icedPath, unicornInBundle],
   // CommonJS inside an ES module needs a require of its own.
   banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
   legalComments: 'none',
