@@ -266,7 +266,14 @@ export function loadGuest(addr: u64, size: u32, need: u32): u64 {
   return v;
 }
 
+/** Guest load of 1/2/4/8 bytes with the common case inline: inside one page, TLB hit, readable, no read hooks. */
 @inline export function readMem(addr: u64, size: u32): u64 {
+  const vpn = addr >> 12;
+  const i = <usize>(<u32>vpn & (TLB_SIZE - 1));
+  if ((<u32>addr & 0xfff) + size <= 4096 && load<u64>(TLB_TAG + (i << 3)) == vpn && !Hooks.memReadOn) {
+    const e = load<u32>(TLB_PTE + (i << 2));
+    if (e & PERM_R) return loadSized(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff), size);
+  }
   return loadGuest(addr, size, PERM_R);
 }
 
@@ -292,7 +299,7 @@ export function loadGuest(addr: u64, size: u32, need: u32): u64 {
       return true;
     }
   }
-  return writeMem(addr, 8, v);
+  return writeMemSlow(addr, 8, v);
 }
 
 /** Checks that [addr, addr+size) is writable (both pages when it crosses); raises the fault if not. */
@@ -306,8 +313,21 @@ export function checkWritable(addr: u64, size: u32): bool {
   return true;
 }
 
-/** Guest store of 1/2/4/8 bytes; nothing is written unless every byte is writable. */
-export function writeMem(addr: u64, size: u32, v: u64): bool {
+/** Guest store of 1/2/4/8 bytes; nothing is written unless every byte is writable. The common case inline (as writeMem64). */
+@inline export function writeMem(addr: u64, size: u32, v: u64): bool {
+  const vpn = addr >> 12;
+  const i = <usize>(<u32>vpn & (TLB_SIZE - 1));
+  if ((<u32>addr & 0xfff) + size <= 4096 && load<u64>(TLB_TAG + (i << 3)) == vpn) {
+    const e = load<u32>(TLB_PTE + (i << 2));
+    if ((e & (PERM_W | PAGE_CODE | PAGE_COW | PAGE_WATCH)) == PERM_W) {
+      storeSized(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff), size, v);
+      return true;
+    }
+  }
+  return writeMemSlow(addr, size, v);
+}
+
+function writeMemSlow(addr: u64, size: u32, v: u64): bool {
   if ((<u32>addr & 0xfff) + size <= 4096) {
     const e = pageEntry(addr >> 12);
     if ((e & PERM_W) == 0) {
