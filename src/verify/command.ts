@@ -26,6 +26,8 @@ export interface ParsedCommand {
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
   lookup?: PatcherLookup;
+  /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
+  progress?: boolean;
 }
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
@@ -44,6 +46,7 @@ function count(text: string, option: string): number {
 export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const values: Partial<Record<ValueOption, string>> = {};
   const positionals: string[] = [];
+  let progress: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -51,6 +54,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
+    }
+    if (arg === '--progress' || arg === '--no-progress') {
+      progress = arg === '--progress';
+      continue;
     }
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
@@ -77,6 +84,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
   const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
+  if (progress !== undefined) command.progress = progress;
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
   if (values.lookup !== undefined) {
