@@ -8,7 +8,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
-import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
+import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from './input.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 import { DEFAULT_MAX_MEMORY, DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT_SECONDS, MiB } from '../loader/limits.js';
@@ -34,13 +34,16 @@ export interface ParsedCommand {
   maxOutput: number;
   /** Wall-clock limit of the whole verification in seconds; 0 for none. */
   timeoutSeconds: number;
+  lookup?: PatcherLookup;
+  /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
+  progress?: boolean;
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 512 * MiB;
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'max-file-size', 'max-memory', 'max-output', 'timeout'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'max-file-size', 'max-memory', 'max-output', 'timeout'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
@@ -73,6 +76,7 @@ function seconds(text: string, option: string): number {
 export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const values: Partial<Record<ValueOption, string>> = {};
   const positionals: string[] = [];
+  let progress: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -80,6 +84,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
+    }
+    if (arg === '--progress' || arg === '--no-progress') {
+      progress = arg === '--progress';
+      continue;
     }
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
@@ -113,8 +121,13 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     timeoutSeconds: values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : seconds(values.timeout, 'timeout'),
   };
   if (command.maxMemory < 16 * MiB) throw new VerifyError('bad-option', '--max-memory must be at least 16M (the process image alone needs a few MiB)');
+  if (progress !== undefined) command.progress = progress;
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
+  if (values.lookup !== undefined) {
+    if (values.lookup !== 'dynsym' && values.lookup !== 'symtab') throw new VerifyError('bad-option', `--lookup must be dynsym or symtab, not '${values.lookup}'`);
+    command.lookup = values.lookup;
+  }
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
   if (values['max-insns'] !== undefined) {
     command.maxInstructions = count(values['max-insns'], 'max-insns');
@@ -144,6 +157,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   };
   if (command.with !== undefined) input.with = command.with;
   if (command.signal !== undefined) input.signal = command.signal;
+  if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
   input.limits = { maxMemory: command.maxMemory, maxOutput: command.maxOutput, timeoutSeconds: command.timeoutSeconds };
