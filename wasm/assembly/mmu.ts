@@ -118,10 +118,11 @@ function prepareWrite(vpn: u64, e: u32): u32 {
   const p = entryPtr(vpn, false);
   const f = allocFrame();
   if (f == 0) return 0;
-  memory.copy(f, <usize>(e & ~0xfff), 4096);
+  if (<usize>(e & ~0xfff) != zeroFrame) memory.copy(f, <usize>(e & ~0xfff), 4096); // a new frame is already zero
   const ne = <u32>f | (load<u32>(p) & 0xfff & ~PAGE_COW);
   store<u32>(p, ne);
-  flushTlb();
+  // Only this page's TLB slot can hold the old entry.
+  store<u64>(TLB_TAG + ((<usize>(<u32>vpn & (TLB_SIZE - 1))) << 3), 0xffffffffffffffff);
   return ne;
 }
 
