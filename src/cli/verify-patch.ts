@@ -4,7 +4,9 @@
 // browser-clean command core in src/verify/command.ts. Exit codes: 0 safe, 1 unsafe, 2
 // could not verify; a problem is one line on stderr, never a stack trace.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { collectNeededLibraries } from '../verify/libraries.js';
 import { parseCommandLine, runCommand, TOOL } from '../verify/command.js';
 import { CliError } from './error.js';
 
@@ -51,6 +53,14 @@ function readInput(path: string, role: string): Uint8Array {
   }
 }
 
+function readOptional(path: string): Uint8Array | undefined {
+  try {
+    return statSync(path).isFile() ? new Uint8Array(readFileSync(path)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   let request;
   try {
@@ -69,7 +79,9 @@ async function run(argv: string[]): Promise<number> {
   const { command } = request;
   const main = readInput(command.mainPath, 'main');
   const patch = readInput(command.patchPath, 'patch.so');
-  const outcome = await runCommand(command, main, patch);
+  // The libraries main needs, where ld.so would find them next to it (RUNPATH $ORIGIN).
+  const libraries = collectNeededLibraries(main, (relative) => readOptional(join(dirname(command.mainPath), relative)));
+  const outcome = await runCommand(command, main, patch, undefined, libraries);
   if (outcome.result.verdict === 'error') {
     // Machine formats still get a report (verdict "error"); a terminal gets the one line.
     if (command.format !== 'text') process.stdout.write(outcome.report);

@@ -9,6 +9,7 @@ import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
 import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
+import type { LibraryFile } from './libraries.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 
@@ -95,7 +96,8 @@ export interface CommandOutcome {
 export const TOOL = { name: 'verify-patch', version: '0.1.0' } as const;
 
 /** Runs a parsed command on the two files' bytes. `engine` overrides the command's engine (tests, the web worker). */
-export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice): Promise<CommandOutcome> {
+/** `libraries`: the files main needs beyond the emulated system libraries (collectNeededLibraries). */
+export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[]): Promise<CommandOutcome> {
   const input: VerifyInput = {
     main,
     mainName: command.mainPath,
@@ -106,6 +108,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
     engine: engine ?? command.engine,
   };
   if (command.with !== undefined) input.with = command.with;
+  if (libraries !== undefined && libraries.length > 0) input.libraries = libraries;
   if (command.signal !== undefined) input.signal = command.signal;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;

@@ -2,6 +2,7 @@
 // patch and how. Mirrors the CLI contract of shared/design.md.
 
 import type { Engine } from '../engine/engine.js';
+import type { LibraryFile } from './libraries.js';
 
 export type TrampolineChoice = 'abs-rax' | 'rel32' | 'abs-indirect' | { template: string };
 
@@ -28,6 +29,8 @@ export interface VerifyInput {
   maxInstructions?: number;
   /** Default 'wasm'. */
   engine?: EngineChoice;
+  /** Libraries main needs that the sandbox does not emulate, by path relative to main's directory (see libraries.ts). */
+  libraries?: LibraryFile[];
 }
 
 export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;

@@ -112,7 +112,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
 
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
-    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName);
+    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.libraries);
     const loadBias = process.executable.base;
     const site = target.address + loadBias;
     result.target = symbolSummary(target, site, input.mainName);
