@@ -18,18 +18,19 @@ for m in main main-internal main-callback main-relro; do
     slot=R_X86_64_JUMP_SLOT
     # Its address taken too: ld gives the PLT (.plt.got) the one GLOB_DAT slot.
     [ "$m" = main-callback ] && slot=R_X86_64_GLOB_DAT
-    readelf -d "$OUT/$m" | grep -q 'NEEDED.*\[libgame.so\]' || fail "$m does not need libgame.so"
-    readelf -d "$OUT/$m" | grep -q 'RUNPATH.*\[\$ORIGIN\]' || fail "$m has no RUNPATH \$ORIGIN"
-    readelf -d "$OUT/$m" | grep -q 'FLAGS.*BIND_NOW' || fail "$m is not linked -z now (full RELRO)"
-    readelf -rW "$OUT/$m" | grep -q "$slot.* compute_damage" || fail "$m does not call compute_damage through its $slot"
-    ! nm --defined-only "$OUT/$m" | grep -qw compute_damage || fail "$m defines compute_damage"
+    dyn=$(readelf -d "$OUT/$m")
+    grep -q 'NEEDED.*\[libgame.so\]' <<<"$dyn" || fail "$m does not need libgame.so"
+    grep -q 'RUNPATH.*\[\$ORIGIN\]' <<<"$dyn" || fail "$m has no RUNPATH \$ORIGIN"
+    grep -q 'FLAGS.*BIND_NOW' <<<"$dyn" || fail "$m is not linked -z now (full RELRO)"
+    grep -q "$slot.* compute_damage" <<<"$(readelf -rW "$OUT/$m")" || fail "$m does not call compute_damage through its $slot"
+    ! grep -qw compute_damage <<<"$(nm --defined-only "$OUT/$m")" || fail "$m defines compute_damage"
 done
 echo "  asserted: every main needs libgame.so (RUNPATH \$ORIGIN, BIND_NOW) and calls compute_damage through R_X86_64_JUMP_SLOT"
 echo "  asserted: main-callback calls and takes its address through one R_X86_64_GLOB_DAT slot (.plt.got)"
 
 # game_tick calls compute_damage directly (the hidden alias), not through the PLT.
 cd_addr=$(sym_addr "$OUT/libgame.so" compute_damage)
-func_insns "$OUT/libgame.so" game_tick | grep -Eq "call +${cd_addr#"${cd_addr%%[!0]*}"} " || fail "game_tick does not call compute_damage directly"
-! readelf -rW "$OUT/libgame.so" | grep -q ' compute_damage' || fail "libgame.so has a relocation for compute_damage"
+grep -Eq "call +${cd_addr#"${cd_addr%%[!0]*}"} " <<<"$(func_insns "$OUT/libgame.so" game_tick)" || fail "game_tick does not call compute_damage directly"
+! grep -q ' compute_damage' <<<"$(readelf -rW "$OUT/libgame.so")" || fail "libgame.so has a relocation for compute_damage"
 echo "  asserted: libgame.so's game_tick calls compute_damage directly (no relocation, no PLT)"
 show_func "$OUT/libgame.so" game_tick

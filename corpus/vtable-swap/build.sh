@@ -17,8 +17,8 @@ run_cc $MAIN_CFLAGS -x c++ -DSPECULATIVE_CALL main.cpp dynahook.cpp $COMMON -rdy
 vt_size() { sym_size "$1" _ZTV4Imp1; }
 for m in main main-count3 main-stack-this main-final main-speculative; do
     [ "$(vt_size "$OUT/$m")" = 32 ] || fail "$m: _ZTV4Imp1 is not 32 bytes (offset-to-top, typeinfo, hello, foo)"
-    readelf -SW "$OUT/$m" | grep -q '\.data\.rel\.ro' || fail "$m has no .data.rel.ro"
-    readelf -lW "$OUT/$m" | grep -q GNU_RELRO || fail "$m has no PT_GNU_RELRO"
+    grep -q '\.data\.rel\.ro' <<<"$(readelf -SW "$OUT/$m")" || fail "$m has no .data.rel.ro"
+    grep -q GNU_RELRO <<<"$(readelf -lW "$OUT/$m")" || fail "$m has no PT_GNU_RELRO"
 done
 echo "  asserted: _ZTV4Imp1 is 32 bytes in .data.rel.ro under PT_GNU_RELRO in every main"
 # method_count 3 writes the 8 bytes right after _ZTV4Imp1: the next vtable object.
@@ -26,11 +26,13 @@ vt=$((16#$(sym_addr "$OUT/main-count3" _ZTV4Imp1)))
 [ $((16#$(sym_addr "$OUT/main-count3" _ZTV8Imp1Loud))) = $((vt + 32)) ] || fail "main-count3: _ZTV8Imp1Loud does not follow _ZTV4Imp1"
 echo "  asserted: in main-count3 _ZTV8Imp1Loud starts right after _ZTV4Imp1 (slot 3 is its offset-to-top)"
 # The final class: main calls Imp1::hello directly.
-func_insns "$OUT/main-final" main | grep -q 'call.*<_ZN4Imp15helloEv>' || fail "main-final does not call Imp1::hello directly"
+final_main=$(func_insns "$OUT/main-final" main)
+grep -q 'call.*<_ZN4Imp15helloEv>' <<<"$final_main" || fail "main-final does not call Imp1::hello directly"
 echo "  asserted: main-final calls Imp1::hello with a direct call (devirtualised: Imp1 is final)"
 # Speculative devirtualisation compares the slot with Imp1::hello.
-func_insns "$OUT/main-speculative" _Z14hello_via_imp1P4Imp1 | grep -q 'cmp' || fail "hello_via_imp1 is not speculatively devirtualised"
-func_insns "$OUT/main-speculative" _Z14hello_via_imp1P4Imp1 | grep -Eq 'jmp +\*%r' || fail "hello_via_imp1 has no fallback through the slot"
+speculative=$(func_insns "$OUT/main-speculative" _Z14hello_via_imp1P4Imp1)
+grep -q 'cmp' <<<"$speculative" || fail "hello_via_imp1 is not speculatively devirtualised"
+grep -Eq 'jmp +\*%r' <<<"$speculative" || fail "hello_via_imp1 has no fallback through the slot"
 echo "  asserted: hello_via_imp1 compares the slot with Imp1::hello and falls back to an indirect jump"
 show_func "$OUT/main-speculative" _Z14hello_via_imp1P4Imp1
 # The stub bytes each dynahook writes.
@@ -38,4 +40,4 @@ for m in main main-stack-this; do
     addr=$((16#$(sym_addr "$OUT/$m" dynahook_stub_template)))
     echo "  $m stub: $(objdump -s --start-address=$addr --stop-address=$((addr + 8)) "$OUT/$m" | awk '/^ [0-9a-f]+ / { print $2 $3; exit }')..."
 done
-nm --defined-only "$OUT/patch.so" | grep -qw converter || fail "patch.so does not define converter"
+grep -qw converter <<<"$(nm --defined-only "$OUT/patch.so")" || fail "patch.so does not define converter"

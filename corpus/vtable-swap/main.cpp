@@ -4,7 +4,8 @@
 // each old object is converted on its first call, then runs version 2 forever.
 // -DMETHOD_COUNT=3 counts one method too many; -DIMP1_FINAL makes Imp1 final, so
 // calls on an Imp1* are direct calls that never read the vtable; -DSPECULATIVE_CALL
-// calls hello through a speculatively devirtualised site.
+// calls hello through a speculatively devirtualised site. Both also call hello on o2
+// through the interface (greet), where the compiler cannot know the type.
 #include <csignal>
 #include <cstdio>
 #include <dlfcn.h>
@@ -55,7 +56,7 @@ int main(int argc, char **argv)
         o1->hello();
 #endif
         o2->foo();
-#ifdef IMP1_FINAL
+#if defined(IMP1_FINAL) || defined(SPECULATIVE_CALL)
         greet(o2);
 #endif
         usleep(10000);

@@ -26,11 +26,13 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  /** Absent: prologue. */
+  strategy?: 'prologue' | 'got' | 'vtable';
 }
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'strategy'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
@@ -78,6 +80,11 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
   const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
   if (values.with !== undefined) command.with = values.with;
+  if (values.strategy !== undefined) {
+    const strategy = values.strategy;
+    if (strategy !== 'prologue' && strategy !== 'got' && strategy !== 'vtable') throw new VerifyError('bad-option', `--strategy must be prologue, got or vtable, not '${strategy}'`);
+    if (strategy !== 'prologue') command.strategy = strategy;
+  }
   if (values.signal !== undefined) command.signal = values.signal;
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
   if (values['max-insns'] !== undefined) {
@@ -109,6 +116,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   };
   if (command.with !== undefined) input.with = command.with;
   if (libraries !== undefined && libraries.length > 0) input.libraries = libraries;
+  if (command.strategy !== undefined) input.strategy = command.strategy;
   if (command.signal !== undefined) input.signal = command.signal;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;

@@ -14,6 +14,10 @@ export const FINDING_CODES = {
   SYMBOL_NOT_EXPORTED: 'dlsym(RTLD_DEFAULT, sym) would return NULL in the real process',
   PATCH_NOT_REACHED: 'after the patch the replacement never ran although the old function had run before',
   REL32_OUT_OF_RANGE: 'the rel32 form cannot reach the replacement',
+  CRASH_AFTER_PATCH: 'the patched run dies (signal, fault, abort) where the unpatched baseline from the same point does not',
+  OLD_FUNCTION_STILL_CALLED: 'after a GOT or vtable patch the old function still ran (direct call, old pointer, unpatched slot, devirtualised call)',
+  WRITE_OUTSIDE_PATCH_TARGET: 'the patcher wrote outside what it set out to patch (past a vtable, beyond a GOT slot, past the bytes)',
+  OBJECT_NOT_CONVERTED: 'a new-module method ran on an object the converter had not converted, or it converted one twice',
   // Informational codes (never errors): facts about the site a reviewer may want to know.
   PARTIAL_INSTRUCTION_OVERWRITTEN: 'the trampoline ends inside an instruction; its tail stays behind as garbage bytes',
   ENTRY_ENDBR64: 'the target starts with endbr64 (CET/IBT build): what that means for the trampoline and the replacement',

@@ -29,6 +29,8 @@ export interface VerifyInput {
   maxInstructions?: number;
   /** Default 'wasm'. */
   engine?: EngineChoice;
+  /** What to rewrite: 'prologue' (default: the function's first bytes), 'got' (the GOT slots callers reach it through), 'vtable' (the vtable slots holding the method). */
+  strategy?: 'prologue' | 'got' | 'vtable';
   /** Libraries main needs that the sandbox does not emulate, by path relative to main's directory (see libraries.ts). */
   libraries?: LibraryFile[];
 }

@@ -43,6 +43,7 @@ import { outputLines, symbolSummary, trampolineSummary } from './summary.js';
 import { requireFunction, type ResolvedFunction } from './symbols.js';
 import { isVariadicFunction } from './variadic.js';
 import { readWrittenTrampoline } from './written-trampoline.js';
+import { verifySlotStrategy } from './strategies/run.js';
 import { hex } from '../hex.js';
 
 /** The classic trampoline's length: what a program-driven patch is assumed to write when it writes nothing we can see. */
@@ -89,6 +90,9 @@ function patchSiteOf(codeMap: CodeMap, target: ResolvedFunction, length: number)
 }
 
 async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyResult> {
+  const strategy = input.strategy ?? 'prologue';
+  if (strategy === 'got' || strategy === 'vtable') return verifySlotStrategy(input, strategy, result);
+  if (strategy !== 'prologue') throw new VerifyError('bad-option', `--strategy must be prologue, got or vtable, not '${String(strategy)}'`);
   const mode = input.signal === undefined ? 'tool-driven' : 'program-driven';
   const budget = input.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   if (!Number.isInteger(budget) || budget <= 0) throw new VerifyError('bad-option', `the instruction budget must be a positive integer, not ${budget}`);
