@@ -173,15 +173,24 @@ export async function verifySlotStrategy(input: VerifyInput, strategy: SlotStrat
 
 function slotSummary(process: EmulatedProcess, plan: SlotPlan, w: SlotWrite): SlotWriteSummary {
   const slot = plan.slots.find((s) => s.address === w.address);
+  const data = describeData(process, w.address).text;
   return {
     address: w.address,
-    location: slot ? `${slot.what}` : describeData(process, w.address).text,
+    location: slot && plan.strategy === 'got' ? `${slot.what}: ${data}` : data,
     before: w.before,
-    beforeTarget: process.describe(w.before),
+    beforeTarget: describeCode(process, w.before),
     after: w.after,
-    afterTarget: process.describe(w.after),
+    afterTarget: describeCode(process, w.after),
     inTarget: w.inTarget,
   };
+}
+
+/** Symbol+offset in a loaded object, else the mapping (a hook stub in an anonymous page), else "not code". */
+function describeCode(process: EmulatedProcess, address: bigint): string {
+  if (process.objects.some((o) => o.contains(address))) return process.describe(address);
+  const mapping = process.regions().find((m) => m.begin <= address && address < m.end);
+  if (mapping) return `${mapping.name}+${hex(address - mapping.begin)}${mapping.perms & 4 ? ', code generated at run time' : ''}`;
+  return address === 0n ? 'null' : 'unmapped';
 }
 
 /**
