@@ -13,12 +13,15 @@ import { CliError } from './error.js';
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
 Verifies a hot patch (a jump from <sym>'s first bytes in <main> to its replacement in
-<patch.so>) in an emulated x86-64 process before it is applied to a real one: runs <main>
-to a patch point, applies the patch the way a real patcher does, runs on, and reports.
+<patch.so>, or a rewrite of the GOT or vtable slots that lead to <sym>) in an emulated
+x86-64 process before it is applied to a real one: runs <main> to a patch point, applies
+the patch the way a real patcher does, runs on, and reports. Libraries <main> needs beyond
+the system ones are read from where ld.so finds them next to it (RUNPATH $ORIGIN).
 
   <main>                  the executable that holds the function to patch
   <patch.so>              the shared object with the replacement
-  <sym>                   function in main: mangled (_Z13need_fix_funcv) or demangled (need_fix_func())
+  <sym>                   function to patch: mangled (_Z13need_fix_funcv) or demangled (need_fix_func());
+                          in main (prologue), a library main needs (got), or any (vtable)
 
 options:
   --with <sym>            replacement in patch.so (default: patch.so's fix_table {new, old}
@@ -31,6 +34,12 @@ options:
                           must reach the replacement with rsp as the caller left it
   --signal <SIG>          program-driven mode: deliver SIG (e.g. USR1) at the patch point and let
                           main's own handler patch; without it the tool patches (tool-driven)
+  --strategy <s>          what the patch rewrites: prologue (default: <sym>'s first bytes, with
+                          --trampoline) | got (the GOT slots through which other objects call
+                          <sym>, a function in a library main needs; the tool rewrites them in
+                          every loaded object, mprotect'ing RELRO pages) | vtable (every vtable
+                          slot holding the virtual method <sym>, e.g. 'Shape::area() const', in
+                          every loaded object, derived classes' and thunks' included)
   --patch-at <n>          patch (or deliver SIG) after n executed instructions. Default: after
                           <sym> has returned once, at main's next sleep call (where kill finds a
                           server), else right after that return
