@@ -201,11 +201,13 @@ function describeCode(process: EmulatedProcess, address: bigint): string {
 function crashAgainstBaseline(process: EmulatedProcess, beforePatch: ProcessSnapshot, stop: Extract<ProcessStop, { reason: 'killed' }>, budget: number): Finding[] {
   const fault = stop.fault;
   const patchedEnd = describeStop(stop);
+  // Attributed before the restore: the code that faulted may be a mapping the patch made.
+  const generated = fault ? generatedCode(process, fault.rip) : null;
+  const where = fault ? generated ?? process.describe(fault.rip) : 'unknown code';
   process.restore(beforePatch);
   const left = budget - process.instructions;
   const baseline = left > 0 ? process.run({ maxInstructions: left }) : { reason: 'budget' as const, instructions: process.instructions };
   if (baseline.reason === 'killed') return [];
-  const where = fault ? attribute(process, fault.rip) : 'unknown code';
   const evidence: Evidence[] = [{ label: 'patched run', text: patchedEnd }, { label: 'unpatched baseline from the same point', text: describeStop(baseline) }];
   if (fault) {
     evidence.unshift({ label: 'faulting instruction', address: fault.rip, location: fault.location, bytes: fault.instructionBytes.slice(0, 8), text: fault.message });
@@ -217,14 +219,17 @@ function crashAgainstBaseline(process: EmulatedProcess, beforePatch: ProcessSnap
     message: `the patched process dies (${fault?.signal ?? `signal ${stop.signo}`}) in ${where}; without the patch it ${baseline.reason === 'exited' ? `exits with status ${baseline.status}` : 'runs on'}`,
     address: fault?.rip ?? 0n,
     evidence,
-    hint: 'a hook stub must follow the x86-64 calling convention: `this` and the other arguments arrive in rdi, rsi, rdx, rcx, r8, r9 (keep them across the converter call) and rsp must be 16-byte aligned at each call',
+    hint: generated
+      ? 'a hook stub must follow the x86-64 calling convention: `this` and the other arguments arrive in rdi, rsi, rdx, rcx, r8, r9 (keep them across the converter call) and rsp must be 16-byte aligned at each call'
+      : 'the code that faulted runs differently because of the patch: compare the replacement with the old function (arguments, object layout, state it expects)',
   }];
 }
 
-function attribute(process: EmulatedProcess, rip: bigint): string {
+/** "code generated at run time (…)" when rip is in a mapping no loaded object owns (a hook stub the handler wrote); else null. */
+function generatedCode(process: EmulatedProcess, rip: bigint): string | null {
   const mapping = process.regions().find((m) => m.begin <= rip && rip < m.end);
-  if (mapping && !process.objects.some((o) => o.contains(rip))) return `code generated at run time at ${hex(rip)} (${mapping.name}: a hook stub the handler wrote)`;
-  return process.describe(rip);
+  if (!mapping || process.objects.some((o) => o.contains(rip))) return null;
+  return `code generated at run time at ${hex(rip)} (${mapping.name}+${hex(rip - mapping.begin)}: a hook stub the handler wrote)`;
 }
 
 /** One finding per code and severity: the evidence of the others joins the first. */
