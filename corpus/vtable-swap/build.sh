@@ -12,10 +12,12 @@ run_cc $MAIN_CFLAGS -x c++ -DMETHOD_COUNT=3 main.cpp dynahook.cpp $COMMON -rdyna
 run_cc $MAIN_CFLAGS -x c++ -DHOOK_THIS_ON_STACK main.cpp dynahook.cpp $COMMON -rdynamic $MAIN_LDFLAGS -o "$OUT/main-stack-this"
 run_cc $MAIN_CFLAGS -x c++ -DIMP1_FINAL main.cpp dynahook.cpp $COMMON -rdynamic $MAIN_LDFLAGS -o "$OUT/main-final"
 run_cc $PATCH_CFLAGS patch.cpp $PATCH_LDFLAGS -o "$OUT/patch.so"
+run_cc $PATCH_CFLAGS patch-multi.cpp $PATCH_LDFLAGS -o "$OUT/patch-multi.so"
 run_cc $MAIN_CFLAGS -x c++ -DSPECULATIVE_CALL main.cpp dynahook.cpp $COMMON -rdynamic $MAIN_LDFLAGS -o "$OUT/main-speculative"
+run_cc $MAIN_CFLAGS -x c++ -DWITH_MULTI main.cpp dynahook.cpp multi.cpp $COMMON -rdynamic $MAIN_LDFLAGS -o "$OUT/main-multi"
 
 vt_size() { sym_size "$1" _ZTV4Imp1; }
-for m in main main-count3 main-stack-this main-final main-speculative; do
+for m in main main-count3 main-stack-this main-final main-speculative main-multi; do
     [ "$(vt_size "$OUT/$m")" = 32 ] || fail "$m: _ZTV4Imp1 is not 32 bytes (offset-to-top, typeinfo, hello, foo)"
     grep -q '\.data\.rel\.ro' <<<"$(readelf -SW "$OUT/$m")" || fail "$m has no .data.rel.ro"
     grep -q GNU_RELRO <<<"$(readelf -lW "$OUT/$m")" || fail "$m has no PT_GNU_RELRO"
@@ -41,3 +43,7 @@ for m in main main-stack-this; do
     echo "  $m stub: $(objdump -s --start-address=$addr --stop-address=$((addr + 8)) "$OUT/$m" | awk '/^ [0-9a-f]+ / { print $2 $3; exit }')..."
 done
 grep -qw converter <<<"$(nm --defined-only "$OUT/patch.so")" || fail "patch.so does not define converter"
+# Multi's secondary vtable (Imp1 in Multi) holds a thunk to Multi::hello; patch.so has MultiFixed's.
+grep -qw _ZThn16_N5Multi5helloEv <<<"$(nm --defined-only "$OUT/main-multi")" || fail "main-multi has no thunk _ZThn16_N5Multi5helloEv"
+grep -qw _ZThn16_N10MultiFixed5helloEv <<<"$(nm --defined-only "$OUT/patch-multi.so")" || fail "patch-multi.so has no thunk _ZThn16_N10MultiFixed5helloEv"
+echo "  asserted: main-multi's Multi::hello is reached through the thunk _ZThn16_N5Multi5helloEv; patch-multi.so defines _ZThn16_N10MultiFixed5helloEv"

@@ -5,7 +5,8 @@
 // -DMETHOD_COUNT=3 counts one method too many; -DIMP1_FINAL makes Imp1 final, so
 // calls on an Imp1* are direct calls that never read the vtable; -DSPECULATIVE_CALL
 // calls hello through a speculatively devirtualised site. Both also call hello on o2
-// through the interface (greet), where the compiler cannot know the type.
+// through the interface (greet), where the compiler cannot know the type. -DWITH_MULTI
+// also calls hello on a Multi (Imp1 its second base) through the interface: a thunk.
 #include <csignal>
 #include <cstdio>
 #include <dlfcn.h>
@@ -14,6 +15,9 @@
 #include "dynahook.h"
 #include "hotfix.h"
 #include "imp1.h"
+#ifdef WITH_MULTI
+#include "multi.h"
+#endif
 
 #ifndef METHOD_COUNT
 #define METHOD_COUNT 2
@@ -47,6 +51,11 @@ int main(int argc, char **argv)
     std::signal(SIGUSR1, on_sigusr1);
     o1 = static_cast<Imp1 *>(create_v1(1));
     o2 = static_cast<Imp1 *>(create_v1(2));
+#ifdef WITH_MULTI
+    // Called as a Multi (primary vtable: Multi::hello) and as the Component its Imp1 part is
+    // (the pointer adjusted past Logger; secondary vtable: the thunk).
+    Multi *multi = create_multi(3);
+#endif
     for (int i = 0; i < iterations; i++) {
         if (i == raise_at)
             std::raise(SIGUSR1);
@@ -58,6 +67,10 @@ int main(int argc, char **argv)
         o2->foo();
 #if defined(IMP1_FINAL) || defined(SPECULATIVE_CALL)
         greet(o2);
+#endif
+#ifdef WITH_MULTI
+        multi->hello();
+        greet(multi);
 #endif
         usleep(10000);
     }

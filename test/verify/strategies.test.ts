@@ -30,10 +30,14 @@ async function launch(scenario: string, main: string): Promise<EmulatedProcess> 
 }
 
 async function verify(scenario: string, main: string, symbol: string, ...args: string[]): Promise<CommandOutcome> {
-  const request = parseCommandLine([main, 'patch.so', symbol, ...args]);
+  return verifyWith(scenario, main, 'patch.so', symbol, ...args);
+}
+
+async function verifyWith(scenario: string, main: string, patch: string, symbol: string, ...args: string[]): Promise<CommandOutcome> {
+  const request = parseCommandLine([main, patch, symbol, ...args]);
   if (request.kind !== 'verify') throw new Error('not a verify command');
   const libraries = collectNeededLibraries(bytes(`${scenario}/${main}`), (p) => (existsSync(`${corpus}${scenario}/${p}`) ? bytes(`${scenario}/${p}`) : undefined));
-  return runCommand(request.command, bytes(`${scenario}/${main}`), bytes(`${scenario}/patch.so`), 'wasm', libraries);
+  return runCommand(request.command, bytes(`${scenario}/${main}`), bytes(`${scenario}/${patch}`), 'wasm', libraries);
 }
 
 describe('GOT plan', () => {
@@ -92,6 +96,19 @@ describe('vtable plan', () => {
     expect(plan.slots.map((s) => s.address)).toEqual([imp1.start + 16n, loud.start + 16n]);
     // Offset-to-top and typeinfo (words 0, 1) are not method slots; hello and foo are.
     expect(plan.targets.map((t) => [t.start, t.end])).toEqual([[imp1.start + 16n, imp1.end], [loud.start + 16n, loud.end]]);
+  });
+
+  it("multiple inheritance: Multi's primary slot and the secondary table's thunk (g++ copied the body into it)", async () => {
+    const p = await launch('vtable-swap', 'main-multi');
+    const plan = planVtable(p, 'Multi::hello()');
+    const multi = vtablesOf(p, [p.executable]).find((t) => t.symbol.name === '_ZTV5Multi')!;
+    expect(plan.slots.map((s) => [s.address - multi.start, s.thunk?.prefix])).toEqual([[0x18n, undefined], [0x30n, '_ZThn16_']]);
+    const { result } = await verifyWith('vtable-swap', 'main-multi', 'patch-multi.so', 'Multi::hello()', '--strategy', 'vtable', '--with', 'MultiFixed::hello()');
+    expect(result.verdict).toBe('safe');
+    expect(result.slotWrites!.map((w) => w.afterTarget)).toEqual(['_ZN10MultiFixed5helloEv+0x0 (./patch.so)', '_ZThn16_N10MultiFixed5helloEv+0x0 (./patch.so)']);
+    // Without the matching thunk in the patch the tool refuses, saying why.
+    const { result: noThunk } = await verify('vtable-swap', 'main-multi', 'Multi::hello()', '--strategy', 'vtable', '--with', 'Imp1Fixed::hello()');
+    expect(noThunk.error).toMatch(/holds a this-adjusting thunk; \.\/patch\.so has no matching thunk _ZThn16_N9Imp1Fixed5helloEv/);
   });
 
   it('a name that is not a virtual method in any table says so', async () => {

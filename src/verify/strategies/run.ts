@@ -130,7 +130,7 @@ export async function verifySlotStrategy(input: VerifyInput, strategy: SlotStrat
 
     let observation: SlotObservation | null = null;
     if (handlerStop === null) {
-      observation = observeSlots(process, { old: plan.old.address, replacements: [...replacements], extra: [...extra], budget });
+      observation = observeSlots(process, { olds: [plan.old.address, ...plan.slots.filter((s) => s.thunk).map((s) => s.old)], replacements: [...replacements], extra: [...extra], budget });
       const explain = strategy === 'got'
         ? explainGotCall(plan, new Set(writes.map((w) => w.address)), (a) => process.objects.find((o) => o.contains(a))?.path ?? hex(a))
         : explainVtableCall(process, plan);

@@ -195,19 +195,24 @@ export interface SlotObservation {
   entries: { address: bigint; rdi: bigint; vptr: bigint | null; at: number }[];
 }
 
-/** Runs on after the patch, watching the old entry, the new targets and `extra` entries (converters, new methods). */
-export function observeSlots(process: EmulatedProcess, options: { old: bigint; replacements: readonly bigint[]; extra: readonly bigint[]; budget: number }): SlotObservation {
+/**
+ * Runs on after the patch, watching the old entries (the function and any this-adjusting
+ * thunk holding a copy of it), the new targets and `extra` entries (converters, new methods).
+ */
+export function observeSlots(process: EmulatedProcess, options: { olds: readonly bigint[]; replacements: readonly bigint[]; extra: readonly bigint[]; budget: number }): SlotObservation {
   const observation: SlotObservation = { stop: { reason: 'budget', instructions: process.instructions }, oldCalls: [], oldCallCount: 0, replacementRuns: 0, entries: [] };
   const hooks: HookHandle[] = [];
   const at = (address: bigint, callback: () => void): void => {
     hooks.push(process.engine.addHook({ type: HookType.Code, begin: address, end: address, callback }));
   };
-  at(options.old, () => {
-    observation.oldCallCount++;
-    if (observation.oldCalls.length < MAX_OLD_CALLS_KEPT) {
-      observation.oldCalls.push({ at: process.instructions, returnAddress: process.mem.u64(process.engine.readRegister('rsp')) });
-    }
-  });
+  for (const old of new Set(options.olds)) {
+    at(old, () => {
+      observation.oldCallCount++;
+      if (observation.oldCalls.length < MAX_OLD_CALLS_KEPT) {
+        observation.oldCalls.push({ at: process.instructions, returnAddress: process.mem.u64(process.engine.readRegister('rsp')) });
+      }
+    });
+  }
   for (const r of new Set(options.replacements)) at(r, () => observation.replacementRuns++);
   for (const e of new Set(options.extra)) {
     at(e, () => {
