@@ -10,6 +10,7 @@ import { EmulatedProcess, type ProcessEvent } from '../../src/loader/index.js';
 import { parseCommandLine, runCommand, type CommandOutcome } from '../../src/verify/command.js';
 import { VerifyError } from '../../src/verify/error.js';
 import { collectNeededLibraries } from '../../src/verify/libraries.js';
+import { checkCodeWritesOutside } from '../../src/verify/checks/write-outside.js';
 import { planGot } from '../../src/verify/strategies/got.js';
 import { applySlotsAsTool, type SlotObservation } from '../../src/verify/strategies/slots.js';
 import { checkObjectsConverted, newModuleMethods, planVtable, vtablesOf } from '../../src/verify/strategies/vtable.js';
@@ -210,5 +211,28 @@ describe('OBJECT_NOT_CONVERTED on crafted observations', () => {
       { address: converter, rdi: 0x3000n, vptr: newTable.start + 16n, at: 9 },
     ]), module);
     expect(twice[0]!.message).toMatch(/the converter ran twice on object 0x3000/);
+  });
+});
+
+describe('WRITE_OUTSIDE_PATCH_TARGET for the prologue strategy (program-driven)', () => {
+  const site = 0x5555_5555_5100n;
+  const inMain = (a: bigint): boolean => a >= 0x5555_5555_4000n && a < 0x5555_5555_6000n;
+  const target = { site, length: 12, name: 'need_fix_func' };
+
+  it('is silent for the trampoline run at the entry and for writes into the patch', () => {
+    expect(checkCodeWritesOutside([
+      { address: site, length: 12, location: 'need_fix_func+0x0', atTarget: true },
+      { address: 0x7fff_f7fb_0000n, length: 12, location: 'need_fix_func+0x0 (./patch.so)', atTarget: false },
+    ], target, inMain)).toEqual([]);
+  });
+
+  it('flags bytes written before the entry and a second write elsewhere in main', () => {
+    const findings = checkCodeWritesOutside([
+      { address: site - 4n, length: 16, location: 'other_func+0x1c', atTarget: true },
+      { address: site + 0x200n, length: 2, location: 'main_loop+0x10', atTarget: false },
+    ], target, inMain);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.message).toBe("main's handler wrote code outside the bytes it patches at need_fix_func, first at other_func+0x1c (4 bytes)");
+    expect(findings[0]!.evidence.map((e) => e.label)).toEqual(['written before the entry', "written elsewhere in the process's code", 'the patch target']);
   });
 });
