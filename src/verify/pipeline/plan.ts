@@ -46,7 +46,16 @@ function parseElf(bytes: Uint8Array, role: string, name: string): ElfFile {
   }
 }
 
-export async function planVerification(input: VerifyInput): Promise<VerifyPlan> {
+/** How the run goes, whatever the strategy: who patches, the budget, the patch point, the signal. */
+export interface RunOptions {
+  mode: PatchMode;
+  budget: number;
+  patchAt?: number;
+  signal?: { number: number; name: string };
+}
+
+/** Validates the options every strategy shares (the slot strategies plan the rest themselves: strategies/run.ts). */
+export function planRunOptions(input: VerifyInput): RunOptions {
   const mode: PatchMode = input.signal === undefined ? 'tool-driven' : 'program-driven';
   const budget = input.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   if (!Number.isInteger(budget) || budget <= 0) throw new VerifyError('bad-option', `the instruction budget must be a positive integer, not ${budget}`);
@@ -59,6 +68,11 @@ export async function planVerification(input: VerifyInput): Promise<VerifyPlan> 
     if (signo === undefined || signo <= 0 || signo >= 65) throw new VerifyError('bad-option', `unknown signal '${input.signal}' (try USR1, USR2, HUP or a number)`);
     signal = { number: signo, name: SIGNAL_NAMES[signo] ?? `signal ${signo}` };
   }
+  return { mode, budget, ...(input.patchAt !== undefined ? { patchAt: input.patchAt } : {}), ...(signal ? { signal } : {}) };
+}
+
+export async function planVerification(input: VerifyInput): Promise<VerifyPlan> {
+  const { mode, budget, signal } = planRunOptions(input);
   const trampolineSpec: TrampolineSpec = typeof input.trampoline === 'object' ? parseTrampolineSpec(input.trampoline.template) : input.trampoline ?? 'abs-rax';
 
   const mainElf = parseElf(input.main, 'the executable', input.mainName);

@@ -7,7 +7,7 @@ import { CodeMap } from '../../analysis/index.js';
 import { codeImageFromElf } from '../../analysis/from-elf.js';
 import { ElfError, ElfFile, initDemangler } from '../../elf/index.js';
 import type { EmulatedProcess, ProcessSnapshot, ProcessStop } from '../../loader/index.js';
-import { RTLD_NOW, signalNumber, SIGNAL_NAMES } from '../../loader/index.js';
+import { RTLD_NOW } from '../../loader/index.js';
 import { hex } from '../../hex.js';
 import { checkReached } from '../checks/not-reached.js';
 import { checkOwnCopy } from '../checks/own-copy.js';
@@ -18,7 +18,8 @@ import { runSignalHandler } from '../dynamic/program-patcher.js';
 import { describeStop } from '../dynamic/stop-text.js';
 import { VerifyError } from '../error.js';
 import { sortFindings, verdictOf, type Evidence, type Finding } from '../finding.js';
-import { DEFAULT_MAX_INSTRUCTIONS, type VerifyInput } from '../input.js';
+import type { VerifyInput } from '../input.js';
+import { planRunOptions } from '../pipeline/plan.js';
 import { chooseReplacement } from '../replacement.js';
 import type { RunSummary, SlotWriteSummary, VerifyResult } from '../result.js';
 import { outputLines, symbolSummary } from '../summary.js';
@@ -43,17 +44,8 @@ function baseName(path: string): string {
 }
 
 export async function verifySlotStrategy(input: VerifyInput, strategy: SlotStrategyName, result: VerifyResult): Promise<VerifyResult> {
-  const mode = input.signal === undefined ? 'tool-driven' : 'program-driven';
-  const budget = input.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
-  if (!Number.isInteger(budget) || budget <= 0) throw new VerifyError('bad-option', `the instruction budget must be a positive integer, not ${budget}`);
-  if (input.patchAt !== undefined && (!Number.isInteger(input.patchAt) || input.patchAt < 0)) {
-    throw new VerifyError('bad-option', `--patch-at must be a non-negative instruction count, not ${input.patchAt}`);
-  }
-  let signo: number | undefined;
-  if (input.signal !== undefined) {
-    signo = signalNumber(input.signal);
-    if (signo === undefined || signo <= 0 || signo >= 65) throw new VerifyError('bad-option', `unknown signal '${input.signal}' (try USR1, USR2, HUP or a number)`);
-  }
+  // plan: the options every strategy shares, then (once main and its libraries are mapped) the slots.
+  const { mode, budget, signal } = planRunOptions(input);
   if (input.trampoline !== undefined && input.trampoline !== 'abs-rax') {
     throw new VerifyError('bad-option', `--trampoline applies to --strategy prologue only: the ${strategy} strategy writes addresses into slots, not code`);
   }
@@ -101,9 +93,9 @@ export async function verifySlotStrategy(input: VerifyInput, strategy: SlotStrat
       if (applied.refused) findings.push(...checkToolWriteFault(applied.refused.result, { first: applied.refused.address, length: applied.refused.length }));
       writes = applied.writes;
     } else {
-      const signalName = SIGNAL_NAMES[signo!] ?? `signal ${signo}`;
+      const signalName = signal!.name;
       const before = readWatched(process, plan.watched);
-      const handler = runSignalHandler(process, signo!, signalName, budget);
+      const handler = runSignalHandler(process, signal!.number, signalName, budget);
       handlerStop = handler.stop;
       writes = changedWords(process, plan.watched, before, plan.targets);
       const slotAddresses = new Set(plan.slots.map((s) => s.address));
