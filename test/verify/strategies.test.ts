@@ -12,8 +12,8 @@ import { VerifyError } from '../../src/verify/error.js';
 import { collectNeededLibraries } from '../../src/verify/libraries.js';
 import { checkCodeWritesOutside } from '../../src/verify/checks/write-outside.js';
 import { planGot } from '../../src/verify/strategies/got.js';
-import { applySlotsAsTool, type SlotObservation } from '../../src/verify/strategies/slots.js';
-import { checkObjectsConverted, newModuleMethods, planVtable, vtablesOf } from '../../src/verify/strategies/vtable.js';
+import { applySlotsAsTool, TRANSFER_REGISTERS, type HookTransfer, type SlotObservation } from '../../src/verify/strategies/slots.js';
+import { checkHookTransfers, checkObjectsConverted, newModuleMethods, planVtable, vtablesOf } from '../../src/verify/strategies/vtable.js';
 import { createTestEngine } from '../loader/engine.js';
 
 const corpus = new URL('../../corpus/', import.meta.url).pathname;
@@ -193,7 +193,7 @@ describe('OBJECT_NOT_CONVERTED on crafted observations', () => {
     const oldTable = vtablesOf(p, [p.executable]).find((t) => t.symbol.name === '_ZTV4Imp1')!;
     const method = [...methods][0]!;
     const converter = patchObject.base + patchObject.elf!.dynamicSymbols.find((s) => s.name === 'converter')!.value;
-    const observed = (entries: SlotObservation['entries']): SlotObservation => ({ stop: { reason: 'budget', instructions: 0 }, oldCalls: [], oldCallCount: 0, replacementRuns: 0, entries });
+    const observed = (entries: SlotObservation['entries']): SlotObservation => ({ stop: { reason: 'budget', instructions: 0 }, oldCalls: [], oldCallCount: 0, replacementRuns: 0, entries, hookTransfers: [] });
     const module = { methods, tables, converters: new Set([converter]) };
 
     const good = observed([
@@ -234,5 +234,23 @@ describe('WRITE_OUTSIDE_PATCH_TARGET for the prologue strategy (program-driven)'
     expect(findings).toHaveLength(1);
     expect(findings[0]!.message).toBe("main's handler wrote code outside the bytes it patches at need_fix_func, first at other_func+0x1c (4 bytes)");
     expect(findings[0]!.evidence.map((e) => e.label)).toEqual(['written before the entry', "written elsewhere in the process's code", 'the patch target']);
+  });
+});
+
+describe('hook stubs keep the calling convention (STACK_IMBALANCE, REGISTER_CLOBBERED)', () => {
+  const state = (): HookTransfer['atStub'] => Object.fromEntries(TRANSFER_REGISTERS.map((r, i) => [r, 0x1000n + BigInt(i)])) as HookTransfer['atStub'];
+  const transfer = (change: Partial<HookTransfer['atMethod']>): HookTransfer => ({ stub: 0x7fff_f7fb_a000n, method: 0x5555_5555_6520n, at: 300, atStub: state(), atMethod: { ...state(), ...change } });
+
+  it('the seed stub done right: the method starts with the caller\'s rsp, this and arguments', async () => {
+    const p = await launch('vtable-swap', 'main');
+    expect(checkHookTransfers(p, [transfer({})])).toEqual([]);
+  });
+
+  it('a stub that leaves a push behind, or loses rsi and this', async () => {
+    const p = await launch('vtable-swap', 'main');
+    const findings = checkHookTransfers(p, [transfer({ rsp: 0x1000n - 8n }), transfer({ rsi: 0xdeadn, rdi: 0xbeefn })]);
+    expect(findings.map((f) => f.code)).toEqual(['STACK_IMBALANCE', 'REGISTER_CLOBBERED']);
+    expect(findings[0]!.message).toMatch(/with rsp -0x8 from where the caller's call left it/);
+    expect(findings[1]!.message).toMatch(/changes rdi, rsi on the way to _ZN4Imp15helloEv\+0x0 \(\.\/main\): the method runs on the wrong `this`/);
   });
 });

@@ -193,14 +193,38 @@ export interface SlotObservation {
   replacementRuns: number;
   /** Per watched extra address (converter, new methods): the `this` (rdi) and its vtable pointer at each entry. */
   entries: { address: bigint; rdi: bigint; vptr: bigint | null; at: number }[];
+  /** Hook stubs (generated code a slot now points at) and the registers there, paired with the next `extra` entry they reach. */
+  hookTransfers: HookTransfer[];
+}
+
+/** The registers a call's callee may rely on: rsp, the argument registers, the callee-saved ones. */
+export const TRANSFER_REGISTERS = ['rsp', 'rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9', 'rbx', 'rbp', 'r12', 'r13', 'r14', 'r15'] as const;
+export type TransferRegister = (typeof TRANSFER_REGISTERS)[number];
+
+/** A hook stub's entry and the method it dispatched to: a stub must arrive with the caller's registers. */
+export interface HookTransfer {
+  stub: bigint;
+  method: bigint;
+  at: number;
+  atStub: Record<TransferRegister, bigint>;
+  atMethod: Record<TransferRegister, bigint>;
 }
 
 /**
  * Runs on after the patch, watching the old entries (the function and any this-adjusting
  * thunk holding a copy of it), the new targets and `extra` entries (converters, new methods).
  */
-export function observeSlots(process: EmulatedProcess, options: { olds: readonly bigint[]; replacements: readonly bigint[]; extra: readonly bigint[]; budget: number }): SlotObservation {
-  const observation: SlotObservation = { stop: { reason: 'budget', instructions: process.instructions }, oldCalls: [], oldCallCount: 0, replacementRuns: 0, entries: [] };
+export function observeSlots(
+  process: EmulatedProcess,
+  options: { olds: readonly bigint[]; replacements: readonly bigint[]; extra: readonly bigint[]; stubs?: readonly bigint[]; converters?: readonly bigint[]; budget: number },
+): SlotObservation {
+  const observation: SlotObservation = { stop: { reason: 'budget', instructions: process.instructions }, oldCalls: [], oldCallCount: 0, replacementRuns: 0, entries: [], hookTransfers: [] };
+  const registers = (): Record<TransferRegister, bigint> => {
+    const out = {} as Record<TransferRegister, bigint>;
+    for (const r of TRANSFER_REGISTERS) out[r] = process.engine.readRegister(r);
+    return out;
+  };
+  let pendingStub: { stub: bigint; at: number; atStub: Record<TransferRegister, bigint> } | null = null;
   const hooks: HookHandle[] = [];
   const at = (address: bigint, callback: () => void): void => {
     hooks.push(process.engine.addHook({ type: HookType.Code, begin: address, end: address, callback }));
@@ -225,6 +249,16 @@ export function observeSlots(process: EmulatedProcess, options: { olds: readonly
         vptr = null;
       }
       observation.entries.push({ address: e, rdi, vptr, at: process.instructions });
+      // The converter is called from inside the stub; the method is where the stub goes.
+      if (pendingStub && e !== pendingStub.stub && observation.hookTransfers.length < 64 && !(options.converters ?? []).includes(e)) {
+        observation.hookTransfers.push({ ...pendingStub, method: e, atMethod: registers() });
+        pendingStub = null;
+      }
+    });
+  }
+  for (const s of new Set(options.stubs ?? [])) {
+    at(s, () => {
+      pendingStub = { stub: s, at: process.instructions, atStub: registers() };
     });
   }
   try {

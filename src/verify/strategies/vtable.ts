@@ -21,7 +21,9 @@ import { hex } from '../../hex.js';
 import { VerifyError } from '../error.js';
 import type { Evidence, Finding } from '../finding.js';
 import { findFunction, type ResolvedFunction } from '../symbols.js';
-import { describeData, relroRanges, type ByteRange, type CallPath, type PointerSlot, type SlotObservation, type SlotPlan } from './slots.js';
+import {
+  describeData, relroRanges, TRANSFER_REGISTERS, type ByteRange, type CallPath, type HookTransfer, type PointerSlot, type SlotObservation, type SlotPlan,
+} from './slots.js';
 
 /** A `_ZTV*` object at run time: its words after relocation. */
 export interface VtableObject {
@@ -289,4 +291,43 @@ export function checkObjectsConverted(
     evidence: problems.slice(0, 12),
     hint: 'every hooked slot must convert before it dispatches, exactly once per object: let the hook check the object\'s vtable pointer and convert only old-version objects',
   }];
+}
+
+/**
+ * STACK_IMBALANCE / REGISTER_CLOBBERED for hook stubs: a stub (generated code a rewritten
+ * slot points at) must reach the new method as the caller's call reached the stub: the same
+ * rsp (it jumps, it does not call), `this` and the other argument registers, the callee-saved
+ * ones. The converter it calls in between may use them; the stub must restore them.
+ */
+export function checkHookTransfers(process: EmulatedProcess, transfers: readonly HookTransfer[]): Finding[] {
+  const findings: Finding[] = [];
+  const stack = transfers.find((t) => t.atMethod.rsp !== t.atStub.rsp);
+  if (stack) {
+    const delta = stack.atMethod.rsp - stack.atStub.rsp;
+    findings.push({
+      code: 'STACK_IMBALANCE',
+      severity: 'error',
+      message: `the hook stub at ${hex(stack.stub)} reaches ${process.describe(stack.method)} with rsp ${delta < 0n ? '-' : '+'}${hex(delta < 0n ? -delta : delta)} from where the caller's call left it: the method returns to the wrong place`,
+      address: stack.stub,
+      evidence: [
+        { label: 'rsp at the stub (the virtual call arrived)', address: stack.stub, text: hex(stack.atStub.rsp) },
+        { label: 'rsp at the method the stub jumped to', address: stack.method, location: process.describe(stack.method), text: hex(stack.atMethod.rsp) },
+      ],
+      hint: 'the stub must undo every push before it jumps to the method (jmp, not call)',
+    });
+  }
+  const clobbered = transfers.flatMap((t) => TRANSFER_REGISTERS.filter((r) => r !== 'rsp' && t.atMethod[r] !== t.atStub[r]).map((r) => ({ t, r })));
+  if (clobbered.length > 0) {
+    const names = [...new Set(clobbered.map((c) => c.r))];
+    const first = clobbered[0]!;
+    findings.push({
+      code: 'REGISTER_CLOBBERED',
+      severity: 'error',
+      message: `the hook stub at ${hex(first.t.stub)} changes ${names.join(', ')} on the way to ${process.describe(first.t.method)}${names.includes('rdi') ? ': the method runs on the wrong `this`' : ''}`,
+      address: first.t.stub,
+      evidence: clobbered.slice(0, 8).map(({ t, r }) => ({ label: r, address: t.method, location: process.describe(t.method), text: `${hex(t.atStub[r])} at the stub, ${hex(t.atMethod[r])} at the method` })),
+      hint: 'save rdi, rsi, rdx, rcx, r8, r9 before calling the converter and restore them before the jump; keep rbx, rbp, r12-r15',
+    });
+  }
+  return findings;
 }
