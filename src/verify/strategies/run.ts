@@ -156,6 +156,14 @@ export async function verifySlotStrategy(input: VerifyInput, strategy: SlotStrat
     } else {
       run.instructions = process.instructions;
       run.output = outputLines(process.output);
+      // The handler never returned: a fault it caused is a finding (WRITE_FAULT, or a crash the
+      // unpatched run does not have); an exit or a spent budget leaves nothing verified.
+      if (!findings.some((f) => f.severity === 'error')) {
+        if (handlerStop.reason === 'killed') findings.push(...crashAgainstBaseline(process, beforePatch, handlerStop, budget));
+        if (!findings.some((f) => f.severity === 'error')) {
+          throw new VerifyError('unsupported', `main's ${signal!.name} handler did not return, so nothing after the patch could be watched: ${describeStop(handlerStop)}`);
+        }
+      }
     }
 
     run.endReason = run.ended;
