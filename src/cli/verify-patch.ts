@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { collectNeededLibraries } from '../verify/libraries.js';
 import { parseCommandLine, runCommand, TOOL } from '../verify/command.js';
 import { CliError } from './error.js';
+import { engineWithProgress, ProgressLine } from './progress.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
@@ -40,10 +41,16 @@ options:
                           every loaded object, mprotect'ing RELRO pages) | vtable (every vtable
                           slot holding the virtual method <sym>, e.g. 'Shape::area() const', in
                           every loaded object, derived classes' and thunks' included)
+  --lookup dynsym|symtab  tool-driven: how the tool finds <sym>, as a patcher would. dynsym (default):
+                          dlsym(RTLD_DEFAULT), so main must export it (-rdynamic), else
+                          SYMBOL_NOT_EXPORTED; symtab: an external (ptrace) patcher reading the
+                          symbol table: no export needed, a stripped main without it is exit 2
   --patch-at <n>          patch (or deliver SIG) after n executed instructions. Default: after
                           <sym> has returned once, at main's next sleep call (where kill finds a
                           server), else right after that return
-  --max-insns <n>         instruction budget for the whole run (default 50000000)
+  --max-insns <n>         instruction budget for the whole run (default 2000000000)
+  --progress, --no-progress  instructions executed and the phase on stderr during runs longer
+                          than a second (default: on when stderr is a terminal)
   --format text|json|sarif  report format (default: text)
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
   --help, --version
@@ -90,7 +97,14 @@ async function run(argv: string[]): Promise<number> {
   const patch = readInput(command.patchPath, 'patch.so');
   // The libraries main needs, where ld.so would find them next to it (RUNPATH $ORIGIN).
   const libraries = collectNeededLibraries(main, (relative) => readOptional(join(dirname(command.mainPath), relative)));
-  const outcome = await runCommand(command, main, patch, undefined, libraries);
+  const progress = command.progress ?? process.stderr.isTTY === true;
+  const line = progress ? new ProgressLine(process.stderr) : undefined;
+  let outcome;
+  try {
+    outcome = await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined, libraries);
+  } finally {
+    line?.end();
+  }
   if (outcome.result.verdict === 'error') {
     // Machine formats still get a report (verdict "error"); a terminal gets the one line.
     if (command.format !== 'text') process.stdout.write(outcome.report);

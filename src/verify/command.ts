@@ -8,7 +8,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
-import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
+import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from './input.js';
 import type { LibraryFile } from './libraries.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
@@ -26,13 +26,16 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  lookup?: PatcherLookup;
+  /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
+  progress?: boolean;
   /** Absent: prologue. */
   strategy?: 'prologue' | 'got' | 'vtable';
 }
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'strategy'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
@@ -46,6 +49,7 @@ function count(text: string, option: string): number {
 export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const values: Partial<Record<ValueOption, string>> = {};
   const positionals: string[] = [];
+  let progress: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -53,6 +57,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
+    }
+    if (arg === '--progress' || arg === '--no-progress') {
+      progress = arg === '--progress';
+      continue;
     }
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
@@ -79,6 +87,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
   const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
+  if (progress !== undefined) command.progress = progress;
   if (values.with !== undefined) command.with = values.with;
   if (values.strategy !== undefined) {
     const strategy = values.strategy;
@@ -86,6 +95,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (strategy !== 'prologue') command.strategy = strategy;
   }
   if (values.signal !== undefined) command.signal = values.signal;
+  if (values.lookup !== undefined) {
+    if (values.lookup !== 'dynsym' && values.lookup !== 'symtab') throw new VerifyError('bad-option', `--lookup must be dynsym or symtab, not '${values.lookup}'`);
+    command.lookup = values.lookup;
+  }
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
   if (values['max-insns'] !== undefined) {
     command.maxInstructions = count(values['max-insns'], 'max-insns');
@@ -118,6 +131,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (libraries !== undefined && libraries.length > 0) input.libraries = libraries;
   if (command.strategy !== undefined) input.strategy = command.strategy;
   if (command.signal !== undefined) input.signal = command.signal;
+  if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
   const result = await verifyPatch(input);
