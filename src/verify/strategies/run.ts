@@ -46,6 +46,9 @@ function baseName(path: string): string {
 export async function verifySlotStrategy(input: VerifyInput, strategy: SlotStrategyName, result: VerifyResult): Promise<VerifyResult> {
   // plan: the options every strategy shares, then (once main and its libraries are mapped) the slots.
   const { mode, budget, signal } = planRunOptions(input);
+  if (input.lookup !== undefined) {
+    throw new VerifyError('bad-option', `--lookup applies to --strategy prologue only: the ${strategy} strategy finds its slots through relocations${strategy === 'vtable' ? ' and the _ZTV symbols' : ''}, as a careful patcher does`);
+  }
   if (input.trampoline !== undefined && input.trampoline !== 'abs-rax') {
     throw new VerifyError('bad-option', `--trampoline applies to --strategy prologue only: the ${strategy} strategy writes addresses into slots, not code`);
   }
