@@ -8,7 +8,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
-import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
+import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from './input.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 
@@ -25,13 +25,14 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  lookup?: PatcherLookup;
   /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
   progress?: boolean;
 }
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
@@ -86,6 +87,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   if (progress !== undefined) command.progress = progress;
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
+  if (values.lookup !== undefined) {
+    if (values.lookup !== 'dynsym' && values.lookup !== 'symtab') throw new VerifyError('bad-option', `--lookup must be dynsym or symtab, not '${values.lookup}'`);
+    command.lookup = values.lookup;
+  }
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
   if (values['max-insns'] !== undefined) {
     command.maxInstructions = count(values['max-insns'], 'max-insns');
@@ -115,6 +120,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   };
   if (command.with !== undefined) input.with = command.with;
   if (command.signal !== undefined) input.signal = command.signal;
+  if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
   const result = await verifyPatch(input);
