@@ -6,6 +6,7 @@ import type { Engine } from '../../engine/engine.js';
 import { EmulatedProcess } from '../../loader/index.js';
 import type { ResourceLimits } from '../../loader/limits.js';
 import type { EngineChoice, VerifyLimits } from '../input.js';
+import type { LibraryFile } from '../libraries.js';
 
 /** Where patch.so lives in the emulated file system. */
 export const PATCH_PATH = './patch.so';
@@ -31,8 +32,9 @@ export function processLimits(limits: VerifyLimits | undefined, startedAt = Date
   return out;
 }
 
-export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string, limits: Partial<ResourceLimits> = {}): EmulatedProcess {
-  const libraries = [{ path: PATCH_PATH, bytes: patch }];
+/** `needed`: main's own libraries, by path relative to its directory (the working directory, as a server started in its folder). */
+export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string, needed: readonly LibraryFile[] = [], limits: Partial<ResourceLimits> = {}): EmulatedProcess {
+  const libraries = [{ path: PATCH_PATH, bytes: patch }, ...needed.map((l) => ({ path: `./${l.path}`, bytes: l.bytes }))];
   const own = `./${baseName(patchName)}`;
   if (own !== PATCH_PATH) libraries.push({ path: own, bytes: patch });
   // argv[0] as a shell would pass it; no arguments, so the program runs its default course.
