@@ -1,0 +1,271 @@
+// The emulated Linux kernel's per-process state for the system model: the file table over
+// the VFS, the working directory, the program break, the seeded random source, and checked
+// access to user memory (what copy_from_user/copy_to_user do: a bad pointer is EFAULT,
+// never a host error). The system calls themselves live in syscalls/, one module per area.
+
+import { Perm, type Engine } from '../../engine/engine.js';
+import type { OutputChunk, ProcessEvent } from '../events.js';
+import { GuestMemory, decodeUtf8 } from '../guest-memory.js';
+import { AddressSpace } from '../kernel/address-space.js';
+import { VirtualClock } from '../kernel/clock.js';
+import { EBADF, EFAULT, EMFILE } from '../kernel/errno.js';
+import { SignalState } from '../kernel/signals.js';
+import { Vfs, type VfsNode } from './vfs.js';
+
+/** A user pointer the guest passed was bad: the system call returns -EFAULT. */
+export class UserFault extends Error {
+  constructor(readonly address: bigint) {
+    super(`bad user address 0x${address.toString(16)}`);
+  }
+}
+
+/** A pipe's buffer, shared by its two ends. */
+export interface Pipe {
+  buffer: number[];
+  readers: number;
+  writers: number;
+}
+
+/** An open file description (what open(2) creates and dup(2) shares). */
+export interface OpenFile {
+  kind: 'file' | 'dir' | 'device' | 'stdin' | 'stdout' | 'stderr' | 'pipe-read' | 'pipe-write';
+  node: VfsNode | undefined;
+  /** The canonical path it was opened by (for /proc/self/fd and fault messages). */
+  path: string;
+  offset: number;
+  /** O_ACCMODE, O_APPEND, O_NONBLOCK... as open(2) got them. */
+  flags: number;
+  pipe?: Pipe;
+  /** getdents64: index of the next entry. */
+  dirCursor?: number;
+}
+
+export interface FdEntry {
+  file: OpenFile;
+  cloexec: boolean;
+}
+
+/** A small deterministic generator (xorshift64*) for getrandom, /dev/urandom and AT_RANDOM. */
+export class SeededRandom {
+  private state: bigint;
+  constructor(seed: bigint) {
+    this.state = BigInt.asUintN(64, seed) || 0x9e3779b97f4a7c15n;
+  }
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i += 8) {
+      let x = this.state;
+      x ^= x >> 12n;
+      x ^= BigInt.asUintN(64, x << 25n);
+      x ^= x >> 27n;
+      this.state = x;
+      let v = BigInt.asUintN(64, x * 0x2545f4914f6cdd1dn);
+      for (let j = 0; j < 8 && i + j < n; j++) {
+        out[i + j] = Number(v & 0xffn);
+        v >>= 8n;
+      }
+    }
+    return out;
+  }
+  get seed(): bigint {
+    return this.state;
+  }
+  set seed(value: bigint) {
+    this.state = value;
+  }
+}
+
+export interface KernelOptions {
+  pid: number;
+  /** Canonical guest path of the executable (/proc/self/exe). */
+  exePath: string;
+  cwd: string;
+  stdin: Uint8Array;
+  randomSeed: bigint;
+}
+
+export interface KernelState {
+  fds: [number, FdEntry][];
+  files: { file: OpenFile; offset: number; dirCursor: number | undefined }[];
+  cwd: string;
+  brkStart: bigint;
+  brk: bigint;
+  random: bigint;
+  umask: number;
+  tidAddress: bigint;
+}
+
+export class Kernel {
+  readonly mem: GuestMemory;
+  readonly space: AddressSpace;
+  readonly signals = new SignalState();
+  readonly clock = new VirtualClock();
+  readonly random: SeededRandom;
+  readonly fds = new Map<number, FdEntry>();
+  readonly output: OutputChunk[] = [];
+  readonly events: ProcessEvent[] = [];
+  cwd: string;
+  brkStart = 0n;
+  brk = 0n;
+  umask = 0o022;
+  tidAddress = 0n;
+  /** sigaltstack's record (SS_DISABLE until set). */
+  altStack = { sp: 0n, flags: 2, size: 0n };
+  /** Set by the process: the current instruction count, for output and event times. */
+  now: () => number = () => 0;
+
+  constructor(
+    readonly engine: Engine,
+    readonly vfs: Vfs,
+    readonly options: KernelOptions,
+  ) {
+    this.mem = new GuestMemory(engine);
+    this.space = new AddressSpace(engine);
+    this.cwd = options.cwd;
+    this.random = new SeededRandom(options.randomSeed);
+    const stdin: OpenFile = { kind: 'stdin', node: undefined, path: 'pipe:[stdin]', offset: 0, flags: 0 };
+    this.fds.set(0, { file: stdin, cloexec: false });
+    this.fds.set(1, { file: { kind: 'stdout', node: undefined, path: 'pipe:[stdout]', offset: 0, flags: 1 }, cloexec: false });
+    this.fds.set(2, { file: { kind: 'stderr', node: undefined, path: 'pipe:[stderr]', offset: 0, flags: 1 }, cloexec: false });
+  }
+
+  get pid(): number {
+    return this.options.pid;
+  }
+
+  record(event: ProcessEvent): void {
+    if (event.at === 0) event.at = this.now();
+    this.events.push(event);
+  }
+
+  emit(fd: 1 | 2, bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.output.push({ fd, bytes: bytes.slice(), text: decodeUtf8(bytes), at: this.now() });
+  }
+
+  // ---- file descriptors ----------------------------------------------------------------
+
+  file(fd: number): OpenFile {
+    const entry = this.fds.get(fd);
+    if (!entry) throw new KernelErrno(EBADF);
+    return entry.file;
+  }
+
+  /** The lowest free descriptor at or above `from`, as the kernel allocates. */
+  allocFd(file: OpenFile, cloexec: boolean, from = 0): number {
+    for (let fd = from; fd < 1024; fd++) {
+      if (!this.fds.has(fd)) {
+        this.fds.set(fd, { file, cloexec });
+        return fd;
+      }
+    }
+    throw new KernelErrno(EMFILE);
+  }
+
+  closeFd(fd: number): void {
+    const entry = this.fds.get(fd);
+    if (!entry) throw new KernelErrno(EBADF);
+    this.fds.delete(fd);
+    const f = entry.file;
+    if (f.pipe && ![...this.fds.values()].some((e) => e.file === f)) {
+      if (f.kind === 'pipe-read') f.pipe.readers--;
+      else f.pipe.writers--;
+    }
+  }
+
+  // ---- user memory, checked as the kernel's uaccess does ----------------------------------
+
+  private check(address: bigint, size: number, need: Perm): void {
+    if (size <= 0) return;
+    const end = address + BigInt(size);
+    if (end > 1n << 47n || address < 0x1000n) throw new UserFault(address);
+    let at = address;
+    while (at < end) {
+      const m = this.space.find(at);
+      if (!m || (m.perms & need) === 0) throw new UserFault(at);
+      at = m.end;
+    }
+  }
+
+  read(address: bigint, size: number): Uint8Array {
+    this.check(address, size, Perm.Read);
+    return this.mem.read(address, size);
+  }
+
+  write(address: bigint, data: Uint8Array): void {
+    this.check(address, data.length, Perm.Write);
+    this.mem.write(address, data);
+  }
+
+  u32(address: bigint): number {
+    const b = this.read(address, 4);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+  }
+
+  u64(address: bigint): bigint {
+    const b = this.read(address, 8);
+    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+  }
+
+  writeU32(address: bigint, value: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, value >>> 0, true);
+    this.write(address, b);
+  }
+
+  writeU64(address: bigint, value: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+    this.write(address, b);
+  }
+
+  /** A NUL-terminated path or string from user memory (at most 4096 bytes, as PATH_MAX). */
+  cstring(address: bigint, limit = 4096): string {
+    if (address === 0n) throw new UserFault(0n);
+    this.check(address, 1, Perm.Read);
+    const bytes = this.mem.cstringBytes(address, limit);
+    this.check(address, bytes.length + 1, Perm.Read);
+    return decodeUtf8(bytes);
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------
+
+  saveState(): KernelState {
+    const files = new Set<OpenFile>();
+    for (const e of this.fds.values()) files.add(e.file);
+    return {
+      fds: [...this.fds].map(([fd, e]) => [fd, { ...e }]),
+      files: [...files].map((file) => ({ file, offset: file.offset, dirCursor: file.dirCursor })),
+      cwd: this.cwd,
+      brkStart: this.brkStart,
+      brk: this.brk,
+      random: this.random.seed,
+      umask: this.umask,
+      tidAddress: this.tidAddress,
+    };
+  }
+
+  restoreState(s: KernelState): void {
+    this.fds.clear();
+    for (const [fd, e] of s.fds) this.fds.set(fd, { ...e });
+    for (const f of s.files) {
+      f.file.offset = f.offset;
+      f.file.dirCursor = f.dirCursor;
+    }
+    this.cwd = s.cwd;
+    this.brkStart = s.brkStart;
+    this.brk = s.brk;
+    this.random.seed = s.random;
+    this.umask = s.umask;
+    this.tidAddress = s.tidAddress;
+  }
+}
+
+/** A system call's failure: the guest gets -errno in rax. */
+export class KernelErrno extends Error {
+  constructor(readonly errno: number) {
+    super(`errno ${errno}`);
+  }
+}
+
+export const EFAULT_VALUE = -BigInt(EFAULT);
