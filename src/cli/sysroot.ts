@@ -5,12 +5,11 @@
 
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Vfs } from '../loader/system/index.js';
+import { GUEST_CWD, Vfs } from '../loader/system/index.js';
 
 /** Where ld.so looks on x86-64 Debian/Ubuntu/Fedora (plus the multiarch and lib64 links). */
 export const LIBRARY_DIRECTORIES = ['lib', 'lib64', 'usr/lib', 'usr/lib64', 'lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'usr/local/lib'];
-/** The guest's working directory: main and patch.so live here as ./main and ./patch.so. */
-export const GUEST_CWD = '/app';
+export { GUEST_CWD };
 
 export interface GuestFile {
   /** Absolute guest path, or relative to the working directory. */

@@ -5,8 +5,11 @@
 // could not verify; a problem is one line on stderr, never a stack trace.
 
 import { readFileSync } from 'node:fs';
-import { parseCommandLine, runCommand, TOOL } from '../verify/command.js';
+import { basename } from 'node:path';
+import { parseCommandLine, runCommand, TOOL, type ParsedCommand } from '../verify/command.js';
+import type { ProcessChoice } from '../verify/input.js';
 import { CliError } from './error.js';
+import { SysrootError, buildVfs, hasDynamicLoader, type GuestFile } from './sysroot.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
@@ -35,6 +38,18 @@ options:
   --max-insns <n>         instruction budget for the whole run (default 50000000)
   --format text|json|sarif  report format (default: text)
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
+  --process stubs|system  process model. stubs (default): the sandbox's own loader and libc
+                          stubs, no sysroot needed. system: the real ld.so, glibc, libstdc++
+                          and every other library main needs, from the sysroot, over emulated
+                          Linux system calls and a read-only virtual file system
+  --sysroot DIR           system model: the root to take ld.so and the libraries from
+                          (default /): only its library directories and /etc/ld.so.cache are
+                          visible; main and patch.so are ./main and ./patch.so in /app
+  --file HOST[:GUEST]     system model: also show the host file HOST to the guest, as GUEST
+                          (default /app/<name>); repeatable
+  --arg ARG               an argument for main (after argv[0]); repeatable
+  --env NAME=VALUE        an environment variable for main (default: none); repeatable
+  --stdin FILE            system model: main's standard input (default: empty)
   --help, --version
 
 exit code: 0 safe · 1 unsafe (at least one error finding) · 2 could not verify (bad input,
@@ -49,6 +64,36 @@ function readInput(path: string, role: string): Uint8Array {
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new CliError(`cannot read ${role} '${path}': ${reason}`);
   }
+}
+
+/** The system model's file system and stdin, built from the host (the only place that reads it). */
+function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: Uint8Array } {
+  if (command.process !== 'system') return {};
+  const sysroot = command.sysroot ?? '/';
+  if (!hasDynamicLoader(sysroot)) throw new CliError(`--sysroot ${sysroot}: no ld-linux-x86-64.so.2 in its lib64 or lib/x86_64-linux-gnu (is it an x86-64 root file system?)`);
+  const files: GuestFile[] = command.files.map((spec) => {
+    const colon = spec.indexOf(':');
+    const hostPath = colon >= 0 ? spec.slice(0, colon) : spec;
+    const guest = colon >= 0 ? spec.slice(colon + 1) : basename(hostPath);
+    if (guest === '') throw new CliError(`--file ${spec}: the guest path is empty`);
+    return { guest, bytes: readInput(hostPath, '--file') };
+  });
+  const result: { process: ProcessChoice; stdin?: Uint8Array } = {
+    process: {
+      model: 'system',
+      sysroot,
+      vfs: () => {
+        try {
+          return buildVfs(sysroot, files);
+        } catch (e) {
+          if (e instanceof SysrootError) throw new CliError(e.message);
+          throw e;
+        }
+      },
+    },
+  };
+  if (command.stdin !== undefined) result.stdin = readInput(command.stdin, '--stdin');
+  return result;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -69,7 +114,7 @@ async function run(argv: string[]): Promise<number> {
   const { command } = request;
   const main = readInput(command.mainPath, 'main');
   const patch = readInput(command.patchPath, 'patch.so');
-  const outcome = await runCommand(command, main, patch);
+  const outcome = await runCommand(command, main, patch, undefined, hostInputs(command));
   if (outcome.result.verdict === 'error') {
     // Machine formats still get a report (verdict "error"); a terminal gets the one line.
     if (command.format !== 'text') process.stdout.write(outcome.report);

@@ -163,6 +163,7 @@ const TCB_OFFSET = BigInt(STATIC_TLS_SIZE);
 const ERRNO_OFFSET = 0x100n;
 
 export class EmulatedProcess {
+  readonly model = 'stubs' as const;
   readonly events: ProcessEvent[] = [];
   readonly output: OutputChunk[] = [];
   readonly mem: GuestMemory;

@@ -8,7 +8,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
-import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
+import type { EngineChoice, GuestInputs, ProcessChoice, TrampolineChoice, VerifyInput } from './input.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 
@@ -25,12 +25,27 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  /** --process; undefined: the caller's default (the CLI: system when a sysroot with ld.so exists). */
+  process?: 'system' | 'stubs';
+  /** --sysroot DIR (system model). */
+  sysroot?: string;
+  /** --file HOST[:GUEST], in order (system model). */
+  files: string[];
+  /** --arg, in order: main's arguments after argv[0]. */
+  args: string[];
+  /** --env K=V, in order: main's environment. */
+  env: string[];
+  /** --stdin FILE. */
+  stdin?: string;
 }
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'process', 'sysroot', 'stdin'] as const;
+/** Options that may be given more than once; each adds one value. */
+const REPEATED_OPTIONS = ['file', 'arg', 'env'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
+type RepeatedOption = (typeof REPEATED_OPTIONS)[number];
 
 function count(text: string, option: string): number {
   if (!/^\d[\d_]*$/.test(text)) throw new VerifyError('bad-option', `--${option} wants a whole number of instructions, not '${text}'`);
@@ -42,6 +57,7 @@ function count(text: string, option: string): number {
 /** Parses the arguments after the program name. Throws VerifyError('bad-option') with a one-line message. */
 export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const values: Partial<Record<ValueOption, string>> = {};
+  const repeated: Record<RepeatedOption, string[]> = { file: [], arg: [], env: [] };
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -54,9 +70,14 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as ValueOption;
-      if (!VALUE_OPTIONS.includes(name)) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
+      const many = REPEATED_OPTIONS.includes(name as unknown as RepeatedOption);
+      if (!VALUE_OPTIONS.includes(name) && !many) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
       let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new VerifyError('bad-option', `option --${name} needs a value (see --help)`);
+      if (many) {
+        repeated[name as unknown as RepeatedOption].push(value);
+        continue;
+      }
       if (values[name] !== undefined) throw new VerifyError('bad-option', `option --${name} given twice`);
       values[name] = value;
       value = undefined;
@@ -75,7 +96,19 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   if (engine !== 'wasm' && engine !== 'unicorn') throw new VerifyError('bad-option', `--engine must be wasm or unicorn, not '${engine}'`);
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
-  const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
+  const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine, files: repeated.file, args: repeated.arg, env: repeated.env };
+  if (values.process !== undefined) {
+    if (values.process !== 'system' && values.process !== 'stubs') throw new VerifyError('bad-option', `--process must be system or stubs, not '${values.process}'`);
+    command.process = values.process;
+  }
+  if (values.sysroot !== undefined) command.sysroot = values.sysroot;
+  if (values.stdin !== undefined) command.stdin = values.stdin;
+  for (const e of repeated.env) {
+    if (!/^[^=]+=/.test(e)) throw new VerifyError('bad-option', `--env wants NAME=VALUE, not '${e}'`);
+  }
+  if (command.process === 'stubs' && (command.sysroot !== undefined || command.files.length > 0 || command.stdin !== undefined)) {
+    throw new VerifyError('bad-option', '--sysroot, --file and --stdin need the system process model (--process system)');
+  }
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
@@ -94,8 +127,12 @@ export interface CommandOutcome {
 
 export const TOOL = { name: 'verify-patch', version: '0.1.0' } as const;
 
-/** Runs a parsed command on the two files' bytes. `engine` overrides the command's engine (tests, the web worker). */
-export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice): Promise<CommandOutcome> {
+/**
+ * Runs a parsed command on the two files' bytes. `engine` overrides the command's engine
+ * (tests, the web worker); `host` gives what only the caller can build: the system model's
+ * file system (from --sysroot/--file) and main's standard input (from --stdin).
+ */
+export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, host?: { process?: ProcessChoice; stdin?: Uint8Array }): Promise<CommandOutcome> {
   const input: VerifyInput = {
     main,
     mainName: command.mainPath,
@@ -109,7 +146,13 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (command.signal !== undefined) input.signal = command.signal;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
-  const result = await verifyPatch(input);
+  if (host?.process) input.process = host.process;
+  const guest: GuestInputs = { argv: command.args, envp: command.env };
+  if (host?.stdin) guest.stdin = host.stdin;
+  input.guest = guest;
+  const result: VerifyResult = command.process === 'system' && !host?.process
+    ? { verdict: 'error', findings: [], error: 'the system process model needs a sysroot, which this caller cannot read (use the command line, or pass one)' }
+    : await verifyPatch(input);
   return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
 }
 

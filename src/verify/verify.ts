@@ -11,7 +11,7 @@ import { Assembler } from '../asm/keystone.js';
 import { buildTrampoline, parseTrampolineSpec, type TrampolineSpec } from '../asm/trampoline.js';
 import { ElfError, ElfFile, initDemangler } from '../elf/index.js';
 import { EmulationError } from '../engine/engine.js';
-import { EmulatedProcess, LoaderError, RTLD_NOW, signalNumber, SIGNAL_NAMES } from '../loader/index.js';
+import { LoaderError, type GuestProcess, RTLD_NOW, signalNumber, SIGNAL_NAMES } from '../loader/index.js';
 import { checkBranchInto } from './checks/branch-into.js';
 import { checkEndbr64 } from './checks/endbr64.js';
 import { checkFetchesAfterPatch, checkLiveAtPatchPoint } from './checks/live-clobber.js';
@@ -28,7 +28,7 @@ import { checkTrampolineForm } from './checks/trampoline-form.js';
 import { checkWrittenTransfer } from './checks/written-transfer.js';
 import { checkHandlerWriteFault, checkToolWriteFault } from './checks/write-fault.js';
 import type { StaticContext } from './context.js';
-import { launchProcess, openEngine, PATCH_PATH } from './dynamic/launch.js';
+import { launchProcess, libcDescription, openEngine, PATCH_PATH } from './dynamic/launch.js';
 import { observeAfterPatch, type Observation } from './dynamic/observe.js';
 import { runToPatchPoint, sleepCalls, type PatchPoint } from './dynamic/patch-point.js';
 import { bytesWrittenAt, runSignalHandler, writtenRanges } from './dynamic/program-patcher.js';
@@ -112,7 +112,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
 
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
-    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName);
+    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.process, input.guest);
     const loadBias = process.executable.base;
     const site = target.address + loadBias;
     result.target = symbolSummary(target, site, input.mainName);
@@ -235,6 +235,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     }));
 
     run.instructions = process.instructions;
+    run.process = { model: process.model, libc: libcDescription(process) };
     if (observation) run.ended = describeStop(observation.stop);
     else if (run.ended === '') run.ended = 'the patch was not applied';
     run.endReason = run.ended;
@@ -264,7 +265,7 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-function replacementRuntimeAddress(process: EmulatedProcess, patchBase: bigint, choice: ReplacementChoice): bigint {
+function replacementRuntimeAddress(process: GuestProcess, patchBase: bigint, choice: ReplacementChoice): bigint {
   if (choice.how === 'fix-table' && choice.fixTable) {
     // What the table holds after relocation is what a patcher reading it would use.
     return process.mem.u64(patchBase + choice.fixTable.address);
@@ -273,7 +274,7 @@ function replacementRuntimeAddress(process: EmulatedProcess, patchBase: bigint, 
 }
 
 /** What the calling convention of the replaced call depends on: variadic when either side says so. */
-function calleeFacts(codeMap: CodeMap, target: ResolvedFunction, process: EmulatedProcess, replacement: bigint | null, replacementName: string): CalleeFacts {
+function calleeFacts(codeMap: CodeMap, target: ResolvedFunction, process: GuestProcess, replacement: bigint | null, replacementName: string): CalleeFacts {
   const targetCode = codeMap.bytesAt(target.address, Math.min(target.size || PROLOGUE_BYTES, PROLOGUE_BYTES));
   if (isVariadicFunction(target.demangled, targetCode, target.address)) return { variadic: true };
   if (replacement === null) return { variadic: false };
@@ -286,7 +287,7 @@ function calleeFacts(codeMap: CodeMap, target: ResolvedFunction, process: Emulat
   return { variadic: isVariadicFunction(replacementName, replacementCode, replacement) };
 }
 
-function startsWithEndbr64(process: EmulatedProcess, address: bigint): boolean {
+function startsWithEndbr64(process: GuestProcess, address: bigint): boolean {
   try {
     const b = process.engine.readMemory(address, 4);
     return b[0] === 0xf3 && b[1] === 0x0f && b[2] === 0x1e && b[3] === 0xfa;

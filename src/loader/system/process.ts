@@ -7,7 +7,7 @@
  * through the guest's own libc, events, output, describe(), snapshot()/restore().
  */
 
-import { Perm, type Engine, type MemFault, type RunResult, type Snapshot } from '../../engine/engine.js';
+import { HookType, Perm, type Engine, type MemFault, type RunResult, type Snapshot } from '../../engine/engine.js';
 import { ElfError, ElfFile } from '../../elf/index.js';
 import { LoaderError, hex } from '../error.js';
 import type { OutputChunk, ProcessEvent } from '../events.js';
@@ -18,6 +18,8 @@ import {
   defaultIsIgnore, restoreRtFrame, setupRtFrame, sigbit, type SignalAction, type SignalInfo,
 } from '../kernel/signals.js';
 import type { FaultReport, ProcessStop, RunOptions } from '../process.js';
+import type { RelocationBinding } from '../dynamic/bindings.js';
+import type { GuestObject, GuestProcess } from '../guest-process.js';
 import { STACK_SIZE, STACK_TOP } from '../layout.js';
 import { exec, type ExecResult } from './exec.js';
 import { Kernel, KernelErrno, UserFault, type KernelState } from './kernel.js';
@@ -65,7 +67,25 @@ export interface LinkMapEntry {
   address: bigint;
 }
 
-export class SystemProcess {
+/** An object of the guest's link map, located through the mappings the kernel layer made for its file. */
+class MappedObject implements GuestObject {
+  constructor(
+    readonly path: string,
+    readonly base: bigint,
+    readonly elf: ElfFile | undefined,
+    private readonly ranges: readonly { begin: bigint; end: bigint }[],
+  ) {}
+
+  contains(address: bigint): boolean {
+    return this.ranges.some((r) => address >= r.begin && address < r.end);
+  }
+}
+
+/** Relocation types whose value is a symbol's address: R_X86_64_64, GLOB_DAT, JUMP_SLOT. */
+const SYMBOL_RELOCATIONS = new Set([1, 6, 7]);
+
+export class SystemProcess implements GuestProcess {
+  readonly model = 'system' as const;
   readonly kernel: Kernel;
   readonly image: ExecResult;
   instructions = 0;
@@ -73,6 +93,7 @@ export class SystemProcess {
   private readonly watched = new Set<bigint>();
   private runStops: ReadonlySet<bigint> = new Set();
   private readonly elfCache = new Map<string, ElfFile | null>();
+  private readonly codeHooks = new Set<string>();
 
   private constructor(readonly engine: Engine, options: SystemProcessOptions) {
     this.kernel = new Kernel(engine, options.vfs, {
@@ -92,6 +113,32 @@ export class SystemProcess {
     engine.writeRegister('rsp', this.image.rsp);
     engine.writeRegister('rip', this.image.rip);
     engine.writeRegister('fs_base', 0n);
+    this.space.onPermissionsChanged = (begin, end, perms) => this.watchCodeWrites(begin, end, perms);
+  }
+
+  /**
+   * Code can only be written where a page is writable, so a write hook is added when a page
+   * that is or was executable becomes writable (a patcher's mprotect RWX): every guest store
+   * there is then a recorded code write, as the verifier needs.
+   */
+  private watchCodeWrites(begin: bigint, end: bigint, perms: Perm): void {
+    if ((perms & Perm.Write) === 0) return;
+    for (const m of this.space.list()) {
+      if (!m.everExecutable || m.end <= begin || m.begin >= end) continue;
+      const key = `${m.begin}-${m.end}`;
+      if (this.codeHooks.has(key)) continue;
+      this.codeHooks.add(key);
+      this.engine.addHook({
+        type: HookType.MemWrite,
+        begin: m.begin,
+        end: m.end - 1n,
+        callback: (_access, address, size, value) => {
+          const bytes = new Uint8Array(size);
+          for (let i = 0; i < size; i++) bytes[i] = Number((value >> BigInt(8 * i)) & 0xffn);
+          this.kernel.record({ kind: 'code-write', at: this.instructions, address, bytes, rip: this.engine.readRegister('rip'), by: 'instruction' });
+        },
+      });
+    }
   }
 
   static create(engine: Engine, options: SystemProcessOptions): SystemProcess {
@@ -454,6 +501,64 @@ export class SystemProcess {
     return out;
   }
 
+  /** The executable, as the kernel mapped it. */
+  get executable(): GuestObject {
+    const main = this.image.main;
+    return new MappedObject(main.path, main.base, main.elf, this.rangesOf(main.path));
+  }
+
+  /** Every object in the guest ld.so's link map (the executable under its own path). */
+  get objects(): GuestObject[] {
+    return this.linkMap().map((l) => {
+      if (l.name === '') return this.executable;
+      const canonical = this.canonical(l.name);
+      return new MappedObject(l.name, l.base, this.elfOf(canonical), this.rangesOf(canonical));
+    });
+  }
+
+  /**
+   * What the symbol relocations of the program's own objects (main, patch.so and other files
+   * of the working directory, not the sysroot's libraries) hold now, read from the live image:
+   * each value mapped back to the object that contains it.
+   */
+  get relocationBindings(): RelocationBinding[] {
+    const objects = this.objects;
+    const owner = (a: bigint): GuestObject | undefined => objects.find((o) => o.contains(a));
+    const out: RelocationBinding[] = [];
+    for (const o of objects) {
+      if (!o.elf || !this.canonical(o.path).startsWith(`${this.kernel.options.cwd}/`)) continue;
+      for (const r of o.elf.relocations) {
+        if (!r.symbol || !SYMBOL_RELOCATIONS.has(r.type)) continue;
+        const at = o.base + r.offset;
+        let value: bigint;
+        try {
+          value = this.mem.u64(at);
+        } catch {
+          continue;
+        }
+        const address = r.type === 1 ? value - r.addend : value;
+        const def = value === 0n ? undefined : owner(address);
+        const binding: RelocationBinding = { object: o.path, offset: at, type: r.type, typeName: r.typeName, symbol: r.symbol.name, value };
+        if (r.symbol.version && r.symbol.version.kind === 'requirement') binding.version = r.symbol.version.name;
+        if (def) binding.boundTo = { object: def.path, address, symbol: r.symbol.name };
+        out.push(binding);
+      }
+    }
+    return out;
+  }
+
+  private canonical(path: string): string {
+    try {
+      return this.kernel.vfs.resolve(path, this.kernel.cwd).path;
+    } catch {
+      return path;
+    }
+  }
+
+  private rangesOf(canonicalPath: string): { begin: bigint; end: bigint }[] {
+    return this.space.list().filter((m) => m.name === canonicalPath).map((m) => ({ begin: m.begin, end: m.end }));
+  }
+
   /** The ELF file a mapping or link-map name refers to, parsed from the VFS (cached). */
   private elfOf(path: string): ElfFile | undefined {
     if (this.elfCache.has(path)) return this.elfCache.get(path) ?? undefined;
@@ -479,6 +584,21 @@ export class SystemProcess {
     const fn = elf?.functionContaining(address - base);
     if (fn) return `${fn.name}+${hex(address - base - fn.value)} (${m.name})`;
     return `${hex(address)} (${m.name}+${hex(address - base)})`;
+  }
+
+  /** "GNU C Library (Debian GLIBC 2.36-9+deb12u14) stable release version 2.36" from the loaded libc.so.6, shortened. */
+  libcVersion(): string | undefined {
+    const libc = this.space.list().find((m) => /\/libc\.so\.6$/.test(m.name));
+    if (!libc) return undefined;
+    try {
+      const r = this.kernel.vfs.resolve(libc.name, '/');
+      if (r.node.kind !== 'file') return undefined;
+      const text = new TextDecoder('latin1').decode(this.kernel.vfs.contents(r.node));
+      const m = /GNU C Library \(([^)]*)\) [a-z ]*version (\d+\.\d+)/.exec(text);
+      return m ? `glibc ${m[2]} (${m[1]})` : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   // ---- state ----------------------------------------------------------------------------

@@ -61,6 +61,9 @@ export interface ResolvedParent {
   node: VfsNode | undefined;
 }
 
+/** The guest's working directory in the system model: main and patch.so are ./main and ./patch.so there. */
+export const GUEST_CWD = '/app';
+
 const MAX_SYMLINKS = 40;
 const PATH_MAX = 4096;
 

@@ -6,7 +6,7 @@
 
 import type { CodeMap } from '../../analysis/index.js';
 import type { ElfFile } from '../../elf/index.js';
-import type { EmulatedProcess, ProcessStop } from '../../loader/index.js';
+import type { GuestProcess, ProcessStop } from '../../loader/index.js';
 import { layout } from '../../loader/index.js';
 import { VerifyError } from '../error.js';
 import { describeStop } from './stop-text.js';
@@ -76,7 +76,7 @@ export function sleepCalls(main: ElfFile, codeMap: CodeMap, loadBias: bigint): S
   return calls.sort((x, y) => (x.address < y.address ? -1 : 1));
 }
 
-function failBeforePatchPoint(stop: ProcessStop, process: EmulatedProcess, what: string): never {
+function failBeforePatchPoint(stop: ProcessStop, process: GuestProcess, what: string): never {
   switch (stop.reason) {
     case 'budget':
       throw new VerifyError('budget', `the instruction budget ran out after ${stop.instructions} instructions, before ${what}; raise --max-insns or choose an earlier --patch-at`);
@@ -97,7 +97,7 @@ function failBeforePatchPoint(stop: ProcessStop, process: EmulatedProcess, what:
   }
 }
 
-function stackWords(process: EmulatedProcess, rsp: bigint): { slot: bigint; value: bigint }[] {
+function stackWords(process: GuestProcess, rsp: bigint): { slot: bigint; value: bigint }[] {
   const top = layout.STACK_TOP;
   const end = rsp + BigInt(STACK_SCAN_BYTES) < top ? rsp + BigInt(STACK_SCAN_BYTES) : top;
   if (rsp >= end) return [];
@@ -108,13 +108,13 @@ function stackWords(process: EmulatedProcess, rsp: bigint): { slot: bigint; valu
   return words;
 }
 
-function stateHere(process: EmulatedProcess, description: string, targetCallsBefore: number): PatchPoint {
+function stateHere(process: GuestProcess, description: string, targetCallsBefore: number): PatchPoint {
   const rsp = process.engine.readRegister('rsp');
   return { instruction: process.instructions, rip: process.engine.readRegister('rip'), rsp, description, targetCallsBefore, stackWords: stackWords(process, rsp) };
 }
 
 export function runToPatchPoint(
-  process: EmulatedProcess,
+  process: GuestProcess,
   target: { address: bigint; name: string },
   sleepSites: readonly SleepCall[],
   options: { patchAt?: number; budget: number },
