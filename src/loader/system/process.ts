@@ -55,6 +55,7 @@ export interface SystemSnapshot {
   clock: { realtimeNs: bigint; monotonicNs: bigint };
   ended: ProcessStop | undefined;
   watched: Set<bigint>;
+  probeReturns: { address: bigint; rsp: bigint; kind: 'dlopen' | 'dlsym' | 'dlvsym'; args: bigint[] }[];
 }
 
 /** A loaded object as the guest's ld.so lists it in its link map (r_debug). */
@@ -94,6 +95,10 @@ export class SystemProcess implements GuestProcess {
   private runStops: ReadonlySet<bigint> = new Set();
   private readonly elfCache = new Map<string, ElfFile | null>();
   private readonly codeHooks = new Set<string>();
+  /** Entry points of the guest libc's dlopen/dlsym/dlvsym: calls are recorded as events (null until libc is loaded). */
+  private probes: Map<bigint, 'dlopen' | 'dlsym' | 'dlvsym'> | null = null;
+  /** Probed calls in progress: the return address to catch, with rsp just after the return. */
+  private probeReturns: { address: bigint; rsp: bigint; kind: 'dlopen' | 'dlsym' | 'dlvsym'; args: bigint[] }[] = [];
 
   private constructor(readonly engine: Engine, options: SystemProcessOptions) {
     this.kernel = new Kernel(engine, options.vfs, {
@@ -179,7 +184,55 @@ export class SystemProcess implements GuestProcess {
   }
 
   private updateBreakpoints(): void {
-    this.engine.setBreakpoints([...new Set([...this.watched, ...this.runStops])]);
+    this.engine.setBreakpoints([...new Set([...this.watched, ...this.runStops, ...(this.probes?.keys() ?? []), ...this.probeReturns.map((p) => p.address)])]);
+  }
+
+  /** Once libc.so.6 is in the link map: breakpoints on its dlopen/dlsym/dlvsym (every version). */
+  private installProbes(): void {
+    if (this.probes) return;
+    const libc = this.linkMap().find((l) => /(^|\/)libc\.so\.6$/.test(l.name));
+    if (!libc) return;
+    const elf = this.elfOf(this.canonical(libc.name));
+    if (!elf) return;
+    const probes = new Map<bigint, 'dlopen' | 'dlsym' | 'dlvsym'>();
+    for (const sym of elf.dynamicSymbols) {
+      if ((sym.name === 'dlopen' || sym.name === 'dlsym' || sym.name === 'dlvsym') && sym.sectionIndex !== 0) probes.set(libc.base + sym.value, sym.name);
+    }
+    this.probes = probes;
+  }
+
+  /** A probed libc call's entry or return: record it, never stop for it. */
+  private onProbe(rip: bigint): boolean {
+    const kind = this.probes?.get(rip);
+    const rsp = this.engine.readRegister('rsp');
+    if (kind) {
+      const args = (['rdi', 'rsi', 'rdx'] as const).map((r) => this.engine.readRegister(r));
+      this.probeReturns.push({ address: this.mem.u64(rsp), rsp: rsp + 8n, kind, args });
+      this.updateBreakpoints();
+      return true;
+    }
+    const i = this.probeReturns.findIndex((p) => p.address === rip && p.rsp === rsp);
+    if (i < 0) return false;
+    const p = this.probeReturns.splice(i, 1)[0]!;
+    this.updateBreakpoints();
+    const rax = this.engine.readRegister('rax');
+    const text = (a: bigint): string => {
+      try {
+        return this.mem.cstring(a);
+      } catch {
+        return '?';
+      }
+    };
+    const caller = p.address;
+    if (p.kind === 'dlopen') {
+      const path = p.args[0] === 0n ? '' : text(p.args[0]!);
+      this.kernel.record({ kind: 'dlopen', at: this.instructions, path, flags: Number(p.args[1]! & 0xffffffffn), handle: rax, caller, ...(rax === 0n ? { error: `dlopen("${path}") returned NULL` } : {}) });
+    } else {
+      const symbol = text(p.args[1]!);
+      const version = p.kind === 'dlvsym' ? { version: text(p.args[2]!) } : {};
+      this.kernel.record({ kind: 'dlsym', at: this.instructions, handle: p.args[0]!, symbol, ...version, address: rax, caller, ...(rax === 0n ? { error: `undefined symbol: ${symbol}` } : {}) });
+    }
+    return true;
   }
 
   // ---- running ------------------------------------------------------------------------
@@ -189,6 +242,7 @@ export class SystemProcess implements GuestProcess {
     const limit = this.instructions + options.maxInstructions;
     let signalAt = options.signalAt;
     this.runStops = new Set(options.stopAtCallOf ?? []);
+    this.installProbes();
     this.updateBreakpoints();
     try {
       for (;;) {
@@ -229,6 +283,7 @@ export class SystemProcess implements GuestProcess {
         return { reason: 'budget', instructions: this.instructions };
       case 'breakpoint': {
         this.engine.writeRegister('rip', r.rip);
+        this.onProbe(r.rip);
         if (this.watched.has(r.rip)) {
           const rsp = this.engine.readRegister('rsp');
           this.kernel.record({ kind: 'call', at: this.instructions, address: r.rip, returnAddress: this.mem.u64(rsp), rsp });
@@ -457,12 +512,8 @@ export class SystemProcess implements GuestProcess {
     const dlopen = this.libcFunction('dlopen');
     const str = this.scratchString(path, this.engine.readRegister('rsp') - 2048n);
     const handle = this.callFunction(dlopen, [str, BigInt(flags)], maxInstructions);
-    if (handle === 0n) {
-      const error = this.dlerror(maxInstructions) ?? 'dlopen failed';
-      this.kernel.record({ kind: 'dlopen', at: this.instructions, path, flags, handle: 0n, error, caller: 0n });
-      return { error };
-    }
-    this.kernel.record({ kind: 'dlopen', at: this.instructions, path, flags, handle, caller: 0n });
+    // The call itself is recorded by the dlopen probe, as the program's own calls are.
+    if (handle === 0n) return { error: this.dlerror(maxInstructions) ?? 'dlopen failed' };
     return { handle };
   }
 
@@ -616,6 +667,7 @@ export class SystemProcess implements GuestProcess {
       clock: this.kernel.clock.saveState(),
       ended: this.ended,
       watched: new Set(this.watched),
+      probeReturns: [...this.probeReturns],
     };
   }
 
@@ -635,6 +687,7 @@ export class SystemProcess implements GuestProcess {
     this.ended = s.ended;
     this.watched.clear();
     for (const a of s.watched) this.watched.add(a);
+    this.probeReturns = [...s.probeReturns];
     this.updateBreakpoints();
   }
 
