@@ -38,10 +38,11 @@ options:
   --max-insns <n>         instruction budget for the whole run (default 50000000)
   --format text|json|sarif  report format (default: text)
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
-  --process stubs|system  process model. stubs (default): the sandbox's own loader and libc
-                          stubs, no sysroot needed. system: the real ld.so, glibc, libstdc++
-                          and every other library main needs, from the sysroot, over emulated
-                          Linux system calls and a read-only virtual file system
+  --process system|stubs  process model. system (default when the sysroot has an x86-64
+                          ld.so): the real ld.so, glibc, libstdc++ and every other library
+                          main needs, from the sysroot, over emulated Linux system calls and
+                          a read-only virtual file system. stubs: the sandbox's own loader and
+                          libc stubs (no sysroot needed; the default otherwise)
   --sysroot DIR           system model: the root to take ld.so and the libraries from
                           (default /): only its library directories and /etc/ld.so.cache are
                           visible; main and patch.so are ./main and ./patch.so in /app
@@ -68,8 +69,17 @@ function readInput(path: string, role: string): Uint8Array {
 
 /** The system model's file system and stdin, built from the host (the only place that reads it). */
 function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: Uint8Array } {
-  if (command.process !== 'system') return {};
   const sysroot = command.sysroot ?? '/';
+  if (command.process === undefined) {
+    // The default: the system model when this machine (or --sysroot) has an x86-64 ld.so, else the stubs.
+    if (command.sysroot === undefined && !hasDynamicLoader(sysroot)) {
+      process.stderr.write('verify-patch: note: no x86-64 ld.so under / (and no --sysroot): using the stubs process model\n');
+      command.process = 'stubs';
+      return {};
+    }
+    command.process = 'system';
+  }
+  if (command.process !== 'system') return {};
   if (!hasDynamicLoader(sysroot)) throw new CliError(`--sysroot ${sysroot}: no ld-linux-x86-64.so.2 in its lib64 or lib/x86_64-linux-gnu (is it an x86-64 root file system?)`);
   const files: GuestFile[] = command.files.map((spec) => {
     const colon = spec.indexOf(':');
