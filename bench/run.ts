@@ -16,6 +16,7 @@ import { Assembler } from '../src/asm/keystone.js';
 import { Perm, type Engine } from '../src/engine/engine.js';
 import { createEngine } from '../src/engine/index.js';
 import { formatSnapshots, measureSnapshots } from './snapshot.js';
+import { formatSystemStartup, measureSystemStartup } from './system-startup.js';
 import { formatVerifyLatency, measureVerifyLatency } from './verify-latency.js';
 
 const CODE = 0x40_0000n;
@@ -246,6 +247,12 @@ async function main(): Promise<void> {
   } catch (error) {
     latency = [`verify-patch latency not measured: ${error instanceof Error ? error.message : String(error)}`];
   }
+  let startup: string[];
+  try {
+    startup = formatSystemStartup(await measureSystemStartup());
+  } catch (error) {
+    startup = [`process-model start-up not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
   const report = [
     '# Emulator speed (npm run bench)',
     '',
@@ -274,6 +281,8 @@ async function main(): Promise<void> {
     '## End-to-end',
     '',
     ...latency,
+    '',
+    ...startup,
     '',
   ].join('\n');
   console.log(report);
