@@ -15,10 +15,10 @@ import { SYSCALLS, SystemProcess, Vfs } from '../../../src/loader/system/index.j
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const ENV = ['HOME=/root', 'LC_ALL=C'];
 
-async function runGuest(name: string, argv: string[] = [], extra: { guest: string; bytes: Uint8Array }[] = []) {
+async function runGuest(name: string, argv: string[] = [], extra: { guest: string; bytes: Uint8Array }[] = [], stdin?: Uint8Array) {
   const vfs = buildVfs('/', [{ guest: name, bytes: new Uint8Array(readFileSync(join(FIXTURES, name))) }, ...extra]);
   const engine = await createEngine('wasm');
-  const process = SystemProcess.create(engine, { vfs, executable: `./${name}`, argv, envp: ENV, cwd: GUEST_CWD });
+  const process = SystemProcess.create(engine, { vfs, executable: `./${name}`, argv, envp: ENV, cwd: GUEST_CWD, ...(stdin ? { stdin } : {}) });
   const stop = process.run({ maxInstructions: 100_000_000 });
   return { process, stop, engine };
 }
@@ -88,6 +88,26 @@ describe('system model: real programs over the emulated kernel', () => {
     if (stop.reason !== 'error') return;
     expect(stop.error.message).toContain('clone(CLONE_THREAD): the program starts a thread; threads are not emulated yet');
     expect(stop.error.message).toMatch(/from (__)?clone3?\+0x[0-9a-f]+ \(.*libc\.so\.6\)/);
+  });
+
+  it('gives the guest its stdin, mapped files, /proc/self, an overlay for writes, the virtual clock and seeded randomness', async () => {
+    const file = { guest: '/data/input.txt', bytes: new TextEncoder().encode('alpha\nbeta\n') };
+    const { process, stop } = await runGuest('io', ['/data/input.txt'], [file], new TextEncoder().encode('from stdin\n'));
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    const out = process.stdoutText(1);
+    expect(out).toContain('stdin 11: from stdin\n');
+    expect(out).toContain('file: alpha\nfile: beta\n');
+    expect(out).toContain('cwd /app\nexe /app/io\n');
+    expect(out).toMatch(/maps: main mapped in [1-9]\d* of \d+ lines/);
+    expect(out).toContain('reread: written to the overlay\n');
+    expect(out).toContain('slept 1 s\n');
+    // The seed is fixed: the same bytes every run (and no host entropy).
+    const again = await runGuest('io', ['/data/input.txt'], [file], new TextEncoder().encode('from stdin\n'));
+    expect(again.process.stdoutText(1)).toBe(out);
+    // Natively the same program, same input, prints the same lines except the paths and the random bytes.
+    const n = spawnSync('./io', ['build.sh'], { cwd: FIXTURES, input: 'from stdin\n', encoding: 'utf8' });
+    expect(n.stdout).toContain('stdin 11: from stdin\n');
+    expect(n.stdout).toContain('slept 1 s\n');
   });
 
   it('has one table entry per implemented call, each with its Linux name', () => {
