@@ -29,6 +29,13 @@ export const ELOOP = 40;
 export const ENODATA = 61;
 export const EOPNOTSUPP = 95;
 export const EXDEV = 18;
+export const ENOTSOCK = 88;
+export const EPROTONOSUPPORT = 93;
+export const EAFNOSUPPORT = 97;
+export const EADDRINUSE = 98;
+export const EISCONN = 106;
+export const ENOTCONN = 107;
+export const ECONNREFUSED = 111;
 
 const TEXTS: Record<number, string> = {
   0: 'Success',
@@ -61,6 +68,13 @@ const TEXTS: Record<number, string> = {
   [ENODATA]: 'No data available',
   [EOPNOTSUPP]: 'Operation not supported',
   [EXDEV]: 'Invalid cross-device link',
+  [ENOTSOCK]: 'Socket operation on non-socket',
+  [EPROTONOSUPPORT]: 'Protocol not supported',
+  [EAFNOSUPPORT]: 'Address family not supported by protocol',
+  [EADDRINUSE]: 'Address already in use',
+  [EISCONN]: 'Transport endpoint is already connected',
+  [ENOTCONN]: 'Transport endpoint is not connected',
+  [ECONNREFUSED]: 'Connection refused',
 };
 
 export function strerror(errno: number): string {

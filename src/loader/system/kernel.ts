@@ -11,6 +11,7 @@ import { VirtualClock } from '../kernel/clock.js';
 import { EBADF, EFAULT, EMFILE } from '../kernel/errno.js';
 import { SignalState } from '../kernel/signals.js';
 import { Vfs, type VfsNode } from './vfs.js';
+import { socketClosed, type Epoll, type EventFd, type Loopback, type Socket } from './syscalls/net.js';
 
 /** A user pointer the guest passed was bad: the system call returns -EFAULT. */
 export class UserFault extends Error {
@@ -28,7 +29,7 @@ export interface Pipe {
 
 /** An open file description (what open(2) creates and dup(2) shares). */
 export interface OpenFile {
-  kind: 'file' | 'dir' | 'device' | 'stdin' | 'stdout' | 'stderr' | 'pipe-read' | 'pipe-write';
+  kind: 'file' | 'dir' | 'device' | 'stdin' | 'stdout' | 'stderr' | 'pipe-read' | 'pipe-write' | 'socket' | 'eventfd' | 'epoll';
   node: VfsNode | undefined;
   /** The canonical path it was opened by (for /proc/self/fd and fault messages). */
   path: string;
@@ -36,6 +37,9 @@ export interface OpenFile {
   /** O_ACCMODE, O_APPEND, O_NONBLOCK... as open(2) got them. */
   flags: number;
   pipe?: Pipe;
+  socket?: Socket;
+  eventfd?: EventFd;
+  epoll?: Epoll;
   /** getdents64: index of the next entry. */
   dirCursor?: number;
 }
@@ -111,6 +115,8 @@ export class Kernel {
   tidAddress = 0n;
   /** sigaltstack's record (SS_DISABLE until set). */
   altStack = { sp: 0n, flags: 2, size: 0n };
+  /** The virtual loopback: bound sockets by address, ephemeral ports from 32768 (deterministic). */
+  readonly net: Loopback = { bound: new Map(), nextPort: 32768 };
   /** Set by the process: the current instruction count, for output and event times. */
   now: () => number = () => 0;
 
@@ -167,10 +173,12 @@ export class Kernel {
     if (!entry) throw new KernelErrno(EBADF);
     this.fds.delete(fd);
     const f = entry.file;
-    if (f.pipe && ![...this.fds.values()].some((e) => e.file === f)) {
+    if ([...this.fds.values()].some((e) => e.file === f)) return;
+    if (f.pipe) {
       if (f.kind === 'pipe-read') f.pipe.readers--;
       else f.pipe.writers--;
     }
+    if (f.socket) socketClosed(this, f.socket);
   }
 
   // ---- user memory, checked as the kernel's uaccess does ----------------------------------
@@ -260,6 +268,9 @@ export class Kernel {
     this.tidAddress = s.tidAddress;
   }
 }
+
+/** A system call that cannot complete in this sandbox (it would block forever): the run stops with the message. */
+export class KernelStop extends Error {}
 
 /** A system call's failure: the guest gets -errno in rax. */
 export class KernelErrno extends Error {

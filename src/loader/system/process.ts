@@ -22,7 +22,7 @@ import type { RelocationBinding } from '../dynamic/bindings.js';
 import type { GuestObject, GuestProcess } from '../guest-process.js';
 import { STACK_SIZE, STACK_TOP } from '../layout.js';
 import { exec, type ExecResult } from './exec.js';
-import { Kernel, KernelErrno, UserFault, type KernelState } from './kernel.js';
+import { Kernel, KernelErrno, KernelStop, UserFault, type KernelState } from './kernel.js';
 import { SYSCALLS, syscallName } from './syscalls/table.js';
 import type { Vfs } from './vfs.js';
 
@@ -344,6 +344,7 @@ export class SystemProcess implements GuestProcess {
     } catch (e) {
       if (e instanceof KernelErrno) value = -BigInt(e.errno);
       else if (e instanceof UserFault) value = -14n;
+      else if (e instanceof KernelStop) return this.stopWith(new LoaderError('unsupported', `${e.message} (system call ${nr}, ${def.name} from ${this.describe(caller)})`));
       else throw e;
     }
     this.engine.writeRegister('rax', BigInt.asUintN(64, value));

@@ -5,7 +5,8 @@
 
 import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTTY, EPIPE, ERANGE, ESPIPE, EXDEV } from '../../kernel/errno.js';
 import { encodeUtf8 } from '../../guest-memory.js';
-import { KernelErrno, type Kernel, type OpenFile } from '../kernel.js';
+import { KernelErrno, KernelStop, type Kernel, type OpenFile } from '../kernel.js';
+import { eventfdRead, eventfdWrite, socketRead, socketWrite } from './net.js';
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, VfsError, type VfsNode } from '../vfs.js';
 import { i32, i64, type SyscallTable } from './types.js';
 
@@ -111,6 +112,14 @@ function readFrom(k: Kernel, f: OpenFile, count: number, at?: number): Uint8Arra
       throw new KernelErrno(EBADF);
     case 'dir':
       throw new KernelErrno(EISDIR);
+    case 'epoll':
+      throw new KernelErrno(EINVAL);
+    case 'socket':
+    case 'eventfd': {
+      const r = f.kind === 'socket' ? socketRead(k, f, count) : eventfdRead(f, count);
+      if (!(r instanceof Uint8Array)) throw new KernelStop(r.kind === 'unsupported' ? r.message : 'read stopped');
+      return r;
+    }
     case 'pipe-read': {
       const p = f.pipe!;
       if (p.buffer.length === 0) {
@@ -148,6 +157,12 @@ function writeTo(k: Kernel, f: OpenFile, data: Uint8Array, at?: number): number 
     case 'pipe-read':
     case 'dir':
       throw new KernelErrno(EBADF);
+    case 'epoll':
+      throw new KernelErrno(EINVAL);
+    case 'socket':
+      return socketWrite(k, f, data);
+    case 'eventfd':
+      return eventfdWrite(f, data);
     case 'pipe-write': {
       const p = f.pipe!;
       if (p.readers === 0) {
@@ -190,8 +205,9 @@ function modeOf(node: VfsNode): number {
 
 function statOf(k: Kernel, f: OpenFile | undefined, node: VfsNode | undefined): { ino: bigint; mode: number; size: bigint; nlink: number; rdev: bigint; dev: bigint } {
   if (!node) {
-    // stdin/stdout/stderr and pipes: FIFOs (S_IFIFO), as when the tool's caller pipes them.
-    return { ino: BigInt(f?.kind === 'stdin' ? 1 : f?.kind === 'stdout' ? 2 : f?.kind === 'stderr' ? 3 : 4), mode: 0o010600, size: 0n, nlink: 1, rdev: 0n, dev: 0xcn };
+    // stdin/stdout/stderr and pipes: FIFOs (S_IFIFO), as when the tool's caller pipes them; sockets S_IFSOCK.
+    const mode = f?.kind === 'socket' ? 0o140777 : f?.kind === 'eventfd' || f?.kind === 'epoll' ? 0o600 : 0o010600;
+    return { ino: BigInt(f?.kind === 'stdin' ? 1 : f?.kind === 'stdout' ? 2 : f?.kind === 'stderr' ? 3 : 4), mode, size: 0n, nlink: 1, rdev: 0n, dev: 0xcn };
   }
   const size = f?.node && f.node !== node ? BigInt(fileBytes(k, f).length) : node.kind === 'file' && f ? BigInt(fileBytes(k, f).length) : BigInt(k.vfs.sizeOf(node));
   return { ino: BigInt(node.ino), mode: modeOf(node), size, nlink: node.kind === 'dir' ? 2 : 1, rdev: node.kind === 'device' ? 0x103n : 0n, dev: node.kind === 'device' ? 5n : VFS_DEV };

@@ -3,12 +3,13 @@
 
 import { FILE_SYSCALLS } from './files.js';
 import { MEMORY_SYSCALLS } from './memory.js';
+import { NET_SYSCALLS } from './net.js';
 import { PROCESS_SYSCALLS } from './process.js';
 import { SIGNAL_SYSCALLS } from './signals.js';
 import { TIME_SYSCALLS } from './time.js';
 import type { SyscallTable } from './types.js';
 
-export const SYSCALL_AREAS = { memory: MEMORY_SYSCALLS, files: FILE_SYSCALLS, process: PROCESS_SYSCALLS, time: TIME_SYSCALLS, signals: SIGNAL_SYSCALLS } as const;
+export const SYSCALL_AREAS = { memory: MEMORY_SYSCALLS, files: FILE_SYSCALLS, process: PROCESS_SYSCALLS, time: TIME_SYSCALLS, signals: SIGNAL_SYSCALLS, net: NET_SYSCALLS } as const;
 
 function merge(): SyscallTable {
   const table: Record<number, SyscallTable[number]> = {};
@@ -25,14 +26,10 @@ export const SYSCALLS: SyscallTable = merge();
 
 /** Names of Linux x86-64 system calls the table does not implement, for the stop message. */
 export const UNIMPLEMENTED_NAMES: Readonly<Record<number, string>> = {
-  7: 'poll', 23: 'select', 29: 'shmget', 30: 'shmat', 34: 'pause', 37: 'alarm', 38: 'setitimer', 40: 'sendfile',
-  41: 'socket', 42: 'connect', 43: 'accept', 44: 'sendto', 45: 'recvfrom', 46: 'sendmsg', 47: 'recvmsg', 48: 'shutdown',
-  49: 'bind', 50: 'listen', 51: 'getsockname', 52: 'getpeername', 53: 'socketpair', 54: 'setsockopt', 55: 'getsockopt',
-  62: 'kill', 73: 'flock', 76: 'truncate', 90: 'chmod', 91: 'fchmod', 92: 'chown', 93: 'fchown', 127: 'rt_sigpending',
-  128: 'rt_sigtimedwait', 130: 'rt_sigsuspend', 137: 'statfs', 138: 'fstatfs', 213: 'epoll_create', 232: 'epoll_wait',
-  233: 'epoll_ctl', 270: 'pselect6', 271: 'ppoll', 281: 'epoll_pwait', 283: 'timerfd_create', 284: 'eventfd',
-  288: 'accept4', 290: 'eventfd2', 291: 'epoll_create1', 299: 'recvmmsg', 307: 'sendmmsg', 319: 'memfd_create',
-  425: 'io_uring_setup', 434: 'pidfd_open', 441: 'epoll_pwait2',
+  29: 'shmget', 30: 'shmat', 34: 'pause', 37: 'alarm', 38: 'setitimer', 40: 'sendfile', 73: 'flock', 76: 'truncate',
+  90: 'chmod', 91: 'fchmod', 92: 'chown', 93: 'fchown', 127: 'rt_sigpending', 128: 'rt_sigtimedwait', 130: 'rt_sigsuspend',
+  137: 'statfs', 138: 'fstatfs', 283: 'timerfd_create', 286: 'timerfd_settime', 299: 'recvmmsg', 307: 'sendmmsg',
+  319: 'memfd_create', 425: 'io_uring_setup', 434: 'pidfd_open', 441: 'epoll_pwait2',
 };
 
 export function syscallName(nr: number): string {
