@@ -42,7 +42,8 @@ options:
                           ld.so): the real ld.so, glibc, libstdc++ and every other library
                           main needs, from the sysroot, over emulated Linux system calls and
                           a read-only virtual file system. stubs: the sandbox's own loader and
-                          libc stubs (no sysroot needed; the default otherwise)
+                          libc stubs (no sysroot needed; the default otherwise, and with
+                          --engine unicorn, whose CPU model Debian's ld.so refuses)
   --sysroot DIR           system model: the root to take ld.so and the libraries from
                           (default /): only its library directories and /etc/ld.so.cache are
                           visible; main and patch.so are ./main and ./patch.so in /app
@@ -71,7 +72,12 @@ function readInput(path: string, role: string): Uint8Array {
 function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: Uint8Array } {
   const sysroot = command.sysroot ?? '/';
   if (command.process === undefined) {
-    // The default: the system model when this machine (or --sysroot) has an x86-64 ld.so, else the stubs.
+    // The default: the system model when this machine (or --sysroot) has an x86-64 ld.so, else the
+    // stubs. Not on Unicorn: Debian's ld.so refuses its Haswell model ("CPU ISA level is lower than required").
+    if (command.engine === 'unicorn' && command.sysroot === undefined) {
+      command.process = 'stubs';
+      return {};
+    }
     if (command.sysroot === undefined && !hasDynamicLoader(sysroot)) {
       process.stderr.write('verify-patch: note: no x86-64 ld.so under / (and no --sysroot): using the stubs process model\n');
       command.process = 'stubs';
