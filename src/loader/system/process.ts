@@ -14,7 +14,7 @@ import type { OutputChunk, ProcessEvent } from '../events.js';
 import { encodeUtf8 } from '../guest-memory.js';
 import { permText, type AddressSpaceState, type Mapping } from '../kernel/address-space.js';
 import {
-  FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SIGFPE, SIGILL, SIGNAL_NAMES, SIGSEGV, SIGTRAP, SIG_DFL, SIG_IGN, SI_USER,
+  FPE_INTDIV, ILL_ILLOPN, SA_ONSTACK, SEGV_ACCERR, SEGV_MAPERR, SIGFPE, SIGILL, SIGNAL_NAMES, SIGSEGV, SIGTRAP, SIG_DFL, SIG_IGN, SI_USER,
   defaultIsIgnore, restoreRtFrame, setupRtFrame, sigbit, type SignalAction, type SignalInfo,
 } from '../kernel/signals.js';
 import type { FaultReport, ProcessStop, RunOptions } from '../process.js';
@@ -25,6 +25,8 @@ import { exec, type ExecResult } from './exec.js';
 import { Kernel, KernelErrno, KernelStop, UserFault, type KernelState } from './kernel.js';
 import { SYSCALLS, syscallName } from './syscalls/table.js';
 import type { Vfs } from './vfs.js';
+
+const SS_DISABLE = 2;
 
 /** A page of the sandbox's own: host calls into the guest return here (an int3 the run loop stops before). */
 export const HOST_RETURN = 0x7ffff7ffd000n;
@@ -390,7 +392,11 @@ export class SystemProcess implements GuestProcess {
       return;
     }
     // x86-64 has no kernel-provided restorer: glibc's sigaction always passes SA_RESTORER with __restore_rt.
-    const frame = setupRtFrame(this.engine, this.mem, signals, info, action, action.restorer);
+    const alt = this.kernel.altStack;
+    const rsp = this.engine.readRegister('rsp');
+    const onAltStack = rsp > alt.sp && rsp <= alt.sp + alt.size;
+    const altTop = (action.flags & SA_ONSTACK) !== 0n && alt.flags !== SS_DISABLE && alt.size > 0n && !onAltStack ? alt.sp + alt.size : undefined;
+    const frame = setupRtFrame(this.engine, this.mem, signals, info, action, action.restorer, altTop);
     this.kernel.record({ kind: 'signal-delivered', at: this.instructions, signo: info.signo, code: info.code, handler: action.handler, frame });
   }
 

@@ -116,6 +116,13 @@ describe('system model: real programs over the emulated kernel', () => {
     expect(n.stdout).toContain('slept 1 s\n');
   });
 
+  it('delivers signals through the real glibc: alternate stack, SIGSEGV with siginfo and siglongjmp, blocked then unblocked', async () => {
+    const { process, stop } = await runGuest('signals');
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    expect(process.stdoutText(1)).toBe(native('signals').stdout);
+    expect(process.stdoutText(1)).toContain('USR1 handler on the alternate stack: 1');
+  });
+
   it('has one table entry per implemented call, each with its Linux name', () => {
     const names = Object.values(SYSCALLS).map((d) => d.name);
     expect(new Set(names).size).toBe(names.length);

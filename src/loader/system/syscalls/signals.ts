@@ -37,7 +37,7 @@ function rtSigprocmask(k: Kernel, a: readonly bigint[]): number {
   return 0;
 }
 
-/** The alternate stack is recorded and reported; handlers run on the normal stack (SA_ONSTACK is not honoured yet). */
+/** sigaltstack: where SA_ONSTACK handlers run (the frame is built at its top). */
 function sigaltstack(k: Kernel, a: readonly bigint[]): number {
   const old = k.altStack;
   if (a[0] !== 0n) k.altStack = { sp: k.u64(a[0]!), flags: i32(k.u64(a[0]! + 8n)), size: k.u64(a[0]! + 16n) };
