@@ -8,7 +8,6 @@
  */
 
 import { HookType, Perm, type Engine, type MemFault, type RunResult, type Snapshot } from '../../engine/engine.js';
-import { ElfError, ElfFile } from '../../elf/index.js';
 import { LoaderError, hex } from '../error.js';
 import type { OutputChunk, ProcessEvent } from '../events.js';
 import { encodeUtf8 } from '../guest-memory.js';
@@ -22,6 +21,8 @@ import type { RelocationBinding } from '../dynamic/bindings.js';
 import type { GuestObject, GuestProcess } from '../guest-process.js';
 import { STACK_SIZE, STACK_TOP } from '../layout.js';
 import { exec, type ExecResult } from './exec.js';
+import { LiveImage, type LinkMapEntry } from './live-image.js';
+import { addProcFiles } from './proc-files.js';
 import { Kernel, KernelErrno, KernelStop, UserFault, type KernelState } from './kernel.js';
 import { SYSCALLS, syscallName } from './syscalls/table.js';
 import type { Vfs } from './vfs.js';
@@ -60,42 +61,16 @@ export interface SystemSnapshot {
   probeReturns: { address: bigint; rsp: bigint; kind: 'dlopen' | 'dlsym' | 'dlvsym'; args: bigint[] }[];
 }
 
-/** A loaded object as the guest's ld.so lists it in its link map (r_debug). */
-export interface LinkMapEntry {
-  /** l_name: "" for the executable, the path dlopen or DT_NEEDED found it by otherwise. */
-  name: string;
-  base: bigint;
-  dynamic: bigint;
-  /** The node's own address (what dlopen returns as the handle). */
-  address: bigint;
-}
-
-/** An object of the guest's link map, located through the mappings the kernel layer made for its file. */
-class MappedObject implements GuestObject {
-  constructor(
-    readonly path: string,
-    readonly base: bigint,
-    readonly elf: ElfFile | undefined,
-    private readonly ranges: readonly { begin: bigint; end: bigint }[],
-  ) {}
-
-  contains(address: bigint): boolean {
-    return this.ranges.some((r) => address >= r.begin && address < r.end);
-  }
-}
-
-/** Relocation types whose value is a symbol's address: R_X86_64_64, GLOB_DAT, JUMP_SLOT. */
-const SYMBOL_RELOCATIONS = new Set([1, 6, 7]);
-
 export class SystemProcess implements GuestProcess {
   readonly model = 'system' as const;
   readonly kernel: Kernel;
   readonly image: ExecResult;
+  /** What the guest's ld.so has loaded, read from memory. */
+  readonly loaded: LiveImage;
   instructions = 0;
   private ended: ProcessStop | undefined;
   private readonly watched = new Set<bigint>();
   private runStops: ReadonlySet<bigint> = new Set();
-  private readonly elfCache = new Map<string, ElfFile | null>();
   private readonly codeHooks = new Set<string>();
   /** Entry points of the guest libc's dlopen/dlsym/dlvsym: calls are recorded as events (null until libc is loaded). */
   private probes: Map<bigint, 'dlopen' | 'dlsym' | 'dlvsym'> | null = null;
@@ -112,7 +87,8 @@ export class SystemProcess implements GuestProcess {
     });
     this.kernel.now = () => this.instructions;
     this.image = exec(this.kernel, { path: options.executable, argv: [options.executable, ...(options.argv ?? [])], envp: options.envp ?? [] });
-    this.addProcFiles();
+    addProcFiles(this.kernel, this.image.main.path);
+    this.loaded = new LiveImage(this.kernel, this.image.main);
     this.kernel.space.mapFixed(HOST_RETURN, 0x1000n, Perm.RW, '[sandbox]');
     this.kernel.mem.write(HOST_RETURN, new Uint8Array(0x1000).fill(0xcc));
     this.kernel.space.mprotectInternal(HOST_RETURN, 0x1000n, Perm.RX);
@@ -194,7 +170,7 @@ export class SystemProcess implements GuestProcess {
     if (this.probes) return;
     const libc = this.linkMap().find((l) => /(^|\/)libc\.so\.6$/.test(l.name));
     if (!libc) return;
-    const elf = this.elfOf(this.canonical(libc.name));
+    const elf = this.loaded.elfOf(this.loaded.canonical(libc.name));
     if (!elf) return;
     const probes = new Map<bigint, 'dlopen' | 'dlsym' | 'dlvsym'>();
     for (const sym of elf.dynamicSymbols) {
@@ -507,7 +483,7 @@ export class SystemProcess implements GuestProcess {
   libcFunction(name: string): bigint {
     for (const entry of this.linkMap()) {
       if (!/\/libc\.so\.6$|^libc\.so\.6$/.test(entry.name)) continue;
-      const elf = this.elfOf(entry.name);
+      const elf = this.loaded.elfOf(entry.name);
       const sym = elf?.dynamicSymbols.find((s) => s.name === name && s.sectionIndex !== 0 && !s.version?.hidden);
       if (sym) return entry.base + sym.value;
     }
@@ -537,126 +513,30 @@ export class SystemProcess implements GuestProcess {
     return at === 0n ? undefined : this.mem.cstring(at);
   }
 
-  // ---- what is loaded, read from the live image -------------------------------------------
+  // ---- what is loaded, read from the live image (live-image.ts) ----------------------------
 
-  /** The guest ld.so's link map (r_debug.r_map via main's DT_DEBUG), in load order. */
   linkMap(): LinkMapEntry[] {
-    const main = this.image.main;
-    const dyn = main.elf.segments.find((s) => s.type === 2);
-    if (!dyn) return [];
-    let rDebug = 0n;
-    for (let at = main.base + dyn.virtualAddress; ; at += 16n) {
-      const tag = this.mem.u64(at);
-      if (tag === 0n) break;
-      if (tag === 21n) rDebug = this.mem.u64(at + 8n); // DT_DEBUG
-    }
-    if (rDebug === 0n) return [];
-    const out: LinkMapEntry[] = [];
-    for (let l = this.mem.u64(rDebug + 8n); l !== 0n && out.length < 512; l = this.mem.u64(l + 24n)) {
-      const nameAt = this.mem.u64(l + 8n);
-      out.push({ base: this.mem.u64(l), name: nameAt === 0n ? '' : this.mem.cstring(nameAt), dynamic: this.mem.u64(l + 16n), address: l });
-    }
-    return out;
+    return this.loaded.linkMap();
   }
 
-  /** The executable, as the kernel mapped it. */
   get executable(): GuestObject {
-    const main = this.image.main;
-    return new MappedObject(main.path, main.base, main.elf, this.rangesOf(main.path));
+    return this.loaded.executable;
   }
 
-  /** Every object in the guest ld.so's link map (the executable under its own path). */
   get objects(): GuestObject[] {
-    return this.linkMap().map((l) => {
-      if (l.name === '') return this.executable;
-      const canonical = this.canonical(l.name);
-      return new MappedObject(l.name, l.base, this.elfOf(canonical), this.rangesOf(canonical));
-    });
+    return this.loaded.objects;
   }
 
-  /**
-   * What the symbol relocations of the program's own objects (main, patch.so and other files
-   * of the working directory, not the sysroot's libraries) hold now, read from the live image:
-   * each value mapped back to the object that contains it.
-   */
   get relocationBindings(): RelocationBinding[] {
-    const objects = this.objects;
-    const owner = (a: bigint): GuestObject | undefined => objects.find((o) => o.contains(a));
-    const out: RelocationBinding[] = [];
-    for (const o of objects) {
-      if (!o.elf || !this.canonical(o.path).startsWith(`${this.kernel.options.cwd}/`)) continue;
-      for (const r of o.elf.relocations) {
-        if (!r.symbol || !SYMBOL_RELOCATIONS.has(r.type)) continue;
-        const at = o.base + r.offset;
-        let value: bigint;
-        try {
-          value = this.mem.u64(at);
-        } catch {
-          continue;
-        }
-        const address = r.type === 1 ? value - r.addend : value;
-        const def = value === 0n ? undefined : owner(address);
-        const binding: RelocationBinding = { object: o.path, offset: at, type: r.type, typeName: r.typeName, symbol: r.symbol.name, value };
-        if (r.symbol.version && r.symbol.version.kind === 'requirement') binding.version = r.symbol.version.name;
-        if (def) binding.boundTo = { object: def.path, address, symbol: r.symbol.name };
-        out.push(binding);
-      }
-    }
-    return out;
+    return this.loaded.relocationBindings;
   }
 
-  private canonical(path: string): string {
-    try {
-      return this.kernel.vfs.resolve(path, this.kernel.cwd).path;
-    } catch {
-      return path;
-    }
-  }
-
-  private rangesOf(canonicalPath: string): { begin: bigint; end: bigint }[] {
-    return this.space.list().filter((m) => m.name === canonicalPath).map((m) => ({ begin: m.begin, end: m.end }));
-  }
-
-  /** The ELF file a mapping or link-map name refers to, parsed from the VFS (cached). */
-  private elfOf(path: string): ElfFile | undefined {
-    if (this.elfCache.has(path)) return this.elfCache.get(path) ?? undefined;
-    let elf: ElfFile | null = null;
-    try {
-      const r = this.kernel.vfs.resolve(path, this.kernel.cwd);
-      if (r.node.kind === 'file') elf = ElfFile.parse(this.kernel.vfs.contents(r.node));
-    } catch (e) {
-      if (!(e instanceof ElfError) && !(e instanceof Error)) throw e;
-    }
-    this.elfCache.set(path, elf);
-    return elf ?? undefined;
-  }
-
-  /** "printf+0x1a (/usr/lib/x86_64-linux-gnu/libc.so.6)" for an address. */
   describe(address: bigint): string {
-    const m = this.space.find(address);
-    if (!m) return hex(address);
-    if (m.name.startsWith('[')) return `${hex(address)} (${m.name})`;
-    const first = this.space.list().find((x) => x.name === m.name)!;
-    const elf = this.elfOf(m.name);
-    const base = this.image.main.path === m.name ? this.image.main.base : first.begin;
-    const fn = elf?.functionContaining(address - base);
-    if (fn) return `${fn.name}+${hex(address - base - fn.value)} (${m.name})`;
-    return `${hex(address)} (${m.name}+${hex(address - base)})`;
+    return this.loaded.describe(address);
   }
 
-  /** "GNU C Library (Debian GLIBC 2.36-9+deb12u14) stable release version 2.36" from the loaded libc.so.6, shortened. */
   libcVersion(): string | undefined {
-    const libc = this.space.list().find((m) => /\/libc\.so\.6$/.test(m.name));
-    if (!libc) return undefined;
-    try {
-      const r = this.kernel.vfs.resolve(libc.name, '/');
-      if (r.node.kind !== 'file') return undefined;
-      const text = new TextDecoder('latin1').decode(this.kernel.vfs.contents(r.node));
-      const m = /GNU C Library \(([^)]*)\) [a-z ]*version (\d+\.\d+)/.exec(text);
-      return m ? `glibc ${m[2]} (${m[1]})` : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.loaded.libcVersion();
   }
 
   // ---- state ----------------------------------------------------------------------------
@@ -698,42 +578,6 @@ export class SystemProcess implements GuestProcess {
     this.updateBreakpoints();
   }
 
-  // ---- /proc and /dev --------------------------------------------------------------------
-
-  private addProcFiles(): void {
-    const vfs = this.kernel.vfs;
-    vfs.addDevice('/dev/null', 'null');
-    vfs.addDevice('/dev/zero', 'zero');
-    vfs.addDevice('/dev/urandom', 'urandom');
-    vfs.addDevice('/dev/random', 'urandom');
-    vfs.addSymlink('/proc/self/exe', this.image.main.path);
-    vfs.addGenerated('/proc/self/maps', () => encodeUtf8(this.procMaps()));
-    vfs.addGenerated('/proc/self/status', () => encodeUtf8(this.procStatus()));
-    vfs.addGenerated('/proc/self/cmdline', () => new Uint8Array(0));
-  }
-
-  private procMaps(): string {
-    return this.space.list().map((m) => {
-      const perms = `${permText(m.perms)}p`;
-      const file = m.name.startsWith('/');
-      const ino = file ? this.inodeOf(m.name) : 0;
-      const name = m.name === '[anon]' ? '' : m.name;
-      return `${m.begin.toString(16).padStart(8, '0')}-${m.end.toString(16).padStart(8, '0')} ${perms} 00000000 ${file ? '08:01' : '00:00'} ${ino}${name ? ' '.repeat(Math.max(1, 26 - String(ino).length)) + name : ''}\n`;
-    }).join('');
-  }
-
-  private inodeOf(path: string): number {
-    try {
-      return this.kernel.vfs.resolve(path, '/').node.ino;
-    } catch {
-      return 0;
-    }
-  }
-
-  private procStatus(): string {
-    const k = this.kernel;
-    return `Name:\t${this.image.main.path.slice(this.image.main.path.lastIndexOf('/') + 1).slice(0, 15)}\nState:\tR (running)\nTgid:\t${k.pid}\nPid:\t${k.pid}\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nThreads:\t1\nSigBlk:\t${k.signals.blocked.toString(16).padStart(16, '0')}\n`;
-  }
 }
 
 function faultInfo(fault: MemFault): SignalInfo {
