@@ -90,8 +90,12 @@ function failBeforePatchPoint(stop: ProcessStop, process: GuestProcess, what: st
       }
       throw new VerifyError('unsupported', `the program died before ${what}: ${describeStop(stop)}`);
     }
-    case 'exited':
-      throw new VerifyError('no-patch-point', `the program exited (status ${stop.status}) after ${stop.instructions} instructions, before ${what}; choose a --patch-at below ${stop.instructions}`);
+    case 'exited': {
+      // What the program (or ld.so: "error while loading shared libraries") said last on stderr explains an early exit.
+      const stderr = process.output.filter((c) => c.fd === 2).map((c) => c.text).join('').trim().split('\n').pop();
+      const said = stderr ? `; its last words on stderr: "${stderr.slice(0, 300)}"` : '';
+      throw new VerifyError('no-patch-point', `the program exited (status ${stop.status}) after ${stop.instructions} instructions, before ${what}${said}; choose a --patch-at below ${stop.instructions}`);
+    }
     default:
       throw new VerifyError('unsupported', `the run stopped unexpectedly (${stop.reason}) before ${what} at ${process.describe(process.engine.readRegister('rip'))}`);
   }
