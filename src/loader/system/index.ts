@@ -3,3 +3,4 @@ export { SystemProcess, HOST_RETURN, type SystemProcessOptions, type SystemSnaps
 export type { LinkMapEntry } from './live-image.js';
 export { GUEST_CWD, Vfs, VfsError, type FileSource, type VfsNode } from './vfs.js';
 export { SYSCALLS, SYSCALL_AREAS, syscallName } from './syscalls/table.js';
+export { vfsFromTar, TarError } from './tar.js';
