@@ -5,11 +5,11 @@
 // could not verify; a problem is one line on stderr, never a stack trace.
 
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { parseCommandLine, runCommand, TOOL, type ParsedCommand } from '../verify/command.js';
 import type { ProcessChoice } from '../verify/input.js';
 import { CliError } from './error.js';
-import { SysrootError, buildVfs, hasDynamicLoader, type GuestFile } from './sysroot.js';
+import { SysrootError, buildVfs, directoryFiles, hasDynamicLoader, type GuestFile } from './sysroot.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
@@ -46,7 +46,9 @@ options:
                           --engine unicorn, whose CPU model Debian's ld.so refuses)
   --sysroot DIR           system model: the root to take ld.so and the libraries from
                           (default /): only its library directories and /etc/ld.so.cache are
-                          visible; main and patch.so are ./main and ./patch.so in /app
+                          visible, plus main's directory (its files, not subdirectories) as
+                          the working directory /app, where main and patch.so are ./main and
+                          ./patch.so
   --file HOST[:GUEST]     system model: also show the host file HOST to the guest, as GUEST
                           (default /app/<name>); repeatable
   --arg ARG               an argument for main (after argv[0]); repeatable
@@ -87,13 +89,15 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
   }
   if (command.process !== 'system') return {};
   if (!hasDynamicLoader(sysroot)) throw new CliError(`--sysroot ${sysroot}: no ld-linux-x86-64.so.2 in its lib64 or lib/x86_64-linux-gnu (is it an x86-64 root file system?)`);
-  const files: GuestFile[] = command.files.map((spec) => {
+  // main's directory is the working directory: its files first, then --file (which may replace one).
+  const files: GuestFile[] = directoryFiles(dirname(command.mainPath));
+  files.push(...command.files.map((spec) => {
     const colon = spec.indexOf(':');
     const hostPath = colon >= 0 ? spec.slice(0, colon) : spec;
     const guest = colon >= 0 ? spec.slice(colon + 1) : basename(hostPath);
     if (guest === '') throw new CliError(`--file ${spec}: the guest path is empty`);
     return { guest, bytes: readInput(hostPath, '--file') };
-  });
+  }));
   const result: { process: ProcessChoice; stdin?: Uint8Array } = {
     process: {
       model: 'system',
