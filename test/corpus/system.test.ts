@@ -17,7 +17,7 @@ async function verifyOnSystem(c: ResolvedCase): Promise<CommandOutcome> {
   const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args, '--process', 'system']);
   if (request.kind !== 'verify') throw new Error(`case ${c.name}: not a verify command`);
   // As the CLI builds it: main's directory is the working directory.
-  return runCommand(request.command, bytes(c.mainPath), bytes(c.patchPath), 'wasm', { process: { model: 'system', vfs: () => buildVfs('/', directoryFiles(c.dir)) } });
+  return runCommand(request.command, bytes(c.mainPath), bytes(c.patchPath), 'wasm', undefined, { process: { model: 'system', vfs: () => buildVfs('/', directoryFiles(c.dir)) } });
 }
 
 /**
