@@ -18,6 +18,7 @@ import { createEngine } from '../src/engine/index.js';
 import { formatEndToEnd, measureEndToEnd, measureRealProgram, type RealProgramRow } from './end-to-end.js';
 import { NativeUnicorn } from './native-unicorn.js';
 import { formatSnapshots, measureSnapshots } from './snapshot.js';
+import { formatSystemStartup, measureSystemStartup } from './system-startup.js';
 import { formatVerifyLatency, measureVerifyLatency } from './verify-latency.js';
 
 const CODE = 0x40_0000n;
@@ -285,6 +286,12 @@ async function main(): Promise<void> {
   } catch (error) {
     latency = [`verify-patch latency not measured: ${error instanceof Error ? error.message : String(error)}`];
   }
+  let startup: string[];
+  try {
+    startup = formatSystemStartup(await measureSystemStartup());
+  } catch (error) {
+    startup = [`process-model start-up not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
   const report = [
     '# Emulator speed (npm run bench)',
     '',
@@ -320,6 +327,8 @@ async function main(): Promise<void> {
     '## Cold start',
     '',
     ...latency,
+    '',
+    ...startup,
     '',
   ].join('\n');
   console.log(report);

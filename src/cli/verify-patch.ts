@@ -6,11 +6,13 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { collectNeededLibraries } from '../verify/libraries.js';
-import { parseCommandLine, runCommand, TOOL } from '../verify/command.js';
+import { parseCommandLine, runCommand, TOOL, type ParsedCommand } from '../verify/command.js';
+import type { ProcessChoice } from '../verify/input.js';
 import { CliError } from './error.js';
 import { escapeTerminal } from '../report/escape.js';
+import { SysrootError, buildVfs, directoryFiles, hasDynamicLoader, type GuestFile } from './sysroot.js';
 import { engineWithProgress, ProgressLine } from './progress.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
@@ -62,6 +64,22 @@ options:
                           (default 64K); the bytes in between are counted, not kept
   --max-file-size <size>  largest <main> or <patch.so> read (default 512M); only regular files
                           sizes: 65536, 64K, 512M, 1G (powers of 1024)
+  --process system|stubs  process model. system (default when the sysroot has an x86-64
+                          ld.so): the real ld.so, glibc, libstdc++ and every other library
+                          main needs, from the sysroot, over emulated Linux system calls and
+                          a read-only virtual file system. stubs: the sandbox's own loader and
+                          libc stubs (no sysroot needed; the default otherwise, and with
+                          --engine unicorn, whose CPU model Debian's ld.so refuses)
+  --sysroot DIR           system model: the root to take ld.so and the libraries from
+                          (default /): only its library directories and /etc/ld.so.cache are
+                          visible, plus main's directory (its files, not subdirectories) as
+                          the working directory /app, where main and patch.so are ./main and
+                          ./patch.so
+  --file HOST[:GUEST]     system model: also show the host file HOST to the guest, as GUEST
+                          (default /app/<name>); repeatable
+  --arg ARG               an argument for main (after argv[0]); repeatable
+  --env NAME=VALUE        an environment variable for main (default: none); repeatable
+  --stdin FILE            system model: main's standard input (default: empty)
   --help, --version
 
 exit code: 0 safe · 1 unsafe (at least one error finding) · 2 could not verify (bad input,
@@ -141,6 +159,52 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
+/** The system model's file system and stdin, built from the host (the only place that reads it). */
+function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: Uint8Array } {
+  const sysroot = command.sysroot ?? '/';
+  if (command.process === undefined) {
+    // The default: the system model when this machine (or --sysroot) has an x86-64 ld.so, else the
+    // stubs. Not on Unicorn: Debian's ld.so refuses its Haswell model ("CPU ISA level is lower than required").
+    if (command.engine === 'unicorn' && command.sysroot === undefined) {
+      command.process = 'stubs';
+      return {};
+    }
+    if (command.sysroot === undefined && !hasDynamicLoader(sysroot)) {
+      process.stderr.write('verify-patch: note: no x86-64 ld.so under / (and no --sysroot): using the stubs process model\n');
+      command.process = 'stubs';
+      return {};
+    }
+    command.process = 'system';
+  }
+  if (command.process !== 'system') return {};
+  if (!hasDynamicLoader(sysroot)) throw new CliError(`--sysroot ${sysroot}: no ld-linux-x86-64.so.2 in its lib64 or lib/x86_64-linux-gnu (is it an x86-64 root file system?)`);
+  // main's directory is the working directory: its files first, then --file (which may replace one).
+  const files: GuestFile[] = directoryFiles(dirname(command.mainPath));
+  files.push(...command.files.map((spec) => {
+    const colon = spec.indexOf(':');
+    const hostPath = colon >= 0 ? spec.slice(0, colon) : spec;
+    const guest = colon >= 0 ? spec.slice(colon + 1) : basename(hostPath);
+    if (guest === '') throw new CliError(`--file ${spec}: the guest path is empty`);
+    return { guest, bytes: readInput(hostPath, '--file', command.maxFileSize) };
+  }));
+  const result: { process: ProcessChoice; stdin?: Uint8Array } = {
+    process: {
+      model: 'system',
+      sysroot,
+      vfs: () => {
+        try {
+          return buildVfs(sysroot, files);
+        } catch (e) {
+          if (e instanceof SysrootError) throw new CliError(e.message);
+          throw e;
+        }
+      },
+    },
+  };
+  if (command.stdin !== undefined) result.stdin = readInput(command.stdin, '--stdin', command.maxFileSize);
+  return result;
+}
+
 function readOptional(path: string): Uint8Array | undefined {
   try {
     return statSync(path).isFile() ? new Uint8Array(readFileSync(path)) : undefined;
@@ -165,9 +229,10 @@ async function run(argv: string[]): Promise<number> {
   const libraries = collectNeededLibraries(main, (relative) => readOptional(join(dirname(command.mainPath), relative)));
   const progress = command.progress ?? process.stderr.isTTY === true;
   const line = progress ? new ProgressLine(process.stderr) : undefined;
+  const host = hostInputs(command);
   let outcome;
   try {
-    outcome = await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined, libraries);
+    outcome = await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined, libraries, host);
   } finally {
     line?.end();
   }

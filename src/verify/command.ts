@@ -8,7 +8,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
-import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from './input.js';
+import type { EngineChoice, GuestInputs, PatcherLookup, ProcessChoice, TrampolineChoice, VerifyInput } from './input.js';
 import type { LibraryFile } from './libraries.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
@@ -40,14 +40,29 @@ export interface ParsedCommand {
   progress?: boolean;
   /** Absent: prologue. */
   strategy?: 'prologue' | 'got' | 'vtable';
+  /** --process; undefined: the caller's default (the CLI: system when a sysroot with ld.so exists). */
+  process?: 'system' | 'stubs';
+  /** --sysroot DIR (system model). */
+  sysroot?: string;
+  /** --file HOST[:GUEST], in order (system model). */
+  files: string[];
+  /** --arg, in order: main's arguments after argv[0]. */
+  args: string[];
+  /** --env K=V, in order: main's environment. */
+  env: string[];
+  /** --stdin FILE. */
+  stdin?: string;
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 512 * MiB;
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin'] as const;
+/** Options that may be given more than once; each adds one value. */
+const REPEATED_OPTIONS = ['file', 'arg', 'env'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
+type RepeatedOption = (typeof REPEATED_OPTIONS)[number];
 
 function count(text: string, option: string): number {
   if (!/^\d[\d_]*$/.test(text)) throw new VerifyError('bad-option', `--${option} wants a whole number of instructions, not '${text}'`);
@@ -78,6 +93,7 @@ function seconds(text: string, option: string): number {
 /** Parses the arguments after the program name. Throws VerifyError('bad-option') with a one-line message. */
 export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const values: Partial<Record<ValueOption, string>> = {};
+  const repeated: Record<RepeatedOption, string[]> = { file: [], arg: [], env: [] };
   const positionals: string[] = [];
   let progress: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -95,9 +111,14 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as ValueOption;
-      if (!VALUE_OPTIONS.includes(name)) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
+      const many = REPEATED_OPTIONS.includes(name as unknown as RepeatedOption);
+      if (!VALUE_OPTIONS.includes(name) && !many) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
       let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new VerifyError('bad-option', `option --${name} needs a value (see --help)`);
+      if (many) {
+        repeated[name as unknown as RepeatedOption].push(value);
+        continue;
+      }
       if (values[name] !== undefined) throw new VerifyError('bad-option', `option --${name} given twice`);
       values[name] = value;
       value = undefined;
@@ -117,7 +138,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
   const command: ParsedCommand = {
-    mainPath, patchPath, symbol, trampoline, format, engine,
+    mainPath, patchPath, symbol, trampoline, format, engine, files: repeated.file, args: repeated.arg, env: repeated.env,
     maxFileSize: values['max-file-size'] === undefined ? DEFAULT_MAX_FILE_SIZE : byteSize(values['max-file-size'], 'max-file-size'),
     maxMemory: values['max-memory'] === undefined ? DEFAULT_MAX_MEMORY : byteSize(values['max-memory'], 'max-memory'),
     maxOutput: values['max-output'] === undefined ? DEFAULT_MAX_OUTPUT : byteSize(values['max-output'], 'max-output'),
@@ -125,6 +146,18 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   };
   if (command.maxMemory < 16 * MiB) throw new VerifyError('bad-option', '--max-memory must be at least 16M (the process image alone needs a few MiB)');
   if (progress !== undefined) command.progress = progress;
+  if (values.process !== undefined) {
+    if (values.process !== 'system' && values.process !== 'stubs') throw new VerifyError('bad-option', `--process must be system or stubs, not '${values.process}'`);
+    command.process = values.process;
+  }
+  if (values.sysroot !== undefined) command.sysroot = values.sysroot;
+  if (values.stdin !== undefined) command.stdin = values.stdin;
+  for (const e of repeated.env) {
+    if (!/^[^=]+=/.test(e)) throw new VerifyError('bad-option', `--env wants NAME=VALUE, not '${e}'`);
+  }
+  if (command.process === 'stubs' && (command.sysroot !== undefined || command.files.length > 0 || command.stdin !== undefined)) {
+    throw new VerifyError('bad-option', '--sysroot, --file and --stdin need the system process model (--process system)');
+  }
   if (values.with !== undefined) command.with = values.with;
   if (values.strategy !== undefined) {
     const strategy = values.strategy;
@@ -152,9 +185,13 @@ export interface CommandOutcome {
 
 export const TOOL = { name: 'verify-patch', version: '0.1.0' } as const;
 
-/** Runs a parsed command on the two files' bytes. `engine` overrides the command's engine (tests, the web worker). */
-/** `libraries`: the files main needs beyond the emulated system libraries (collectNeededLibraries). */
-export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[]): Promise<CommandOutcome> {
+/**
+ * Runs a parsed command on the two files' bytes. `engine` overrides the command's engine
+ * (tests, the web worker); `libraries`: the files main needs beyond the emulated system
+ * libraries (collectNeededLibraries; stubs model); `host` gives what only the caller can build:
+ * the system model's file system (from --sysroot/--file) and main's standard input (--stdin).
+ */
+export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[], host?: { process?: ProcessChoice; stdin?: Uint8Array }): Promise<CommandOutcome> {
   const input: VerifyInput = {
     main,
     mainName: command.mainPath,
@@ -172,7 +209,13 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
   input.limits = { maxMemory: command.maxMemory, maxOutput: command.maxOutput, timeoutSeconds: command.timeoutSeconds };
-  const result = await verifyPatch(input);
+  if (host?.process) input.process = host.process;
+  const guest: GuestInputs = { argv: command.args, envp: command.env };
+  if (host?.stdin) guest.stdin = host.stdin;
+  input.guest = guest;
+  const result: VerifyResult = command.process === 'system' && !host?.process
+    ? { verdict: 'error', findings: [], error: 'the system process model needs a sysroot, which this caller cannot read (use the command line, or pass one)' }
+    : await verifyPatch(input);
   return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
 }
 
