@@ -5,7 +5,10 @@
 // could not verify; a problem is one line on stderr, never a stack trace.
 
 import { readFileSync } from 'node:fs';
-import { parseCommandLine, runCommand, TOOL } from '../verify/command.js';
+import { parseCommandLine, render, runCommand, TOOL } from '../verify/command.js';
+import { mergeReports } from '../verify/explore/merge.js';
+import { EXIT_CODES } from '../verify/finding.js';
+import { verifyWithJobs } from './explore-jobs.js';
 import { CliError } from './error.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
@@ -37,6 +40,21 @@ options:
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
   --help, --version
 
+exploration (try the patch at every instruction boundary of a window):
+  --explore [FROM:TO]     patch at every boundary from FROM to TO executed instructions (default:
+                          0 to twice the default patch point) and report the unsafe windows;
+                          any unsafe point makes the verdict unsafe
+  --stride <k>            only every k-th boundary (default 1)
+  --horizon <h>           how long each patched run is watched after the program first touches the
+                          patched bytes: return (default: until a call through the trampoline has
+                          returned, at most 10000 instructions), return:N, or N instructions
+  --jobs <n>              spread the points over n worker threads (default 1)
+  --shard <i/n>           explore only slice i of n of the points (a CI matrix job, a cluster task);
+                          combine the JSON reports with: verify-patch merge a.json b.json ...
+
+verify-patch merge <a.json> <b.json> ...
+                          the shards' JSON reports combined into the unsharded run's report
+
 exit code: 0 safe · 1 unsafe (at least one error finding) · 2 could not verify (bad input,
 unsupported instruction, budget hit before the patch point, ...)
 `;
@@ -66,10 +84,11 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${TOOL.name} ${TOOL.version}\n`);
     return 0;
   }
+  if (request.kind === 'merge') return merge(request.files);
   const { command } = request;
   const main = readInput(command.mainPath, 'main');
   const patch = readInput(command.patchPath, 'patch.so');
-  const outcome = await runCommand(command, main, patch);
+  const outcome = command.explore && (command.jobs ?? 1) > 1 ? await withJobs(command, main, patch) : await runCommand(command, main, patch);
   if (outcome.result.verdict === 'error') {
     // Machine formats still get a report (verdict "error"); a terminal gets the one line.
     if (command.format !== 'text') process.stdout.write(outcome.report);
@@ -78,6 +97,37 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(outcome.report);
   }
   return outcome.exitCode;
+}
+
+async function withJobs(command: Extract<ReturnType<typeof parseCommandLine>, { kind: 'verify' }>['command'], main: Uint8Array, patch: Uint8Array): ReturnType<typeof runCommand> {
+  const input = {
+    main, mainName: command.mainPath, patch, patchName: command.patchPath, symbol: command.symbol, trampoline: command.trampoline, engine: command.engine,
+    ...(command.with !== undefined ? { with: command.with } : {}),
+    ...(command.signal !== undefined ? { signal: command.signal } : {}),
+    ...(command.patchAt !== undefined ? { patchAt: command.patchAt } : {}),
+    ...(command.maxInstructions !== undefined ? { maxInstructions: command.maxInstructions } : {}),
+  };
+  const result = await verifyWithJobs(input, command.explore!, command.jobs!);
+  return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
+}
+
+function merge(files: readonly string[]): number {
+  const reports = files.map((f) => {
+    const text = new TextDecoder().decode(readInput(f, 'shard report'));
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new CliError(`'${f}' is not JSON (a shard's report from --explore --shard i/n --format json)`);
+    }
+  });
+  let merged;
+  try {
+    merged = mergeReports(reports, files);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  process.stdout.write(JSON.stringify(merged, null, 2) + '\n');
+  return merged.verdict === 'safe' ? 0 : merged.verdict === 'unsafe' ? 1 : 2;
 }
 
 run(process.argv.slice(2)).then(

@@ -9,6 +9,8 @@ import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
 import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
+import { DEFAULT_HORIZON, type ExploreOptions, type HorizonOption } from './explore/types.js';
+import { validateExploreOptions } from './explore/explore.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 
@@ -25,11 +27,20 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  explore?: ExploreOptions;
+  /** --jobs: worker threads for the exploration (the CLI's; the core runs one). */
+  jobs?: number;
 }
 
-export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
+export type CommandRequest =
+  | { kind: 'verify'; command: ParsedCommand }
+  | { kind: 'merge'; files: string[] }
+  | { kind: 'help' }
+  | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'explore', 'stride', 'horizon', 'shard', 'jobs'] as const;
+/** Options of the exploration that mean nothing without --explore. */
+const EXPLORE_ONLY = ['stride', 'horizon', 'shard', 'jobs'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
@@ -41,6 +52,14 @@ function count(text: string, option: string): number {
 
 /** Parses the arguments after the program name. Throws VerifyError('bad-option') with a one-line message. */
 export function parseCommandLine(argv: readonly string[]): CommandRequest {
+  if (argv[0] === 'merge') {
+    const files = argv.slice(1);
+    if (files.includes('--help') || files.includes('-h')) return { kind: 'help' };
+    const option = files.find((f) => f.startsWith('--'));
+    if (option) throw new VerifyError('bad-option', `merge takes only JSON reports, not '${option}' (see --help)`);
+    if (files.length === 0) throw new VerifyError('bad-option', 'merge needs the JSON reports of the shards: verify-patch merge a.json b.json ...');
+    return { kind: 'merge', files };
+  }
   const values: Partial<Record<ValueOption, string>> = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -55,7 +74,9 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
       const eq = arg.indexOf('=');
       const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as ValueOption;
       if (!VALUE_OPTIONS.includes(name)) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
-      let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      // --explore takes its window only when one follows: `--explore 0:5000` or a bare `--explore`.
+      const optional = name === 'explore' && eq < 0 && !/^\d[\d_]*:\d[\d_]*$|^:\d[\d_]*$|^\d[\d_]*:$/.test(argv[i + 1] ?? '');
+      let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : optional ? '' : argv[++i];
       if (value === undefined) throw new VerifyError('bad-option', `option --${name} needs a value (see --help)`);
       if (values[name] !== undefined) throw new VerifyError('bad-option', `option --${name} given twice`);
       values[name] = value;
@@ -83,7 +104,47 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     command.maxInstructions = count(values['max-insns'], 'max-insns');
     if (command.maxInstructions === 0) throw new VerifyError('bad-option', '--max-insns must be at least 1');
   }
+  if (values.explore !== undefined) {
+    command.explore = exploreOptions(values);
+    if (values.jobs !== undefined) {
+      command.jobs = count(values.jobs, 'jobs');
+      if (command.jobs === 0) throw new VerifyError('bad-option', '--jobs must be at least 1');
+    }
+  } else {
+    const stray = EXPLORE_ONLY.find((o) => values[o] !== undefined);
+    if (stray) throw new VerifyError('bad-option', `--${stray} applies to --explore only`);
+  }
   return { kind: 'verify', command };
+}
+
+function exploreOptions(values: Partial<Record<ValueOption, string>>): ExploreOptions {
+  const options: ExploreOptions = {};
+  const window = values.explore ?? '';
+  if (window !== '') {
+    const [from, to] = window.split(':') as [string, string | undefined];
+    if (to === undefined) throw new VerifyError('bad-option', `--explore wants a window FROM:TO of instruction counts, not '${window}'`);
+    if (from !== '') options.from = count(from, 'explore');
+    if (to !== '') options.to = count(to, 'explore');
+  }
+  if (values.stride !== undefined) options.stride = count(values.stride, 'stride');
+  if (values.horizon !== undefined) options.horizon = horizonOption(values.horizon);
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m) throw new VerifyError('bad-option', `--shard wants i/n (slice i of n, 1 <= i <= n), not '${values.shard}'`);
+    options.shard = { index: Number(m[1]), count: Number(m[2]) };
+  }
+  validateExploreOptions(options);
+  return options;
+}
+
+/** `return` (default: until a call through the trampoline returned, at most 10000), `return:N`, or `N` (exactly N). */
+function horizonOption(text: string): HorizonOption {
+  if (text === 'return') return { ...DEFAULT_HORIZON };
+  const m = /^(return:)?(\d[\d_]*)$/.exec(text);
+  if (!m) throw new VerifyError('bad-option', `--horizon wants return, return:N or N (instructions), not '${text}'`);
+  const instructions = count(m[2]!, 'horizon');
+  if (instructions === 0) throw new VerifyError('bad-option', '--horizon must be at least 1 instruction');
+  return { instructions, untilReturn: m[1] !== undefined };
 }
 
 export interface CommandOutcome {
@@ -109,6 +170,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (command.signal !== undefined) input.signal = command.signal;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
+  if (command.explore !== undefined) input.explore = command.explore;
   const result = await verifyPatch(input);
   return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
 }

@@ -2,6 +2,7 @@
 // patch and how. Mirrors the CLI contract of shared/design.md.
 
 import type { Engine } from '../engine/engine.js';
+import type { ExploreOptions } from './explore/types.js';
 
 export type TrampolineChoice = 'abs-rax' | 'rel32' | 'abs-indirect' | { template: string };
 
@@ -28,6 +29,8 @@ export interface VerifyInput {
   maxInstructions?: number;
   /** Default 'wasm'. */
   engine?: EngineChoice;
+  /** Also try the patch at every boundary of a window (--explore). */
+  explore?: ExploreOptions;
 }
 
 export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;

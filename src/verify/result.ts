@@ -1,5 +1,6 @@
 // The verifier's answer: everything a report (text, JSON, SARIF, the web page) shows.
 
+import type { Exploration } from './explore/types.js';
 import type { Finding, Verdict } from './finding.js';
 
 export interface SymbolSummary {
@@ -72,6 +73,8 @@ export interface VerifyResult {
    * the one at the target's entry. Empty when it wrote no code at all.
    */
   programWrites?: ProgramWrite[];
+  /** --explore: the patch tried at every boundary of a window (src/verify/explore). */
+  exploration?: Exploration;
   /** Set when verdict is 'error': why the patch could not be verified. */
   error?: string;
 }

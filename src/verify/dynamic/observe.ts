@@ -63,7 +63,7 @@ function readVectors(process: EmulatedProcess): VectorState {
 
 export function observeAfterPatch(
   process: EmulatedProcess,
-  options: { site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number },
+  options: { site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number; /** End the run once this many calls through the trampoline have returned (exploration's horizon). */ stopAfterCalls?: number },
 ): Observation {
   const { site, overwritten } = options;
   const fetches: ClobberedFetch[] = [];
@@ -147,6 +147,10 @@ export function observeAfterPatch(
           });
         }
         pending = null;
+        if (options.stopAfterCalls !== undefined && observation.calls.length >= options.stopAfterCalls) {
+          observation.stop = { reason: 'budget', instructions: process.instructions };
+          break;
+        }
         continue;
       }
       observation.stop = stop;

@@ -108,7 +108,8 @@ function stackWords(process: EmulatedProcess, rsp: bigint): { slot: bigint; valu
   return words;
 }
 
-function stateHere(process: EmulatedProcess, description: string, targetCallsBefore: number): PatchPoint {
+/** The patch point at the process's current instruction boundary. */
+export function stateHere(process: EmulatedProcess, description: string, targetCallsBefore: number): PatchPoint {
   const rsp = process.engine.readRegister('rsp');
   return { instruction: process.instructions, rip: process.engine.readRegister('rip'), rsp, description, targetCallsBefore, stackWords: stackWords(process, rsp) };
 }
