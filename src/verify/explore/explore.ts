@@ -226,6 +226,7 @@ class Sweep {
     const near = { lo: overwritten.site - ARGUMENT_REACH, hi: overwritten.site + BigInt(overwritten.length) + ARGUMENT_REACH };
     const stubs = { lo: layout.STUB_CODE_BASE, hi: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) };
     let future: string[] | null = null;
+    let written = false;
     try {
       for (let p = range.first; ; p++) {
         const explored = (p - range.first) % stride === 0;
@@ -238,8 +239,9 @@ class Sweep {
             process.restore(snapshot);
             watch.enabled = true;
             future = verdict.applied ? verdict.codes : [];
+            written = verdict.applied && verdict.written === true;
           }
-          const codes = liveInside(process, overwritten) ? [...future, 'LIVE_INSTRUCTION_CLOBBERED'] : future;
+          const codes = written && liveInside(process, overwritten) ? [...future, 'LIVE_INSTRUCTION_CLOBBERED'] : future;
           record(p, { applied: true, codes }, () => momentContext(process, overwritten));
         }
         if (p >= range.last) return null;

@@ -90,7 +90,7 @@ export function toolPatchedRun(ctx: ToolPatchContext): PointVerdict {
   const applied = ctx.session.plan.strategy.apply(ctx.session, ctx.prepared);
   const findings = [...applied.findings];
   if (applied.written) findings.push(...watchAfterPatch(ctx, ctx.prepared.overwritten, [ctx.replacement], ctx.facts));
-  return { applied: true, codes: momentCodes(findings) };
+  return { applied: true, codes: momentCodes(findings), written: applied.written };
 }
 
 /** Program-driven: deliver the signal at this boundary and let main's handler patch. */

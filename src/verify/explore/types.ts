@@ -82,4 +82,4 @@ export interface Exploration {
 }
 
 /** What one point got: the codes (empty when safe), or not applied. */
-export type PointVerdict = { applied: true; codes: string[] } | { applied: false };
+export type PointVerdict = { applied: true; codes: string[]; /** The patch's bytes were written (else no frame can resume inside them). */ written?: boolean } | { applied: false };
