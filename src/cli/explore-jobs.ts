@@ -11,11 +11,19 @@ import type { VerifyInput } from '../verify/input.js';
 import type { VerifyResult } from '../verify/result.js';
 import { verifyPatch } from '../verify/verify.js';
 
-const WORKER = new URL(import.meta.url.endsWith('.ts') ? './explore-worker.ts' : './explore-worker.js', import.meta.url);
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCE ? './explore-worker.ts' : './explore-worker.js', import.meta.url);
+
+/** Run from the TypeScript sources (tests, `npx tsx`), a worker needs tsx's loader registered first. */
+function startWorker(workerData: unknown): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER, { workerData });
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER.href)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
 
 function exploreInWorker(request: Omit<ExploreRequest, 'now'>): Promise<Exploration> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: request });
+    const worker = startWorker(request);
     worker.once('message', (m: { exploration?: Exploration; error?: { message: string; problem?: string } }) => {
       void worker.terminate();
       if (m.exploration) resolve(m.exploration);
