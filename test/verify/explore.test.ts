@@ -116,7 +116,7 @@ describe('exploration: shards', () => {
     };
     const normalise = (json: string): string => json.replace(/"(seconds|pointsPerSecond|patchedRuns)": [\d.e+-]+/g, '"$1": 0');
     const single = await report();
-    const shards = [];
+    const shards: unknown[] = [];
     for (let i = 4; i >= 1; i--) shards.push(JSON.parse(await report('--shard', `${i}/4`)) as unknown);
     const merged = mergeReports(shards, ['d', 'c', 'b', 'a']);
     expect(normalise(JSON.stringify(merged, null, 2) + '\n')).toBe(normalise(single));
@@ -132,7 +132,7 @@ describe('exploration: shards', () => {
     const i = input('seed-classic', 'main', 'need_fix_func', { with: 'fix_func' });
     const outer = { index: 2, count: 3 };
     const direct = await explorePatch({ input: i, options: { from: 50, to: 160, shard: outer } });
-    const parts = [];
+    const parts: Exploration[] = [];
     for (let j = 1; j <= 2; j++) parts.push(await explorePatch({ input: i, options: { from: 50, to: 160, shard: subShard(outer, j, 2) } }));
     expect(classification(mergeSubShards(parts, outer, 2))).toEqual(classification(direct));
     expect(() => mergeExplorations([direct, direct])).toThrow(/given twice|missing/);
