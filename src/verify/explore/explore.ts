@@ -134,6 +134,9 @@ type Record = (point: number, verdict: PointVerdict, context: () => MomentContex
 
 /** The process of one exploration, run to the window's first point and ready to patch. */
 class Sweep {
+  /** The sweep's watch over the patched bytes, shared with the patched runs. */
+  private watch: TouchWatch | null = null;
+
   private constructor(
     private readonly process: EmulatedProcess,
     /** Instructions the tool's own dlopen added to the process's count (point p is count p + offset). */
@@ -191,7 +194,7 @@ class Sweep {
       point: realPoint ? stateHere(this.process, 'explored point', 0) : { instruction: this.process.instructions, rip: 0n, rsp: 0n, description: 'class representative', targetCallsBefore: 0, stackWords: [] },
       result: { verdict: 'error', findings: [] },
     };
-    const ctx = { ...this.base, session };
+    const ctx = { ...this.base, session, ...(this.watch ? { watch: this.watch } : {}) };
     return this.tool ? toolPatchedRun({ ...ctx, ...this.tool }) : programPatchedRun(ctx);
   }
 
@@ -199,6 +202,19 @@ class Sweep {
   bruteForce(range: { first: number; last: number }, stride: number, record: Record, tally: { patchedRuns: number }): number | null {
     const process = this.process;
     if (!this.runTo(range.first)) return this.point;
+    const watch = new TouchWatch(process, this.overwritten.site, this.overwritten.length);
+    watch.enabled = false;
+    this.watch = watch;
+    try {
+      return this.bruteForceFrom(range, stride, record, tally);
+    } finally {
+      this.watch = null;
+      watch.close();
+    }
+  }
+
+  private bruteForceFrom(range: { first: number; last: number }, stride: number, record: Record, tally: { patchedRuns: number }): number | null {
+    const process = this.process;
     let checkpoint = process.snapshot();
     let checkpointAt = this.point;
     for (let p = range.first; p <= range.last; p += stride) {
@@ -223,6 +239,7 @@ class Sweep {
     if (!this.runTo(range.first)) return this.point;
     const overwritten = this.overwritten;
     const watch = new TouchWatch(process, overwritten.site, overwritten.length);
+    this.watch = watch;
     const near = { lo: overwritten.site - ARGUMENT_REACH, hi: overwritten.site + BigInt(overwritten.length) + ARGUMENT_REACH };
     const stubs = { lo: layout.STUB_CODE_BASE, hi: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) };
     let future: string[] | null = null;
@@ -232,12 +249,10 @@ class Sweep {
         const explored = (p - range.first) % stride === 0;
         if (explored) {
           if (!future) {
-            watch.enabled = false;
             const snapshot = process.snapshot();
             tally.patchedRuns++;
             const verdict = this.patchedRunHere(false);
             process.restore(snapshot);
-            watch.enabled = true;
             future = verdict.applied ? verdict.codes : [];
             written = verdict.applied && verdict.written === true;
           }
@@ -262,6 +277,7 @@ class Sweep {
         if (watch.touched || boundary) future = null;
       }
     } finally {
+      this.watch = null;
       watch.close();
     }
   }

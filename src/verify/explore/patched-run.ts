@@ -35,6 +35,8 @@ export interface PatchedRunContext {
   /** Absolute instruction budget of the process. */
   budget: number;
   names: { target: string; replacement: string };
+  /** A watch over the patched bytes kept for the whole sweep (hooks are costly to add and remove per run). */
+  watch?: TouchWatch;
 }
 
 export interface ToolPatchContext extends PatchedRunContext {
@@ -46,7 +48,7 @@ export interface ToolPatchContext extends PatchedRunContext {
 /** After the patch is in place: run to the first touch, then the horizon. */
 function watchAfterPatch(ctx: PatchedRunContext, range: OverwrittenBytes, replacements: readonly bigint[], facts: CalleeFacts): Finding[] {
   const { process, describe } = ctx.session;
-  const touched = runToFirstTouch(process, range, ctx.budget);
+  const touched = runToFirstTouch(process, range, ctx.budget, ctx.watch);
   if (!touched) return [];
   const left = ctx.budget - process.instructions;
   if (left <= 0) return [];
@@ -72,16 +74,21 @@ function crashFinding(stop: Extract<ProcessStop, { reason: 'killed' }>): Finding
 }
 
 /** Runs until the program touches the range (true) or stops for another reason (false). */
-function runToFirstTouch(process: EmulatedProcess, range: OverwrittenBytes, budget: number): boolean {
-  const watch = new TouchWatch(process, range.site, range.length);
+function runToFirstTouch(process: EmulatedProcess, range: OverwrittenBytes, budget: number, shared?: TouchWatch): boolean {
+  const watch = shared && shared.covers(range) ? shared : new TouchWatch(process, range.site, range.length);
+  const saved = { enabled: watch.enabled, stopOnTouch: watch.stopOnTouch };
+  watch.enabled = true;
   watch.stopOnTouch = true;
+  watch.touched = false;
   try {
     const left = budget - process.instructions;
     if (left <= 0) return false;
     process.run({ maxInstructions: left });
     return watch.touched;
   } finally {
-    watch.close();
+    watch.enabled = saved.enabled;
+    watch.stopOnTouch = saved.stopOnTouch;
+    if (watch !== shared) watch.close();
   }
 }
 

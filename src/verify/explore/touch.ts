@@ -17,7 +17,7 @@ export class TouchWatch {
   enabled = true;
   private readonly hooks: HookHandle[];
 
-  constructor(private readonly process: EmulatedProcess, site: bigint, length: number) {
+  constructor(private readonly process: EmulatedProcess, readonly site: bigint, readonly length: number) {
     const engine = process.engine;
     const last = site + BigInt(Math.max(length, 1)) - 1n;
     const overlaps = (address: bigint, size: number): boolean => address <= last && address + BigInt(size) > site;
@@ -31,6 +31,10 @@ export class TouchWatch {
       engine.addHook({ type: HookType.MemRead, begin: site - MAX_ACCESS, end: last, callback: (_k, a, s) => overlaps(a, s) && hit() }),
       engine.addHook({ type: HookType.MemWrite, begin: site - MAX_ACCESS, end: last, callback: (_k, a, s) => overlaps(a, s) && hit() }),
     ];
+  }
+
+  covers(range: { site: bigint; length: number }): boolean {
+    return range.site === this.site && range.length === this.length;
   }
 
   close(): void {
