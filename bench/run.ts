@@ -17,6 +17,7 @@ import { Perm, type Engine } from '../src/engine/engine.js';
 import { createEngine } from '../src/engine/index.js';
 import { formatSnapshots, measureSnapshots } from './snapshot.js';
 import { formatVerifyLatency, measureVerifyLatency } from './verify-latency.js';
+import { formatExploration, measureExploration } from './explore.js';
 
 const CODE = 0x40_0000n;
 const DATA = 0x60_0000n;
@@ -246,6 +247,12 @@ async function main(): Promise<void> {
   } catch (error) {
     latency = [`verify-patch latency not measured: ${error instanceof Error ? error.message : String(error)}`];
   }
+  let exploration: string[];
+  try {
+    exploration = formatExploration(await measureExploration());
+  } catch (error) {
+    exploration = [`exploration not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
   const report = [
     '# Emulator speed (npm run bench)',
     '',
@@ -274,6 +281,8 @@ async function main(): Promise<void> {
     '## End-to-end',
     '',
     ...latency,
+    '',
+    ...exploration,
     '',
   ].join('\n');
   console.log(report);
