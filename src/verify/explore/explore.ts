@@ -27,7 +27,7 @@ import { calleeFacts, replacementRuntimeAddress } from '../patchers/callee-facts
 import { planVerification, type VerifyPlan } from '../pipeline/plan.js';
 import type { PatchSession } from '../pipeline/session.js';
 import type { VerifyResult } from '../result.js';
-import { liveInside, momentContext, type MomentContext } from './moment.js';
+import { liveInside, momentContext, type LiveHazard, type MomentContext } from './moment.js';
 import { programPatchedRun, toolPatchedRun, type PatchedRunContext, type ToolPatchContext } from './patched-run.js';
 import { TouchWatch } from './touch.js';
 import { DEFAULT_HORIZON, SCHEDULE_SEED, type Exploration, type ExploreOptions, type HorizonOption, type PointVerdict } from './types.js';
@@ -102,14 +102,14 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
   try {
     if (range) {
       const sweep = await Sweep.start(plan, engine, input, from, horizon);
-      const record: Record = (point, verdict, context) => {
+      const record: Record = (point, verdict, live, context) => {
         if (!verdict.applied) {
           tally.notApplied++;
           builder.gap(point);
           return;
         }
         tally.points++;
-        builder.add(point, verdict.codes, context);
+        builder.add(point, verdict.codes, live, context);
       };
       sweepStarted = now();
       const ended = method === 'classes' ? sweep.byClasses(range, stride, record, tally) : sweep.bruteForce(range, stride, record, tally);
@@ -130,7 +130,7 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
   };
 }
 
-type Record = (point: number, verdict: PointVerdict, context: () => MomentContext) => void;
+type Record = (point: number, verdict: PointVerdict, live: LiveHazard, context: () => MomentContext) => void;
 
 /** The process of one exploration, run to the window's first point and ready to patch. */
 class Sweep {
@@ -227,8 +227,9 @@ class Sweep {
       process.restore(checkpoint);
       if (!this.runTo(p)) return this.point;
       const context = momentContext(process, this.overwritten);
+      const live = liveInside(process, this.overwritten);
       tally.patchedRuns++;
-      record(p, this.patchedRunHere(true), () => context);
+      record(p, this.patchedRunHere(true), live, () => context);
     }
     return null;
   }
@@ -256,8 +257,9 @@ class Sweep {
             future = verdict.applied ? verdict.codes : [];
             written = verdict.applied && verdict.written === true;
           }
-          const codes = written && liveInside(process, overwritten) ? [...future, 'LIVE_INSTRUCTION_CLOBBERED'] : future;
-          record(p, { applied: true, codes }, () => momentContext(process, overwritten));
+          const live = liveInside(process, overwritten);
+          const codes = written && live !== 'none' ? [...future, 'LIVE_INSTRUCTION_CLOBBERED'] : future;
+          record(p, { applied: true, codes }, live, () => momentContext(process, overwritten));
         }
         if (p >= range.last) return null;
         // A libc stub about to run with a pointer near the bytes may read or write them from the host.

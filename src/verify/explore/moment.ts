@@ -11,13 +11,23 @@ import type { OverwrittenBytes } from '../checks/live-clobber.js';
 const STACK_SCAN_BYTES = 64n * 1024n;
 const MAX_CHAIN = 8;
 
-/** Inside means past the entry: a frame resuming at the entry itself runs the trampoline as intended. */
-export function liveInside(process: EmulatedProcess, range: OverwrittenBytes): boolean {
-  if (range.length <= 1) return false;
+/**
+ * Where a frame would resume inside the bytes: 'rip' (the interrupted instruction), 'frame' (a
+ * word on the stack: a pending call made from inside them), or 'none'. Inside means past the
+ * entry: a frame resuming at the entry itself runs the trampoline as intended.
+ */
+export function liveInside(process: EmulatedProcess, range: OverwrittenBytes): LiveHazard {
+  if (range.length <= 1) return 'none';
   const lo = range.site + 1n;
   const hi = range.site + BigInt(range.length) - 1n;
   const rip = process.engine.readRegister('rip');
-  if (rip >= lo && rip <= hi) return true;
+  if (rip >= lo && rip <= hi) return 'rip';
+  return stackWordInside(process, lo, hi) ? 'frame' : 'none';
+}
+
+export type LiveHazard = 'rip' | 'frame' | 'none';
+
+function stackWordInside(process: EmulatedProcess, lo: bigint, hi: bigint): boolean {
   const rsp = process.engine.readRegister('rsp');
   const top = layout.STACK_TOP;
   const end = rsp + STACK_SCAN_BYTES < top ? rsp + STACK_SCAN_BYTES : top;

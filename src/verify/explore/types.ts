@@ -40,6 +40,8 @@ export interface ExplorationWindow {
   from: number;
   to: number;
   codes: string[];
+  /** Where a frame resumes inside the patched bytes at these points: the interrupted instruction, a pending call's return, or neither. */
+  live: 'rip' | 'frame' | 'none';
   /** The first point of the window: `--patch-at example` reproduces it. */
   example: number;
   /** The interrupted instruction at the example point, as symbol+offset. */

@@ -1,6 +1,7 @@
 // Unsafe windows: consecutive explored points with the same codes, built point by point as a
 // sweep goes, and joined across shard boundaries when shard reports are merged.
 
+import type { LiveHazard } from './moment.js';
 import type { ExplorationWindow } from './types.js';
 
 export interface PointContext {
@@ -18,7 +19,7 @@ export class WindowBuilder {
   constructor(private readonly stride: number) {}
 
   /** Points must come in increasing order, `stride` apart. `context` is asked only for a window's first point. */
-  add(point: number, codes: readonly string[], context: () => PointContext): void {
+  add(point: number, codes: readonly string[], live: LiveHazard, context: () => PointContext): void {
     const consecutive = this.lastPoint !== null && point - this.lastPoint === this.stride;
     this.lastPoint = point;
     if (codes.length === 0) {
@@ -27,13 +28,13 @@ export class WindowBuilder {
     }
     this.unsafePoints++;
     const sorted = [...new Set(codes)].sort();
-    if (this.open && consecutive && sameCodes(this.open.codes, sorted)) {
+    if (this.open && consecutive && this.open.live === live && sameCodes(this.open.codes, sorted)) {
       this.open.to = point;
       this.open.points++;
       return;
     }
     const { where, callChain, doing } = context();
-    this.open = { from: point, to: point, codes: sorted, example: point, where, callChain, doing, points: 1 };
+    this.open = { from: point, to: point, codes: sorted, live, example: point, where, callChain, doing, points: 1 };
     this.windows.push(this.open);
   }
 
@@ -58,7 +59,7 @@ export function joinWindows(slices: readonly { windows: readonly ExplorationWind
   for (const slice of slices) {
     for (const w of slice.windows) {
       const tail = out[out.length - 1];
-      if (tail && previousLast !== null && tail.to === previousLast && w.from === slice.first && w.from - tail.to === stride && sameCodes(tail.codes, w.codes)) {
+      if (tail && previousLast !== null && tail.to === previousLast && w.from === slice.first && w.from - tail.to === stride && tail.live === w.live && sameCodes(tail.codes, w.codes)) {
         tail.to = w.to;
         tail.points += w.points;
         continue;
