@@ -62,9 +62,19 @@ describe('exploration: classes of points against brute force', () => {
 
   it('the call in progress is reported with the frame it will return into', async () => {
     const e = await explorePatch({ input: input('call-in-prologue', 'main-idle', 'handle_events', { with: 'fix_handle_events' }), options: { from: 70, to: 160 } });
-    const doing = e.windows.map((w) => w.doing);
-    expect(doing.some((d) => /^executing handle_events\+0x[0-9a-f]+.*inside the overwritten bytes/.test(d))).toBe(true);
-    for (const w of e.windows) expect(w.callChain[0]).toMatch(/^main\+0x/);
+    const frames = e.windows.filter((w) => w.live === 'frame');
+    const rips = e.windows.filter((w) => w.live === 'rip');
+    expect(frames.length).toBeGreaterThan(0);
+    expect(rips.length).toBeGreaterThan(0);
+    for (const w of frames) {
+      expect(w.doing).toMatch(/^the call from handle_events\+0x5 .*is in progress/);
+      expect(w.callChain[0]).toMatch(/^handle_events\+0x5 /);
+      expect(w.codes).toContain('LIVE_INSTRUCTION_CLOBBERED');
+    }
+    for (const w of rips) {
+      expect(w.doing).toMatch(/^executing handle_events\+0x[0-9a-f]+ .*inside the overwritten bytes/);
+      expect(w.callChain[0]).toMatch(/^main\+0x/);
+    }
   }, 60_000);
 });
 
