@@ -4,6 +4,7 @@
 // peak RSS of this process. Run alone: node --import tsx bench/explore.ts; bench/run.ts
 // (`npm run bench`) adds these lines to its report.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,7 @@ export interface ExploreRow {
   cpuMs: number;
   /** One full verification of the same case, in-process, best run. */
   verifyMs: number;
+  verifyCpuMs: number;
 }
 
 function input(c: Case): VerifyInput {
@@ -79,7 +81,7 @@ export async function measureExploration(): Promise<{ rows: ExploreRow[]; peakRs
       return e;
     });
     const e = run.value;
-    rows.push({ name: c.name, points: e.points, patchedRuns: e.patchedRuns, unsafePoints: e.unsafePoints, pointsPerSecond: fastest, wallMs: run.wallMs, cpuMs: run.cpuMs, verifyMs: verify.wallMs });
+    rows.push({ name: c.name, points: e.points, patchedRuns: e.patchedRuns, unsafePoints: e.unsafePoints, pointsPerSecond: fastest, wallMs: run.wallMs, cpuMs: run.cpuMs, verifyMs: verify.wallMs, verifyCpuMs: verify.cpuMs });
   }
   return { rows, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
 }
@@ -91,10 +93,11 @@ export function formatExploration(report: { rows: ExploreRow[]; peakRssMiB: numb
     `Every instruction boundary of a whole run patched and classified; best of ${RUNS} after ${WARM_UP_RUNS} unmeasured runs. ` +
       'points/s counts the sweep (set-up, parsing and the run to the window excluded); "one verification" is a full verifyPatch of the same case in the same process.',
     '',
-    '| case | points | patched runs | unsafe | points/s (sweep) | whole exploration (wall / CPU) | one verification | points per verification time |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...report.rows.map((r) => `| ${r.name} | ${r.points} | ${r.patchedRuns} | ${r.unsafePoints} | ${r.pointsPerSecond} | ${r.wallMs.toFixed(0)} / ${r.cpuMs.toFixed(0)} ms | ${r.verifyMs.toFixed(1)} ms | ${(r.points / r.wallMs * r.verifyMs).toFixed(1)} |`),
+    '| case | points | patched runs | unsafe | points/s (sweep, wall) | points per CPU second (whole exploration) | whole exploration (wall / CPU) | one verification (wall / CPU) | points in the time of one verification (CPU) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...report.rows.map((r) => `| ${r.name} | ${r.points} | ${r.patchedRuns} | ${r.unsafePoints} | ${r.pointsPerSecond} | ${Math.round(r.points / (r.cpuMs / 1000))} | ${r.wallMs.toFixed(0)} / ${r.cpuMs.toFixed(0)} ms | ${r.verifyMs.toFixed(1)} / ${r.verifyCpuMs.toFixed(1)} ms | ${((r.points / r.cpuMs) * r.verifyCpuMs).toFixed(1)} |`),
     '',
+    `Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(', ')} (the machine is shared; wall figures suffer most).`,
     `Peak RSS of the bench process: ${report.peakRssMiB.toFixed(0)} MiB (one engine per exploration; snapshots are the core's copy-on-write pages, one at a time).`,
   ];
 }
