@@ -261,6 +261,23 @@ describe.skipIf(!available)('browser page', () => {
     await page.screenshot({ path: join(screenshots, 'keyboard.png') });
   }, 120_000);
 
+  it('draws the exploration: unsafe windows shaded on the strip; clicking one verifies at its --patch-at', async () => {
+    if (!page.url().startsWith(origin)) await page.goto(`${origin}/index.html`);
+    expect(await verifyScenario('seed-classic/tool-explores-the-run')).toBe('unsafe');
+    const shaded = page.locator('#exploration .exploration-strip .unsafe');
+    expect(await shaded.count()).toBe(6);
+    expect(await page.locator('#exploration .exploration-windows .window').count()).toBe(6);
+    expect(await page.locator('#exploration').textContent()).toContain('Unsafe at 12 of 165 explored points');
+    const from = await shaded.first().getAttribute('data-from');
+    await page.locator('#exploration .exploration-windows .window').first().click();
+    await page.locator('#replaying').waitFor({ timeout: 90_000 });
+    // The verification at that moment: its patch point is the window's first point, and it is unsafe there.
+    expect(await page.locator('.timeline [data-kind="patch-point"]').getAttribute('data-at')).toBe(from);
+    expect(await page.locator('#verdict .verdict-word').getAttribute('data-verdict')).toBe('unsafe');
+    expect(await page.locator('#exploration .exploration-strip .unsafe').count()).toBe(6);
+    await page.screenshot({ path: join(screenshots, 'exploration.png'), fullPage: false });
+  }, 180_000);
+
   it('shows loop-head as unsafe with BRANCH_INTO_PATCHED_BYTES and the branch drawn into the range', async () => {
     expect(await verifyScenario('loop-head/tool-patches-total-amount')).toBe('unsafe');
     const codes = await page.locator('.finding').evaluateAll((items) => items.map((i) => i.getAttribute('data-code')));

@@ -29,6 +29,8 @@ export interface CorpusCase {
   replacement?: string;
   trampoline: TrampolineChoice;
   signal?: string;
+  /** --explore [FROM:TO]: the window ({} for the default one). */
+  explore?: { from?: number; to?: number };
   expectedVerdict: string;
   expectedCodes: string[];
 }
@@ -72,6 +74,12 @@ export const CORPUS_CASES: CorpusCase[] = Object.values(expectFiles)
       if (replacement !== undefined) entry.replacement = replacement;
       const signal = option(args, '--signal');
       if (signal !== undefined) entry.signal = signal;
+      if (args.includes('--explore')) {
+        const window = /^(\d*):(\d*)$/.exec(option(args, '--explore') ?? '');
+        entry.explore = {};
+        if (window?.[1]) entry.explore.from = Number(window[1]);
+        if (window?.[2]) entry.explore.to = Number(window[2]);
+      }
       return entry;
     }),
   )

@@ -19,6 +19,10 @@ export interface VerifyRequest {
   signal?: string;
   /** Arguments after argv[0] for the emulated run. */
   argv?: string[];
+  /** Also try the patch at every boundary of a window (--explore; {} for the default window). */
+  explore?: { from?: number; to?: number };
+  /** Patch (or deliver the signal) after this many instructions (--patch-at): replaying an unsafe window. */
+  patchAt?: number;
 }
 
 export type PageToWorker =

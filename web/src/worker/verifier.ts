@@ -28,5 +28,7 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   };
   if (request.replacement !== undefined) input.with = request.replacement;
   if (request.signal !== undefined) input.signal = request.signal;
+  if (request.explore) input.explore = { ...request.explore };
+  if (request.patchAt !== undefined) input.patchAt = request.patchAt;
   return verifyPatch(input);
 }
