@@ -154,7 +154,7 @@ class Sweep {
     const original = process.engine.readMemory(site, ORIGINAL_TAIL);
     if (from > 0) {
       const stop = process.run({ maxInstructions: from });
-      if (stop.reason !== 'budget') throw new VerifyError('no-patch-point', `the program ended (${stop.reason}) after ${process.instructions} instructions, before the window's first point ${from}`);
+      if (stop.reason !== 'budget') throw new VerifyError('no-patch-point', `the program ended (${stop.reason}) after ${process.instructions} instructions, before the window's first point ${from}: explore a window that starts below ${process.instructions}`);
     }
     const result: VerifyResult = { verdict: 'error', findings: [] };
     const session: PatchSession = { plan, process, loadBias, site, original, point: stateHere(process, 'explored point', 0), result, describe: (a) => process.describe(a) };
