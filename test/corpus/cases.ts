@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { EXIT_CODES, isFindingCode, type FindingCode, type Severity, type Verdict } from '../../src/verify/finding.js';
 
 export const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../corpus');
+/** The upstream programs (corpus/real/SCENARIOS lists them); load with corpusCases(REAL_CORPUS_DIR). */
+export const REAL_CORPUS_DIR = join(CORPUS_DIR, 'real');
 
 /** A finding the verifier must report (every error and warning; infos are not listed). */
 export interface ExpectedFinding {
@@ -39,6 +41,11 @@ export interface CorpusCase {
   native?: NativeRun;
   /** For a case whose args have --explore: what the exploration must find. */
   exploration?: ExpectedExploration;
+  /**
+   * The process model the case needs (`--process`): "system" (the real ld.so and glibc over
+   * the emulated kernel) for the upstream programs of corpus/real; absent: either model.
+   */
+  process?: ProcessModel;
 }
 
 /** The exploration's outcome, pinned: counts, the codes of the unsafe windows, what the program was doing there. */
@@ -53,6 +60,8 @@ export interface ExpectedExploration {
   /** Fragments each found in some window's `doing` ("the call from handle_events+0x5"). */
   doing: string[];
 }
+
+export type ProcessModel = 'system' | 'stubs';
 
 export interface Scenario {
   scenario: string;
@@ -83,7 +92,7 @@ export class CorpusError extends Error {
 
 const VERDICTS: readonly Verdict[] = ['safe', 'unsafe', 'error'];
 const SCENARIO_KEYS = ['scenario', 'description', 'cases'];
-const CASE_KEYS = ['name', 'main', 'patch', 'symbol', 'args', 'verdict', 'exitCode', 'findings', 'messageContains', 'native', 'exploration'];
+const CASE_KEYS = ['name', 'process', 'main', 'patch', 'symbol', 'args', 'verdict', 'exitCode', 'findings', 'messageContains', 'native', 'exploration'];
 const EXPLORATION_KEYS = ['defaultPointVerdict', 'points', 'unsafePoints', 'notApplied', 'windows', 'codes', 'doing'];
 
 function checkExploration(value: unknown, where: string, args: unknown, problems: string[]): ExpectedExploration | undefined {
@@ -191,6 +200,8 @@ function checkCase(value: unknown, where: string, dir: string, problems: string[
   const codes = findings.map((finding) => finding.code);
   if (new Set(codes).size !== codes.length) problems.push(`${where}.findings: a code is listed twice`);
   const native = value.native === undefined ? undefined : checkNative(value.native, `${where}.native`, problems);
+  if (value.process !== undefined && value.process !== 'system' && value.process !== 'stubs')
+    problems.push(`${where}.process: must be "system" or "stubs"`);
   if (problems.length > before) return undefined;
   const checked: CorpusCase = {
     name: name as string,
@@ -205,6 +216,7 @@ function checkCase(value: unknown, where: string, dir: string, problems: string[
   if (typeof messageContains === 'string') checked.messageContains = messageContains;
   if (native !== undefined) checked.native = native;
   if (exploration !== undefined) checked.exploration = exploration;
+  if (value.process === 'system' || value.process === 'stubs') checked.process = value.process;
   return checked;
 }
 
