@@ -32,6 +32,10 @@ options:
                           must reach the replacement with rsp as the caller left it
   --signal <SIG>          program-driven mode: deliver SIG (e.g. USR1) at the patch point and let
                           main's own handler patch; without it the tool patches (tool-driven)
+  --lookup dynsym|symtab  tool-driven: how the tool finds <sym>, as a patcher would. dynsym (default):
+                          dlsym(RTLD_DEFAULT), so main must export it (-rdynamic), else
+                          SYMBOL_NOT_EXPORTED; symtab: an external (ptrace) patcher reading the
+                          symbol table: no export needed, a stripped main without it is exit 2
   --patch-at <n>          patch (or deliver SIG) after n executed instructions. Default: after
                           <sym> has returned once, at main's next sleep call (where kill finds a
                           server), else right after that return
@@ -104,6 +108,7 @@ async function withJobs(command: Extract<ReturnType<typeof parseCommandLine>, { 
     main, mainName: command.mainPath, patch, patchName: command.patchPath, symbol: command.symbol, trampoline: command.trampoline, engine: command.engine,
     ...(command.with !== undefined ? { with: command.with } : {}),
     ...(command.signal !== undefined ? { signal: command.signal } : {}),
+    ...(command.lookup !== undefined ? { lookup: command.lookup } : {}),
     ...(command.patchAt !== undefined ? { patchAt: command.patchAt } : {}),
     ...(command.maxInstructions !== undefined ? { maxInstructions: command.maxInstructions } : {}),
   };

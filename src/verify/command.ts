@@ -8,7 +8,7 @@ import { renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
-import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
+import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from './input.js';
 import { DEFAULT_HORIZON, type ExploreOptions, type HorizonOption } from './explore/types.js';
 import { validateExploreOptions } from './explore/explore.js';
 import type { VerifyResult } from './result.js';
@@ -27,6 +27,7 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  lookup?: PatcherLookup;
   explore?: ExploreOptions;
   /** --jobs: worker threads for the exploration (the CLI's; the core runs one). */
   jobs?: number;
@@ -38,7 +39,7 @@ export type CommandRequest =
   | { kind: 'help' }
   | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'explore', 'stride', 'horizon', 'shard', 'jobs'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'explore', 'stride', 'horizon', 'shard', 'jobs'] as const;
 /** Options of the exploration that mean nothing without --explore. */
 const EXPLORE_ONLY = ['stride', 'horizon', 'shard', 'jobs'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
@@ -99,6 +100,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
+  if (values.lookup !== undefined) {
+    if (values.lookup !== 'dynsym' && values.lookup !== 'symtab') throw new VerifyError('bad-option', `--lookup must be dynsym or symtab, not '${values.lookup}'`);
+    command.lookup = values.lookup;
+  }
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
   if (values['max-insns'] !== undefined) {
     command.maxInstructions = count(values['max-insns'], 'max-insns');
@@ -168,6 +173,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   };
   if (command.with !== undefined) input.with = command.with;
   if (command.signal !== undefined) input.signal = command.signal;
+  if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
   if (command.explore !== undefined) input.explore = command.explore;

@@ -4,6 +4,9 @@
 import type { Engine } from '../engine/engine.js';
 import type { ExploreOptions } from './explore/types.js';
 
+/** How the tool, as the patcher, finds the old function: dlsym(RTLD_DEFAULT) (.dynsym) or the symbol table (an external, ptrace-based patcher). */
+export type PatcherLookup = 'dynsym' | 'symtab';
+
 export type TrampolineChoice = 'abs-rax' | 'rel32' | 'abs-indirect' | { template: string };
 
 /** A built-in engine by name, or a factory (tests, the web page's worker). */
@@ -29,6 +32,8 @@ export interface VerifyInput {
   maxInstructions?: number;
   /** Default 'wasm'. */
   engine?: EngineChoice;
+  /** Tool-driven: how the patcher finds the old function (default 'dynsym'). */
+  lookup?: PatcherLookup;
   /** Also try the patch at every boundary of a window (--explore). */
   explore?: ExploreOptions;
 }

@@ -20,7 +20,7 @@ import type { HorizonOption, PointVerdict } from './types.js';
 /** Findings about the site, the form or the lookups: the same at every moment. */
 const MOMENT_INDEPENDENT = new Set([
   'TRAMPOLINE_OVERRUNS_FUNCTION', 'BRANCH_INTO_PATCHED_BYTES', 'RETURN_ADDRESS_IN_PATCHED_BYTES', 'REL32_OUT_OF_RANGE',
-  'PATCH_BINDS_OWN_COPY', 'SYMBOL_NOT_EXPORTED', 'PATCH_NOT_REACHED',
+  'PATCH_BINDS_OWN_COPY', 'SYMBOL_NOT_EXPORTED', 'PATCH_NOT_REACHED', 'CALLER_ASSUMES_PRESERVED_REGISTER',
 ]);
 
 export const CRASH_AFTER_PATCH = 'CRASH_AFTER_PATCH';
