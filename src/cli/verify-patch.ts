@@ -10,6 +10,7 @@ import { mergeReports } from '../verify/explore/merge.js';
 import { EXIT_CODES } from '../verify/finding.js';
 import { verifyWithJobs } from './explore-jobs.js';
 import { CliError } from './error.js';
+import { engineWithProgress, ProgressLine } from './progress.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
@@ -39,7 +40,9 @@ options:
   --patch-at <n>          patch (or deliver SIG) after n executed instructions. Default: after
                           <sym> has returned once, at main's next sleep call (where kill finds a
                           server), else right after that return
-  --max-insns <n>         instruction budget for the whole run (default 50000000)
+  --max-insns <n>         instruction budget for the whole run (default 2000000000)
+  --progress, --no-progress  instructions executed and the phase on stderr during runs longer
+                          than a second (default: on when stderr is a terminal)
   --format text|json|sarif  report format (default: text)
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
   --help, --version
@@ -92,7 +95,16 @@ async function run(argv: string[]): Promise<number> {
   const { command } = request;
   const main = readInput(command.mainPath, 'main');
   const patch = readInput(command.patchPath, 'patch.so');
-  const outcome = command.explore && (command.jobs ?? 1) > 1 ? await withJobs(command, main, patch) : await runCommand(command, main, patch);
+  const progress = command.progress ?? process.stderr.isTTY === true;
+  const line = progress && !(command.explore && (command.jobs ?? 1) > 1) ? new ProgressLine(process.stderr) : undefined;
+  let outcome;
+  try {
+    outcome = command.explore && (command.jobs ?? 1) > 1
+      ? await withJobs(command, main, patch)
+      : await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined);
+  } finally {
+    line?.end();
+  }
   if (outcome.result.verdict === 'error') {
     // Machine formats still get a report (verdict "error"); a terminal gets the one line.
     if (command.format !== 'text') process.stdout.write(outcome.report);

@@ -42,10 +42,9 @@ export interface CoreExports {
   clearBreakpoints(): void;
   addBreakpoint(addr: bigint): number;
   setUntil(on: number, addr: bigint): void;
-  setHooks(
-    codeOn: number, codeLo: bigint, codeHi: bigint, blockOn: number, blockLo: bigint, blockHi: bigint,
-    memRead: number, memWrite: number, memFetch: number,
-  ): void;
+  hookRangesClear(kind: number): void;
+  hookRangeAdd(kind: number, lo: bigint, hi: bigint): number;
+  setHooks(codeOn: number, blockOn: number, blockLo: bigint, blockHi: bigint, memRead: number, memWrite: number, memFetch: number): void;
   suppressHooksOnce(): void;
   hookEvents(): number;
   hookInsnLength(): number;
@@ -82,6 +81,11 @@ export const enum CoreExit {
 export const HOOK_EVENT_BLOCK = 1;
 export const HOOK_EVENT_CODE = 2;
 export const HOOK_EVENT_MEM = 4;
+/** Range kinds of hookRangeAdd (wasm/assembly/hooks.ts RANGE_*), and how many the core holds per kind. */
+export const RANGE_CODE = 0;
+export const RANGE_READ = 1;
+export const RANGE_WRITE = 2;
+export const RANGE_MAX = 64;
 
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
@@ -90,8 +94,9 @@ function decodeBase64(text: string): Uint8Array {
   return out;
 }
 
+let builtIn: Promise<WebAssembly.Module> | undefined;
+
 export async function instantiateCore(bytes?: Uint8Array): Promise<CoreExports> {
-  const code = bytes ?? decodeBase64(CORE_WASM_BASE64);
   const imports = {
     env: {
       // The core is built never to abort; if it ever does, that is a bug in the core, not the guest.
@@ -100,7 +105,9 @@ export async function instantiateCore(bytes?: Uint8Array): Promise<CoreExports> 
       },
     },
   };
-  const module = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
+  // The built-in core is compiled once per realm: later engines share the module and the code V8
+  // has optimised for it (a fresh compile per engine cost every test and every session its warm-up).
+  const module = bytes ? await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>) : await (builtIn ??= WebAssembly.compile(decodeBase64(CORE_WASM_BASE64) as Uint8Array<ArrayBuffer>));
   const instance = await WebAssembly.instantiate(module, imports);
   const core = instance.exports as unknown as CoreExports;
   if (!core.coreReady()) throw new EmulationError('NOMEM', 'wasm core could not reserve its decoded-instruction cache');

@@ -272,7 +272,8 @@ export class EmulatedProcess {
     this.updateBreakpoints();
     this.watchCodeMappings();
     try {
-      engine.enableTrace(4);
+      // An engine that counts retired instructions itself needs no trace ring (which costs per instruction).
+      if (!engine.instructionsRetired) engine.enableTrace(4);
       this.traceOk = true;
       this.traceBase = this.lastTraceSeq();
     } catch {
@@ -993,6 +994,7 @@ export class EmulatedProcess {
   }
 
   private lastTraceSeq(): number {
+    if (this.engine.instructionsRetired) return this.engine.instructionsRetired();
     const t = this.engine.readTrace();
     return t.length > 0 ? t[t.length - 1]!.seq + 1 : 0;
   }

@@ -28,6 +28,8 @@ export interface ParsedCommand {
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
   lookup?: PatcherLookup;
+  /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
+  progress?: boolean;
   explore?: ExploreOptions;
   /** --jobs: worker threads for the exploration (the CLI's; the core runs one). */
   jobs?: number;
@@ -63,6 +65,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   }
   const values: Partial<Record<ValueOption, string>> = {};
   const positionals: string[] = [];
+  let progress: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -70,6 +73,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
+    }
+    if (arg === '--progress' || arg === '--no-progress') {
+      progress = arg === '--progress';
+      continue;
     }
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
@@ -98,6 +105,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
   const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
+  if (progress !== undefined) command.progress = progress;
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
   if (values.lookup !== undefined) {

@@ -69,8 +69,18 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
       compareOptionalBigint(a.address, b.address) ||
-      a.code.localeCompare(b.code),
+      compareCodes(a.code, b.code),
   );
+}
+
+/**
+ * The order localeCompare gives codes ([A-Z0-9_]: '_' before digits before letters) without
+ * its cost: the first localeCompare of a process loads ICU's collator, ~30 ms of a cold start.
+ */
+function compareCodes(a: string, b: string): number {
+  const x = a.replaceAll('_', ' ');
+  const y = b.replaceAll('_', ' ');
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function compareOptionalBigint(a: bigint | undefined, b: bigint | undefined): number {

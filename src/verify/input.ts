@@ -38,4 +38,5 @@ export interface VerifyInput {
   explore?: ExploreOptions;
 }
 
-export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;
+/** A real program's start-up plus a few seconds of its work (about 20 s at the core's speed). */
+export const DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000;

@@ -81,7 +81,8 @@ export async function planVerification(input: VerifyInput): Promise<VerifyPlan> 
 
   const mainElf = parseElf(input.main, 'the executable', input.mainName);
   const patchElf = parseElf(input.patch, 'the patch', input.patchName);
-  await initDemangler();
+  // The demangler costs ~80 ms to load: only when a name is mangled (C programs have none).
+  if ([mainElf, patchElf].some(hasMangledNames)) await initDemangler();
   const target = findTarget(mainElf, input, lookup);
   const replacement = chooseReplacement(patchElf, `the patch '${input.patchName}'`, target, { ...(input.with !== undefined ? { with: input.with } : {}), symbol: input.symbol }, mode === 'tool-driven');
   const assembler = typeof trampolineSpec === 'object' && mode === 'tool-driven' ? await Assembler.load() : undefined;
@@ -93,4 +94,9 @@ export async function planVerification(input: VerifyInput): Promise<VerifyPlan> 
     ...(signal ? { signal } : {}),
     ...(assembler ? { assembler } : {}),
   };
+}
+
+function hasMangledNames(elf: ElfFile): boolean {
+  const mangled = (s: { name: string }): boolean => s.name.startsWith('_Z') || s.name.startsWith('_R');
+  return elf.symbols.some(mangled) || elf.dynamicSymbols.some(mangled);
 }
