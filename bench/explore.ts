@@ -28,8 +28,8 @@ interface Case {
 
 /** Whole runs: every boundary from the start to the end of the program. */
 const CASES: Case[] = [
-  { name: 'seed-classic tool-driven, classes', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { with: 'fix_func' }, options: { from: 0, to: 1_000 } },
-  { name: 'loop-head tool-driven, classes', scenario: 'loop-head', main: 'main', symbol: 'total_amount', extra: { with: 'fix_total_amount' }, options: { from: 0, to: 1_000 } },
+  { name: 'seed-classic tool-driven, classes', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { with: 'fix_func' }, options: { from: 0, to: 1_000, method: 'classes' } },
+  { name: 'loop-head tool-driven, classes', scenario: 'loop-head', main: 'main', symbol: 'total_amount', extra: { with: 'fix_total_amount' }, options: { from: 0, to: 1_000, method: 'classes' } },
   { name: 'seed-classic tool-driven, brute force', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { with: 'fix_func' }, options: { from: 0, to: 1_000, method: 'brute-force' } },
   { name: 'seed-classic program-driven, brute force', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { signal: 'USR1' }, options: { from: 0, to: 1_000 } },
 ];

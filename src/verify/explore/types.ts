@@ -30,7 +30,7 @@ export interface ExploreOptions {
    * 'classes' (tool-driven only): one recorded run, one patched run per class of points that
    * lead to the same patched future, per-point hazards from the recording. 'brute-force':
    * restore, run to the point, patch and run the horizon at every point. 'auto' (default):
-   * classes when tool-driven, brute force when program-driven.
+   * brute force (classes are tool-driven only, and opt-in while a disagreement is open).
    */
   method?: ExploreMethod;
 }
