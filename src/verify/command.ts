@@ -9,6 +9,7 @@ import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
 import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from './input.js';
+import type { LibraryFile } from './libraries.js';
 import { DEFAULT_HORIZON, type ExploreOptions, type HorizonOption } from './explore/types.js';
 import { validateExploreOptions } from './explore/explore.js';
 import type { VerifyResult } from './result.js';
@@ -30,6 +31,8 @@ export interface ParsedCommand {
   lookup?: PatcherLookup;
   /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
   progress?: boolean;
+  /** Absent: prologue. */
+  strategy?: 'prologue' | 'got' | 'vtable';
   explore?: ExploreOptions;
   /** --jobs: worker threads for the exploration (the CLI's; the core runs one). */
   jobs?: number;
@@ -41,7 +44,7 @@ export type CommandRequest =
   | { kind: 'help' }
   | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'explore', 'stride', 'horizon', 'shard', 'jobs'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'explore', 'stride', 'horizon', 'shard', 'jobs'] as const;
 /** Options of the exploration that mean nothing without --explore. */
 const EXPLORE_ONLY = ['stride', 'horizon', 'shard', 'jobs'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
@@ -107,6 +110,11 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
   if (progress !== undefined) command.progress = progress;
   if (values.with !== undefined) command.with = values.with;
+  if (values.strategy !== undefined) {
+    const strategy = values.strategy;
+    if (strategy !== 'prologue' && strategy !== 'got' && strategy !== 'vtable') throw new VerifyError('bad-option', `--strategy must be prologue, got or vtable, not '${strategy}'`);
+    if (strategy !== 'prologue') command.strategy = strategy;
+  }
   if (values.signal !== undefined) command.signal = values.signal;
   if (values.lookup !== undefined) {
     if (values.lookup !== 'dynsym' && values.lookup !== 'symtab') throw new VerifyError('bad-option', `--lookup must be dynsym or symtab, not '${values.lookup}'`);
@@ -169,7 +177,8 @@ export interface CommandOutcome {
 export const TOOL = { name: 'verify-patch', version: '0.1.0' } as const;
 
 /** Runs a parsed command on the two files' bytes. `engine` overrides the command's engine (tests, the web worker). */
-export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice): Promise<CommandOutcome> {
+/** `libraries`: the files main needs beyond the emulated system libraries (collectNeededLibraries). */
+export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[]): Promise<CommandOutcome> {
   const input: VerifyInput = {
     main,
     mainName: command.mainPath,
@@ -180,6 +189,8 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
     engine: engine ?? command.engine,
   };
   if (command.with !== undefined) input.with = command.with;
+  if (libraries !== undefined && libraries.length > 0) input.libraries = libraries;
+  if (command.strategy !== undefined) input.strategy = command.strategy;
   if (command.signal !== undefined) input.signal = command.signal;
   if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;

@@ -12,6 +12,7 @@ export function commandFor(input: VerifyInput): string {
   if (input.with !== undefined) words.push('--with', input.with);
   if (input.signal !== undefined) words.push('--signal', input.signal);
   if (input.lookup !== undefined && input.lookup !== 'dynsym') words.push('--lookup', input.lookup);
+  if (input.strategy !== undefined && input.strategy !== 'prologue') words.push('--strategy', input.strategy);
   if (input.trampoline !== undefined && input.trampoline !== 'abs-rax') words.push('--trampoline', typeof input.trampoline === 'string' ? input.trampoline : input.trampoline.template);
   if (input.maxInstructions !== undefined) words.push('--max-insns', String(input.maxInstructions));
   return words.map((w) => (/^[\w./:=+-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ');
