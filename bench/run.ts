@@ -20,6 +20,7 @@ import { NativeUnicorn } from './native-unicorn.js';
 import { formatSnapshots, measureSnapshots } from './snapshot.js';
 import { formatSystemStartup, measureSystemStartup } from './system-startup.js';
 import { formatVerifyLatency, measureVerifyLatency } from './verify-latency.js';
+import { formatExploration, measureExploration } from './explore.js';
 
 const CODE = 0x40_0000n;
 const DATA = 0x60_0000n;
@@ -292,6 +293,12 @@ async function main(): Promise<void> {
   } catch (error) {
     startup = [`process-model start-up not measured: ${error instanceof Error ? error.message : String(error)}`];
   }
+  let exploration: string[];
+  try {
+    exploration = formatExploration(await measureExploration());
+  } catch (error) {
+    exploration = [`exploration not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
   const report = [
     '# Emulator speed (npm run bench)',
     '',
@@ -329,6 +336,7 @@ async function main(): Promise<void> {
     ...latency,
     '',
     ...startup,
+    ...exploration,
     '',
   ].join('\n');
   console.log(report);

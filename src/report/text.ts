@@ -7,6 +7,7 @@ import { sortFindings, type Finding, type Severity } from '../verify/finding.js'
 import type { InstructionLine, ProgramWrite, RunSummary, SymbolSummary, VerifyResult } from '../verify/result.js';
 import { escapeTerminal } from './escape.js';
 import { hex, hexBytes, plural } from './format.js';
+import { explorationLines } from './exploration-text.js';
 
 const HEADINGS: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Notes' };
 const LABEL = 12;
@@ -37,6 +38,7 @@ function renderLines(result: VerifyResult): string {
     out.push('', `${HEADINGS[severity]} (${group.length}):`);
     for (const f of group) out.push(...findingLines(f));
   }
+  if (result.exploration) out.push('', ...explorationLines(result.exploration));
   out.push('', verdictLine(result));
   return out.join('\n') + '\n';
 }
@@ -178,5 +180,6 @@ function verdictLine(result: VerifyResult): string {
   if (result.verdict === 'error') return `verdict: COULD NOT VERIFY: ${result.error ?? 'unknown reason'}`;
   const errors = result.findings.filter((f) => f.severity === 'error').length;
   const warnings = result.findings.filter((f) => f.severity === 'warning').length;
-  return `verdict: ${result.verdict === 'safe' ? 'SAFE' : 'UNSAFE'} (${plural(errors, 'error')}, ${plural(warnings, 'warning')})`;
+  const explored = result.exploration ? `; unsafe at ${result.exploration.unsafePoints} of ${result.exploration.points} explored points` : '';
+  return `verdict: ${result.verdict === 'safe' ? 'SAFE' : 'UNSAFE'} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}${explored})`;
 }

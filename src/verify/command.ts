@@ -10,6 +10,8 @@ import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
 import type { EngineChoice, GuestInputs, PatcherLookup, ProcessChoice, TrampolineChoice, VerifyInput } from './input.js';
 import type { LibraryFile } from './libraries.js';
+import { DEFAULT_HORIZON, type ExploreOptions, type HorizonOption } from './explore/types.js';
+import { validateExploreOptions } from './explore/explore.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 import { DEFAULT_MAX_MEMORY, DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT_SECONDS, MiB } from '../loader/limits.js';
@@ -52,15 +54,24 @@ export interface ParsedCommand {
   env: string[];
   /** --stdin FILE. */
   stdin?: string;
+  explore?: ExploreOptions;
+  /** --jobs: worker threads for the exploration (the CLI's; the core runs one). */
+  jobs?: number;
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 512 * MiB;
 
-export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
+export type CommandRequest =
+  | { kind: 'verify'; command: ParsedCommand }
+  | { kind: 'merge'; files: string[] }
+  | { kind: 'help' }
+  | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs'] as const;
 /** Options that may be given more than once; each adds one value. */
 const REPEATED_OPTIONS = ['file', 'arg', 'env'] as const;
+/** Options of the exploration that mean nothing without --explore. */
+const EXPLORE_ONLY = ['stride', 'horizon', 'shard', 'jobs'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type RepeatedOption = (typeof REPEATED_OPTIONS)[number];
 
@@ -92,6 +103,14 @@ function seconds(text: string, option: string): number {
 
 /** Parses the arguments after the program name. Throws VerifyError('bad-option') with a one-line message. */
 export function parseCommandLine(argv: readonly string[]): CommandRequest {
+  if (argv[0] === 'merge') {
+    const files = argv.slice(1);
+    if (files.includes('--help') || files.includes('-h')) return { kind: 'help' };
+    const option = files.find((f) => f.startsWith('--'));
+    if (option) throw new VerifyError('bad-option', `merge takes only JSON reports, not '${option}' (see --help)`);
+    if (files.length === 0) throw new VerifyError('bad-option', 'merge needs the JSON reports of the shards: verify-patch merge a.json b.json ...');
+    return { kind: 'merge', files };
+  }
   const values: Partial<Record<ValueOption, string>> = {};
   const repeated: Record<RepeatedOption, string[]> = { file: [], arg: [], env: [] };
   const positionals: string[] = [];
@@ -113,7 +132,9 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
       const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as ValueOption;
       const many = REPEATED_OPTIONS.includes(name as unknown as RepeatedOption);
       if (!VALUE_OPTIONS.includes(name) && !many) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
-      let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      // --explore takes its window only when one follows: `--explore 0:5000` or a bare `--explore`.
+      const optional = name === 'explore' && eq < 0 && !/^\d[\d_]*:\d[\d_]*$|^:\d[\d_]*$|^\d[\d_]*:$/.test(argv[i + 1] ?? '');
+      let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : optional ? '' : argv[++i];
       if (value === undefined) throw new VerifyError('bad-option', `option --${name} needs a value (see --help)`);
       if (many) {
         repeated[name as unknown as RepeatedOption].push(value);
@@ -174,7 +195,47 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     command.maxInstructions = count(values['max-insns'], 'max-insns');
     if (command.maxInstructions === 0) throw new VerifyError('bad-option', '--max-insns must be at least 1');
   }
+  if (values.explore !== undefined) {
+    command.explore = exploreOptions(values);
+    if (values.jobs !== undefined) {
+      command.jobs = count(values.jobs, 'jobs');
+      if (command.jobs === 0) throw new VerifyError('bad-option', '--jobs must be at least 1');
+    }
+  } else {
+    const stray = EXPLORE_ONLY.find((o) => values[o] !== undefined);
+    if (stray) throw new VerifyError('bad-option', `--${stray} applies to --explore only`);
+  }
   return { kind: 'verify', command };
+}
+
+function exploreOptions(values: Partial<Record<ValueOption, string>>): ExploreOptions {
+  const options: ExploreOptions = {};
+  const window = values.explore ?? '';
+  if (window !== '') {
+    const [from, to] = window.split(':') as [string, string | undefined];
+    if (to === undefined) throw new VerifyError('bad-option', `--explore wants a window FROM:TO of instruction counts, not '${window}'`);
+    if (from !== '') options.from = count(from, 'explore');
+    if (to !== '') options.to = count(to, 'explore');
+  }
+  if (values.stride !== undefined) options.stride = count(values.stride, 'stride');
+  if (values.horizon !== undefined) options.horizon = horizonOption(values.horizon);
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m) throw new VerifyError('bad-option', `--shard wants i/n (slice i of n, 1 <= i <= n), not '${values.shard}'`);
+    options.shard = { index: Number(m[1]), count: Number(m[2]) };
+  }
+  validateExploreOptions(options);
+  return options;
+}
+
+/** `return` (default: until a call through the trampoline returned, at most 10000), `return:N`, or `N` (exactly N). */
+function horizonOption(text: string): HorizonOption {
+  if (text === 'return') return { ...DEFAULT_HORIZON };
+  const m = /^(return:)?(\d[\d_]*)$/.exec(text);
+  if (!m) throw new VerifyError('bad-option', `--horizon wants return, return:N or N (instructions), not '${text}'`);
+  const instructions = count(m[2]!, 'horizon');
+  if (instructions === 0) throw new VerifyError('bad-option', '--horizon must be at least 1 instruction');
+  return { instructions, untilReturn: m[1] !== undefined };
 }
 
 export interface CommandOutcome {
@@ -208,6 +269,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
+  if (command.explore !== undefined) input.explore = command.explore;
   input.limits = { maxMemory: command.maxMemory, maxOutput: command.maxOutput, timeoutSeconds: command.timeoutSeconds };
   if (host?.process) input.process = host.process;
   const guest: GuestInputs = { argv: command.args, envp: command.env };

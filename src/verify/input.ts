@@ -4,6 +4,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { Vfs } from '../loader/system/index.js';
 import type { LibraryFile } from './libraries.js';
+import type { ExploreOptions } from './explore/types.js';
 
 /** How the tool, as the patcher, finds the old function: dlsym(RTLD_DEFAULT) (.dynsym) or the symbol table (an external, ptrace-based patcher). */
 export type PatcherLookup = 'dynsym' | 'symtab';
@@ -41,6 +42,8 @@ export interface VerifyInput {
   libraries?: LibraryFile[];
   /** Resource limits (defaults: src/loader/limits.ts; no wall-clock limit unless timeoutSeconds > 0). */
   limits?: VerifyLimits;
+  /** Also try the patch at every boundary of a window (--explore). */
+  explore?: ExploreOptions;
   /** Default stubs. */
   process?: ProcessChoice;
   guest?: GuestInputs;

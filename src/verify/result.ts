@@ -1,5 +1,6 @@
 // The verifier's answer: everything a report (text, JSON, SARIF, the web page) shows.
 
+import type { Exploration } from './explore/types.js';
 import type { Finding, Verdict } from './finding.js';
 
 export interface SymbolSummary {
@@ -112,6 +113,8 @@ export interface VerifyResult {
   programWrites?: ProgramWrite[];
   /** GOT and vtable strategies: every slot word the tool or the program's handler changed. */
   slotWrites?: SlotWriteSummary[];
+  /** --explore: the patch tried at every boundary of a window (src/verify/explore). */
+  exploration?: Exploration;
   /** Set when verdict is 'error': why the patch could not be verified. */
   error?: string;
 }

@@ -32,6 +32,7 @@ import type { VerifyInput } from './input.js';
 import type { PatchOutcome, Patcher } from './patchers/patcher.js';
 import { programPatcher } from './patchers/program.js';
 import { toolPatcher } from './patchers/tool.js';
+import { attachExploration } from './explore/attach.js';
 import { planVerification, type VerifyPlan } from './pipeline/plan.js';
 import type { PatchSession } from './pipeline/session.js';
 import type { RunSummary, VerifyResult } from './result.js';
@@ -49,7 +50,8 @@ function isInputError(e: unknown): e is Error {
 export async function verifyPatch(input: VerifyInput): Promise<VerifyResult> {
   const partial: VerifyResult = { verdict: 'error', findings: [] };
   try {
-    return await verify(input, partial);
+    const result = await verify(input, partial);
+    return input.explore ? await attachExploration(input, input.explore, result) : result;
   } catch (e) {
     if (!isInputError(e)) throw e;
     return { ...partial, verdict: 'error', findings: [], error: e.message };

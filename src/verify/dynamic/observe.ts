@@ -64,7 +64,7 @@ function readVectors(process: GuestProcess): VectorState {
 
 export function observeAfterPatch(
   process: GuestProcess,
-  options: { site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number },
+  options: { site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number; /** End the run once this many calls through the trampoline have returned (exploration's horizon). */ stopAfterCalls?: number },
 ): Observation {
   const { site, overwritten } = options;
   setPhase(process.engine, 'running the patched program');
@@ -149,6 +149,10 @@ export function observeAfterPatch(
           });
         }
         pending = null;
+        if (options.stopAfterCalls !== undefined && observation.calls.length >= options.stopAfterCalls) {
+          observation.stop = { reason: 'budget', instructions: process.instructions };
+          break;
+        }
         continue;
       }
       observation.stop = stop;

@@ -118,7 +118,8 @@ function stackWords(process: GuestProcess, rsp: bigint): { slot: bigint; value: 
   return words;
 }
 
-function stateHere(process: GuestProcess, description: string, targetCallsBefore: number): PatchPoint {
+/** The patch point at the process's current instruction boundary. */
+export function stateHere(process: GuestProcess, description: string, targetCallsBefore: number): PatchPoint {
   const rsp = process.engine.readRegister('rsp');
   return { instruction: process.instructions, rip: process.engine.readRegister('rip'), rsp, description, targetCallsBefore, stackWords: stackWords(process, rsp) };
 }
