@@ -25,6 +25,8 @@ import { LiveImage, type LinkMapEntry } from './live-image.js';
 import { addProcFiles } from './proc-files.js';
 import { Kernel, KernelErrno, KernelStop, UserFault, type KernelState } from './kernel.js';
 import { SYSCALLS, syscallName } from './syscalls/table.js';
+import { THREAD_SYSCALLS } from './syscalls/threads.js';
+import { DEFAULT_SCHEDULE_SEED, Scheduler, type ThreadsState } from './threads.js';
 import type { Vfs } from './vfs.js';
 
 const SS_DISABLE = 2;
@@ -45,6 +47,10 @@ export interface SystemProcessOptions {
   pid?: number;
   /** Seed of getrandom, /dev/urandom and AT_RANDOM (fixed by default: reruns are identical). */
   randomSeed?: bigint;
+  /** Seed of the thread scheduler (quantum jitter and the thread picked at each switch). */
+  scheduleSeed?: bigint;
+  /** Mean quantum in instructions (default threads.ts's DEFAULT_QUANTUM). */
+  quantum?: number;
 }
 
 export interface SystemSnapshot {
@@ -59,6 +65,7 @@ export interface SystemSnapshot {
   ended: ProcessStop | undefined;
   watched: Set<bigint>;
   probeReturns: { address: bigint; rsp: bigint; kind: 'dlopen' | 'dlsym' | 'dlvsym'; args: bigint[] }[];
+  threads: ThreadsState;
 }
 
 export class SystemProcess implements GuestProcess {
@@ -67,6 +74,8 @@ export class SystemProcess implements GuestProcess {
   readonly image: ExecResult;
   /** What the guest's ld.so has loaded, read from memory. */
   readonly loaded: LiveImage;
+  /** The threads and their deterministic scheduler (threads.ts). */
+  readonly threads: Scheduler;
   instructions = 0;
   private ended: ProcessStop | undefined;
   private readonly watched = new Set<bigint>();
@@ -86,6 +95,7 @@ export class SystemProcess implements GuestProcess {
       randomSeed: options.randomSeed ?? 0x5eed_0f_7a7c4_5a4dn,
     });
     this.kernel.now = () => this.instructions;
+    this.threads = new Scheduler(this.kernel, options.scheduleSeed ?? DEFAULT_SCHEDULE_SEED, ...(options.quantum ? [options.quantum] : []));
     this.image = exec(this.kernel, { path: options.executable, argv: [options.executable, ...(options.argv ?? [])], envp: options.envp ?? [] });
     addProcFiles(this.kernel, this.image.main.path);
     this.loaded = new LiveImage(this.kernel, this.image.main);
@@ -230,8 +240,11 @@ export class SystemProcess implements GuestProcess {
           signalAt = undefined;
           continue;
         }
+        const blocked = this.schedule();
+        if (blocked) return blocked;
         let budget = limit - this.instructions;
         if (signalAt) budget = Math.min(budget, signalAt.instruction - this.instructions);
+        if (!this.threads.frozen) budget = Math.min(budget, Math.max(1, this.threads.quantumLeft));
         if (budget <= 0) {
           if (signalAt) continue;
           return { reason: 'budget', instructions: this.instructions };
@@ -241,6 +254,7 @@ export class SystemProcess implements GuestProcess {
         if (options.until !== undefined) start.until = options.until;
         const r = this.engine.start(rip, start);
         this.instructions += r.instructions;
+        this.threads.consume(r.instructions);
         const stop = this.handle(r);
         if (stop) return stop;
       }
@@ -249,6 +263,27 @@ export class SystemProcess implements GuestProcess {
       this.updateBreakpoints();
     }
   }
+
+  /**
+   * Gives the CPU to another thread when the running one blocked, exited, yielded or used up its
+   * quantum. A stop when every thread is blocked for good, or when the world is frozen (a host
+   * call) and the running thread blocks.
+   */
+  private schedule(): ProcessStop | undefined {
+    const t = this.threads;
+    if (t.frozen) {
+      if (t.current.state === 'runnable') return undefined;
+      return this.stopWith(new LoaderError('unsupported', `thread ${t.current.tid} blocked (${t.current.state}) while the other threads are stopped by the tool (a host call into the guest waits for another thread)`));
+    }
+    if (!t.shouldSwitch() && !this.yielding) return undefined;
+    const message = t.switchThread(this.yielding);
+    this.yielding = false;
+    if (message) return this.stopWith(new LoaderError('unsupported', message));
+    this.deliverPendingSignals();
+    return this.ended;
+  }
+
+  private yielding = false;
 
   private handle(r: RunResult): ProcessStop | undefined {
     switch (r.reason) {
@@ -294,7 +329,8 @@ export class SystemProcess implements GuestProcess {
   private onSyscall(): ProcessStop | undefined {
     const nr = Number(this.engine.readRegister('rax'));
     const args = (['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'] as const).map((r) => this.engine.readRegister(r));
-    const def = SYSCALLS[nr];
+    const threadDef = THREAD_SYSCALLS[nr];
+    const def = threadDef ?? SYSCALLS[nr];
     const caller = this.engine.readRegister('rip') - 2n;
     if (!def) {
       const name = syscallName(nr);
@@ -303,8 +339,14 @@ export class SystemProcess implements GuestProcess {
     }
     let value: bigint;
     try {
-      const out = def.run(this.kernel, args);
+      const out = threadDef ? threadDef.run(this.kernel, this.threads, args) : SYSCALLS[nr]!.run(this.kernel, args);
       if (typeof out === 'object') {
+        if (out.kind === 'blocked') return this.ended; // rax is set when the thread is woken
+        if (out.kind === 'yield') {
+          this.engine.writeRegister('rax', 0n);
+          this.yielding = true;
+          return this.ended;
+        }
         if (out.kind === 'exit') {
           this.ended = { reason: 'exited', status: out.status, instructions: this.instructions };
           return this.ended;
@@ -336,8 +378,15 @@ export class SystemProcess implements GuestProcess {
 
   // ---- signals and faults -------------------------------------------------------------
 
+  /** A process-directed signal: it goes to a thread that does not block it (the running one first). */
   deliverSignal(signo: number): void {
-    this.kernel.signals.raise({ signo, code: SI_USER, pid: 1, uid: 1000 });
+    const info = { signo, code: SI_USER, pid: 1, uid: 1000 };
+    const target = this.threads.targetFor(signo);
+    if (target === this.threads.current && target.state !== 'runnable' && target.state !== 'exited') {
+      this.threads.wake(target, -4n); // EINTR for the interrupted wait
+      this.threads.switchTo(target);
+    }
+    this.threads.queueSignal(target, info);
     this.deliverPendingSignals();
   }
 
@@ -453,6 +502,8 @@ export class SystemProcess implements GuestProcess {
   callFunction(address: bigint, args: readonly bigint[], maxInstructions: number): bigint {
     if (args.length > 6) throw new LoaderError('unsupported', `a host call with ${args.length} arguments`);
     const saved = this.engine.saveContext();
+    const wasFrozen = this.threads.frozen;
+    this.threads.frozen = true;
     const rsp = this.engine.readRegister('rsp');
     // Below the red zone, aligned as at a call: (rsp + 8) % 16 == 0 at the callee's entry.
     const entryRsp = ((rsp - 1024n) & ~15n) - 8n;
@@ -463,7 +514,12 @@ export class SystemProcess implements GuestProcess {
     this.engine.writeRegister('rax', 0n);
     this.engine.writeRegister('rsp', entryRsp);
     this.engine.writeRegister('rip', address);
-    const stop = this.run({ maxInstructions, until: HOST_RETURN });
+    let stop: ProcessStop;
+    try {
+      stop = this.run({ maxInstructions, until: HOST_RETURN });
+    } finally {
+      this.threads.frozen = wasFrozen;
+    }
     const rax = this.engine.readRegister('rax');
     const returned = stop.reason === 'until' && this.engine.readRegister('rip') === HOST_RETURN;
     if (!this.ended) this.engine.restoreContext(saved);
@@ -555,6 +611,7 @@ export class SystemProcess implements GuestProcess {
       ended: this.ended,
       watched: new Set(this.watched),
       probeReturns: [...this.probeReturns],
+      threads: this.threads.saveState(),
     };
   }
 
@@ -575,6 +632,7 @@ export class SystemProcess implements GuestProcess {
     this.watched.clear();
     for (const a of s.watched) this.watched.add(a);
     this.probeReturns = [...s.probeReturns];
+    this.threads.restoreState(s.threads);
     this.updateBreakpoints();
   }
 
