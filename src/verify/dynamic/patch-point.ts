@@ -114,7 +114,7 @@ function stackWords(process: GuestProcess, rsp: bigint): { slot: bigint; value: 
 }
 
 /** The running thread's id (system model), 0 for the single-threaded stubs model. */
-function threadOf(process: GuestProcess): number {
+export function threadOf(process: GuestProcess): number {
   return process instanceof SystemProcess ? process.threads.current.tid : 0;
 }
 
