@@ -52,6 +52,7 @@ options:
   --arg ARG               an argument for main (after argv[0]); repeatable
   --env NAME=VALUE        an environment variable for main (default: none); repeatable
   --stdin FILE            system model: main's standard input (default: empty)
+  --seed N                system model: the thread scheduler's seed (default 1; the report names it)
   --help, --version
 
 exit code: 0 safe · 1 unsafe (at least one error finding) · 2 could not verify (bad input,

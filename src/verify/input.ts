@@ -46,6 +46,8 @@ export interface GuestInputs {
   argv?: string[];
   envp?: string[];
   stdin?: Uint8Array;
+  /** The thread scheduler's seed (system model; --seed). */
+  seed?: bigint;
 }
 
 export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;

@@ -40,11 +40,17 @@ export function launchProcess(
     vfs.addFile(`${GUEST_CWD}/${baseName(mainName)}`, main, main.length, 0o755);
     vfs.addFile(`${GUEST_CWD}/patch.so`, patch, patch.length, 0o755);
     if (own !== PATCH_PATH) vfs.addFile(`${GUEST_CWD}/${baseName(patchName)}`, patch, patch.length, 0o755);
-    return SystemProcess.create(engine, { vfs, executable: mainPath, argv: guest.argv ?? [], envp: guest.envp ?? [], cwd: GUEST_CWD, ...(guest.stdin ? { stdin: guest.stdin } : {}) });
+    return SystemProcess.create(engine, { vfs, executable: mainPath, argv: guest.argv ?? [], envp: guest.envp ?? [], cwd: GUEST_CWD, ...(guest.stdin ? { stdin: guest.stdin } : {}), ...(guest.seed !== undefined ? { scheduleSeed: guest.seed } : {}) });
   }
   const libraries = [{ path: PATCH_PATH, bytes: patch }];
   if (own !== PATCH_PATH) libraries.push({ path: own, bytes: patch });
   return EmulatedProcess.create(engine, { main, mainPath, libraries, argv: guest.argv ?? [], envp: guest.envp ?? [] });
+}
+
+/** The threads of a system-model run, for the report: the schedule's seed, threads created, switches. */
+export function threadsDescription(process: GuestProcess): { seed: string; threads: number; switches: number } | undefined {
+  if (!(process instanceof SystemProcess)) return undefined;
+  return { seed: process.threads.seed.toString(), threads: process.threads.threads.length, switches: process.threads.switches };
 }
 
 /** The libc the process runs with, for the report: the guest's libc.so.6 and its version string. */
