@@ -16,7 +16,7 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   plugins: [icedBrowser(), keystoneBrowser(), corpusBinaries(`${repoRoot}corpus`)],
-  worker: { format: 'es', plugins: () => [icedBrowser(), keystoneBrowser()] },
+  worker: { format: 'es', plugins: () => [icedBrowser(), keystoneBrowser()], rolldownOptions: { checks: { bundlerTimings: false } } },
   // The corpus binaries stay files (fetched on demand), never data: URLs in the bundle.
   // Bundler timing notes are about the machine's load, not the page: off, so "no warning" stays exact.
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, chunkSizeWarningLimit: 8000, rolldownOptions: { checks: { bundlerTimings: false } } },

@@ -78,6 +78,27 @@ export function hasDynamicLoader(sysroot: string): boolean {
   return false;
 }
 
+/**
+ * The regular files of main's directory (not its subdirectories), read on first use: what the
+ * program finds next to itself (./patch.so, a library found through RUNPATH $ORIGIN, data).
+ */
+export function directoryFiles(dir: string): GuestFile[] {
+  const out: GuestFile[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      try {
+        isFile = statSync(path).isFile();
+      } catch {
+        isFile = false;
+      }
+    }
+    if (isFile) out.push({ guest: entry.name, bytes: () => new Uint8Array(readFileSync(path)) });
+  }
+  return out;
+}
+
 /** The VFS for one run: sysroot libraries, the working directory with main and patch.so, mapped files. */
 export function buildVfs(sysroot: string | undefined, files: readonly GuestFile[]): Vfs {
   const vfs = new Vfs();

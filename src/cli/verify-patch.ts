@@ -5,11 +5,12 @@
 // could not verify; a problem is one line on stderr, never a stack trace.
 
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { parseCommandLine, runCommand, TOOL, type ParsedCommand } from '../verify/command.js';
 import type { ProcessChoice } from '../verify/input.js';
 import { CliError } from './error.js';
-import { SysrootError, buildVfs, hasDynamicLoader, type GuestFile } from './sysroot.js';
+import { SysrootError, buildVfs, directoryFiles, hasDynamicLoader, type GuestFile } from './sysroot.js';
+import { engineWithProgress, ProgressLine } from './progress.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
@@ -32,10 +33,16 @@ options:
                           must reach the replacement with rsp as the caller left it
   --signal <SIG>          program-driven mode: deliver SIG (e.g. USR1) at the patch point and let
                           main's own handler patch; without it the tool patches (tool-driven)
+  --lookup dynsym|symtab  tool-driven: how the tool finds <sym>, as a patcher would. dynsym (default):
+                          dlsym(RTLD_DEFAULT), so main must export it (-rdynamic), else
+                          SYMBOL_NOT_EXPORTED; symtab: an external (ptrace) patcher reading the
+                          symbol table: no export needed, a stripped main without it is exit 2
   --patch-at <n>          patch (or deliver SIG) after n executed instructions. Default: after
                           <sym> has returned once, at main's next sleep call (where kill finds a
                           server), else right after that return
-  --max-insns <n>         instruction budget for the whole run (default 50000000)
+  --max-insns <n>         instruction budget for the whole run (default 2000000000)
+  --progress, --no-progress  instructions executed and the phase on stderr during runs longer
+                          than a second (default: on when stderr is a terminal)
   --format text|json|sarif  report format (default: text)
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
   --process system|stubs  process model. system (default when the sysroot has an x86-64
@@ -46,7 +53,9 @@ options:
                           --engine unicorn, whose CPU model Debian's ld.so refuses)
   --sysroot DIR           system model: the root to take ld.so and the libraries from
                           (default /): only its library directories and /etc/ld.so.cache are
-                          visible; main and patch.so are ./main and ./patch.so in /app
+                          visible, plus main's directory (its files, not subdirectories) as
+                          the working directory /app, where main and patch.so are ./main and
+                          ./patch.so
   --file HOST[:GUEST]     system model: also show the host file HOST to the guest, as GUEST
                           (default /app/<name>); repeatable
   --arg ARG               an argument for main (after argv[0]); repeatable
@@ -88,13 +97,15 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
   }
   if (command.process !== 'system') return {};
   if (!hasDynamicLoader(sysroot)) throw new CliError(`--sysroot ${sysroot}: no ld-linux-x86-64.so.2 in its lib64 or lib/x86_64-linux-gnu (is it an x86-64 root file system?)`);
-  const files: GuestFile[] = command.files.map((spec) => {
+  // main's directory is the working directory: its files first, then --file (which may replace one).
+  const files: GuestFile[] = directoryFiles(dirname(command.mainPath));
+  files.push(...command.files.map((spec) => {
     const colon = spec.indexOf(':');
     const hostPath = colon >= 0 ? spec.slice(0, colon) : spec;
     const guest = colon >= 0 ? spec.slice(colon + 1) : basename(hostPath);
     if (guest === '') throw new CliError(`--file ${spec}: the guest path is empty`);
     return { guest, bytes: readInput(hostPath, '--file') };
-  });
+  }));
   const result: { process: ProcessChoice; stdin?: Uint8Array } = {
     process: {
       model: 'system',
@@ -131,7 +142,15 @@ async function run(argv: string[]): Promise<number> {
   const { command } = request;
   const main = readInput(command.mainPath, 'main');
   const patch = readInput(command.patchPath, 'patch.so');
-  const outcome = await runCommand(command, main, patch, undefined, hostInputs(command));
+  const progress = command.progress ?? process.stderr.isTTY === true;
+  const line = progress ? new ProgressLine(process.stderr) : undefined;
+  const host = hostInputs(command);
+  let outcome;
+  try {
+    outcome = await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined, host);
+  } finally {
+    line?.end();
+  }
   if (outcome.result.verdict === 'error') {
     // Machine formats still get a report (verdict "error"); a terminal gets the one line.
     if (command.format !== 'text') process.stdout.write(outcome.report);

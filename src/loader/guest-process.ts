@@ -7,7 +7,7 @@ import type { ElfFile } from '../elf/index.js';
 import type { RelocationBinding } from './dynamic/bindings.js';
 import type { OutputChunk, ProcessEvent } from './events.js';
 import type { GuestMemory } from './guest-memory.js';
-import type { ProcessStop, RunOptions } from './process.js';
+import type { Poisoning, ProcessStop, RunOptions } from './process.js';
 
 /** A loaded object: the executable or a shared library. */
 export interface GuestObject {
@@ -28,6 +28,8 @@ export interface GuestProcess {
   readonly instructions: number;
   readonly exited: ProcessStop | undefined;
   readonly objects: readonly GuestObject[];
+  /** The stubs model's last caller-saved poisoning (a libc stub's return); the system model runs the real libc and has none. */
+  readonly lastPoisoning?: Poisoning | undefined;
   /** What each relocation bound to (patch.so's included once it is loaded). */
   readonly relocationBindings: readonly RelocationBinding[];
   run(options: RunOptions): ProcessStop;

@@ -2,6 +2,8 @@
 // here, where / has an x86-64 ld.so), --sysroot, --arg, --env, --stdin, --file; misuse is one
 // line on stderr and exit 2; the report names the model and the libc.
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../elf/elf-files.js';
@@ -50,6 +52,28 @@ describe('verify-patch --process', () => {
       const lines = r.stderr.trimEnd().split('\n');
       expect(lines, args.join(' ')).toHaveLength(1);
       expect(lines[0]).toMatch(pattern);
+    }
+  });
+
+  it('--sysroot takes the libraries from another root: enough for C, and ld.so names what a C++ program misses', () => {
+    const root = mkdtempSync(join(tmpdir(), 'patchsandbox-sysroot-'));
+    try {
+      const lib = join(root, 'usr/lib/x86_64-linux-gnu');
+      mkdirSync(lib, { recursive: true });
+      mkdirSync(join(root, 'usr/lib64'));
+      for (const f of ['ld-linux-x86-64.so.2', 'libc.so.6', 'libm.so.6']) copyFileSync(join('/usr/lib/x86_64-linux-gnu', f), join(lib, f));
+      symlinkSync('usr/lib', join(root, 'lib'));
+      symlinkSync('usr/lib64', join(root, 'lib64'));
+      symlinkSync('../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', join(root, 'usr/lib64/ld-linux-x86-64.so.2'));
+      const c = run(...seed, '--with', 'fix_func', '--sysroot', root);
+      expect(c.code).toBe(0);
+      expect(c.stdout).toMatch(/process {6}system model: the real ld\.so and glibc/);
+      const cxx = join(REPO_ROOT, 'corpus/cxx-containers');
+      const r = run(join(cxx, 'main'), join(cxx, 'patch.so'), '_Z10record_hitR12SessionTableRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEi', '--sysroot', root);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('error while loading shared libraries: libstdc++.so.6: cannot open shared object file: No such file or directory');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

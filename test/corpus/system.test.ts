@@ -1,26 +1,30 @@
 // The corpus on the system process model: every case of every scenario's expect.json,
 // verified with the real ld.so, glibc and libstdc++ of this machine's root (--process system),
 // must give the expected verdict, exit code and error/warning codes, as on the stubs model.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildVfs } from '../../src/cli/sysroot.js';
+import { GUEST_CWD, buildVfs, directoryFiles } from '../../src/cli/sysroot.js';
+import { createEngine } from '../../src/engine/index.js';
+import { SystemProcess } from '../../src/loader/system/index.js';
 import { parseCommandLine, runCommand, type CommandOutcome } from '../../src/verify/command.js';
-import { corpusCases, type ResolvedCase } from './cases.js';
+import { REAL_CORPUS_DIR, corpusCases, type ResolvedCase } from './cases.js';
 
-const cases = corpusCases();
+const cases = [...corpusCases(), ...corpusCases(REAL_CORPUS_DIR)];
 const bytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
 
 async function verifyOnSystem(c: ResolvedCase): Promise<CommandOutcome> {
   const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args, '--process', 'system']);
   if (request.kind !== 'verify') throw new Error(`case ${c.name}: not a verify command`);
-  return runCommand(request.command, bytes(c.mainPath), bytes(c.patchPath), 'wasm', { process: { model: 'system', vfs: () => buildVfs('/', []) } });
+  // As the CLI builds it: main's directory is the working directory.
+  return runCommand(request.command, bytes(c.mainPath), bytes(c.patchPath), 'wasm', { process: { model: 'system', vfs: () => buildVfs('/', directoryFiles(c.dir)) } });
 }
 
 function pinnedCodes(outcome: CommandOutcome): string[] {
   return outcome.result.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code}:${f.severity}`).sort();
 }
 
-describe('corpus on the system model (real ld.so and glibc from /)', () => {
+describe('corpus (old and corpus/real) on the system model (real ld.so and glibc from /)', () => {
   for (const c of cases) {
     it(`${c.scenario}/${c.name}`, async () => {
       const outcome = await verifyOnSystem(c);
@@ -35,5 +39,25 @@ describe('corpus on the system model (real ld.so and glibc from /)', () => {
         expect(outcome.result.run?.process?.libc).toMatch(/^glibc \d+\.\d+/);
       }
     }, 60_000);
+  }
+});
+
+describe('corpus/real on the system model prints what the program prints natively', () => {
+  for (const c of corpusCases(REAL_CORPUS_DIR)) {
+    if (!c.native) continue;
+    const native = c.native;
+    it(`${c.scenario}/${c.name}: ./main ${native.argv.join(' ')}`, async () => {
+      const engine = await createEngine('wasm');
+      try {
+        const vfs = buildVfs('/', directoryFiles(c.dir));
+        const process = SystemProcess.create(engine, { vfs, executable: `./${c.main}`, argv: native.argv, cwd: GUEST_CWD });
+        const stop = process.run({ maxInstructions: 500_000_000 });
+        const real = spawnSync(`./${c.main}`, native.argv, { cwd: c.dir, encoding: 'utf8', env: {}, timeout: 30_000 });
+        expect(stop).toMatchObject({ reason: 'exited', status: real.status });
+        expect(process.stdoutText(1)).toBe(real.stdout);
+      } finally {
+        engine.close();
+      }
+    }, 120_000);
   }
 });

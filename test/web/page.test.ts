@@ -275,6 +275,12 @@ describe.skipIf(!available)('browser page', () => {
   it('gives the CLI\'s error for a truncated executable dropped by the user', async () => {
     await page.setInputFiles('#main-file', join(repo, 'corpus/bad-input/main-truncated'));
     await page.setInputFiles('#patch-file', join(repo, 'corpus/bad-input/patch.so'));
+    // Own files: the last corpus case's fields are gone and no case is selected.
+    expect(await page.inputValue('#scenario')).toBe('');
+    expect(await page.inputValue('#symbol')).toBe('');
+    expect(await page.inputValue('#replacement')).toBe('');
+    expect(await page.inputValue('#mode')).toBe('');
+    expect(await page.locator('#scenario-description').textContent()).toContain('No corpus case selected');
     await page.fill('#symbol', 'need_fix_func');
     await page.click('#verify');
     const error = page.locator('#verdict .error-text');
@@ -284,6 +290,20 @@ describe.skipIf(!available)('browser page', () => {
     expect(await error.textContent()).toBe(expected);
     await page.screenshot({ path: join(screenshots, 'truncated.png') });
   }, 60_000);
+
+  it('verifies your own files after a corpus case without carrying over its replacement', async () => {
+    await page.selectOption('#scenario', 'short-function/adjacent-tool-patches');
+    expect(await page.inputValue('#replacement')).not.toBe('');
+    await page.setInputFiles('#main-file', join(repo, 'corpus/seed-classic/main'));
+    await page.setInputFiles('#patch-file', join(repo, 'corpus/seed-classic/patch.so'));
+    expect(await page.inputValue('#replacement')).toBe('');
+    await page.fill('#symbol', 'need_fix_func');
+    await page.click('#verify');
+    const verdict = page.locator('#verdict .verdict-word');
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await page.locator('#verdict .error-text').allTextContents()).toEqual([]);
+    expect(await verdict.getAttribute('data-verdict')).toBe('safe');
+  }, 90_000);
 
   it('made no request outside 127.0.0.1 and raised no page error', () => {
     expect(requests.length).toBeGreaterThan(0);

@@ -53,6 +53,7 @@ const selectedCase = (): CorpusCase | undefined => CORPUS_CASES.find((c) => c.id
 /** The case's own settings into the fields: Verify reads the fields, so a user can change any of them. */
 function fillFieldsFrom(c: CorpusCase): void {
   symbolInput.value = c.symbol;
+  symbolInput.dataset['fromCase'] = c.id;
   replacementInput.value = c.replacement ?? '';
   trampolineSelect.value = typeof c.trampoline === 'string' ? c.trampoline : 'template';
   templateInput.value = typeof c.trampoline === 'string' ? '' : c.trampoline.template;
@@ -120,7 +121,30 @@ async function listFunctions(load: () => Promise<{ bytes: Uint8Array; name: stri
     if (!(error instanceof CancelledError)) mainFileError.textContent = (error as Error).message;
   }
 }
-mainFile.addEventListener('change', () => void listFunctions(() => fileBytes(mainFile)));
+/**
+ * Choosing your own files leaves the corpus behind: no case is selected and its fields (its
+ * symbol, its replacement such as fix_func, its trampoline and mode) are cleared, so nothing
+ * of the last case is verified against files it does not belong to.
+ */
+function leaveCorpusCase(): void {
+  if (scenarioSelect.value === '' && symbolInput.dataset['fromCase'] === undefined) return;
+  scenarioSelect.value = '';
+  scenarioDescription.textContent = 'No corpus case selected: verifying your own files. Name the function to patch (and, if patch.so has no fix_table, its replacement).';
+  symbolInput.value = '';
+  replacementInput.value = '';
+  trampolineSelect.value = 'abs-rax';
+  templateInput.value = '';
+  templateInput.hidden = true;
+  modeSelect.value = '';
+  delete symbolInput.dataset['fromCase'];
+}
+mainFile.addEventListener('change', () => {
+  if (mainFile.files?.length) leaveCorpusCase();
+  void listFunctions(() => fileBytes(mainFile));
+});
+patchFile.addEventListener('change', () => {
+  if (patchFile.files?.length) leaveCorpusCase();
+});
 selectScenario();
 
 function trampolineChoice(): TrampolineChoice {

@@ -6,7 +6,7 @@ import { encodeUtf8 } from '../guest-memory.js';
 import { permText } from '../kernel/address-space.js';
 import type { Kernel } from './kernel.js';
 
-export function addProcFiles(k: Kernel, exePath: string): void {
+export function addProcFiles(k: Kernel, exePath: string, argv: readonly string[]): void {
   const vfs = k.vfs;
   vfs.addDevice('/dev/null', 'null');
   vfs.addDevice('/dev/zero', 'zero');
@@ -15,7 +15,7 @@ export function addProcFiles(k: Kernel, exePath: string): void {
   vfs.addSymlink('/proc/self/exe', exePath);
   vfs.addGenerated('/proc/self/maps', () => encodeUtf8(procMaps(k)));
   vfs.addGenerated('/proc/self/status', () => encodeUtf8(procStatus(k, exePath)));
-  vfs.addGenerated('/proc/self/cmdline', () => new Uint8Array(0));
+  vfs.addGenerated('/proc/self/cmdline', () => encodeUtf8(argv.map((a) => `${a}\0`).join('')));
 }
 
 function inodeOf(k: Kernel, path: string): number {

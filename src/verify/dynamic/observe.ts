@@ -7,6 +7,7 @@
 import { GPRS, HookType, type Gpr } from '../../engine/engine.js';
 import type { GuestProcess, ProcessStop } from '../../loader/index.js';
 import { threadOf } from './patch-point.js';
+import { setPhase } from './progress.js';
 
 export const ARGUMENT_REGISTERS: readonly Gpr[] = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
 export const CALLEE_SAVED_REGISTERS: readonly Gpr[] = ['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15'];
@@ -67,6 +68,7 @@ export function observeAfterPatch(
   options: { site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number },
 ): Observation {
   const { site, overwritten } = options;
+  setPhase(process.engine, 'running the patched program');
   const fetches: ClobberedFetch[] = [];
   let fetchCount = 0;
   // The trampoline's own instructions run in sequence from the entry; any other arrival at

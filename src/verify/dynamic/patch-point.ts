@@ -10,6 +10,7 @@ import type { GuestProcess, ProcessStop } from '../../loader/index.js';
 import { layout } from '../../loader/index.js';
 import { SystemProcess, viewThreads, type ThreadView } from '../../loader/system/index.js';
 import { VerifyError } from '../error.js';
+import { setPhase } from './progress.js';
 import { describeStop } from './stop-text.js';
 
 const SLEEP_FUNCTIONS = new Set(['usleep', 'sleep', 'nanosleep', 'clock_nanosleep', 'pause', 'sigsuspend', 'select', 'poll', 'epoll_wait', 'read']);
@@ -95,8 +96,12 @@ function failBeforePatchPoint(stop: ProcessStop, process: GuestProcess, what: st
       }
       throw new VerifyError('unsupported', `the program died before ${what}: ${describeStop(stop)}`);
     }
-    case 'exited':
-      throw new VerifyError('no-patch-point', `the program exited (status ${stop.status}) after ${stop.instructions} instructions, before ${what}; choose a --patch-at below ${stop.instructions}`);
+    case 'exited': {
+      // What the program (or ld.so: "error while loading shared libraries") said last on stderr explains an early exit.
+      const stderr = process.output.filter((c) => c.fd === 2).map((c) => c.text).join('').trim().split('\n').pop();
+      const said = stderr ? `; its last words on stderr: "${stderr.slice(0, 300)}"` : '';
+      throw new VerifyError('no-patch-point', `the program exited (status ${stop.status}) after ${stop.instructions} instructions, before ${what}${said}; choose a --patch-at below ${stop.instructions}`);
+    }
     default:
       throw new VerifyError('unsupported', `the run stopped unexpectedly (${stop.reason}) before ${what} at ${process.describe(process.engine.readRegister('rip'))}`);
   }
@@ -138,6 +143,7 @@ export function runToPatchPoint(
 ): PatchPoint {
   const limit = options.budget;
   const left = (): number => limit - process.instructions;
+  setPhase(process.engine, 'running to the patch point');
   if (options.patchAt !== undefined) {
     process.watchCalls([target.address]);
     const what = `the patch point (--patch-at ${options.patchAt})`;
