@@ -11,6 +11,8 @@ import type { Poisoning, ProcessStop, RunOptions } from './process.js';
 
 /** A loaded object: the executable or a shared library. */
 export interface GuestObject {
+  /** The executable, a shared library, or (stubs model) the sandbox's libc image. */
+  readonly kind: 'executable' | 'library' | 'libc-image';
   /** The path it was loaded by (link_map l_name; the executable's own path for it). */
   readonly path: string;
   readonly base: bigint;

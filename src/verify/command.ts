@@ -9,6 +9,7 @@ import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
 import type { EngineChoice, GuestInputs, PatcherLookup, ProcessChoice, TrampolineChoice, VerifyInput } from './input.js';
+import type { LibraryFile } from './libraries.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 
@@ -28,6 +29,8 @@ export interface ParsedCommand {
   lookup?: PatcherLookup;
   /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
   progress?: boolean;
+  /** Absent: prologue. */
+  strategy?: 'prologue' | 'got' | 'vtable';
   /** --process; undefined: the caller's default (the CLI: system when a sysroot with ld.so exists). */
   process?: 'system' | 'stubs';
   /** --sysroot DIR (system model). */
@@ -46,7 +49,7 @@ export interface ParsedCommand {
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'process', 'sysroot', 'stdin', 'seed'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'process', 'sysroot', 'stdin', 'seed'] as const;
 /** Options that may be given more than once; each adds one value. */
 const REPEATED_OPTIONS = ['file', 'arg', 'env'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
@@ -125,6 +128,11 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     throw new VerifyError('bad-option', '--sysroot, --file and --stdin need the system process model (--process system)');
   }
   if (values.with !== undefined) command.with = values.with;
+  if (values.strategy !== undefined) {
+    const strategy = values.strategy;
+    if (strategy !== 'prologue' && strategy !== 'got' && strategy !== 'vtable') throw new VerifyError('bad-option', `--strategy must be prologue, got or vtable, not '${strategy}'`);
+    if (strategy !== 'prologue') command.strategy = strategy;
+  }
   if (values.signal !== undefined) command.signal = values.signal;
   if (values.lookup !== undefined) {
     if (values.lookup !== 'dynsym' && values.lookup !== 'symtab') throw new VerifyError('bad-option', `--lookup must be dynsym or symtab, not '${values.lookup}'`);
@@ -148,10 +156,11 @@ export const TOOL = { name: 'verify-patch', version: '0.1.0' } as const;
 
 /**
  * Runs a parsed command on the two files' bytes. `engine` overrides the command's engine
- * (tests, the web worker); `host` gives what only the caller can build: the system model's
- * file system (from --sysroot/--file) and main's standard input (from --stdin).
+ * (tests, the web worker); `libraries`: the files main needs beyond the emulated system
+ * libraries (collectNeededLibraries; stubs model); `host` gives what only the caller can build:
+ * the system model's file system (from --sysroot/--file) and main's standard input (--stdin).
  */
-export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, host?: { process?: ProcessChoice; stdin?: Uint8Array }): Promise<CommandOutcome> {
+export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[], host?: { process?: ProcessChoice; stdin?: Uint8Array }): Promise<CommandOutcome> {
   const input: VerifyInput = {
     main,
     mainName: command.mainPath,
@@ -162,6 +171,8 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
     engine: engine ?? command.engine,
   };
   if (command.with !== undefined) input.with = command.with;
+  if (libraries !== undefined && libraries.length > 0) input.libraries = libraries;
+  if (command.strategy !== undefined) input.strategy = command.strategy;
   if (command.signal !== undefined) input.signal = command.signal;
   if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;

@@ -17,8 +17,20 @@ async function verifyOnSystem(c: ResolvedCase): Promise<CommandOutcome> {
   const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args, '--process', 'system']);
   if (request.kind !== 'verify') throw new Error(`case ${c.name}: not a verify command`);
   // As the CLI builds it: main's directory is the working directory.
-  return runCommand(request.command, bytes(c.mainPath), bytes(c.patchPath), 'wasm', { process: { model: 'system', vfs: () => buildVfs('/', directoryFiles(c.dir)) } });
+  return runCommand(request.command, bytes(c.mainPath), bytes(c.patchPath), 'wasm', undefined, { process: { model: 'system', vfs: () => buildVfs('/', directoryFiles(c.dir)) } });
 }
+
+/**
+ * Where the system model rightly differs from expect.json (written for the stubs model): with
+ * `call rax` the replacement returns into the old function's bytes; natively (expect.json's
+ * native block: no signal, "after fix cur times 2" twice) the program survives, and so it does
+ * on the real glibc. The stubs model's CRASH_AFTER_PATCH comes from its libc stubs poisoning
+ * caller-saved registers, which the real libc does not do here.
+ */
+const SYSTEM_MODEL_DROPS: Record<string, string[]> = {
+  'call-trampoline/signal-handler-writes-call-rax': ['CRASH_AFTER_PATCH:error'],
+  'call-trampoline/tool-writes-call-template': ['CRASH_AFTER_PATCH:error'],
+};
 
 function pinnedCodes(outcome: CommandOutcome): string[] {
   return outcome.result.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code}:${f.severity}`).sort();
@@ -32,8 +44,9 @@ describe('corpus (old and corpus/real) on the system model (real ld.so and glibc
       expect({ verdict: outcome.result.verdict, exitCode: outcome.exitCode, findings: pinnedCodes(outcome) }).toEqual({
         verdict: c.verdict,
         exitCode: c.exitCode,
-        findings: c.findings.map((f) => `${f.code}:${f.severity}`).sort(),
+        findings: c.findings.map((f) => `${f.code}:${f.severity}`).filter((f) => !(SYSTEM_MODEL_DROPS[`${c.scenario}/${c.name}`] ?? []).includes(f)).sort(),
       });
+      if (SYSTEM_MODEL_DROPS[`${c.scenario}/${c.name}`]) expect(outcome.result.run?.endReason).toMatch(/exited with status 0/);
       if (c.exitCode !== 2) {
         expect(outcome.result.run?.process?.model).toBe('system');
         expect(outcome.result.run?.process?.libc).toMatch(/^glibc \d+\.\d+/);

@@ -13,7 +13,7 @@ const bytes = (name: string): Uint8Array => new Uint8Array(readFileSync(join(DIR
 async function verify(args: string[]) {
   const request = parseCommandLine([...args, '--process', 'system']);
   if (request.kind !== 'verify') throw new Error('not a verify command');
-  return runCommand(request.command, bytes(request.command.mainPath), bytes(request.command.patchPath), 'wasm', { process: { model: 'system', vfs: () => buildVfs('/', []) } });
+  return runCommand(request.command, bytes(request.command.mainPath), bytes(request.command.patchPath), 'wasm', undefined, { process: { model: 'system', vfs: () => buildVfs('/', []) } });
 }
 
 describe('verify on threads', () => {

@@ -89,8 +89,9 @@ export interface KernelOptions {
 }
 
 export interface KernelState {
-  fds: [number, FdEntry][];
-  files: { file: OpenFile; offset: number; dirCursor: number | undefined }[];
+  /** A private copy of the descriptor table and everything it reaches (pipes, sockets, epoll sets). */
+  fds: Map<number, FdEntry>;
+  net: Loopback;
   cwd: string;
   brkStart: bigint;
   brk: bigint;
@@ -116,7 +117,7 @@ export class Kernel {
   /** sigaltstack's record (SS_DISABLE until set). */
   altStack = { sp: 0n, flags: 2, size: 0n };
   /** The virtual loopback: bound sockets by address, ephemeral ports from 32768 (deterministic). */
-  readonly net: Loopback = { bound: new Map(), nextPort: 32768 };
+  net: Loopback = { bound: new Map(), nextPort: 32768 };
   /** Set by the process: the current instruction count, for output and event times. */
   now: () => number = () => 0;
 
@@ -239,11 +240,10 @@ export class Kernel {
   // ---- snapshots ------------------------------------------------------------------------
 
   saveState(): KernelState {
-    const files = new Set<OpenFile>();
-    for (const e of this.fds.values()) files.add(e.file);
+    const copy = cloneDescriptors(this.fds, this.net);
     return {
-      fds: [...this.fds].map(([fd, e]) => [fd, { ...e }]),
-      files: [...files].map((file) => ({ file, offset: file.offset, dirCursor: file.dirCursor })),
+      fds: copy.fds,
+      net: copy.net,
       cwd: this.cwd,
       brkStart: this.brkStart,
       brk: this.brk,
@@ -254,12 +254,11 @@ export class Kernel {
   }
 
   restoreState(s: KernelState): void {
+    // Copied again: a snapshot may be restored more than once.
+    const copy = cloneDescriptors(s.fds, s.net);
     this.fds.clear();
-    for (const [fd, e] of s.fds) this.fds.set(fd, { ...e });
-    for (const f of s.files) {
-      f.file.offset = f.offset;
-      f.file.dirCursor = f.dirCursor;
-    }
+    for (const [fd, e] of copy.fds) this.fds.set(fd, e);
+    this.net = copy.net;
     this.cwd = s.cwd;
     this.brkStart = s.brkStart;
     this.brk = s.brk;
@@ -267,6 +266,50 @@ export class Kernel {
     this.umask = s.umask;
     this.tidAddress = s.tidAddress;
   }
+}
+
+/**
+ * The descriptor table and what it reaches, copied with its sharing kept (dup'ed fds share one
+ * description, a socket's peer and an epoll set's entries point into the same copy). VFS nodes
+ * are shared, not copied: overlay writes are not rolled back by a restore.
+ */
+function cloneDescriptors(fds: ReadonlyMap<number, FdEntry>, net: Loopback): { fds: Map<number, FdEntry>; net: Loopback } {
+  const files = new Map<OpenFile, OpenFile>();
+  const sockets = new Map<Socket, Socket>();
+  const pipes = new Map<Pipe, Pipe>();
+  const socket = (s: Socket): Socket => {
+    const known = sockets.get(s);
+    if (known) return known;
+    const c: Socket = { ...s, inbox: [...s.inbox], datagrams: [...s.datagrams], backlog: [], options: new Map(s.options) };
+    sockets.set(s, c);
+    if (s.peer) c.peer = socket(s.peer);
+    c.backlog = s.backlog.map(socket);
+    return c;
+  };
+  const file = (f: OpenFile): OpenFile => {
+    const known = files.get(f);
+    if (known) return known;
+    const c: OpenFile = { ...f };
+    files.set(f, c);
+    if (f.pipe) {
+      const p = f.pipe;
+      c.pipe = pipes.get(p) ?? { ...p, buffer: [...p.buffer] };
+      pipes.set(p, c.pipe);
+    }
+    if (f.socket) c.socket = socket(f.socket);
+    if (f.eventfd) c.eventfd = { ...f.eventfd };
+    if (f.epoll) {
+      const interest = new Map<number, { events: number; data: bigint; file: OpenFile }>();
+      c.epoll = { interest };
+      for (const [fd, i] of f.epoll.interest) interest.set(fd, { ...i, file: file(i.file) });
+    }
+    return c;
+  };
+  const outFds = new Map<number, FdEntry>();
+  for (const [fd, e] of fds) outFds.set(fd, { file: file(e.file), cloexec: e.cloexec });
+  const bound = new Map<string, Socket>();
+  for (const [key, s] of net.bound) bound.set(key, socket(s));
+  return { fds: outFds, net: { bound, nextPort: net.nextPort } };
 }
 
 /** A system call that cannot complete in this sandbox (it would block forever): the run stops with the message. */

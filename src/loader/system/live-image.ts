@@ -23,6 +23,7 @@ export interface LinkMapEntry {
 /** An object of the guest's link map, located through the mappings the kernel layer made for its file. */
 export class MappedObject implements GuestObject {
   constructor(
+    readonly kind: 'executable' | 'library',
     readonly path: string,
     readonly base: bigint,
     readonly elf: ElfFile | undefined,
@@ -68,7 +69,7 @@ export class LiveImage {
   /** The executable, as the kernel mapped it. */
   get executable(): GuestObject {
     const main = this.main;
-    return new MappedObject(main.path, main.base, main.elf, this.rangesOf(main.path));
+    return new MappedObject('executable', main.path, main.base, main.elf, this.rangesOf(main.path));
   }
 
   /** Every object in the guest ld.so's link map (the executable under its own path). */
@@ -76,7 +77,7 @@ export class LiveImage {
     return this.linkMap().map((l) => {
       if (l.name === '') return this.executable;
       const canonical = this.canonical(l.name);
-      return new MappedObject(l.name, l.base, this.elfOf(canonical), this.rangesOf(canonical));
+      return new MappedObject('library', l.name, l.base, this.elfOf(canonical), this.rangesOf(canonical));
     });
   }
 

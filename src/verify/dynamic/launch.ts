@@ -7,6 +7,7 @@ import type { Engine } from '../../engine/engine.js';
 import { EmulatedProcess, type GuestProcess } from '../../loader/index.js';
 import { GUEST_CWD, SystemProcess } from '../../loader/system/index.js';
 import type { EngineChoice, GuestInputs, ProcessChoice } from '../input.js';
+import type { LibraryFile } from '../libraries.js';
 
 /** Where patch.so lives in the emulated file system. */
 export const PATCH_PATH = './patch.so';
@@ -20,15 +21,20 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Without a model: the stubs model's EmulatedProcess (the page's replay steps it). */
-export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string): EmulatedProcess;
-export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string, model: ProcessChoice | undefined, guest?: GuestInputs): GuestProcess;
+/**
+ * `needed`: main's own libraries, by path relative to its directory (the working directory, as
+ * a server started in its folder). Without a model: the stubs model's EmulatedProcess (the
+ * page's replay steps it).
+ */
+export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string, needed?: readonly LibraryFile[]): EmulatedProcess;
+export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string, needed: readonly LibraryFile[], model: ProcessChoice | undefined, guest?: GuestInputs): GuestProcess;
 export function launchProcess(
   engine: Engine,
   main: Uint8Array,
   mainName: string,
   patch: Uint8Array,
   patchName: string,
+  needed: readonly LibraryFile[] = [],
   model: ProcessChoice = { model: 'stubs' },
   guest: GuestInputs = {},
 ): GuestProcess {
@@ -40,9 +46,10 @@ export function launchProcess(
     vfs.addFile(`${GUEST_CWD}/${baseName(mainName)}`, main, main.length, 0o755);
     vfs.addFile(`${GUEST_CWD}/patch.so`, patch, patch.length, 0o755);
     if (own !== PATCH_PATH) vfs.addFile(`${GUEST_CWD}/${baseName(patchName)}`, patch, patch.length, 0o755);
+    for (const l of needed) vfs.addFile(`${GUEST_CWD}/${l.path}`, l.bytes, l.bytes.length, 0o755);
     return SystemProcess.create(engine, { vfs, executable: mainPath, argv: guest.argv ?? [], envp: guest.envp ?? [], cwd: GUEST_CWD, ...(guest.stdin ? { stdin: guest.stdin } : {}), ...(guest.seed !== undefined ? { scheduleSeed: guest.seed } : {}) });
   }
-  const libraries = [{ path: PATCH_PATH, bytes: patch }];
+  const libraries = [{ path: PATCH_PATH, bytes: patch }, ...needed.map((l) => ({ path: `./${l.path}`, bytes: l.bytes }))];
   if (own !== PATCH_PATH) libraries.push({ path: own, bytes: patch });
   return EmulatedProcess.create(engine, { main, mainPath, libraries, argv: guest.argv ?? [], envp: guest.envp ?? [] });
 }
