@@ -40,8 +40,13 @@ function run(args: string[], shell?: string): Run {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, ms, peakMb };
 }
 
+/** On the stubs model (the one whose libc stubs charge and refuse work); systemHostile runs the real glibc. */
 function hostile(name: string, ...options: string[]): Run {
-  return run([join(BIN, name), join(BIN, 'patch.so'), 'target', ...options]);
+  return run([join(BIN, name), join(BIN, 'patch.so'), 'target', '--process', 'stubs', ...options]);
+}
+
+function systemHostile(name: string, ...options: string[]): Run {
+  return run([join(BIN, name), join(BIN, 'patch.so'), 'target', '--process', 'system', ...options]);
 }
 
 /** Exit 2, one prefixed line on stderr (no stack trace, no stray runtime output), within the bounds. */
@@ -192,6 +197,22 @@ describe('hostile guests: work, time and output', () => {
   it('--timeout stops a guest spinning under a huge budget, and says so', () => {
     const r = hostile('spin', '--timeout', '2', '--max-insns', '1000000000000');
     expectOneLine(r, /the run exceeded the wall-clock limit of 2 s \(--timeout\)/);
+  });
+});
+
+describe('hostile guests on the system model (the real glibc): the same limits hold', () => {
+  it('--timeout stops a spinning guest', () => {
+    expectOneLine(systemHostile('spin', '--timeout', '2', '--max-insns', '1000000000000'), /the run exceeded the wall-clock limit of 2 s \(--timeout\)/);
+  });
+
+  it('touching more than --max-memory ends the run as a limit, never as host memory growth', () => {
+    expectOneLine(systemHostile('touch', '--max-memory', '256M'), /the guest exceeded the memory limit: more than 256 MiB|exceeds the guest's address-space limit of 1024 MiB/);
+  });
+
+  it('a 1 GiB write moves at most 1 MiB per call and the kept output stays bounded', () => {
+    const big = systemHostile('write-huge', '--max-insns', '50000000');
+    expect(big.stdout.length).toBeLessThan(1 << 20);
+    expectBounded(big);
   });
 });
 

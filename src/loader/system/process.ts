@@ -328,6 +328,9 @@ export class SystemProcess implements GuestProcess {
       case 'until':
         return { reason: 'until', instructions: this.instructions };
       case 'timeout':
+        // The engine stops at the wall-clock deadline it was given: that is --timeout, not the budget.
+        this.checkDeadline();
+        return undefined;
       case 'stopped':
         return { reason: 'budget', instructions: this.instructions };
       case 'breakpoint': {
