@@ -43,6 +43,7 @@ import { outputLines, symbolSummary, trampolineSummary } from './summary.js';
 import { requireFunction, type ResolvedFunction } from './symbols.js';
 import { isVariadicFunction } from './variadic.js';
 import { readWrittenTrampoline } from './written-trampoline.js';
+import { attachSourceLines } from './source-lines.js';
 import { hex } from '../hex.js';
 
 /** The classic trampoline's length: what a program-driven patch is assumed to write when it writes nothing we can see. */
@@ -61,7 +62,7 @@ function isInputError(e: unknown): e is Error {
 export async function verifyPatch(input: VerifyInput): Promise<VerifyResult> {
   const partial: VerifyResult = { verdict: 'error', findings: [] };
   try {
-    return await verify(input, partial);
+    return attachSourceLines(await verify(input, partial), input);
   } catch (e) {
     if (!isInputError(e)) throw e;
     return { ...partial, verdict: 'error', findings: [], error: e.message };
