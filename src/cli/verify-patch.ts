@@ -33,7 +33,9 @@ options:
                           <sym> has returned once, at main's next sleep call (where kill finds a
                           server), else right after that return
   --max-insns <n>         instruction budget for the whole run (default 50000000)
-  --format text|json|sarif  report format (default: text)
+  --format <f>            report format: text (default) | json (schema/report.schema.json) |
+                          sarif (SARIF 2.1.0, code scanning) | html (one self-contained file) |
+                          markdown (a pull-request comment)
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
   --help, --version
 

@@ -3,7 +3,9 @@
 // report. src/cli adds only the file system and the process; tests and the web page call
 // this directly, so they exercise exactly what the CLI does.
 
+import { renderHtml } from '../report/html.js';
 import { renderJson } from '../report/json.js';
+import { renderMarkdown } from '../report/markdown.js';
 import { renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
 import { VerifyError } from './error.js';
@@ -12,7 +14,8 @@ import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 
-export type ReportFormat = 'text' | 'json' | 'sarif';
+export const REPORT_FORMATS = ['text', 'json', 'sarif', 'html', 'markdown'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export interface ParsedCommand {
   mainPath: string;
@@ -70,12 +73,12 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const [mainPath, patchPath, symbol] = positionals as [string, string, string];
   if (symbol === '') throw new VerifyError('bad-option', '<sym> is empty');
   const format = values.format ?? 'text';
-  if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new VerifyError('bad-option', `--format must be text, json or sarif, not '${format}'`);
+  if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new VerifyError('bad-option', `--format must be ${REPORT_FORMATS.slice(0, -1).join(', ')} or ${REPORT_FORMATS.at(-1)}, not '${format}'`);
   const engine = values.engine ?? 'wasm';
   if (engine !== 'wasm' && engine !== 'unicorn') throw new VerifyError('bad-option', `--engine must be wasm or unicorn, not '${engine}'`);
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
-  const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format, engine };
+  const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format: format as ReportFormat, engine };
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
@@ -121,5 +124,9 @@ export function render(result: VerifyResult, command: Pick<ParsedCommand, 'forma
       return renderSarif(result, TOOL, { main: command.mainPath, patch: command.patchPath });
     case 'text':
       return renderText(result);
+    case 'html':
+      return renderHtml(result, TOOL);
+    case 'markdown':
+      return renderMarkdown(result);
   }
 }
