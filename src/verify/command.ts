@@ -8,6 +8,7 @@ import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
+import { TOOL } from '../report/tool.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
 import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
@@ -16,6 +17,7 @@ import { verifyPatch } from './verify.js';
 
 export const REPORT_FORMATS = ['text', 'json', 'sarif', 'html', 'markdown'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export { TOOL };
 
 export interface ParsedCommand {
   mainPath: string;
@@ -95,7 +97,6 @@ export interface CommandOutcome {
   exitCode: number;
 }
 
-export const TOOL = { name: 'verify-patch', version: '0.1.0' } as const;
 
 /** Runs a parsed command on the two files' bytes. `engine` overrides the command's engine (tests, the web worker). */
 export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice): Promise<CommandOutcome> {

@@ -52,7 +52,7 @@ describe('--format json validates against schema/report.schema.json', () => {
   });
   it('the schema rejects what breaks the contract', () => {
     const doc = report('unsafe', 'json');
-    const broken = {
+    const broken: Json = {
       ...doc, schemaVersion: 2, verdict: 'fine', target: { ...doc.target, address: 93824992236208 },
       findings: [{ ...doc.findings[0], severity: 'fatal', evidence: [{ label: 'x', source: { file: 'a.c', line: 0 } }] }],
     };
@@ -143,7 +143,9 @@ describe('SARIF locations and fingerprints for code scanning', () => {
     expect(new Set(once).size).toBe(once.length);
     expect(fp(report('linesDwarf5', 'sarif'))).toEqual(once);
     const [dir, main, symbol] = CASES.unsafe;
-    const again = await runCommand({ ...(parseCommandLine([main, 'patch.so', symbol]) as { command: never }).command, format: 'sarif' }, new Uint8Array(readFileSync(join(ROOT, dir, main))), new Uint8Array(readFileSync(join(ROOT, dir, 'patch.so'))), 'wasm');
+    const request = parseCommandLine([main, 'patch.so', symbol, '--format', 'sarif']);
+    if (request.kind !== 'verify') throw new Error('not a verify command');
+    const again = await runCommand(request.command, new Uint8Array(readFileSync(join(ROOT, dir, main))), new Uint8Array(readFileSync(join(ROOT, dir, 'patch.so'))), 'wasm');
     expect(fp(JSON.parse(again.report) as Json)).toEqual(once);
   });
   it('every source file the fixtures name exists in the repository (what code scanning needs to show the line)', () => {

@@ -9,6 +9,8 @@ import { renderTimeline } from './view/timeline.js';
 import { TraceStepper } from './view/trace.js';
 import { renderVerdict } from './view/verdict.js';
 import { CancelledError, VerificationWorker } from './worker-client.js';
+import { fromFragment, toFragment, type PermalinkState } from './permalink.js';
+import { renderDownloads } from './view/downloads.js';
 
 const byId = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const form = byId<HTMLFormElement>('inputs');
@@ -51,7 +53,7 @@ if (preferred) scenarioSelect.value = preferred.id;
 const selectedCase = (): CorpusCase | undefined => CORPUS_CASES.find((c) => c.id === scenarioSelect.value);
 
 /** The case's own settings into the fields: Verify reads the fields, so a user can change any of them. */
-function fillFieldsFrom(c: CorpusCase): void {
+function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'>): void {
   symbolInput.value = c.symbol;
   replacementInput.value = c.replacement ?? '';
   trampolineSelect.value = typeof c.trampoline === 'string' ? c.trampoline : 'template';
@@ -123,15 +125,42 @@ async function listFunctions(load: () => Promise<{ bytes: Uint8Array; name: stri
 mainFile.addEventListener('change', () => void listFunctions(() => fileBytes(mainFile)));
 selectScenario();
 
+/** Opens a permalink: its case and fields, then verifies; without a case, asks for the files. */
+function openPermalink(): void {
+  const state = fromFragment(location.hash);
+  if (state === null) return;
+  if ('error' in state) {
+    results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, `This link cannot be opened: ${state.error}.`));
+    return;
+  }
+  if (state.case !== undefined) {
+    if (!CORPUS_CASES.some((c) => c.id === state.case)) {
+      results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, `This link names the case '${state.case}', which this page does not have; pick a scenario.`));
+      return;
+    }
+    scenarioSelect.value = state.case;
+    mainFile.value = '';
+    patchFile.value = '';
+    selectScenario();
+    fillFieldsFrom(state);
+    form.requestSubmit();
+    return;
+  }
+  fillFieldsFrom(state);
+  results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, 'This link holds the options, not the files: choose main and patch.so, then Verify.'));
+  mainFile.focus();
+}
+
 function trampolineChoice(): TrampolineChoice {
   const v = trampolineSelect.value;
   return v === 'template' ? { template: templateInput.value } : (v as 'abs-rax' | 'rel32' | 'abs-indirect');
 }
 
 /** The user's files if any were chosen, else the selected case's; what to patch and how from the fields. */
-async function buildRequest(): Promise<VerifyRequest> {
+async function buildRequest(): Promise<{ request: VerifyRequest; link: PermalinkState }> {
   const [main, patch] = await Promise.all([fileBytes(mainFile), fileBytes(patchFile)]);
   let files: Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName'>;
+  let caseId: string | undefined;
   if (main || patch) {
     if (!main || !patch) throw new Error('choose both files: main and patch.so');
     files = { main: main.bytes, mainName: main.name, patch: patch.bytes, patchName: patch.name };
@@ -139,12 +168,17 @@ async function buildRequest(): Promise<VerifyRequest> {
     const c = selectedCase();
     if (!c) throw new Error('pick a scenario or choose your files');
     files = await corpusFiles(c);
+    caseId = c.id;
   }
   if (symbolInput.value.trim() === '') throw new Error('name the function to patch');
   const request: VerifyRequest = { ...files, symbol: symbolInput.value.trim(), trampoline: trampolineChoice() };
   if (replacementInput.value.trim() !== '') request.replacement = replacementInput.value.trim();
   if (modeSelect.value !== '') request.signal = modeSelect.value;
-  return request;
+  const link: PermalinkState = { symbol: request.symbol, trampoline: request.trampoline };
+  if (caseId !== undefined) link.case = caseId;
+  if (request.replacement !== undefined) link.replacement = request.replacement;
+  if (request.signal !== undefined) link.signal = request.signal;
+  return { request, link };
 }
 
 function showError(message: string): void {
@@ -167,12 +201,16 @@ form.addEventListener('submit', async (event) => {
   progressStage.textContent = 'starting';
   results.replaceChildren(h('p', { class: 'muted' }, 'Verifying…'));
   try {
-    const request = await buildRequest();
+    const { request, link } = await buildRequest();
+    // The address bar is the permalink of what is being verified (replaced, not pushed: Back leaves the page).
+    const fragment = toFragment(link);
+    history.replaceState(null, '', fragment);
     const view = await worker.verify(request, (stage, fraction) => {
       progressStage.textContent = stage;
       progressBar.value = fraction;
     });
     showView(view);
+    results.querySelector('#verdict')?.append(renderDownloads(view.result, { main: request.mainName, patch: request.patchName }, fragment));
   } catch (error) {
     if (error instanceof CancelledError) results.replaceChildren(h('p', { class: 'muted', id: 'cancelled' }, 'Cancelled.'));
     else showError((error as Error).message);
@@ -244,3 +282,7 @@ function showView(view: VerificationView): void {
   results.querySelector<HTMLElement>('#verdict h2')?.setAttribute('tabindex', '-1');
   results.querySelector<HTMLElement>('#verdict h2')?.focus();
 }
+
+// Last, once every listener is in place (a permalink submits the form right away).
+openPermalink();
+window.addEventListener('hashchange', openPermalink);
