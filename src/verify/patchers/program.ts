@@ -1,0 +1,71 @@
+// The program as the patcher: deliver the signal at the patch point, run main's own handler
+// to its return, and read what it wrote through the strategy.
+
+import { checkFailedLookups } from '../checks/symbol-export.js';
+import { checkHandlerWriteFault } from '../checks/write-fault.js';
+import { PATCH_PATH } from '../dynamic/launch.js';
+import { runSignalHandler, writtenRanges } from '../dynamic/program-patcher.js';
+import { describeStop } from '../dynamic/stop-text.js';
+import type { Evidence } from '../finding.js';
+import { symbolSummary } from '../summary.js';
+import { DEFAULT_TRAMPOLINE_LENGTH } from '../strategies/prologue.js';
+import { calleeFacts, replacementRuntimeAddress } from './callee-facts.js';
+import type { Patcher } from './patcher.js';
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+export const programPatcher: Patcher = {
+  mode: 'program-driven',
+  apply(session) {
+    const { plan, process, site, describe, result } = session;
+    const signal = plan.signal!;
+    const handler = runSignalHandler(process, signal.number, signal.name, plan.budget);
+    const reading = plan.strategy.readProgramPatch(session, handler);
+    const findings = [...reading.findings];
+    const patchObject = process.objects.find((o) => o.path === PATCH_PATH || o.path === `./${baseName(plan.input.patchName)}`);
+    const replacement = plan.replacement;
+    const candidates: bigint[] = [];
+    if (replacement && patchObject) candidates.push(replacementRuntimeAddress(process, patchObject.base, replacement));
+    let replacementName: string | null = replacement ? replacement.fn.demangled : null;
+    if (reading.written) {
+      if (reading.trampoline) result.trampoline = reading.trampoline;
+      const destination = reading.destination;
+      if (destination !== null) {
+        candidates.unshift(destination);
+        const owner = process.objects.find((o) => o.contains(destination));
+        const fn = owner?.elf?.functionContaining(destination - owner.base);
+        if (owner && fn && owner.elf) {
+          replacementName = owner.elf.demangledName(fn);
+          result.replacement = { name: fn.name, address: destination, size: Number(fn.size), file: owner === patchObject ? plan.input.patchName : owner.path, ...(replacementName !== fn.name ? { demangled: replacementName } : {}) };
+        }
+      }
+      findings.push(...plan.strategy.destinationFindings(session, reading, replacementName));
+    } else if (replacement && patchObject) {
+      result.replacement = symbolSummary(replacement.fn, candidates[0]!, plan.input.patchName);
+    }
+    const ranges = writtenRanges(handler.codeWrites);
+    result.programWrites = ranges.map((r) => ({ address: r.start, length: Number(r.end - r.start), location: describe(r.start), atTarget: r.start <= site && site < r.end }));
+    const writesElsewhere: Evidence[] = result.programWrites
+      .filter((w) => !w.atTarget)
+      .map((w) => ({ label: 'the patcher wrote instead', address: w.address, location: w.location, text: `${w.length} bytes` }));
+    const fault = handler.stop?.reason === 'killed' ? handler.stop.fault : undefined;
+    const length = reading.written ? reading.overwritten.length : DEFAULT_TRAMPOLINE_LENGTH;
+    findings.push(...checkHandlerWriteFault(fault, handler.mprotects, { site, length }));
+    findings.push(...checkFailedLookups(plan.target, handler.dlsyms.filter((d) => d.error !== undefined).map((d) => ({ symbol: d.symbol, error: d.error!, caller: describe(d.caller), instruction: d.at }))));
+    const continues = handler.stop === null;
+    return {
+      findings,
+      patched: reading.written,
+      continues,
+      ...(continues ? {} : { stopped: `while the ${signal.name} handler ran, ${describeStop(handler.stop!)}` }),
+      overwritten: reading.overwritten,
+      replacements: candidates,
+      replacementName,
+      facts: calleeFacts(plan.codeMap, plan.target, process, candidates[0] ?? null, replacementName ?? ''),
+      writesElsewhere,
+      nothingWritten: !reading.written,
+    };
+  },
+};

@@ -1,0 +1,78 @@
+// Phase 1 of the pipeline: the plan. Everything decided from the inputs alone, before any
+// emulation: options validated, both ELF files parsed, the target and its replacement
+// resolved, the code map of main built, the patcher (tool | program) and the strategy chosen.
+
+import { CodeMap } from '../../analysis/index.js';
+import { codeImageFromElf } from '../../analysis/from-elf.js';
+import { Assembler } from '../../asm/keystone.js';
+import { parseTrampolineSpec, type TrampolineSpec } from '../../asm/trampoline.js';
+import { ElfError, ElfFile, initDemangler } from '../../elf/index.js';
+import { signalNumber, SIGNAL_NAMES } from '../../loader/index.js';
+import { VerifyError } from '../error.js';
+import { DEFAULT_MAX_INSTRUCTIONS, type VerifyInput } from '../input.js';
+import { chooseReplacement, type ReplacementChoice } from '../replacement.js';
+import { requireFunction, type ResolvedFunction } from '../symbols.js';
+import { strategyFor, type PatchStrategy } from '../strategies/index.js';
+
+export type PatchMode = 'tool-driven' | 'program-driven';
+
+export interface VerifyPlan {
+  input: VerifyInput;
+  mode: PatchMode;
+  /** Instruction budget for the whole run (and, again, for the baseline's continuation). */
+  budget: number;
+  patchAt?: number;
+  /** Program-driven: the signal main's handler patches on. */
+  signal?: { number: number; name: string };
+  trampolineSpec: TrampolineSpec;
+  mainElf: ElfFile;
+  patchElf: ElfFile;
+  target: ResolvedFunction;
+  /** null when program-driven and patch.so names no replacement the tool can find. */
+  replacement: ReplacementChoice | null;
+  /** Loaded only for a Keystone template in tool-driven mode. */
+  assembler?: Assembler;
+  codeMap: CodeMap;
+  strategy: PatchStrategy;
+}
+
+function parseElf(bytes: Uint8Array, role: string, name: string): ElfFile {
+  try {
+    return ElfFile.parse(bytes);
+  } catch (e) {
+    if (!(e instanceof ElfError)) throw e;
+    const what = e.problem === 'truncated' ? 'is truncated (cut short or damaged)' : e.problem === 'not-elf' ? 'is not an ELF file' : 'is not a usable ELF file';
+    throw new VerifyError('bad-input', `${role} '${name}' ${what}: ${e.message}`);
+  }
+}
+
+export async function planVerification(input: VerifyInput): Promise<VerifyPlan> {
+  const mode: PatchMode = input.signal === undefined ? 'tool-driven' : 'program-driven';
+  const budget = input.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+  if (!Number.isInteger(budget) || budget <= 0) throw new VerifyError('bad-option', `the instruction budget must be a positive integer, not ${budget}`);
+  if (input.patchAt !== undefined && (!Number.isInteger(input.patchAt) || input.patchAt < 0)) {
+    throw new VerifyError('bad-option', `--patch-at must be a non-negative instruction count, not ${input.patchAt}`);
+  }
+  let signal: VerifyPlan['signal'];
+  if (input.signal !== undefined) {
+    const signo = signalNumber(input.signal);
+    if (signo === undefined || signo <= 0 || signo >= 65) throw new VerifyError('bad-option', `unknown signal '${input.signal}' (try USR1, USR2, HUP or a number)`);
+    signal = { number: signo, name: SIGNAL_NAMES[signo] ?? `signal ${signo}` };
+  }
+  const trampolineSpec: TrampolineSpec = typeof input.trampoline === 'object' ? parseTrampolineSpec(input.trampoline.template) : input.trampoline ?? 'abs-rax';
+
+  const mainElf = parseElf(input.main, 'the executable', input.mainName);
+  const patchElf = parseElf(input.patch, 'the patch', input.patchName);
+  await initDemangler();
+  const target = requireFunction(mainElf, input.symbol, `the executable '${input.mainName}'`);
+  const replacement = chooseReplacement(patchElf, `the patch '${input.patchName}'`, target, { ...(input.with !== undefined ? { with: input.with } : {}), symbol: input.symbol }, mode === 'tool-driven');
+  const assembler = typeof trampolineSpec === 'object' && mode === 'tool-driven' ? await Assembler.load() : undefined;
+  const codeMap = CodeMap.build(codeImageFromElf(mainElf));
+  return {
+    input, mode, budget, trampolineSpec, mainElf, patchElf, target, replacement: replacement ?? null, codeMap,
+    strategy: strategyFor('prologue'),
+    ...(input.patchAt !== undefined ? { patchAt: input.patchAt } : {}),
+    ...(signal ? { signal } : {}),
+    ...(assembler ? { assembler } : {}),
+  };
+}
