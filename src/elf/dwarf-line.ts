@@ -247,7 +247,8 @@ export function readLineRows(debugLine: Uint8Array, sections: Partial<Sections> 
     }
     c.at = programStart;
 
-    const fileName = (index: number): string => files[index] ?? `<file ${index}>`;
+    // A name this reader cannot see (a v5 string index, a missing entry) is said as such, never ''.
+    const fileName = (index: number): string => files[index] || `<file ${index}>`;
     let address = 0n;
     let file = 1;
     let line = 1;

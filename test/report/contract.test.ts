@@ -148,6 +148,14 @@ describe('SARIF locations and fingerprints for code scanning', () => {
     const again = await runCommand(request.command, new Uint8Array(readFileSync(join(ROOT, dir, main))), new Uint8Array(readFileSync(join(ROOT, dir, 'patch.so'))), 'wasm');
     expect(fp(JSON.parse(again.report) as Json)).toEqual(once);
   });
+  it('a source path recorded absolute (built without -ffile-prefix-map) becomes a file: URI, still valid SARIF', () => {
+    const result = structuredClone(outcomes.linesDwarf5.result);
+    for (const f of result.findings) f.source = { file: '/home/dev/my server/target.c', line: 7 };
+    const log = JSON.parse(render(result, { format: 'sarif', mainPath: 'build/my server', patchPath: 'patch.so' })) as Json;
+    expect(validate(SARIF_SCHEMA, log)).toEqual([]);
+    expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('file:///home/dev/my%20server/target.c');
+    expect(log.runs[0].artifacts[0].location.uri).toBe('build/my%20server');
+  });
   it('every source file the fixtures name exists in the repository (what code scanning needs to show the line)', () => {
     for (const name of ['linesDwarf5', 'linesDwarf4Signal'] as const) {
       const uris = report(name, 'sarif').runs[0].artifacts.map((a: Json) => a.location.uri as string).filter((u: string) => u.endsWith('.c'));
