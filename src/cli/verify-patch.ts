@@ -4,8 +4,8 @@
 // browser-clean command core in src/verify/command.ts. Exit codes: 0 safe, 1 unsafe, 2
 // could not verify; a problem is one line on stderr, never a stack trace.
 
-import { readFileSync } from 'node:fs';
-import { parseCommandLine, runCommand, TOOL } from '../verify/command.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseCommandLine, render, runCommand, TOOL } from '../verify/command.js';
 import { CliError } from './error.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
@@ -36,6 +36,8 @@ options:
   --format <f>            report format: text (default) | json (schema/report.schema.json) |
                           sarif (SARIF 2.1.0, code scanning) | html (one self-contained file) |
                           markdown (a pull-request comment)
+  --report <f>:<file>     also write the report in format f to file (repeatable), e.g.
+                          --format sarif --report html:verify-patch.html --report markdown:summary.md
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
   --help, --version
 
@@ -72,6 +74,16 @@ async function run(argv: string[]): Promise<number> {
   const main = readInput(command.mainPath, 'main');
   const patch = readInput(command.patchPath, 'patch.so');
   const outcome = await runCommand(command, main, patch);
+  // Every --report file is written whatever the verdict (a CI artifact says why it failed).
+  for (const report of command.reports ?? []) {
+    try {
+      writeFileSync(report.path, render(outcome.result, { ...command, format: report.format }));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOENT' ? 'no such directory' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+      throw new CliError(`cannot write the ${report.format} report '${report.path}': ${reason}`);
+    }
+  }
   if (outcome.result.verdict === 'error') {
     // Machine formats still get a report (verdict "error"); a terminal gets the one line.
     if (command.format !== 'text') process.stdout.write(outcome.report);

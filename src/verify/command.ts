@@ -30,11 +30,29 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  /** --report FORMAT:FILE (repeatable): more reports of the same run, written to files by the CLI. */
+  reports?: ReportFile[];
+}
+
+export interface ReportFile {
+  format: ReportFormat;
+  path: string;
+}
+
+/** One --report value: FORMAT:FILE. */
+function reportFile(value: string): ReportFile {
+  const colon = value.indexOf(':');
+  const format = colon < 0 ? '' : value.slice(0, colon);
+  const path = colon < 0 ? '' : value.slice(colon + 1);
+  if (!(REPORT_FORMATS as readonly string[]).includes(format) || path === '') {
+    throw new VerifyError('bad-option', `--report wants FORMAT:FILE with FORMAT one of ${REPORT_FORMATS.join(', ')} (e.g. html:verify-patch.html), not '${value}'`);
+  }
+  return { format: format as ReportFormat, path };
 }
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'report'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
@@ -48,6 +66,7 @@ function count(text: string, option: string): number {
 export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const values: Partial<Record<ValueOption, string>> = {};
   const positionals: string[] = [];
+  const reports: ReportFile[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -62,6 +81,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
       if (!VALUE_OPTIONS.includes(name)) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
       let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new VerifyError('bad-option', `option --${name} needs a value (see --help)`);
+      if (name === 'report') {
+        reports.push(reportFile(value));
+        continue;
+      }
       if (values[name] !== undefined) throw new VerifyError('bad-option', `option --${name} given twice`);
       values[name] = value;
       value = undefined;
@@ -81,6 +104,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
   const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format: format as ReportFormat, engine };
+  if (reports.length > 0) command.reports = reports;
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');

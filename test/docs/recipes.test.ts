@@ -86,13 +86,16 @@ describe.skipIf(!yamlAvailable)('README: GitHub Actions workflow', () => {
     expect(upload.if).toBe('always()');
     const verify = job.steps.find((s: any) => s.id === 'verify'); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(verify.run).toContain(`> ${upload.with.sarif_file}`);
+    const summary = job.steps.find((s: any) => s.name === 'summary'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(summary.if).toBe('always()');
+    expect(verify.run).toContain('--report markdown:verify-patch.md');
     expect(verify['continue-on-error']).toBe(true);
   });
 
   /** Runs the job's steps as the runner would (bash -e, job env, continue-on-error, if:). */
-  function runJob(fixture: keyof typeof FIXTURES): { failed: boolean; ran: string[]; cwd: string; sarif: string } {
+  function runJob(fixture: keyof typeof FIXTURES): { failed: boolean; ran: string[]; cwd: string; sarif: string; summary: string } {
     const { cwd, env, symbol } = workspace('github', fixture);
-    const jobEnv = { ...env, ...job.env, SYMBOL: symbol };
+    const jobEnv = { ...env, ...job.env, SYMBOL: symbol, GITHUB_STEP_SUMMARY: join(cwd, 'step-summary.md') };
     const outcomes: Record<string, 'success' | 'failure'> = {};
     let failed = false;
     const ran: string[] = [];
@@ -113,13 +116,15 @@ describe.skipIf(!yamlAvailable)('README: GitHub Actions workflow', () => {
       if (step.id) outcomes[step.id] = r.status === 0 ? 'success' : 'failure';
       if (r.status !== 0 && !step['continue-on-error']) failed = true;
     }
-    return { failed, ran, cwd, sarif };
+    return { failed, ran, cwd, sarif, summary: readFileSync(join(cwd, 'step-summary.md'), 'utf8') };
   }
 
   it('unsafe patch: the SARIF (valid 2.1.0, on the source line) is uploaded and the job fails', () => {
     const job = runJob('unsafe');
-    expect(job.ran).toEqual(['actions/checkout@v4', 'actions/setup-node@v4', 'verify-patch -> 1', 'github/codeql-action/upload-sarif@v3', 'fail unless safe -> 1']);
+    expect(job.ran).toEqual(['actions/checkout@v4', 'actions/setup-node@v4', 'verify-patch -> 1', 'summary -> 0', 'github/codeql-action/upload-sarif@v3', 'fail unless safe -> 1']);
     expect(job.failed).toBe(true);
+    expect(job.summary).toMatch(/^### verify-patch: \*\*UNSAFE\*\* `handle_events` in `build\/server`/);
+    expect(job.summary).toContain('`corpus/call-in-prologue/target.c:25`');
     const log = JSON.parse(job.sarif);
     expect(validate(SARIF_SCHEMA, log)).toEqual([]);
     const where = log.runs[0].results.map((r: any) => `${r.ruleId} ${r.locations[0].physicalLocation.artifactLocation.uri}:${r.locations[0].physicalLocation.region?.startLine}`); // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -128,7 +133,8 @@ describe.skipIf(!yamlAvailable)('README: GitHub Actions workflow', () => {
   it('safe patch: uploaded, the job passes', () => {
     const job = runJob('safe');
     expect(job.failed).toBe(false);
-    expect(job.ran).toEqual(['actions/checkout@v4', 'actions/setup-node@v4', 'verify-patch -> 0', 'github/codeql-action/upload-sarif@v3']);
+    expect(job.ran).toEqual(['actions/checkout@v4', 'actions/setup-node@v4', 'verify-patch -> 0', 'summary -> 0', 'github/codeql-action/upload-sarif@v3']);
+    expect(job.summary).toMatch(/^### verify-patch: \*\*SAFE\*\*/);
     expect(JSON.parse(job.sarif).runs[0].properties.verdict).toBe('safe');
   });
   it('could not verify: the SARIF says why, the job fails', () => {
@@ -137,22 +143,23 @@ describe.skipIf(!yamlAvailable)('README: GitHub Actions workflow', () => {
     const log = JSON.parse(job.sarif);
     expect(validate(SARIF_SCHEMA, log)).toEqual([]);
     expect(log.runs[0].invocations[0].executionSuccessful).toBe(false);
+    expect(job.summary).toMatch(/^### verify-patch: \*\*COULD NOT VERIFY\*\*/);
   });
 });
 
 describe.skipIf(!yamlAvailable)('README: GitLab CI job', () => {
   const job = yamlAvailable ? parseYaml(recipe('gitlab-ci'))['verify-patch'] : {};
-  function runJob(fixture: keyof typeof FIXTURES): { status: number; report: unknown } {
+  function runJob(fixture: keyof typeof FIXTURES): { status: number; report: unknown; html: string } {
     const { cwd, env, symbol } = workspace('gitlab', fixture);
     // GitLab runs the script lines as one shell script that stops at the first failing line.
     const lines = (job.script as string[]).filter((l) => !/^npm install --global patchsandbox$/.test(l));
     const r = spawnSync('bash', ['-e', '-c', lines.join('\n')], { cwd, env: { ...env, ...job.variables, SYMBOL: symbol }, encoding: 'utf8' });
     // artifacts: when: always -> collected whatever the status.
-    return { status: r.status ?? -1, report: JSON.parse(readFileSync(join(cwd, job.artifacts.paths[0]), 'utf8')) };
+    return { status: r.status ?? -1, report: JSON.parse(readFileSync(join(cwd, job.artifacts.paths[0]), 'utf8')), html: readFileSync(join(cwd, job.artifacts.paths[1]), 'utf8') };
   }
   it('keeps the JSON report as an artifact whatever the verdict', () => {
     expect(job.artifacts.when).toBe('always');
-    expect(job.artifacts.paths).toEqual(['verify-patch.json']);
+    expect(job.artifacts.paths).toEqual(['verify-patch.json', 'verify-patch.html']);
     expect(job.script).toContain('npm install --global patchsandbox');
   });
   for (const [fixture, status, verdict] of [['unsafe', 1, 'unsafe'], ['safe', 0, 'safe'], ['error', 2, 'error']] as const) {
@@ -161,6 +168,7 @@ describe.skipIf(!yamlAvailable)('README: GitLab CI job', () => {
       expect(r.status).toBe(status);
       expect(r.report).toMatchObject({ schemaVersion: 1, verdict });
       expect(validate(REPORT_SCHEMA, r.report)).toEqual([]);
+      expect(r.html).toContain(`<span class="verdict ${verdict}">`);
     });
   }
 });
