@@ -324,6 +324,20 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.locator('#permalink-note').textContent()).toContain("names the case 'no-such/case'");
   }, 240_000);
 
+  it('files built with -g: the evidence names its source lines; the permalink holds the options, not the files', async () => {
+    await page.goto(`${origin}/index.html`, OPEN);
+    await page.setInputFiles('#main-file', join(repo, 'test/fixtures/debug-lines/loop-head/main'));
+    await page.setInputFiles('#patch-file', join(repo, 'test/fixtures/debug-lines/loop-head/patch.so'));
+    await page.fill('#symbol', 'total_amount');
+    await page.fill('#replacement', 'fix_total_amount');
+    await page.click('#verify');
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    expect(await page.locator('.finding[data-code="BRANCH_INTO_PATCHED_BYTES"] .evidence .source').allTextContents()).toEqual([
+      ' corpus/loop-head/target.c:12', ' corpus/loop-head/target.c:14',
+    ]);
+    expect(new URL(page.url()).hash).toBe('#symbol=total_amount&with=fix_total_amount&trampoline=abs-rax');
+  }, 120_000);
+
   it('downloads the shown verification as JSON, SARIF and HTML reports, as the CLI writes them', async () => {
     await page.goto(`${origin}/index.html#case=loop-head%2Ftool-patches-total-amount&symbol=total_amount&with=fix_total_amount&trampoline=abs-rax`, OPEN);
     await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
