@@ -337,6 +337,9 @@ export class LineTable {
     const section = (name: string): Uint8Array | undefined => {
       const s = elf.sectionNamed(name);
       if (!s || s.type === 8 /* SHT_NOBITS */) return undefined;
+      if ((s.flags & 0x800n) !== 0n /* SHF_COMPRESSED */) {
+        throw new ElfError('unsupported', 'compressed debug sections (-gz) are not read: build without -gz for source lines', { where: name });
+      }
       if (s.offset + Number(s.size) > elf.bytes.length) throw new ElfError('truncated', `section runs past the end of the file`, { where: name });
       return elf.bytes.subarray(s.offset, s.offset + Number(s.size));
     };

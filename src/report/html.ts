@@ -80,7 +80,7 @@ function patchSite(t: TrampolineSummary): string {
       .map((l) => {
         const offset = Number(l.address - t.site);
         const touched = mark && offset < overwritten;
-        return `<tr${touched ? ' class="touched"' : ''}><td class="mono">${e(hex(l.address))}</td><td class="mono">${e(hexBytes(l.bytes))}</td><td class="mono">${e(l.text)}</td><td class="muted">${mark ? (offset + l.bytes.length > overwritten ? 'partly overwritten' : 'overwritten') : ''}</td></tr>`;
+        return `<tr${touched ? ' class="touched"' : ''}><td class="mono">${e(hex(l.address))}</td><td class="mono">${e(hexBytes(l.bytes))}</td><td class="mono">${e(l.text)}</td><td class="muted">${touched ? (offset + l.bytes.length > overwritten ? 'partly overwritten' : 'overwritten') : ''}</td></tr>`;
       })
       .join('\n');
   return `<p>${e(t.form)}: ${plural(overwritten, 'byte')} at <code>${e(hex(t.site))}</code> &rarr; <code>${e(hex(t.target))}</code></p>

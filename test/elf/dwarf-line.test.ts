@@ -152,6 +152,10 @@ describe('damaged line tables are ElfErrors', () => {
     bytes[4] = 9;
     expect(() => readLineRows(bytes)).toThrow(/line table version 9/);
   });
+  it('compressed debug sections (-gz): an ElfError saying so, not garbage rows', () => {
+    const path = build('c-gz', 'gcc', C_SOURCE, ['-O2', '-g', '-gz=zlib']);
+    expect(() => LineTable.fromElf(ElfFile.parse(new Uint8Array(readFileSync(path))))).toThrow(/compressed debug sections \(-gz\)/);
+  });
   it('no .debug_line: an empty table', () => {
     const elf = ElfFile.parse(new Uint8Array(readFileSync(join(import.meta.dirname, '../../corpus/loop-head/main'))));
     expect(LineTable.fromElf(elf).isEmpty).toBe(true);
