@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild every scenario of the corpus and record the toolchain in BUILDINFO.
 #   corpus/build.sh            build in place (the committed binaries)
-#   corpus/build.sh --out DIR  build into DIR/<scenario>/ (reproducibility check)
+#   corpus/build.sh --out DIR  build into DIR/<scenario>/ and DIR/real/<program>/ (reproducibility check)
 set -euo pipefail
 export LC_ALL=C
 export SOURCE_DATE_EPOCH=0
@@ -23,6 +23,9 @@ for scenario in $SCENARIOS; do
     echo "== $scenario" | tee -a "$log"
     (cd "$here/$scenario" && bash ./build.sh "$out/$scenario") 2>&1 | tee -a "$log"
 done
+# The upstream programs of corpus/real (their own list, real/SCENARIOS).
+bash "$here/real/build.sh" "$out/real" 2>&1 | tee -a "$log"
+REAL=$(cat "$here/real/SCENARIOS")
 
 . "$here/lib/build-lib.sh"
 {
@@ -36,4 +39,4 @@ done
     echo "# Per-scenario commands and asserted shapes (relative to each scenario folder):"
     grep -v '^     ' "$log"
 } >"$out/BUILDINFO"
-echo "corpus: built $(echo $SCENARIOS | wc -w) scenarios into $out"
+echo "corpus: built $(echo $SCENARIOS | wc -w) scenarios and $(echo $REAL | wc -w) real programs into $out"

@@ -16,7 +16,6 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   plugins: [icedBrowser(), keystoneBrowser(), corpusBinaries(`${repoRoot}corpus`)],
-  // The worker is a bundle of its own: its timing notes off as well.
   worker: { format: 'es', plugins: () => [icedBrowser(), keystoneBrowser()], rolldownOptions: { checks: { bundlerTimings: false } } },
   // The corpus binaries stay files (fetched on demand), never data: URLs in the bundle.
   // Bundler timing notes are about the machine's load, not the page: off, so "no warning" stays exact.

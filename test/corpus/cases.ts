@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { EXIT_CODES, isFindingCode, type FindingCode, type Severity, type Verdict } from '../../src/verify/finding.js';
 
 export const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../corpus');
+/** The upstream programs (corpus/real/SCENARIOS lists them); load with corpusCases(REAL_CORPUS_DIR). */
+export const REAL_CORPUS_DIR = join(CORPUS_DIR, 'real');
 
 /** A finding the verifier must report (every error and warning; infos are not listed). */
 export interface ExpectedFinding {
@@ -37,7 +39,14 @@ export interface CorpusCase {
   /** Only for exit code 2: a fragment of the error message. */
   messageContains?: string;
   native?: NativeRun;
+  /**
+   * The process model the case needs (`--process`): "system" (the real ld.so and glibc over
+   * the emulated kernel) for the upstream programs of corpus/real; absent: either model.
+   */
+  process?: ProcessModel;
 }
+
+export type ProcessModel = 'system' | 'stubs';
 
 export interface Scenario {
   scenario: string;
@@ -68,7 +77,7 @@ export class CorpusError extends Error {
 
 const VERDICTS: readonly Verdict[] = ['safe', 'unsafe', 'error'];
 const SCENARIO_KEYS = ['scenario', 'description', 'cases'];
-const CASE_KEYS = ['name', 'main', 'patch', 'symbol', 'args', 'verdict', 'exitCode', 'findings', 'messageContains', 'native'];
+const CASE_KEYS = ['name', 'process', 'main', 'patch', 'symbol', 'args', 'verdict', 'exitCode', 'findings', 'messageContains', 'native'];
 const NATIVE_KEYS = ['argv', 'stdoutContains', 'stdoutLacks', 'signal'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -155,6 +164,8 @@ function checkCase(value: unknown, where: string, dir: string, problems: string[
   const codes = findings.map((finding) => finding.code);
   if (new Set(codes).size !== codes.length) problems.push(`${where}.findings: a code is listed twice`);
   const native = value.native === undefined ? undefined : checkNative(value.native, `${where}.native`, problems);
+  if (value.process !== undefined && value.process !== 'system' && value.process !== 'stubs')
+    problems.push(`${where}.process: must be "system" or "stubs"`);
   if (problems.length > before) return undefined;
   const checked: CorpusCase = {
     name: name as string,
@@ -168,6 +179,7 @@ function checkCase(value: unknown, where: string, dir: string, problems: string[
   };
   if (typeof messageContains === 'string') checked.messageContains = messageContains;
   if (native !== undefined) checked.native = native;
+  if (value.process === 'system' || value.process === 'stubs') checked.process = value.process;
   return checked;
 }
 

@@ -104,6 +104,11 @@ describe('the expect.json reader rejects', () => {
     );
   });
 
+  it('an unknown process model', () => {
+    expect(problemsOf(document([{ ...validCase, process: 'kernel' }])).join()).toContain('process: must be "system" or "stubs"');
+    expect(problemsOf(document([{ ...validCase, process: 'system' }]))).toEqual([]);
+  });
+
   it('a native block that asserts nothing', () => {
     const native = { argv: [], stdoutContains: [], stdoutLacks: [], signal: null };
     expect(problemsOf(document([{ ...validCase, native }])).join()).toContain('asserts nothing about stdout');
