@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { Assembler } from '../src/asm/keystone.js';
 import { Perm, type Engine } from '../src/engine/engine.js';
 import { createEngine } from '../src/engine/index.js';
+import { formatEndToEnd, measureEndToEnd, measureRealProgram, type RealProgramRow } from './end-to-end.js';
+import { NativeUnicorn } from './native-unicorn.js';
 import { formatSnapshots, measureSnapshots } from './snapshot.js';
 import { formatVerifyLatency, measureVerifyLatency } from './verify-latency.js';
 
@@ -214,21 +216,52 @@ async function main(): Promise<void> {
     for (const engine of engines.values()) engine.close();
   }
 
+  // Native Unicorn without and with a per-instruction JS hook, on the same bytes.
+  const native = new Map<number, { plain: Best; hooked: Best }>();
+  try {
+    const unicorn = await NativeUnicorn.load();
+    const layout = { codeAt: CODE, dataAt: DATA, dataSize: 0x2000, stackAt: STACK, stackSize: STACK_SIZE };
+    for (let p = 0; p < PROGRAMS.length; p++) {
+      const instructions = results[p]!.byKind.get('wasm')?.plain.instructions ?? 0;
+      const plain = unicorn.measure(codes[p]!, layout, false, RUNS);
+      const hooked = unicorn.measure(codes[p]!, layout, true, RUNS);
+      native.set(p, { plain: { instructions, ...plain }, hooked: { instructions, ...hooked } });
+    }
+  } catch (error) {
+    notes.push(`native Unicorn not measured: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let real: RealProgramRow | undefined;
+  try {
+    real = await measureRealProgram('kernel', RUNS);
+  } catch (error) {
+    notes.push(`real program not measured: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
   const tableFor = (metric: Metric): string[] => {
     const cell = (r: { plain: Best; traced: Best } | undefined): string[] =>
       r
         ? [mips(r.plain, metric).toFixed(1), mips(r.traced, metric).toFixed(1), `${((1 - mips(r.traced, metric) / mips(r.plain, metric)) * 100).toFixed(0)}%`]
         : ['n/a', 'n/a', 'n/a'];
-    const rows = results.map(({ program, byKind }) => {
+    const rows = results.map(({ program, byKind }, p) => {
       const wasm = byKind.get('wasm');
       const unicorn = byKind.get('unicorn');
-      const ratio = wasm && unicorn ? `${(mips(wasm.plain, metric) / mips(unicorn.plain, metric)).toFixed(1)}x` : 'n/a';
+      const n = native.get(p);
       const count = (wasm ?? unicorn)?.plain.instructions ?? 0;
-      return `| ${program.name} (${program.what}) | ${count} | ${cell(wasm).join(' | ')} | ${cell(unicorn).join(' | ')} | ${ratio} |`;
+      const nativeCells = n ? [mips(n.plain, metric).toFixed(1), mips(n.hooked, metric).toFixed(1)] : ['n/a', 'n/a'];
+      const engineCell = unicorn ? mips(unicorn.plain, metric).toFixed(1) : 'n/a';
+      const ratio = wasm && n ? `${(mips(wasm.plain, metric) / mips(n.plain, metric)).toFixed(2)}x` : 'n/a';
+      const ratioHooked = wasm && n ? `${(mips(wasm.plain, metric) / mips(n.hooked, metric)).toFixed(1)}x` : 'n/a';
+      return `| ${program.name} (${program.what}) | ${count} | ${cell(wasm).join(' | ')} | ${nativeCells.join(' | ')} | ${engineCell} | ${ratio} | ${ratioHooked} |`;
     });
+    if (real) {
+      const r = real;
+      const w = r.wasm.instructions / r.wasm[metric] / 1e6;
+      const u = r.unicorn ? r.unicorn.instructions / r.unicorn[metric] / 1e6 : undefined;
+      rows.push(`| ${r.guest} guest, whole program (bench/guests/, loader and libc stubs included) | ${r.wasm.instructions} | ${w.toFixed(1)} | n/a | n/a | n/a (the stubs need breakpoints) | n/a | ${u !== undefined ? u.toFixed(1) : 'n/a'}${r.unicorn ? ` (first ${r.unicorn.instructions})` : ''} | n/a | ${u !== undefined ? `${(w / u).toFixed(1)}x` : 'n/a'} |`);
+    }
     return [
-      '| program | instructions | wasm MIPS | wasm traced | trace cost | unicorn MIPS | unicorn traced | trace cost | wasm/unicorn |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| program | instructions | wasm MIPS | wasm traced | trace cost | native Unicorn, no hook | native Unicorn + JS code hook | UnicornEngine | wasm / native | wasm / native + hook |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows,
     ];
   };
@@ -240,9 +273,15 @@ async function main(): Promise<void> {
   } catch (error) {
     snapshots = [`snapshots not measured: ${error instanceof Error ? error.message : String(error)}`];
   }
+  let endToEnd: string[];
+  try {
+    endToEnd = formatEndToEnd(await measureEndToEnd(3), 3);
+  } catch (error) {
+    endToEnd = [`end-to-end not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
   let latency: string[];
   try {
-    latency = formatVerifyLatency(await measureVerifyLatency(5));
+    latency = formatVerifyLatency(await measureVerifyLatency(10));
   } catch (error) {
     latency = [`verify-patch latency not measured: ${error instanceof Error ? error.message : String(error)}`];
   }
@@ -265,13 +304,20 @@ async function main(): Promise<void> {
     '',
     ...tableFor('wallSeconds'),
     '',
-    'UnicornEngine runs a JS code hook before every instruction (exact retired counts, until, breakpoints, trace), so its figures are',
-    "Unicorn's speed with that hook, not raw Unicorn's. Tracing keeps a 4096-entry ring of retired rips.",
+    'Native Unicorn is libunicorn through koffi on the same bytes, best of the same runs after one unmeasured run: with no hook but an',
+    'interrupt hook at the final int3 (its real speed), and with an empty JavaScript UC_HOOK_CODE callback on every instruction.',
+    'UnicornEngine (the oracle) runs a JS code hook before every instruction (exact retired counts, until, breakpoints, trace).',
+    'Tracing keeps a 4096-entry ring of retired rips. The real-program row runs a bench guest from start to exit through the loader',
+    '(UnicornEngine: its first instructions only, at its speed).',
     ...(notes.length > 0 ? ['', ...notes.map((n) => `- ${n}`)] : []),
     '',
     ...snapshots,
     '',
     '## End-to-end',
+    '',
+    ...endToEnd,
+    '',
+    '## Cold start',
     '',
     ...latency,
     '',

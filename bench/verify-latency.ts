@@ -13,15 +13,22 @@ import { parseCommandLine, runCommand } from '../src/verify/command.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SEED = join(ROOT, 'corpus/seed-classic');
-const BUILT_CLI = join(ROOT, 'dist/cli/verify-patch.js');
+const BUILT_CLI = join(ROOT, 'dist/verify-patch.mjs');
 const CASES: { name: string; args: string[] }[] = [
   { name: 'tool-driven', args: ['--with', 'fix_func'] },
   { name: 'program-driven', args: ['--signal', 'USR1'] },
 ];
 
+/** Preloaded into each cold process: prints its own CPU time (user + system) on stderr at exit. */
+const CPU_REPORTER = `data:text/javascript,${encodeURIComponent(
+  "process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write('__cpu_ms__ ' + ((u.user + u.system) / 1000) + '\\n'); });",
+)}`;
+
 export interface LatencyRow {
   mode: string;
   coldMs: number;
+  /** CPU time (user + system) of the cold process: what it costs, whatever the machine's load. */
+  coldCpuMs: number;
   inProcessMs: number;
   guestInstructions: number;
 }
@@ -52,7 +59,7 @@ function newestMtime(dir: string): number {
 export async function measureVerifyLatency(runs = 7): Promise<LatencyReport> {
   const built = existsSync(BUILT_CLI);
   const cli = built
-    ? { label: 'built CLI (dist/cli/verify-patch.js)', argv: [BUILT_CLI] }
+    ? { label: 'built, bundled CLI (dist/verify-patch.mjs, the package bin)', argv: [BUILT_CLI] }
     : { label: 'CLI from sources via tsx (dist/ missing: run `npm run build` for the built figure)', argv: ['--import', 'tsx', join(ROOT, 'src/cli/verify-patch.ts')] };
   const staleBuild = built && statSync(BUILT_CLI).mtimeMs < newestMtime(join(ROOT, 'src'));
   const main = new Uint8Array(readFileSync(join(SEED, 'main')));
@@ -61,10 +68,14 @@ export async function measureVerifyLatency(runs = 7): Promise<LatencyReport> {
   for (const c of CASES) {
     const positionals = [join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', ...c.args];
     const cold: number[] = [];
+    const coldCpu: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
-      const r = spawnSync(process.execPath, [...cli.argv, ...positionals], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--import', CPU_REPORTER, ...cli.argv, ...positionals], { encoding: 'utf8' });
       cold.push(performance.now() - t0);
+      const cpu = /__cpu_ms__ (\d+(?:\.\d+)?)/.exec(r.stderr);
+      if (!cpu) throw new Error(`verify-patch ${c.name}: no CPU time reported: ${r.stderr}`);
+      coldCpu.push(Number(cpu[1]));
       if (r.status !== 0) throw new Error(`verify-patch ${c.name} exited ${r.status}: ${r.stderr}`);
     }
     const request = parseCommandLine(positionals);
@@ -79,7 +90,7 @@ export async function measureVerifyLatency(runs = 7): Promise<LatencyReport> {
       if (outcome.exitCode !== 0) throw new Error(`${c.name}: verdict ${outcome.result.verdict}`);
       guestInstructions = outcome.result.run?.instructions ?? 0;
     }
-    rows.push({ mode: c.name, coldMs: median(cold), inProcessMs: median(warm), guestInstructions });
+    rows.push({ mode: c.name, coldMs: median(cold), coldCpuMs: median(coldCpu), inProcessMs: median(warm), guestInstructions });
   }
   return { runs, cli: cli.label, staleBuild, rows };
 }
@@ -89,9 +100,9 @@ export function formatVerifyLatency(report: LatencyReport): string[] {
   return [
     `verify-patch latency on seed-classic, median of ${report.runs} runs (cold: a new node process each; in-process: modules loaded)`,
     '',
-    '| mode | cold process | in-process | guest instructions |',
-    '|---|---:|---:|---:|',
-    ...report.rows.map((r) => `| ${r.mode} | ${r.coldMs.toFixed(0)} ms | ${r.inProcessMs.toFixed(1)} ms | ${r.guestInstructions} |`),
+    '| mode | cold process (wall) | cold process (CPU) | in-process | guest instructions |',
+    '|---|---:|---:|---:|---:|',
+    ...report.rows.map((r) => `| ${r.mode} | ${r.coldMs.toFixed(0)} ms | ${r.coldCpuMs.toFixed(0)} ms | ${r.inProcessMs.toFixed(1)} ms | ${r.guestInstructions} |`),
     '',
     `Cold runs use the ${report.cli}.${report.staleBuild ? ' WARNING: dist/ is older than src/: run `npm run build` first, the cold figures measure old code.' : ''}`,
   ];

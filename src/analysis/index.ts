@@ -28,3 +28,4 @@ export {
   type ReturnAddressInRange,
   type RipRelativeInRange,
 } from './patch-site.js';
+export { CallerSavedLiveness, CALLER_SAVED, registersOf } from './liveness.js';

@@ -3,7 +3,10 @@
 // fetches it relative to import.meta.url. Callers that serve the wasm themselves (a worker
 // with a custom asset path) pass its bytes instead, so src/ never touches the file system.
 
-import { loadKeystone, Keystone, Const } from 'keystone-wasm';
+// Imported when first needed: only template trampolines (and tests) assemble, and loading
+// Keystone would otherwise be part of every cold start.
+import type { Keystone } from 'keystone-wasm';
+type KeystoneModule = typeof import('keystone-wasm');
 import { AsmError } from './error.js';
 
 export interface KeystoneLoadOptions {
@@ -13,29 +16,35 @@ export interface KeystoneLoadOptions {
 
 const U64_MAX = (1n << 64n) - 1n;
 
-let loading: Promise<void> | undefined;
+let loading: Promise<KeystoneModule> | undefined;
 
 /** Assembles Intel-syntax x86-64 text at an address. One instance can be reused. */
 export class Assembler {
   private readonly keystone: Keystone;
+  private readonly strError: (errno: number) => string;
 
-  private constructor(keystone: Keystone) {
+  private constructor(keystone: Keystone, strError: (errno: number) => string) {
     this.keystone = keystone;
+    this.strError = strError;
   }
 
   /** Instantiates the Keystone module once per realm; later calls reuse it. */
   static async load(options: KeystoneLoadOptions = {}): Promise<Assembler> {
-    loading ??= loadKeystone(options.wasmBinary ? { wasmBinary: options.wasmBinary } : {});
+    loading ??= import('keystone-wasm').then(async (ks) => {
+      await ks.loadKeystone(options.wasmBinary ? { wasmBinary: options.wasmBinary } : {});
+      return ks;
+    });
+    let ks: KeystoneModule;
     try {
-      await loading;
+      ks = await loading;
     } catch (cause) {
       loading = undefined;
       throw new AsmError('keystone-load', `could not load the Keystone wasm module: ${String(cause)}`);
     }
-    const keystone = new Keystone(Const.KS_ARCH_X86, Const.KS_MODE_64);
+    const keystone = new ks.Keystone(ks.Const.KS_ARCH_X86, ks.Const.KS_MODE_64);
     // Intel is Keystone's default for x86. Do not set KS_OPT_SYNTAX_INTEL explicitly: in
     // keystone 0.9.2 that switches the radix to 16, so `mov eax, 10` would mean 0x10.
-    return new Assembler(keystone);
+    return new Assembler(keystone, (errno) => ks.Keystone.strError(errno));
   }
 
   /**
@@ -51,7 +60,7 @@ export class Assembler {
       bytes = this.keystone.asm(text, { address });
     } catch {
       const errno = this.keystone.errNo();
-      const keystoneMessage = Keystone.strError(errno);
+      const keystoneMessage = this.strError(errno);
       throw new AsmError(
         'assembly',
         `Keystone could not assemble "${text}" at 0x${address.toString(16)}: ${keystoneMessage}`,

@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseCommandLine, render, runCommand, TOOL } from '../verify/command.js';
 import { CliError } from './error.js';
+import { engineWithProgress, ProgressLine } from './progress.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
@@ -29,10 +30,16 @@ options:
                           must reach the replacement with rsp as the caller left it
   --signal <SIG>          program-driven mode: deliver SIG (e.g. USR1) at the patch point and let
                           main's own handler patch; without it the tool patches (tool-driven)
+  --lookup dynsym|symtab  tool-driven: how the tool finds <sym>, as a patcher would. dynsym (default):
+                          dlsym(RTLD_DEFAULT), so main must export it (-rdynamic), else
+                          SYMBOL_NOT_EXPORTED; symtab: an external (ptrace) patcher reading the
+                          symbol table: no export needed, a stripped main without it is exit 2
   --patch-at <n>          patch (or deliver SIG) after n executed instructions. Default: after
                           <sym> has returned once, at main's next sleep call (where kill finds a
                           server), else right after that return
-  --max-insns <n>         instruction budget for the whole run (default 50000000)
+  --max-insns <n>         instruction budget for the whole run (default 2000000000)
+  --progress, --no-progress  instructions executed and the phase on stderr during runs longer
+                          than a second (default: on when stderr is a terminal)
   --format <f>            report format: text (default) | json (schema/report.schema.json) |
                           sarif (SARIF 2.1.0, code scanning) | html (one self-contained file) |
                           markdown (a pull-request comment)
@@ -73,7 +80,14 @@ async function run(argv: string[]): Promise<number> {
   const { command } = request;
   const main = readInput(command.mainPath, 'main');
   const patch = readInput(command.patchPath, 'patch.so');
-  const outcome = await runCommand(command, main, patch);
+  const progress = command.progress ?? process.stderr.isTTY === true;
+  const line = progress ? new ProgressLine(process.stderr) : undefined;
+  let outcome;
+  try {
+    outcome = await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined);
+  } finally {
+    line?.end();
+  }
   // Every --report file is written whatever the verdict (a CI artifact says why it failed).
   for (const report of command.reports ?? []) {
     try {

@@ -160,3 +160,114 @@ function parseCie(cursor: FrameCursor): CommonInformation {
   }
   return info;
 }
+
+/** How to find the caller's frame at one pc: CFA = register + offset, saved registers at CFA + offset. */
+export interface UnwindRule {
+  /** DWARF register number of the CFA's base (7 = rsp, 6 = rbp). */
+  cfaRegister: number;
+  cfaOffset: bigint;
+  /** DWARF register number -> offset from the CFA where the caller's value is saved (16 = return address). */
+  saved: Map<number, bigint>;
+}
+
+interface CieRules {
+  codeAlignment: bigint;
+  dataAlignment: bigint;
+  returnRegister: number;
+  pointerEncoding: number;
+  hasAugmentationData: boolean;
+  initialInstructions: { from: number; to: number };
+}
+
+function parseCieRules(file: FileBytes, cieAt: number, sectionOffset: number, address: bigint, where: string): CieRules {
+  const length = file.u32(cieAt, where);
+  const cursor = new FrameCursor(file, cieAt + 8, cieAt + 4 + length, sectionOffset, address, where);
+  const version = cursor.u8();
+  const augmentation = cursor.cstring();
+  const codeAlignment = cursor.uleb();
+  const dataAlignment = cursor.sleb();
+  const returnRegister = version === 1 ? cursor.u8() : Number(cursor.uleb());
+  let pointerEncoding = 0;
+  if (augmentation.startsWith('z')) {
+    const dataLength = Number(cursor.uleb());
+    const dataEnd = cursor.at + dataLength;
+    for (const letter of augmentation.slice(1)) {
+      if (letter === 'R') pointerEncoding = cursor.u8();
+      else if (letter === 'L') cursor.u8();
+      else if (letter === 'P') {
+        const encoding = cursor.u8();
+        if (encoding !== DW_EH_PE_omit) cursor.pointer(encoding & 0x7f, false);
+      } else if (letter !== 'S' && letter !== 'B') break;
+    }
+    cursor.at = dataEnd;
+  }
+  return { codeAlignment, dataAlignment, returnRegister, pointerEncoding, hasAugmentationData: augmentation.startsWith('z'), initialInstructions: { from: cursor.at, to: cieAt + 4 + length } };
+}
+
+/**
+ * The unwind rule at `pc` from the FDE at `fdeOffset` (a FrameRange's): the CIE's initial
+ * instructions, then the FDE's up to pc. null when the rules use DWARF expressions (PLT
+ * entries, signal trampolines) or an opcode this interpreter does not know.
+ */
+export function unwindRuleAt(file: FileBytes, sectionOffset: number, address: bigint, where: string, fdeOffset: number, pc: bigint): UnwindRule | null {
+  const length = file.u32(fdeOffset, where);
+  if (length === 0xffff_ffff) return null;
+  const contentAt = fdeOffset + 4;
+  const cieAt = contentAt - file.u32(contentAt, where);
+  const cie = parseCieRules(file, cieAt, sectionOffset, address, where);
+  const cursor = new FrameCursor(file, contentAt + 4, contentAt + length, sectionOffset, address, where);
+  const start = cursor.pointer(cie.pointerEncoding, true);
+  cursor.pointer(cie.pointerEncoding & 0x0f, false);
+  if (cie.hasAugmentationData) {
+    const augmentationLength = Number(cursor.uleb());
+    cursor.at += augmentationLength;
+  }
+  const rule: UnwindRule = { cfaRegister: 7, cfaOffset: 8n, saved: new Map() };
+  const initial = new Map<number, bigint>();
+  const stack: UnwindRule[] = [];
+  const run = (c: FrameCursor, end: number, limit: bigint | null): boolean => {
+    let loc = start;
+    while (c.at < end) {
+      const op = c.u8();
+      const high = op & 0xc0;
+      const low = op & 0x3f;
+      let advance = -1n;
+      if (high === 0x40) advance = BigInt(low) * cie.codeAlignment;
+      else if (high === 0x80) rule.saved.set(low, c.uleb() * cie.dataAlignment);
+      else if (high === 0xc0) {
+        if (initial.has(low)) rule.saved.set(low, initial.get(low)!);
+        else rule.saved.delete(low);
+      } else {
+        switch (op) {
+          case 0x00: break; // nop
+          case 0x02: advance = BigInt(c.u8()) * cie.codeAlignment; break;
+          case 0x03: advance = (BigInt(c.u8()) | (BigInt(c.u8()) << 8n)) * cie.codeAlignment; break;
+          case 0x04: { let v = 0n; for (let i = 0n; i < 4n; i++) v |= BigInt(c.u8()) << (8n * i); advance = v * cie.codeAlignment; break; }
+          case 0x05: { const r = Number(c.uleb()); rule.saved.set(r, c.uleb() * cie.dataAlignment); break; }
+          case 0x06: case 0x07: case 0x08: rule.saved.delete(Number(c.uleb())); break;
+          case 0x09: c.uleb(); c.uleb(); return false; // value in another register: not followed
+          case 0x0a: stack.push({ cfaRegister: rule.cfaRegister, cfaOffset: rule.cfaOffset, saved: new Map(rule.saved) }); break;
+          case 0x0b: { const s = stack.pop(); if (!s) return false; rule.cfaRegister = s.cfaRegister; rule.cfaOffset = s.cfaOffset; rule.saved = s.saved; break; }
+          case 0x0c: rule.cfaRegister = Number(c.uleb()); rule.cfaOffset = c.uleb(); break;
+          case 0x0d: rule.cfaRegister = Number(c.uleb()); break;
+          case 0x0e: rule.cfaOffset = c.uleb(); break;
+          case 0x11: { const r = Number(c.uleb()); rule.saved.set(r, c.sleb() * cie.dataAlignment); break; }
+          case 0x12: rule.cfaRegister = Number(c.uleb()); rule.cfaOffset = c.sleb() * cie.dataAlignment; break;
+          case 0x13: rule.cfaOffset = c.sleb() * cie.dataAlignment; break;
+          case 0x2e: c.uleb(); break; // GNU_args_size
+          default: return false; // expressions (0x0f, 0x10, 0x16) and the rest
+        }
+      }
+      if (advance >= 0n) {
+        loc += advance;
+        if (limit !== null && loc > limit) return true;
+      }
+    }
+    return true;
+  };
+  const cieCursor = new FrameCursor(file, cie.initialInstructions.from, cie.initialInstructions.to, sectionOffset, address, where);
+  if (!run(cieCursor, cie.initialInstructions.to, null)) return null;
+  for (const [k, v] of rule.saved) initial.set(k, v);
+  if (!run(cursor, contentAt + length, pc)) return null;
+  return rule;
+}

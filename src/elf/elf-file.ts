@@ -5,7 +5,7 @@
 import { DynamicTag, ElfType, SectionType, SegmentType, SymbolBinding, SymbolType } from './constants.js';
 import { demangle } from './demangle.js';
 import { parseDynamicEntries, dynamicStringTable, summarizeDynamic, single } from './dynamic.js';
-import { parseFrameRanges } from './eh-frame.js';
+import { parseFrameRanges, unwindRuleAt, type UnwindRule } from './eh-frame.js';
 import { ElfError, hex } from './error.js';
 import { FileBytes, StringTable } from './file-bytes.js';
 import { parseGnuHashTable, parseSysvHashTable, type SymbolHashTable } from './hash-tables.js';
@@ -257,6 +257,20 @@ export class ElfFile {
   frameRanges(): readonly FrameRange[] {
     this.frameRangeCache ??= this.readFrameRanges();
     return this.frameRangeCache;
+  }
+
+  /** The .eh_frame unwind rule at a link-time pc (CFA and saved registers), or null when there is none usable. */
+  unwindRule(address: bigint): UnwindRule | null {
+    const section = this.sectionNamed('.eh_frame');
+    if (!section || section.type !== SectionType.Progbits) return null;
+    const range = this.frameRanges().find((r) => address >= r.start && address < r.end);
+    if (!range) return null;
+    try {
+      return unwindRuleAt(this.file, section.offset, section.address, describeSection(section), range.fdeOffset, address);
+    } catch (e) {
+      if (e instanceof ElfError) return null;
+      throw e;
+    }
   }
 
   // ---- parsing helpers

@@ -8,3 +8,4 @@ export { sectionIndexName, versionedName, isDefined } from './symbols.js';
 export { gnuHash, sysvHash, type SymbolHashTable } from './hash-tables.js';
 export { initDemangler, demangle, isDemanglerReady } from './demangle.js';
 export type { PltStub } from './plt.js';
+export type { UnwindRule } from './eh-frame.js';

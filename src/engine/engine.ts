@@ -114,6 +114,17 @@ export type HookSpec =
   | { type: HookType.Interrupt; callback: InterruptHook }
   | { type: HookType.InvalidInstruction; callback: InvalidInstructionHook };
 
+/**
+ * Watches a long run from outside without a hook per instruction: called from inside start()
+ * at least every `everyInstructions` retired instructions (between chunks of the core's work)
+ * with the engine's total retired count. Returning false ends that start() with reason
+ * 'timeout': a wall-clock deadline costs one clock read per call.
+ */
+export interface RunMonitor {
+  everyInstructions: number;
+  callback: (instructionsRetired: number) => boolean | void;
+}
+
 export interface HookHandle {
   readonly id: number;
 }
@@ -219,6 +230,13 @@ export interface Engine {
   disableTrace(): void;
   /** The retained entries, oldest first. */
   readTrace(): TraceEntry[];
+  /**
+   * Instructions retired since the engine was created (the trace's `seq` of the next one), exact
+   * inside hooks; optional: without it, callers keep a small trace ring to learn the count.
+   */
+  instructionsRetired?(): number;
+  /** Installs (or, with null, removes) the run monitor; optional. */
+  setMonitor?(monitor: RunMonitor | null): void;
 
   /** Release native or wasm resources. The engine is unusable afterwards. */
   close(): void;

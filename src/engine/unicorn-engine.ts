@@ -31,6 +31,7 @@ import {
   type MemInvalidHook,
   type MemRegion,
   type Register,
+  type RunMonitor,
   type RunResult,
   type Snapshot,
   type StartOptions,
@@ -297,6 +298,8 @@ export class UnicornEngine implements Engine {
   // State of the current start() call, written by the native callbacks.
   private pending: PendingStop | undefined;
   private retired = 0; // in the current uc_emu_start segment
+  private monitor: RunMonitor | null = null;
+  private monitorAt = 0;
   /** Address of the last counted instruction, as koffi passed it (see lastCountedAddress). */
   private lastHookAddress: number | bigint = -1;
   private firstInSegment = true;
@@ -674,6 +677,15 @@ export class UnicornEngine implements Engine {
     this.traceNext = 0;
   }
 
+  instructionsRetired(): number {
+    return this.totalRetired + (this.running ? this.retired : 0);
+  }
+
+  setMonitor(monitor: RunMonitor | null): void {
+    this.monitor = monitor;
+    this.monitorAt = monitor ? this.instructionsRetired() + monitor.everyInstructions : 0;
+  }
+
   readTrace(): TraceEntry[] {
     const entries: TraceEntry[] = [];
     const first = (this.traceNext - this.traceLength + this.traceCapacity) % Math.max(1, this.traceCapacity);
@@ -801,6 +813,14 @@ export class UnicornEngine implements Engine {
     }
     this.retired++;
     this.lastHookAddress = rawAddress;
+    if (this.monitor && this.totalRetired + this.retired >= this.monitorAt) {
+      this.monitorAt = this.totalRetired + this.retired + this.monitor.everyInstructions;
+      if (this.monitor.callback(this.totalRetired + this.retired) === false) {
+        // Ends the run before the next instruction, as a deadline would.
+        this.pending ??= { reason: 'timeout' };
+        this.stopRequested = true;
+      }
+    }
     if (this.traceCapacity > 0) {
       this.traceRips[this.traceNext] = address;
       this.traceSeqs[this.traceNext] = this.totalRetired + this.retired - 1;

@@ -42,10 +42,9 @@ export interface CoreExports {
   clearBreakpoints(): void;
   addBreakpoint(addr: bigint): number;
   setUntil(on: number, addr: bigint): void;
-  setHooks(
-    codeOn: number, codeLo: bigint, codeHi: bigint, blockOn: number, blockLo: bigint, blockHi: bigint,
-    memRead: number, memWrite: number, memFetch: number,
-  ): void;
+  hookRangesClear(kind: number): void;
+  hookRangeAdd(kind: number, lo: bigint, hi: bigint): number;
+  setHooks(codeOn: number, blockOn: number, blockLo: bigint, blockHi: bigint, memRead: number, memWrite: number, memFetch: number): void;
   suppressHooksOnce(): void;
   hookEvents(): number;
   hookInsnLength(): number;
@@ -82,6 +81,11 @@ export const enum CoreExit {
 export const HOOK_EVENT_BLOCK = 1;
 export const HOOK_EVENT_CODE = 2;
 export const HOOK_EVENT_MEM = 4;
+/** Range kinds of hookRangeAdd (wasm/assembly/hooks.ts RANGE_*), and how many the core holds per kind. */
+export const RANGE_CODE = 0;
+export const RANGE_READ = 1;
+export const RANGE_WRITE = 2;
+export const RANGE_MAX = 64;
 
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);

@@ -16,6 +16,7 @@ import {
   type MemInvalidHook,
   type MemRegion,
   type Register,
+  type RunMonitor,
   type RunResult,
   type Snapshot,
   type StartOptions,
@@ -28,7 +29,7 @@ import {
   PAGE_SIZE,
   Perm,
 } from './engine.js';
-import { type CoreExports, CoreExit, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, instantiateCore } from './wasm-core.js';
+import { type CoreExports, CoreExit, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, RANGE_CODE, RANGE_MAX, RANGE_READ, RANGE_WRITE, instantiateCore } from './wasm-core.js';
 import { MappedRegions } from './wasm-regions.js';
 
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
@@ -82,7 +83,11 @@ export class WasmEngine implements Engine {
   private stopRequested = false;
   private closed = false;
   private breakpointCount = 0;
+  private breakpointSet: ReadonlySet<bigint> | null = null;
   private snapshotGeneration = 0;
+  private monitor: RunMonitor | null = null;
+  /** The retired count at which the monitor is called next. */
+  private monitorAt = 0n;
   /** Set while memory hooks run: the address of the instruction whose accesses they see. */
   private accessRip: bigint | undefined;
 
@@ -270,9 +275,14 @@ export class WasmEngine implements Engine {
     });
 
     for (;;) {
+      if (this.monitor && U64(core.getRetired()) >= this.monitorAt && !this.callMonitor()) return result('timeout');
       let chunk = budget - BigInt(retired());
       if (chunk <= 0n) return result('count');
       if (chunk > RUN_CHUNK) chunk = RUN_CHUNK;
+      if (this.monitor) {
+        const toMonitor = this.monitorAt - U64(core.getRetired());
+        if (toMonitor > 0n && chunk > toMonitor) chunk = toMonitor;
+      }
       // A breakpoint at `begin` is not reported when resuming there (the host already handled it).
       const skip = retired() === 0 && U64(core.getRip()) === U64(begin) ? 1 : 0;
       const exit = core.run(chunk, skip) as CoreExit;
@@ -339,14 +349,37 @@ export class WasmEngine implements Engine {
     this.stopRequested = true;
   }
 
+  setMonitor(monitor: RunMonitor | null): void {
+    this.checkOpen();
+    if (monitor && (!Number.isInteger(monitor.everyInstructions) || monitor.everyInstructions <= 0)) {
+      throw new EmulationError('ARG', `setMonitor: everyInstructions must be a positive integer, not ${monitor.everyInstructions}`);
+    }
+    this.monitor = monitor;
+    this.monitorAt = monitor ? U64(this.core.getRetired()) + BigInt(monitor.everyInstructions) : 0n;
+  }
+
+  /** False when the monitor asks the run to end. */
+  private callMonitor(): boolean {
+    const monitor = this.monitor!;
+    const retired = U64(this.core.getRetired());
+    this.monitorAt = retired + BigInt(monitor.everyInstructions);
+    return monitor.callback(Number(retired)) !== false;
+  }
+
   setBreakpoints(addresses: readonly bigint[]): void {
     this.checkOpen();
+    // The same set again (the loader re-sends it around runs) keeps the decoded code: a change drops it.
+    const set = new Set(addresses.map(U64));
+    const current = this.breakpointSet;
+    if (current && set.size === current.size && [...set].every((a) => current.has(a))) return;
+    this.breakpointSet = null; // until the core holds the whole set
     this.core.clearBreakpoints();
     this.breakpointCount = 0;
     for (const a of addresses) {
       if (!this.core.addBreakpoint(U64(a))) throw new EmulationError('ARG', `setBreakpoints: too many breakpoints (${addresses.length})`);
       this.breakpointCount++;
     }
+    this.breakpointSet = set;
   }
 
   /** Up to 15 mapped bytes at `rip` (fewer when the next page is unmapped). */
@@ -407,7 +440,12 @@ export class WasmEngine implements Engine {
     return out;
   }
 
-  /** Tells the core which events must exit to the host (union range per kind; callbacks filter exactly). */
+  /**
+   * Tells the core which events must exit to the host: code, read and write hooks as lists of
+   * ranges the core checks itself (code hooks mark the decoded instructions they cover, write
+   * ranges the pages they touch), so nothing else leaves WebAssembly; block and fetch hooks as one
+   * union range per kind. The callbacks still filter exactly.
+   */
   private syncHooks(): void {
     const span = (type: HookType): [number, bigint, bigint] => {
       const hs = this.rangeHooksOf<CodeHook>(type);
@@ -416,10 +454,25 @@ export class WasmEngine implements Engine {
       for (const h of hs) { if (h.begin < lo) lo = h.begin; if (h.end > hi) hi = h.end; }
       return [1, lo, hi];
     };
-    const [codeOn, codeLo, codeHi] = span(HookType.Code);
+    const ranges = (kind: number, type: HookType): number => {
+      const hs = this.rangeHooksOf<unknown>(type).map((h) => [h.begin, h.end] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const merged: [bigint, bigint][] = [];
+      for (const [lo, hi] of hs) {
+        const last = merged[merged.length - 1];
+        if (last && lo <= last[1] + 1n) { if (hi > last[1]) last[1] = hi; } else merged.push([lo, hi]);
+      }
+      // Beyond the core's capacity the last ones are joined (more exits, same callbacks).
+      while (merged.length > RANGE_MAX) { const [, hi] = merged.pop()!; merged[merged.length - 1]![1] = hi; }
+      this.core.hookRangesClear(kind);
+      for (const [lo, hi] of merged) this.core.hookRangeAdd(kind, U64(lo), U64(hi > (1n << 64n) - 1n ? (1n << 64n) - 1n : hi));
+      return merged.length > 0 ? 1 : 0;
+    };
+    const codeOn = ranges(RANGE_CODE, HookType.Code);
+    const memRead = ranges(RANGE_READ, HookType.MemRead);
+    const memWrite = ranges(RANGE_WRITE, HookType.MemWrite);
     const [blockOn, blockLo, blockHi] = span(HookType.Block);
-    const has = (t: HookType): number => (this.hooksOf<unknown>(t).length > 0 ? 1 : 0);
-    this.core.setHooks(codeOn, codeLo, codeHi, blockOn, blockLo, blockHi, has(HookType.MemRead), has(HookType.MemWrite), has(HookType.MemFetch));
+    const memFetch = this.hooksOf<unknown>(HookType.MemFetch).length > 0 ? 1 : 0;
+    this.core.setHooks(codeOn, blockOn, blockLo, blockHi, memRead, memWrite, memFetch);
   }
 
   private callCodeHooks(type: HookType, rip: bigint, size: number): void {
@@ -563,6 +616,11 @@ export class WasmEngine implements Engine {
       out.push({ seq: Number(view.getBigUint64(slot * 16, true)), rip: view.getBigUint64(slot * 16 + 8, true) });
     }
     return out;
+  }
+
+  instructionsRetired(): number {
+    this.checkOpen();
+    return Number(U64(this.core.getRetired()));
   }
 
   // ---- outside the Engine interface ---------------------------------------------------------

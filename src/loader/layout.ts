@@ -22,9 +22,16 @@ export const TLS_SIZE = 0x4000;
 /** Static TLS area below the TCB (TLS variant II: the block ends at fs_base). */
 export const STATIC_TLS_SIZE = 0x2000;
 
-/** Main thread stack: top of user space, 1 MiB mapped (RLIMIT_STACK would allow more). */
+/**
+ * Main thread stack: top of user space. STACK_SIZE is mapped at start; like Linux it grows
+ * on demand (a fault below it) up to STACK_LIMIT, the default `ulimit -s` of 8 MiB; the page
+ * below the limit is never mapped (the guard page): touching it is a stack overflow.
+ */
 export const STACK_TOP = 0x7ffffffff000n;
 export const STACK_SIZE = 0x100000;
+export const STACK_LIMIT = 0x800000;
+/** How far below the faulting page the stack grows at once (fewer faults for big frames). */
+export const STACK_GROWTH = 0x10000;
 
 /** Initial heap size (brk-like area right after the executable); grows on demand. */
 export const HEAP_INITIAL_SIZE = 0x40000;

@@ -32,7 +32,8 @@
  * stdout/stderr are unbuffered: each call's bytes are captured with the instruction count.
  * A stub returns in rax (and rdx for 16-byte results) and, like a real callee, clobbers the
  * other caller-saved registers: rcx, rdx, rsi, rdi, r8-r11 get CALLER_SAVED_POISON | their
- * number and the status flags are cleared, so code relying on them after a call fails loudly.
+ * number, xmm0-15 XMM_POISON | their number in both lanes, and the status flags are cleared,
+ * so code relying on them after a call fails loudly (and the last poisoning stub is kept).
  */
 
 import { HookType, Perm, type Engine, type HookHandle, type MemFault, type RunResult, type Snapshot } from '../engine/engine.js';
@@ -52,7 +53,7 @@ import { DynamicLinker, type GuestCall, type LibraryBytes, type LinkerState } fr
 import { LoadedObject } from './dynamic/loaded-object.js';
 import type { RelocationBinding } from './dynamic/bindings.js';
 import {
-  PIE_BASE, STACK_SIZE, STACK_TOP, STATIC_TLS_SIZE, STUB_CODE_BASE, STUB_CODE_SIZE, STUB_DATA_BASE, STUB_DATA_SIZE, TLS_BASE, TLS_SIZE, pageUp,
+  PIE_BASE, STACK_GROWTH, STACK_LIMIT, STACK_SIZE, STACK_TOP, STATIC_TLS_SIZE, STUB_CODE_BASE, STUB_CODE_SIZE, STUB_DATA_BASE, STUB_DATA_SIZE, TLS_BASE, TLS_SIZE, pageUp,
 } from './layout.js';
 import { buildInitialStack } from './startup-stack.js';
 import { STUBS, LIBC_DATA_SYMBOLS } from './stubs/index.js';
@@ -99,6 +100,17 @@ export interface FaultReport {
   /** The mapping at the fault address and its permissions. */
   mapping?: string;
   message: string;
+  /** The general-purpose registers at the fault (a poison value there names its register). */
+  registers?: Record<string, bigint>;
+}
+
+/** The last libc stub that clobbered the caller-saved registers with CALLER_SAVED_POISON. */
+export interface Poisoning {
+  stub: string;
+  /** The return address of the stub's call. */
+  caller: bigint;
+  /** Instruction count at the stub's return. */
+  at: number;
 }
 
 export type ProcessStop =
@@ -115,9 +127,20 @@ export type ProcessStop =
  * dereference faults (#GP) and the fault report's register dump names the register.
  */
 export const CALLER_SAVED_POISON = 0xdead_0000_0000_0000n;
+const GPR_NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
 const CALLER_SAVED_CLOBBERED = [['rcx', 1n], ['rdx', 2n], ['rsi', 6n], ['rdi', 7n], ['r8', 8n], ['r9', 9n], ['r10', 10n], ['r11', 11n]] as const;
 /** CF, PF, AF, ZF, SF, OF: all clear after a stub, as glibc 2.36's printf leaves them (rflags 0x202). */
 const STATUS_FLAGS = 0x8d5n;
+
+/** xmm<i> after a stub: both 64-bit lanes 0xfff8_dead_0000_00NN (a quiet NaN as a double), NN = i. */
+export const XMM_POISON = 0xfff8_dead_0000_0000n;
+export function xmmPoison(index: number): Uint8Array {
+  const v = new Uint8Array(16);
+  const view = new DataView(v.buffer);
+  view.setBigUint64(0, XMM_POISON | BigInt(index), true);
+  view.setBigUint64(8, XMM_POISON | BigInt(index), true);
+  return v;
+}
 
 /** Names the cause when a fault address derives from CALLER_SAVED_POISON. */
 function poisonHint(address: bigint | undefined): string {
@@ -197,6 +220,9 @@ export class EmulatedProcess {
   private traceOk = false;
   private hostCallResult: bigint | undefined;
   private readonly libc: LibcServices;
+  /** The stub running now (for poison attribution) and the last one that poisoned registers. */
+  private stubInProgress: { name: string; caller: bigint } | undefined;
+  private poisoned: Poisoning | undefined;
 
   private constructor(readonly engine: Engine, options: ProcessOptions) {
     this.pid = options.pid ?? 4242;
@@ -246,7 +272,8 @@ export class EmulatedProcess {
     this.updateBreakpoints();
     this.watchCodeMappings();
     try {
-      engine.enableTrace(4);
+      // An engine that counts retired instructions itself needs no trace ring (which costs per instruction).
+      if (!engine.instructionsRetired) engine.enableTrace(4);
       this.traceOk = true;
       this.traceBase = this.lastTraceSeq();
     } catch {
@@ -274,6 +301,11 @@ export class EmulatedProcess {
 
   get exited(): ProcessStop | undefined {
     return this.ended;
+  }
+
+  /** The last stub call that left CALLER_SAVED_POISON in the caller-saved registers. */
+  get lastPoisoning(): Poisoning | undefined {
+    return this.poisoned;
   }
 
   stdoutText(fd = 1): string {
@@ -459,6 +491,7 @@ export class EmulatedProcess {
       nextTrap: this.nextTrap,
       watched: new Set(this.watched),
       stepOver: this.stepOver,
+      poisoned: this.poisoned,
     };
   }
 
@@ -490,6 +523,7 @@ export class EmulatedProcess {
     this.watched.clear();
     for (const a of s.watched) this.watched.add(a);
     this.stepOver = s.stepOver;
+    this.poisoned = s.poisoned;
     this.updateBreakpoints();
     this.watchCodeMappings();
   }
@@ -511,6 +545,7 @@ export class EmulatedProcess {
         return this.onSyscall();
       case 'fault':
         this.engine.writeRegister('rip', r.rip);
+        if (this.growStack(r.fault!)) return undefined; // the instruction runs again on the grown stack
         return this.raiseFault(this.faultInfo(r.fault!), r);
       case 'invalid-instruction':
         this.engine.writeRegister('rip', r.rip);
@@ -587,6 +622,7 @@ export class EmulatedProcess {
   private callStub(stub: StubDefinition): ProcessStop | undefined {
     const entryRsp = this.engine.readRegister('rsp');
     const call = this.makeStubCall(entryRsp);
+    this.stubInProgress = { name: stub.name, caller: this.mem.u64(entryRsp) };
     return this.applyOutcomeSafely(() => stub.run(call), entryRsp);
   }
 
@@ -649,6 +685,9 @@ export class EmulatedProcess {
    */
   private clobberCallerSaved(): void {
     for (const [register, number] of CALLER_SAVED_CLOBBERED) this.engine.writeRegister(register, CALLER_SAVED_POISON | number);
+    // xmm0-15 are caller-saved too (libc's memcpy, strlen, printf use them); no stub returns in xmm0.
+    for (let i = 0; i < 16; i++) this.engine.writeXmm(i, xmmPoison(i));
+    if (this.stubInProgress) this.poisoned = { stub: this.stubInProgress.name, caller: this.stubInProgress.caller, at: this.instructions };
     this.engine.writeRegister('rflags', this.engine.readRegister('rflags') & ~STATUS_FLAGS);
   }
 
@@ -740,6 +779,24 @@ export class EmulatedProcess {
     return this.ended;
   }
 
+  /**
+   * The kernel's stack growth: a read or write of an unmapped address below the stack but
+   * within STACK_LIMIT of its top maps the pages down to it (and STACK_GROWTH more, not past
+   * the limit). The page below the limit stays unmapped: a fault there is a SIGSEGV.
+   */
+  private growStack(fault: MemFault): boolean {
+    if (fault.kind !== 'unmapped' || fault.access === 'fetch') return false;
+    const limit = STACK_TOP - BigInt(STACK_LIMIT);
+    let bottom = STACK_TOP;
+    for (const m of this.space.list()) if (m.name === '[stack]' && m.begin < bottom) bottom = m.begin;
+    if (fault.address < limit || fault.address >= bottom) return false;
+    const wanted = (fault.address & ~0xfffn) - BigInt(STACK_GROWTH);
+    const begin = wanted < limit ? limit : wanted;
+    if (this.space.list().some((m) => m.begin < bottom && m.end > begin)) return false; // something else lives there
+    this.space.mapFixed(begin, bottom - begin, Perm.RW, '[stack]');
+    return true;
+  }
+
   private faultInfo(fault: MemFault): SignalInfo {
     const write = fault.access === 'write' ? 2 : 0;
     const fetch = fault.access === 'fetch' ? 16 : 0;
@@ -774,6 +831,7 @@ export class EmulatedProcess {
       instructionBytes: bytes,
       location: this.describe(rip),
       backtrace: this.backtrace(),
+      registers: Object.fromEntries(GPR_NAMES.map((r) => [r, this.engine.readRegister(r)])),
       message: `${signal}: ${what} by the instruction at ${this.describe(rip)}${poisonHint(info.address)}`,
       ...(mapping ? { mapping: where } : {}),
       ...(extra.access ? { access: extra.access } : {}),
@@ -786,7 +844,7 @@ export class EmulatedProcess {
   private backtrace(): { address: bigint; location: string }[] {
     const out: { address: bigint; location: string }[] = [];
     const isCode = (a: bigint): boolean => (this.space.find(a)?.perms ?? 0) & Perm.Exec ? true : false;
-    const onStack = (a: bigint): boolean => a >= STACK_TOP - BigInt(STACK_SIZE) && a < STACK_TOP;
+    const onStack = (a: bigint): boolean => a >= STACK_TOP - BigInt(STACK_LIMIT) && a < STACK_TOP;
     let rbp = this.engine.readRegister('rbp');
     const inLibcImage = (a: bigint): boolean => a >= STUB_CODE_BASE && a < STUB_CODE_BASE + BigInt(STUB_CODE_SIZE);
     try {
@@ -936,6 +994,7 @@ export class EmulatedProcess {
   }
 
   private lastTraceSeq(): number {
+    if (this.engine.instructionsRetired) return this.engine.instructionsRetired();
     const t = this.engine.readTrace();
     return t.length > 0 ? t[t.length - 1]!.seq + 1 : 0;
   }
@@ -1147,6 +1206,7 @@ export interface ProcessSnapshot {
   nextTrap: bigint;
   watched: Set<bigint>;
   stepOver: bigint | undefined;
+  poisoned: Poisoning | undefined;
 }
 
 export type { GuestCall };

@@ -24,13 +24,13 @@ export function toJsonValue(value: unknown): unknown {
  * consumer can rely on the shape; the others appear when they apply.
  */
 export function renderJson(result: VerifyResult, tool: { name: string; version: string }): string {
-  const { verdict, target, replacement, trampoline, findings, run, programWrites, error } = result;
+  const { verdict, target, replacement, trampoline, findings, run, baseline, programWrites, error } = result;
   return (
     JSON.stringify(
       toJsonValue({
         schemaVersion: JSON_SCHEMA_VERSION, tool, verdict,
         target: target ?? null, replacement, trampoline: trampoline ?? null, programWrites,
-        findings, run: run ?? null, error,
+        findings, run: run ?? null, baseline, error,
       }),
       null,
       2,

@@ -21,6 +21,10 @@ export function renderText(result: VerifyResult): string {
   out.push(...overview(result), '', ...summary(result));
   out.push('', 'What was patched', ...patched(result));
   if (result.run) out.push('', `How the emulated process ran (${result.run.mode}, ${result.run.engine} engine)`, ...runLines(result.run));
+  if (result.baseline) {
+    out.push(subfield('baseline', `the unpatched run from the same patch point: after ${result.baseline.instructions} more instructions, ${result.baseline.ended}`));
+    if (result.baseline.firstDifference) out.push(subfield('output differs', result.baseline.firstDifference));
+  }
   const findings = sortFindings(result.findings);
   for (const severity of ['error', 'warning', 'info'] as const) {
     const group = findings.filter((f) => f.severity === severity);

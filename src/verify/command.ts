@@ -11,7 +11,7 @@ import { renderText } from '../report/text.js';
 import { TOOL } from '../report/tool.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
-import type { EngineChoice, TrampolineChoice, VerifyInput } from './input.js';
+import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from './input.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 
@@ -30,6 +30,9 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  lookup?: PatcherLookup;
+  /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
+  progress?: boolean;
   /** --report FORMAT:FILE (repeatable): more reports of the same run, written to files by the CLI. */
   reports?: ReportFile[];
 }
@@ -52,7 +55,7 @@ function reportFile(value: string): ReportFile {
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'report'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'report'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
@@ -67,6 +70,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const values: Partial<Record<ValueOption, string>> = {};
   const positionals: string[] = [];
   const reports: ReportFile[] = [];
+  let progress: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -74,6 +78,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
+    }
+    if (arg === '--progress' || arg === '--no-progress') {
+      progress = arg === '--progress';
+      continue;
     }
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
@@ -105,8 +113,13 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
   const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format: format as ReportFormat, engine };
   if (reports.length > 0) command.reports = reports;
+  if (progress !== undefined) command.progress = progress;
   if (values.with !== undefined) command.with = values.with;
   if (values.signal !== undefined) command.signal = values.signal;
+  if (values.lookup !== undefined) {
+    if (values.lookup !== 'dynsym' && values.lookup !== 'symtab') throw new VerifyError('bad-option', `--lookup must be dynsym or symtab, not '${values.lookup}'`);
+    command.lookup = values.lookup;
+  }
   if (values['patch-at'] !== undefined) command.patchAt = count(values['patch-at'], 'patch-at');
   if (values['max-insns'] !== undefined) {
     command.maxInstructions = count(values['max-insns'], 'max-insns');
@@ -135,6 +148,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   };
   if (command.with !== undefined) input.with = command.with;
   if (command.signal !== undefined) input.signal = command.signal;
+  if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
   const result = await verifyPatch(input);

@@ -3,6 +3,7 @@
 // emulated process and in gdb with ASLR off, plus objdump's symbol+offset).
 
 import type { CodeMap, PatchSite } from '../analysis/index.js';
+import type { ElfFile } from '../elf/index.js';
 import { disassemble } from '../asm/disasm.js';
 import type { Evidence } from './finding.js';
 import type { ResolvedFunction } from './symbols.js';
@@ -15,6 +16,8 @@ export interface StaticContext {
   mainName: string;
   /** Run-time address minus link-time address of main (the PIE load base, 0 for ET_EXEC). */
   loadBias: bigint;
+  /** main's ELF model, for checks that read its data and relocations. */
+  main?: ElfFile;
 }
 
 /** Evidence for an instruction or byte at a link-time address of main. */

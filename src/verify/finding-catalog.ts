@@ -23,6 +23,8 @@ const SEVERITIES: Record<FindingCode, readonly Severity[]> = {
   SYMBOL_NOT_EXPORTED: ['error'],
   PATCH_NOT_REACHED: ['error'],
   REL32_OUT_OF_RANGE: ['error'],
+  CRASH_AFTER_PATCH: ['error'],
+  CALLER_ASSUMES_PRESERVED_REGISTER: ['error'],
   PARTIAL_INSTRUCTION_OVERWRITTEN: ['info'],
   ENTRY_ENDBR64: ['info'],
   RIP_RELATIVE_IN_PATCHED_BYTES: ['info'],

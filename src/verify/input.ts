@@ -3,6 +3,9 @@
 
 import type { Engine } from '../engine/engine.js';
 
+/** How the tool, as the patcher, finds the old function: dlsym(RTLD_DEFAULT) (.dynsym) or the symbol table (an external, ptrace-based patcher). */
+export type PatcherLookup = 'dynsym' | 'symtab';
+
 export type TrampolineChoice = 'abs-rax' | 'rel32' | 'abs-indirect' | { template: string };
 
 /** A built-in engine by name, or a factory (tests, the web page's worker). */
@@ -28,6 +31,9 @@ export interface VerifyInput {
   maxInstructions?: number;
   /** Default 'wasm'. */
   engine?: EngineChoice;
+  /** Tool-driven: how the patcher finds the old function (default 'dynsym'). */
+  lookup?: PatcherLookup;
 }
 
-export const DEFAULT_MAX_INSTRUCTIONS = 50_000_000;
+/** A real program's start-up plus a few seconds of its work (about 20 s at the core's speed). */
+export const DEFAULT_MAX_INSTRUCTIONS = 2_000_000_000;

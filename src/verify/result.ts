@@ -55,6 +55,20 @@ export interface RunSummary {
   output: OutputLine[];
 }
 
+/** The unpatched continuation from the same patch-point snapshot, under the same budget. */
+export interface BaselineSummary {
+  /** Why it ended, in words. */
+  ended: string;
+  /** Instructions run after the patch point. */
+  instructions: number;
+  /** Calls of the (unpatched) target after the patch point. */
+  targetCalls: number;
+  /** Output after the patch point. */
+  output: OutputLine[];
+  /** The first output line that differs from the patched run's, when one does. */
+  firstDifference?: string;
+}
+
 export interface ProgramWrite {
   address: bigint;
   length: number;
@@ -70,6 +84,8 @@ export interface VerifyResult {
   trampoline?: TrampolineSummary;
   findings: Finding[];
   run?: RunSummary;
+  /** The unpatched baseline run from the patch point (absent when the run never got there). */
+  baseline?: BaselineSummary;
   /**
    * Program-driven: every range of code the program's handler wrote, merged; `atTarget` for
    * the one at the target's entry. Empty when it wrote no code at all.

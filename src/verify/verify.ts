@@ -8,7 +8,14 @@ import { AnalysisError } from '../analysis/index.js';
 import { AsmError } from '../asm/error.js';
 import { ElfError } from '../elf/index.js';
 import { EmulationError } from '../engine/engine.js';
-import { LoaderError } from '../loader/index.js';
+import { LoaderError, type EmulatedProcess, type OutputChunk } from '../loader/index.js';
+import { hex } from '../hex.js';
+import { checkCrashAfterPatch, firstOutputDifference } from './checks/crash-after-patch.js';
+import { checkCallerAssumptions, replacementEffects } from './checks/preserved-register.js';
+import { staticContext } from './strategies/prologue.js';
+import { callChain } from './dynamic/unwind.js';
+import { runBaseline, type BaselineRun } from './dynamic/baseline.js';
+import { classifyStop, hasErrors, isCrash, sameCrash, whereText, type Ending } from './pipeline/judge.js';
 import { checkFetchesAfterPatch } from './checks/live-clobber.js';
 import { checkReached } from './checks/not-reached.js';
 import { checkOwnCopy } from './checks/own-copy.js';
@@ -70,12 +77,18 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     const session: PatchSession = { plan, process, loadBias, site, original, point, result, describe: (a) => process.describe(a) };
     const run: RunSummary = { engine: engine.name, mode: plan.mode, instructions: 0, patchPoint: point.instruction, ended: '', output: [] };
     result.run = run;
+    // the unpatched baseline from the patch point; the process is back there afterwards
+    const baseline = runBaseline(process, process.snapshot(), site, plan.budget);
+    const outputAtPoint = process.output.length;
     // apply
     const outcome = patcherFor(plan).apply(session);
     const findings: Finding[] = [...outcome.findings];
     // observe
     const observation = outcome.continues ? observeAfterPatch(process, { site, overwritten: outcome.overwritten.length, replacements: outcome.replacements, budget: plan.budget }) : null;
-    if (observation) findings.push(...observedFindings(session, outcome, observation));
+    const patchedStop = observation?.stop ?? outcome.stop;
+    const ending = patchedStop ? classifyStop(patchedStop) : null;
+    if (observation) findings.push(...observedFindings(session, outcome, observation, ending!));
+    findings.push(...callerAssumptions(session, outcome, observation));
     findings.push(...checkOwnCopy({
       bindings: process.relocationBindings,
       patchPath: PATCH_PATH,
@@ -86,12 +99,30 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
       describe: session.describe,
     }));
     // judge
+    const patchedOutput = process.output.slice(outputAtPoint);
+    const difference = firstOutputDifference(patchedOutput, baseline.output);
+    result.baseline = {
+      ended: describeStop(baseline.stop),
+      instructions: baseline.instructions,
+      targetCalls: baseline.targetCalls,
+      output: outputLines(baseline.output),
+      ...(difference?.text !== undefined ? { firstDifference: difference.text } : {}),
+    };
+    const verdictOfRun = judgeEnding(session, outcome, observation, ending, baseline, patchedOutput, findings);
+    findings.push(...verdictOfRun.findings);
     run.instructions = process.instructions;
     run.ended = observation ? describeStop(observation.stop) : outcome.stopped ?? 'the patch was not applied';
     run.endReason = run.ended;
     run.patchPointDescription = point.description;
     run.ended = `${run.ended}; patch point: ${point.description}`;
     run.output = outputLines(process.output);
+    if (verdictOfRun.inconclusive !== null && !hasErrors(findings)) {
+      result.findings = [];
+      result.verdict = 'error';
+      result.error = verdictOfRun.inconclusive;
+      return result;
+    }
+    if (verdictOfRun.inconclusive !== null) run.ended = `${run.ended}; the run alone could not decide: ${verdictOfRun.inconclusive}`;
     result.findings = sortFindings(mergeSameCode(findings));
     result.verdict = verdictOf(result.findings);
     return result;
@@ -100,8 +131,100 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
   }
 }
 
+/**
+ * How the patched run ended, against the baseline: CRASH_AFTER_PATCH for a crash only the
+ * patched run has; `inconclusive` (why, and what to do) when the run cannot support a verdict.
+ */
+function judgeEnding(
+  session: PatchSession,
+  outcome: PatchOutcome,
+  observation: Observation | null,
+  ending: Ending | null,
+  baseline: BaselineRun,
+  patchedOutput: readonly OutputChunk[],
+  findings: readonly Finding[],
+): { findings: Finding[]; inconclusive: string | null } {
+  const { plan, process, point } = session;
+  const after = process.instructions - point.instruction;
+  const at = `${after} instructions after the patch point (instruction ${process.instructions} of the run)`;
+  if (!ending) return { findings: [], inconclusive: `${outcome.stopped ?? 'the patch was not applied'}: there is no patched run to judge` };
+  const phase = observation ? 'the patched run' : `the ${plan.signal?.name ?? 'signal'} handler`;
+  const baselineEnding = classifyStop(baseline.stop);
+  switch (ending.kind) {
+    case 'unsupported':
+      return { findings: [], inconclusive: `${phase} stopped ${at} on something the sandbox cannot emulate: ${ending.unsupported}; nothing after that point was checked` };
+    case 'crashed':
+    case 'exited': {
+      if (!isCrash(ending)) return { findings: [], inconclusive: null };
+      // A nonzero status the unpatched program exits with too is the program's own answer.
+      if (ending.kind === 'exited' && sameCrash(ending.stop, baseline.stop)) return { findings: [], inconclusive: null };
+      if (baselineEnding.kind === 'crashed') {
+        const same = sameCrash(ending.stop, baseline.stop);
+        return {
+          findings: [],
+          inconclusive: `the program crashes without the patch too: the unpatched run from the same patch point ends with ${whereText(baseline.stop)} after ${baseline.instructions} instructions${same ? ', as the patched run does' : `, the patched run with ${whereText(ending.stop)}`}; choose a patch point (--patch-at) or input where the program runs on`,
+        };
+      }
+      // The patcher's own write faulting is WRITE_FAULT, already reported with its pages.
+      if (findings.some((f) => f.code === 'WRITE_FAULT' && f.severity === 'error') && !observation) return { findings: [], inconclusive: null };
+      return {
+        findings: checkCrashAfterPatch({
+          patched: ending.stop,
+          baseline: baseline.stop,
+          patchedOutput,
+          baselineOutput: baseline.output,
+          instructionsAfter: after,
+          poisoning: process.lastPoisoning,
+          describe: session.describe,
+          fileOffset: (a) => fileOffset(process, a),
+          callChain: (fault) => callChain(process, fault),
+          targetName: plan.target.demangled,
+          target: { start: session.site, end: session.site + BigInt(Math.max(plan.target.size, 1)) },
+        }),
+        inconclusive: null,
+      };
+    }
+    case 'budget': {
+      if (!observation) return { findings: [], inconclusive: `the instruction budget (--max-insns ${plan.budget}) ran out while the ${plan.signal?.name ?? 'signal'} handler was still patching, ${at}; raise --max-insns` };
+      if (observation.replacementRuns > 0 || observation.targetCalls > 0) return { findings: [], inconclusive: null };
+      return {
+        findings: [],
+        inconclusive: `the patched function was not called again within the budget: after the patch point the run went on for ${after} instructions (to --max-insns ${plan.budget}) without entering ${plan.target.demangled} or ${outcome.replacementName ?? 'the replacement'}, so nothing shows the patch working; give it more with --max-insns, or patch earlier with --patch-at`,
+      };
+    }
+  }
+}
+
+/** CALLER_ASSUMES_PRESERVED_REGISTER for the replacement the patch sends callers to. */
+function callerAssumptions(session: PatchSession, outcome: PatchOutcome, observation: Observation | null): Finding[] {
+  const address = outcome.replacements[0];
+  const size = session.result.replacement?.size ?? 0;
+  if (address === undefined || size <= 0 || !outcome.patched) return [];
+  let code: Uint8Array;
+  try {
+    code = session.process.engine.readMemory(address, Math.min(size, 1 << 16));
+  } catch {
+    return [];
+  }
+  const effects = replacementEffects(outcome.replacementName ?? 'the replacement', address, code);
+  if (effects.call?.target !== undefined) effects.call.text = `${effects.call.text.split(' ')[0]} ${calleeName(session.process, effects.call.target)}`;
+  return checkCallerAssumptions(staticContext(session, outcome.overwritten.length), effects, observation?.calls ?? [], session.describe);
+}
+
+/** "printf@plt" for a PLT stub, else the symbol+offset form. */
+function calleeName(process: EmulatedProcess, address: bigint): string {
+  const owner = process.objects.find((o) => o.contains(address));
+  const stub = owner?.elf?.sections.length ? owner.elf.pltStubs().find((s) => s.address === address - owner.base) : undefined;
+  return stub?.symbol ? `${stub.symbol.name}@plt` : process.describe(address);
+}
+
+function fileOffset(process: EmulatedProcess, address: bigint): string {
+  const o = process.objects.find((x) => x.contains(address));
+  return o ? `${o.path}+${hex(address - o.base)}` : hex(address);
+}
+
 /** The checks of the run after the patch. */
-function observedFindings(session: PatchSession, outcome: PatchOutcome, observation: Observation): Finding[] {
+function observedFindings(session: PatchSession, outcome: PatchOutcome, observation: Observation, ending: Ending): Finding[] {
   const { plan, process, point, describe } = session;
   const findings: Finding[] = [];
   if (outcome.overwritten.length > 0) findings.push(...checkFetchesAfterPatch(outcome.overwritten, observation, describe));
@@ -110,8 +233,11 @@ function observedFindings(session: PatchSession, outcome: PatchOutcome, observat
   findings.push(...checkRegisterPreservation(observation.calls, names, outcome.facts));
   // A process that died right after the patch, before calling the function again, did not
   // get the chance to reach the replacement: the crash is the finding, not "not reached".
+  // Nor did a run whose budget ended before anything called the function again: that is
+  // "could not verify", not "the patch never took effect".
   const diedBeforeNextCall = observation.stop.reason === 'killed' && observation.targetCalls === 0;
-  if (!diedBeforeNextCall) {
+  const budgetBeforeNextCall = ending.kind === 'budget' && observation.targetCalls === 0 && observation.replacementRuns === 0;
+  if (!diedBeforeNextCall && !budgetBeforeNextCall) {
     findings.push(...checkReached({
       targetName: plan.target.demangled,
       replacementName: outcome.replacementName,

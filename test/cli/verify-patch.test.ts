@@ -67,9 +67,9 @@ describe('verify-patch CLI', () => {
     expect(stdout).toMatch(/^ +target +get_level at 0x[0-9a-f]+, 11 bytes/m);
     expect(stdout).toMatch(/original bytes \(overwritten\):\n.*f3 0f 1e fa +endbr64/);
     expect(stdout).toMatch(/trampoline:\n.*48 b8 .* +mov rax, 0x[0-9a-f]+\n.*ff e0 +jmp rax/);
-    expect(stdout).toMatch(/Errors \(3\):\n {2}[A-Z_]+/);
+    expect(stdout).toMatch(/Errors \(4\):\n {2}[A-Z_]+/);
     expect(stdout).toContain('TRAMPOLINE_OVERRUNS_FUNCTION');
-    expect(stdout.trimEnd().split('\n').at(-1)).toBe('verdict: UNSAFE (3 errors, 0 warnings)');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('verdict: UNSAFE (4 errors, 0 warnings)');
   });
 
   it('json and sarif carry the same verdict and codes', () => {

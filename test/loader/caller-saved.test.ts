@@ -1,6 +1,6 @@
 // After a libc call, the caller-saved registers are the callee's (SysV ABI). glibc leaves its
 // own values there; a stub leaves CALLER_SAVED_POISON | register number (non-canonical, so a
-// dereference faults) and clear status flags, so code that relies on a register surviving a
+// dereference faults), xmm0-15 a NaN pattern, and clear status flags, so code that relies on a register surviving a
 // call fails in the sandbox instead of seeing what it put there itself.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -51,5 +51,26 @@ describe.skipIf(!hasGcc)('caller-saved registers after a libc call', () => {
       'x=42\nrcx=dead000000000001\nrdx=dead000000000002\nrsi=dead000000000006\nrdi=dead000000000007\n' +
         'r8=dead000000000008\nr9=dead000000000009\nr10=dead00000000000a\nr11=dead00000000000b\nstatus flags=0\n',
     );
+  });
+
+  it('xmm0-15 are caller-saved too: after a stub they hold the quiet NaN 0xfff8dead000000NN in both lanes', async () => {
+    const dir = tempDir('caller-saved-xmm');
+    const exe = compileC(dir, 'xmm', `
+#include <stdio.h>
+unsigned long lanes[4];
+void probe(void);
+__asm__(
+  ".text\\n.globl probe\\nprobe:\\n  push %rbx\\n"
+  "  mov $0x1234, %eax; movq %rax, %xmm2; movq %rax, %xmm9\\n"
+  "  lea hi(%rip), %rdi; call puts@PLT\\n"
+  "  lea lanes(%rip), %rbx\\n"
+  "  movq %xmm2, (%rbx); pshufd $0xee, %xmm2, %xmm3; movq %xmm3, 8(%rbx); movq %xmm9, 16(%rbx)\\n"
+  "  pop %rbx\\n  ret\\n"
+  ".section .rodata\\nhi: .asciz \\"hi\\"\\n.text\\n");
+int main(void) { probe(); printf("xmm2=%lx:%lx xmm9=%lx\\n", lanes[0], lanes[1], lanes[2]); return 0; }
+`, ['-O1']);
+    const p = await EmulatedProcess.create(await createTestEngine(), { main: new Uint8Array(readFileSync(exe)), mainPath: './xmm' });
+    expect(p.run({ maxInstructions: 1_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
+    expect(p.stdoutText()).toBe('hi\nxmm2=fff8dead00000002:fff8dead00000002 xmm9=fff8dead00000009\n');
   });
 });

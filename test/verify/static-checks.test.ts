@@ -110,3 +110,28 @@ describe('informational checks', () => {
     expect(checkEndbr64(noEndbr, null, true)).toEqual([]);
   });
 });
+
+describe('precision: what is not an entry into the bytes', () => {
+  it('a forward branch from inside the bytes to inside them (jmp +2 at offset 4 to 6) is not flagged', () => {
+    // f: 0 endbr64; 4 jmp +2 (to 8); 6 ud2; 8 xor eax,eax; 10 inc eax; 12 ret
+    const bytes = [0xf3, 0x0f, 0x1e, 0xfa, 0xeb, 0x02, 0x0f, 0x0b, 0x31, 0xc0, 0xff, 0xc0, 0xc3];
+    expect(checkBranchInto(contextFor(bytes, [{ name: 'f', at: 0, size: bytes.length }], 12))).toEqual([]);
+  });
+
+  it('a backward branch inside the bytes (a loop entirely inside them) is still flagged', () => {
+    // f: 0 endbr64; 4 dec edi; 6 jne 4; 8 xor eax,eax; 10 nop; 11 nop; 12 ret
+    const bytes = [0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0xcf, 0x75, 0xfc, 0x31, 0xc0, 0x90, 0x90, 0xc3];
+    const findings = checkBranchInto(contextFor(bytes, [{ name: 'f', at: 0, size: bytes.length }], 12));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.address).toBe(TEXT + 4n + BIAS);
+  });
+
+  it('call next; pop rax (get-PC) leaves no return address parked in the bytes', () => {
+    // f: 0 endbr64; 4 call 9 (next); 9 pop rax; 10 nop; 11 nop; 12 ret
+    const bytes = [0xf3, 0x0f, 0x1e, 0xfa, 0xe8, ...le32(0), 0x58, 0x90, 0x90, 0xc3];
+    const ctx = contextFor(bytes, [{ name: 'f', at: 0, size: bytes.length }], 12);
+    expect(checkReturnAddress(ctx)).toEqual([]);
+    // Its own edge (call at +4 to +9) is forward and inside: not a branch into the bytes either.
+    expect(checkBranchInto(ctx)).toEqual([]);
+  });
+});

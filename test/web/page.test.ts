@@ -278,6 +278,12 @@ describe.skipIf(!available)('browser page', () => {
   it('gives the CLI\'s error for a truncated executable dropped by the user', async () => {
     await page.setInputFiles('#main-file', join(repo, 'corpus/bad-input/main-truncated'));
     await page.setInputFiles('#patch-file', join(repo, 'corpus/bad-input/patch.so'));
+    // Own files: the last corpus case's fields are gone and no case is selected.
+    expect(await page.inputValue('#scenario')).toBe('');
+    expect(await page.inputValue('#symbol')).toBe('');
+    expect(await page.inputValue('#replacement')).toBe('');
+    expect(await page.inputValue('#mode')).toBe('');
+    expect(await page.locator('#scenario-description').textContent()).toContain('No corpus case selected');
     await page.fill('#symbol', 'need_fix_func');
     await page.click('#verify');
     const error = page.locator('#verdict .error-text');
@@ -320,6 +326,11 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.inputValue('#mode')).toBe('USR1');
     expect(await page.inputValue('#template')).toBe('movabs r11, {target}; jmp r11');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main-file');
+    // Choosing the files keeps the link's options (they are not a corpus case's to clear).
+    await page.setInputFiles('#main-file', join(repo, 'test/fixtures/debug-lines/call-in-prologue/main'));
+    await page.setInputFiles('#patch-file', join(repo, 'test/fixtures/debug-lines/call-in-prologue/patch.so'));
+    expect(await page.inputValue('#symbol')).toBe('handle_events');
+    expect(await page.inputValue('#template')).toBe('movabs r11, {target}; jmp r11');
     await page.goto(`${origin}/index.html#case=no-such%2Fcase&symbol=f`, OPEN);
     expect(await page.locator('#permalink-note').textContent()).toContain("names the case 'no-such/case'");
   }, 240_000);
@@ -362,6 +373,20 @@ describe.skipIf(!available)('browser page', () => {
     expect(html.name).toBe('verify-patch-total_amount.html');
     expect(html.text).toMatch(/^<!doctype html>[\s\S]*<span class="verdict unsafe">UNSAFE<\/span>[\s\S]*BRANCH_INTO_PATCHED_BYTES/);
   }, 120_000);
+
+  it('verifies your own files after a corpus case without carrying over its replacement', async () => {
+    await page.selectOption('#scenario', 'short-function/adjacent-tool-patches');
+    expect(await page.inputValue('#replacement')).not.toBe('');
+    await page.setInputFiles('#main-file', join(repo, 'corpus/seed-classic/main'));
+    await page.setInputFiles('#patch-file', join(repo, 'corpus/seed-classic/patch.so'));
+    expect(await page.inputValue('#replacement')).toBe('');
+    await page.fill('#symbol', 'need_fix_func');
+    await page.click('#verify');
+    const verdict = page.locator('#verdict .verdict-word');
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await page.locator('#verdict .error-text').allTextContents()).toEqual([]);
+    expect(await verdict.getAttribute('data-verdict')).toBe('safe');
+  }, 90_000);
 
   it('made no request outside 127.0.0.1 and raised no page error', () => {
     expect(requests.length).toBeGreaterThan(0);

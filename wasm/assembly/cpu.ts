@@ -6,8 +6,10 @@ import { Insn } from './insn';
 import { Op } from './ops';
 import { Cpu, Exit, Access, reg64, setReg64 } from './state';
 import { aluRegisters, incDecRegister, loadRegister64, storeRegister64 } from './fast';
-import { lookupBlock, blockCount, blockFirst, codeChanged, clearCodeChanged, isUntil } from './icache';
-import { Hooks, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, HOOK_EVENT_MEM, memLogCount, logMemAccess, traceRecord, traceUndo } from './hooks';
+import { lookupBlock, chainedBlock, blockCount, blockFirst, codeChanged, clearCodeChanged, isUntil, isBreakpoint } from './icache';
+import {
+  Hooks, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, HOOK_EVENT_MEM, memLogCount, memLogged, clearMemLogged, logMemAccess, traceRecord, traceUndo,
+} from './hooks';
 import { aluEG, aluGE, aluAI, aluEI, testEG, testAI, testEI, incDec, notE, negE } from './alu';
 import { mulAcc, divAcc, imulGE, imulGEI } from './divmul';
 import { shiftGroup, doubleShift } from './shift';
@@ -29,6 +31,12 @@ function invalid(): void {
 
 /** The retired count at which a breakpoint is not reported (the run's first instruction), or -1. */
 let skipBreakpointAt: u64 = <u64>-1;
+
+function breakpoint(e: Insn): void {
+  if (isUntil(e.rip)) Cpu.exit = Exit.Until;
+  else if (Cpu.retired == skipBreakpointAt) execute(e, e.realOp);
+  else Cpu.exit = Exit.Breakpoint;
+}
 
 function execute(e: Insn, op: u32): void {
   switch (op) {
@@ -136,10 +144,17 @@ function execute(e: Insn, op: u32): void {
     case Op.IntN: interrupt(<u32>(e.imm & 0xff), false); break;
     case Op.Hlt: interrupt(0xf4, false); break;
     case Op.Ud2: interrupt(6, true); break;
-    case Op.Breakpoint:
+    case Op.Breakpoint: breakpoint(e); break;
+    case Op.CodeHook:
+      // As in UnicornEngine: until and breakpoints first, then an exit to the host for the
+      // hooks; when the host resumes here (suppressHooksOnce), the instruction runs.
       if (isUntil(e.rip)) Cpu.exit = Exit.Until;
-      else if (Cpu.retired == skipBreakpointAt) execute(e, e.realOp);
-      else Cpu.exit = Exit.Breakpoint;
+      else if (Cpu.retired != skipBreakpointAt && isBreakpoint(e.rip)) Cpu.exit = Exit.Breakpoint;
+      else if (Cpu.retired != Hooks.suppressCodeAt) {
+        Hooks.events = HOOK_EVENT_CODE;
+        Hooks.insnLength = e.len;
+        Cpu.exit = Exit.Hook;
+      } else execute(e, e.realOp);
       break;
     case Op.X87: executeX87(e); break;
     case Op.Rdrand: rdrand(e); break;
@@ -166,7 +181,7 @@ function execute(e: Insn, op: u32): void {
 }
 
 function isBranch(op: u32): bool {
-  return (op >= <u32>Op.Jcc && op <= <u32>Op.Jrcxz) || op == <u32>Op.Grp5 || op == <u32>Op.Syscall || op == <u32>Op.Breakpoint;
+  return (op >= <u32>Op.Jcc && op <= <u32>Op.Jrcxz) || op == <u32>Op.Grp5 || op == <u32>Op.Syscall || op == <u32>Op.Breakpoint || op == <u32>Op.CodeHook;
 }
 let previousWasBranch: bool = true;
 
@@ -183,7 +198,8 @@ function slowPath(e: Insn, rip: u64): bool {
   } else {
     let ev: u32 = 0;
     if (Hooks.blockOn && blockStart && rip >= Hooks.blockLo && rip <= Hooks.blockHi) ev |= HOOK_EVENT_BLOCK;
-    if (Hooks.codeOn && rip >= Hooks.codeLo && rip <= Hooks.codeHi) ev |= HOOK_EVENT_CODE;
+    // A code-hooked instruction's hooks go with its block hooks, in one exit.
+    if (ev && e.op == <u16>Op.CodeHook) ev |= HOOK_EVENT_CODE;
     if (ev) {
       Hooks.events = ev;
       Hooks.insnLength = e.len;
@@ -242,8 +258,10 @@ function slowPath(e: Insn, rip: u64): bool {
       if (traceAt == traceEnd) traceAt = Hooks.traceBuf;
     }
     p += 64;
-  } while (p != end && !codeChanged);
+  } while (p != end && !codeChanged && !memLogged);
   Cpu.retired = retired;
+  // A logged access belongs to the last instruction that ran (the one stopped at, or the one before p).
+  if (memLogged) Hooks.accessRip = changetype<Insn>(stop ? p : p - 64).rip;
   if (traced) {
     if (traceAt == traceEnd) traceAt = Hooks.traceBuf;
     Hooks.traceHead = <u32>((traceAt - Hooks.traceBuf) >> 4);
@@ -275,7 +293,7 @@ function runBlockObserved(first: usize, n: u32): bool {
     }
     Cpu.retired++;
     p += 64;
-  } while (p != end && !codeChanged);
+  } while (p != end && !codeChanged && !memLogged);
   return false;
 }
 
@@ -284,10 +302,12 @@ export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
   Cpu.exit = Exit.None;
   const limit = Cpu.retired + budget;
   skipBreakpointAt = skipFirstBreakpoint ? Cpu.retired : <u64>-1;
+  let previous: usize = 0;
   while (Cpu.retired < limit) {
-    const block = lookupBlock(Cpu.rip);
+    const block = previous != 0 ? chainedBlock(previous, Cpu.rip) : lookupBlock(Cpu.rip);
     if (block == 0) break; // fetch fault
     clearCodeChanged();
+    clearMemLogged();
     let n = blockCount(block);
     const left = limit - Cpu.retired;
     if (<u64>n > left) n = <u32>left;
@@ -297,6 +317,13 @@ export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
     else if (Hooks.traceOnly) stop = runBlock(first, n, true);
     else stop = runBlockObserved(first, n);
     if (stop) break;
+    if (memLogCount > 0) {
+      // Watched accesses are delivered before the next instruction runs.
+      Hooks.events = HOOK_EVENT_MEM;
+      Cpu.exit = Exit.Hook;
+      break;
+    }
+    previous = block;
   }
   if (Cpu.exit == Exit.None) Cpu.exit = Exit.Count;
   return Cpu.exit;

@@ -2,7 +2,7 @@
 // by rip and by a global epoch points at runs of Insn records in an arena. Bumping the epoch drops
 // everything; that happens exactly when code bytes change (a write to a page marked as holding
 // decoded code, from the guest or the host), on unmap, on any permission change, and when
-// breakpoints change. A bump also sets `codeChanged`, so the dispatch loop leaves the block it is
+// breakpoints or code hooks change. A bump also sets `codeChanged`, so the dispatch loop leaves the block it is
 // running after the current instruction (a write into the rest of that very block is seen).
 
 import { reserve } from './layout';
@@ -12,8 +12,13 @@ import { Cpu, Exit } from './state';
 import { decode, DECODE_BUF, DECODE_TRUNCATED } from './decoder';
 import { fetchCode, clearCodePages } from './mmu';
 import { fastForm } from './fast';
+import { Hooks, inRanges, RANGE_CODE } from './hooks';
 
-/** Block header: rip u64, epoch u32, count u32, first Insn record u32. */
+/**
+ * Block header: rip u64, epoch u32, count u32, first Insn record u32, chained successor u32 (the
+ * header execution went to last from this block: direct jumps, calls and fall-through keep going
+ * to the same one; checked by rip and epoch on use, so an invalidation unchains everything).
+ */
 const BLOCK_BITS: u32 = 13;
 const BLOCK_MASK: u32 = (1 << BLOCK_BITS) - 1;
 const HEADER_SIZE: usize = 32;
@@ -115,6 +120,18 @@ export function setUntil(on: bool, addr: u64): void {
   return fillBlock(rip, block);
 }
 
+/**
+ * The block at rip after `previous`: its chained successor when that is still the block for rip
+ * in this epoch (no hashing), else a lookup whose result becomes the new successor.
+ */
+@inline export function chainedBlock(previous: usize, rip: u64): usize {
+  const next = <usize>load<u32>(previous, 20);
+  if (next != 0 && load<u64>(next) == rip && load<u32>(next, 8) == epoch) return next;
+  const block = lookupBlock(rip);
+  store<u32>(previous, <u32>block, 20);
+  return block;
+}
+
 /** Whether execution may continue anywhere but the next instruction after `e` (ends a block). */
 function endsBlock(e: Insn): bool {
   const op = <u32>e.realOp;
@@ -150,9 +167,11 @@ function fillBlock(rip: u64, block: usize): usize {
       break;
     }
     const stopHere = isUntil(at) || isBreakpoint(at);
-    // Breakpoints and rdtsc read the retired count, which is exact only at a block's start.
-    if (count > 0 && (stopHere || e.op == <u16>Op.Rdtsc)) break;
-    if (stopHere) e.op = <u16>Op.Breakpoint;
+    const hooked = Hooks.codeOn && inRanges(RANGE_CODE, at);
+    // Breakpoints, code hooks and rdtsc read the retired count, which is exact only at a block's start.
+    if (count > 0 && (stopHere || hooked || e.op == <u16>Op.Rdtsc)) break;
+    if (hooked) e.op = <u16>Op.CodeHook;
+    else if (stopHere) e.op = <u16>Op.Breakpoint;
     else e.op = <u16>fastForm(e);
     count++;
     if (count == BLOCK_MAX || endsBlock(e)) break;

@@ -4,9 +4,9 @@
 import { Cpu, Fault, GPR, XMM } from './state';
 import { initOpcodeTable, Op } from './ops';
 import { initDecodedCache, invalidateDecodedCode, clearBreakpoints as clearBp, addBreakpoint as addBp, setUntil as setUntilAddr } from './icache';
-import { flushTlb, mapPages, unmapPages, protectPages, pagePerms, hostCopy } from './mmu';
+import { flushTlb, mapPages, unmapPages, protectPages, pagePerms, hostCopy, applyWriteWatch } from './mmu';
 import { materialize, setRflags } from './flags';
-import { Hooks, updateSlow, traceEnable, MEM_LOG, memLogCount, clearMemLog as clearLog } from './hooks';
+import { Hooks, updateSlow, traceEnable, MEM_LOG, memLogCount, clearMemLog as clearLog, clearRanges, addRange, rangeCount, RANGE_CODE, RANGE_READ, RANGE_WRITE } from './hooks';
 import { run as runLoop } from './cpu';
 import { decode, DECODE_BUF } from './decoder';
 import { takeSnapshot, restoreSnapshot, snapshotPages } from './snapshot';
@@ -84,22 +84,25 @@ export function clearBreakpoints(): void { clearBp(); }
 export function addBreakpoint(addr: u64): bool { return addBp(addr); }
 export function setUntil(on: bool, addr: u64): void { setUntilAddr(on, addr); }
 
-export function setHooks(
-  codeOn: bool, codeLo: u64, codeHi: u64, blockOn: bool, blockLo: u64, blockHi: u64,
-  memRead: bool, memWrite: bool, memFetch: bool,
-): void {
-  Hooks.codeOn = codeOn;
-  Hooks.codeLo = codeLo;
-  Hooks.codeHi = codeHi;
+/** Replaces the ranges of one hook kind (RANGE_CODE/READ/WRITE); false when there are too many. */
+export function hookRangesClear(kind: u32): void { clearRanges(kind); }
+export function hookRangeAdd(kind: u32, lo: u64, hi: u64): bool { return addRange(kind, lo, hi); }
+
+/** Commits the hook flags and ranges: code hooks re-mark decoded code, write ranges re-mark pages. */
+export function setHooks(codeOn: bool, blockOn: bool, blockLo: u64, blockHi: u64, memRead: bool, memWrite: bool, memFetch: bool): void {
+  Hooks.codeOn = codeOn && rangeCount(RANGE_CODE) > 0;
   Hooks.blockOn = blockOn;
   Hooks.blockLo = blockLo;
   Hooks.blockHi = blockHi;
-  Hooks.memReadOn = memRead;
-  Hooks.memWriteOn = memWrite;
+  Hooks.memReadOn = memRead && rangeCount(RANGE_READ) > 0;
+  Hooks.memWriteOn = memWrite && rangeCount(RANGE_WRITE) > 0;
   Hooks.memFetchOn = memFetch;
   updateSlow();
+  applyWriteWatch();
+  invalidateDecodedCode();
 }
-export function suppressHooksOnce(): void { Hooks.suppressOnce = true; }
+
+export function suppressHooksOnce(): void { Hooks.suppressOnce = true; Hooks.suppressCodeAt = Cpu.retired; }
 export function hookEvents(): u32 { return Hooks.events; }
 export function hookInsnLength(): u32 { return Hooks.insnLength; }
 export function memLog(): usize { return MEM_LOG; }

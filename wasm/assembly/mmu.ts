@@ -3,14 +3,15 @@
 // direct-mapped TLB in front, and guest accessors that report faults as data (never trap).
 //
 // Page entry (u32): frame address (4 KiB aligned) | R=1 | W=2 | X=4 | CODE=8 (decoded code came from here)
-// | COW=16 (the frame belongs to the process snapshot: copied before the first write, never freed here).
+// | COW=16 (the frame belongs to the process snapshot: copied before the first write, never freed here)
+// | WATCH=32 (a write hook's range touches the page: writes take the logging path).
 
 import { reserve } from './layout';
 import { Cpu, Exit, Fault, FaultKind, Access } from './state';
 import { invalidateDecodedCode } from './icache';
-import { logMemAccess, Hooks } from './hooks';
+import { logMemAccess, Hooks, rangesOverlap, RANGE_WRITE } from './hooks';
 
-export const PERM_R: u32 = 1, PERM_W: u32 = 2, PERM_X: u32 = 4, PAGE_CODE: u32 = 8, PAGE_COW: u32 = 16;
+export const PERM_R: u32 = 1, PERM_W: u32 = 2, PERM_X: u32 = 4, PAGE_CODE: u32 = 8, PAGE_COW: u32 = 16, PAGE_WATCH: u32 = 32;
 
 const L1: usize = memory.data(4096 * 4, 4096);
 const TLB_SIZE: u32 = 256;
@@ -118,10 +119,41 @@ export function mapPages(vpn: u64, count: u64, perms: u32): u32 {
     if (load<u32>(p) != 0) continue; // host checked overlap; keep existing contents
     const f = allocFrame();
     if (f == 0) return 1;
-    store<u32>(p, <u32>f | (perms & 7));
+    store<u32>(p, <u32>f | (perms & 7) | watchBit(vpn + k));
   }
   flushTlb();
   return 0;
+}
+
+@inline function watchBit(vpn: u64): u32 {
+  return Hooks.memWriteOn && rangesOverlap(RANGE_WRITE, vpn << 12, (vpn << 12) | 0xfff) ? PAGE_WATCH : 0;
+}
+
+function rewatchNode(node: usize): void {
+  // The node's first page number is not stored: recover it from the walk's order (see applyWriteWatch).
+  for (let k: usize = 0; k < 4096; k++) {
+    const p = node + (k << 2);
+    const e = load<u32>(p);
+    if (e == 0) continue;
+    const w = watchBit(watchNodeBase + <u64>k);
+    if ((e & PAGE_WATCH) != w) store<u32>(p, (e & ~PAGE_WATCH) | w);
+  }
+}
+let watchNodeBase: u64 = 0;
+
+/** Sets PAGE_WATCH on exactly the mapped pages a write range touches (after the ranges change, or a restore). */
+export function applyWriteWatch(): void {
+  for (let i: usize = 0; i < 4096; i++) {
+    const n2 = <usize>load<u32>(L1 + (i << 2));
+    if (n2 == 0) continue;
+    for (let j: usize = 0; j < 4096; j++) {
+      const n3 = <usize>load<u32>(n2 + (j << 2));
+      if (n3 == 0) continue;
+      watchNodeBase = ((<u64>i) << 24) | ((<u64>j) << 12);
+      rewatchNode(n3);
+    }
+  }
+  flushTlb();
 }
 
 export function unmapPages(vpn: u64, count: u64): void {
@@ -230,11 +262,18 @@ export function loadGuest(addr: u64, size: u32, need: u32): u64 {
       v |= (<u64>b) << (<u64>(i << 3));
     }
   }
-  if (Hooks.memOn) logMemAccess(Access.Read, addr, size, v);
+  if (Hooks.memReadOn) logMemAccess(Access.Read, addr, size, v);
   return v;
 }
 
+/** Guest load of 1/2/4/8 bytes with the common case inline: inside one page, TLB hit, readable, no read hooks. */
 @inline export function readMem(addr: u64, size: u32): u64 {
+  const vpn = addr >> 12;
+  const i = <usize>(<u32>vpn & (TLB_SIZE - 1));
+  if ((<u32>addr & 0xfff) + size <= 4096 && load<u64>(TLB_TAG + (i << 3)) == vpn && !Hooks.memReadOn) {
+    const e = load<u32>(TLB_PTE + (i << 2));
+    if (e & PERM_R) return loadSized(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff), size);
+  }
   return loadGuest(addr, size, PERM_R);
 }
 
@@ -242,25 +281,25 @@ export function loadGuest(addr: u64, size: u32, need: u32): u64 {
 @inline export function readMem64(addr: u64): u64 {
   const vpn = addr >> 12;
   const i = <usize>(<u32>vpn & (TLB_SIZE - 1));
-  if ((<u32>addr & 0xfff) <= 4088 && load<u64>(TLB_TAG + (i << 3)) == vpn && !Hooks.memOn) {
+  if ((<u32>addr & 0xfff) <= 4088 && load<u64>(TLB_TAG + (i << 3)) == vpn && !Hooks.memReadOn) {
     const e = load<u32>(TLB_PTE + (i << 2));
     if (e & PERM_R) return load<u64>(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff));
   }
   return loadGuest(addr, 8, PERM_R);
 }
 
-/** 8-byte guest store with the common case inline (as readMem64, and not a code or snapshot page). */
+/** 8-byte guest store with the common case inline (as readMem64, and not a code, snapshot or watched page). */
 @inline export function writeMem64(addr: u64, v: u64): bool {
   const vpn = addr >> 12;
   const i = <usize>(<u32>vpn & (TLB_SIZE - 1));
-  if ((<u32>addr & 0xfff) <= 4088 && load<u64>(TLB_TAG + (i << 3)) == vpn && !Hooks.memOn) {
+  if ((<u32>addr & 0xfff) <= 4088 && load<u64>(TLB_TAG + (i << 3)) == vpn) {
     const e = load<u32>(TLB_PTE + (i << 2));
-    if ((e & (PERM_W | PAGE_CODE | PAGE_COW)) == PERM_W) {
+    if ((e & (PERM_W | PAGE_CODE | PAGE_COW | PAGE_WATCH)) == PERM_W) {
       store<u64>(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff), v);
       return true;
     }
   }
-  return writeMem(addr, 8, v);
+  return writeMemSlow(addr, 8, v);
 }
 
 /** Checks that [addr, addr+size) is writable (both pages when it crosses); raises the fault if not. */
@@ -274,8 +313,21 @@ export function checkWritable(addr: u64, size: u32): bool {
   return true;
 }
 
-/** Guest store of 1/2/4/8 bytes; nothing is written unless every byte is writable. */
-export function writeMem(addr: u64, size: u32, v: u64): bool {
+/** Guest store of 1/2/4/8 bytes; nothing is written unless every byte is writable. The common case inline (as writeMem64). */
+@inline export function writeMem(addr: u64, size: u32, v: u64): bool {
+  const vpn = addr >> 12;
+  const i = <usize>(<u32>vpn & (TLB_SIZE - 1));
+  if ((<u32>addr & 0xfff) + size <= 4096 && load<u64>(TLB_TAG + (i << 3)) == vpn) {
+    const e = load<u32>(TLB_PTE + (i << 2));
+    if ((e & (PERM_W | PAGE_CODE | PAGE_COW | PAGE_WATCH)) == PERM_W) {
+      storeSized(<usize>(e & ~0xfff) + <usize>(<u32>addr & 0xfff), size, v);
+      return true;
+    }
+  }
+  return writeMemSlow(addr, size, v);
+}
+
+function writeMemSlow(addr: u64, size: u32, v: u64): bool {
   if ((<u32>addr & 0xfff) + size <= 4096) {
     const e = pageEntry(addr >> 12);
     if ((e & PERM_W) == 0) {
@@ -291,11 +343,12 @@ export function writeMem(addr: u64, size: u32, v: u64): bool {
       }
     }
     storeSized(<usize>(w & ~0xfff) + <usize>(<u32>addr & 0xfff), size, v);
+    if (e & PAGE_WATCH) logMemAccess(Access.Write, addr, size, v);
   } else {
     if (!checkWritable(addr, size)) return false;
     for (let i: u32 = 0; i < size; i++) writeByteChecked(addr + i, <u8>(v >> (<u64>(i << 3))));
+    if (Hooks.memWriteOn) logMemAccess(Access.Write, addr, size, v);
   }
-  if (Hooks.memOn) logMemAccess(Access.Write, addr, size, v);
   return true;
 }
 

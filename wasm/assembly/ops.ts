@@ -45,6 +45,8 @@ export const enum Op {
   // the decoder itself, so the table above still says what the instruction is.
   AluRR64, AluRR32, AluRRG64, AluRRG32, AluRI64, AluRI32, IncR64, IncR32, DecR64, DecR32,
   MovRR64, MovRR32, LoadR64, StoreR64,
+  // Set by the block cache on an instruction a code hook covers: exit to the host before it.
+  CodeHook,
 }
 
 /** Form bits. */

@@ -5,7 +5,7 @@
 // be restored again). The core holds one snapshot; taking another releases the previous one.
 
 import { reserve } from './layout';
-import { PAGE_CODE, PAGE_COW, flushTlb, forEachLeafNode, freeFrame } from './mmu';
+import { PAGE_CODE, PAGE_COW, applyWriteWatch, flushTlb, forEachLeafNode, freeFrame } from './mmu';
 import { invalidateDecodedCode } from './icache';
 
 /** (entry pointer, entry) pairs of the snapshot. */
@@ -80,7 +80,7 @@ export function restoreSnapshot(): bool {
     const q = saved + ((<usize>i) << 3);
     store<u32>(<usize>load<u32>(q), load<u32>(q, 4));
   }
-  flushTlb();
+  applyWriteWatch(); // the write hooks may have changed since the snapshot (flushes the TLB)
   return true;
 }
 

@@ -35,7 +35,7 @@ export interface CorpusCase {
 
 const expectFiles = import.meta.glob<ExpectFile>('../../corpus/*/expect.json', { eager: true, import: 'default' });
 const binaryUrls = import.meta.glob<string>(
-  ['../../corpus/*/*', '!../../corpus/*/*.{json,c,h,sh,md}', '!../../corpus/lib/**', '!../../corpus/common/**'],
+  ['../../corpus/*/*', '!../../corpus/*/*.{json,c,h,S,sh,md}', '!../../corpus/lib/**', '!../../corpus/common/**'],
   { eager: true, query: '?url', import: 'default' },
 );
 

@@ -53,8 +53,9 @@ if (preferred) scenarioSelect.value = preferred.id;
 const selectedCase = (): CorpusCase | undefined => CORPUS_CASES.find((c) => c.id === scenarioSelect.value);
 
 /** The case's own settings into the fields: Verify reads the fields, so a user can change any of them. */
-function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'>): void {
+function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'> & { id?: string }): void {
   symbolInput.value = c.symbol;
+  if (c.id !== undefined) symbolInput.dataset['fromCase'] = c.id;
   replacementInput.value = c.replacement ?? '';
   trampolineSelect.value = typeof c.trampoline === 'string' ? c.trampoline : 'template';
   templateInput.value = typeof c.trampoline === 'string' ? '' : c.trampoline.template;
@@ -122,7 +123,30 @@ async function listFunctions(load: () => Promise<{ bytes: Uint8Array; name: stri
     if (!(error instanceof CancelledError)) mainFileError.textContent = (error as Error).message;
   }
 }
-mainFile.addEventListener('change', () => void listFunctions(() => fileBytes(mainFile)));
+/**
+ * Choosing your own files leaves the corpus behind: no case is selected and its fields (its
+ * symbol, its replacement such as fix_func, its trampoline and mode) are cleared, so nothing
+ * of the last case is verified against files it does not belong to.
+ */
+function leaveCorpusCase(): void {
+  if (scenarioSelect.value === '' && symbolInput.dataset['fromCase'] === undefined) return;
+  scenarioSelect.value = '';
+  scenarioDescription.textContent = 'No corpus case selected: verifying your own files. Name the function to patch (and, if patch.so has no fix_table, its replacement).';
+  symbolInput.value = '';
+  replacementInput.value = '';
+  trampolineSelect.value = 'abs-rax';
+  templateInput.value = '';
+  templateInput.hidden = true;
+  modeSelect.value = '';
+  delete symbolInput.dataset['fromCase'];
+}
+mainFile.addEventListener('change', () => {
+  if (mainFile.files?.length) leaveCorpusCase();
+  void listFunctions(() => fileBytes(mainFile));
+});
+patchFile.addEventListener('change', () => {
+  if (patchFile.files?.length) leaveCorpusCase();
+});
 selectScenario();
 
 /** Opens a permalink: its case and fields, then verifies; without a case, asks for the files. */
@@ -146,6 +170,10 @@ function openPermalink(): void {
     form.requestSubmit();
     return;
   }
+  // No case: the fields are the link's, and choosing the files must not clear them as it clears a case's.
+  scenarioSelect.value = '';
+  scenarioDescription.textContent = '';
+  delete symbolInput.dataset['fromCase'];
   fillFieldsFrom(state);
   results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, 'This link holds the options, not the files: choose main and patch.so, then Verify.'));
   mainFile.focus();

@@ -1,6 +1,7 @@
 // BRANCH_INTO_PATCHED_BYTES: a direct branch or call anywhere in main's .text, or a jump-table
 // entry, targets a byte of the overwritten range other than its first: after the patch
-// that branch lands in the middle of the trampoline.
+// that branch lands in the middle of the trampoline. A forward branch from inside the bytes
+// to inside them is not one (see below).
 
 import { codeEvidence, runtimeText, type StaticContext } from '../context.js';
 import type { Evidence, Finding } from '../finding.js';
@@ -11,6 +12,10 @@ export function checkBranchInto(ctx: StaticContext): Finding[] {
   const { site } = ctx;
   const byTarget = new Map<bigint, typeof site.branchesInto>();
   for (const edge of site.branchesInto) {
+    // Source and target both inside the bytes, going forward: only a thread already inside
+    // can take it, the one-instruction race every patch has. A backward one can park a
+    // thread in a loop inside the bytes, so it stays.
+    if (edge.sourceInRange && edge.target > edge.source) continue;
     const list = byTarget.get(edge.target) ?? [];
     list.push(edge);
     byTarget.set(edge.target, list);

@@ -6,7 +6,8 @@ import { codeEvidence, runtimeText, type StaticContext } from '../context.js';
 import type { Finding } from '../finding.js';
 
 export function checkReturnAddress(ctx: StaticContext): Finding[] {
-  return ctx.site.returnAddressesInRange.map((r) => ({
+  // `call next; pop reg` (get-PC): the callee is the return address itself, no frame waits there.
+  return ctx.site.returnAddressesInRange.filter((r) => r.callee !== r.returnAddress).map((r) => ({
     code: 'RETURN_ADDRESS_IN_PATCHED_BYTES' as const,
     severity: 'error' as const,
     message: `"${runtimeText(ctx, r.call.address, r.call.bytes, r.call.text)}" at ${ctx.codeMap.locationOf(r.call.address)} returns to ${ctx.codeMap.locationOf(r.returnAddress)}, byte ${r.offset} of the overwritten bytes: a frame suspended in that call resumes in the middle of the trampoline`,

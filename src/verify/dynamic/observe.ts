@@ -6,6 +6,7 @@
 
 import { GPRS, HookType, type Gpr } from '../../engine/engine.js';
 import type { EmulatedProcess, ProcessStop } from '../../loader/index.js';
+import { setPhase } from './progress.js';
 
 export const ARGUMENT_REGISTERS: readonly Gpr[] = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
 export const CALLEE_SAVED_REGISTERS: readonly Gpr[] = ['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15'];
@@ -66,6 +67,7 @@ export function observeAfterPatch(
   options: { site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number },
 ): Observation {
   const { site, overwritten } = options;
+  setPhase(process.engine, 'running the patched program');
   const fetches: ClobberedFetch[] = [];
   let fetchCount = 0;
   // The trampoline's own instructions run in sequence from the entry; any other arrival at

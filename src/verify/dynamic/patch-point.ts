@@ -9,6 +9,7 @@ import type { ElfFile } from '../../elf/index.js';
 import type { EmulatedProcess, ProcessStop } from '../../loader/index.js';
 import { layout } from '../../loader/index.js';
 import { VerifyError } from '../error.js';
+import { setPhase } from './progress.js';
 import { describeStop } from './stop-text.js';
 
 const SLEEP_FUNCTIONS = new Set(['usleep', 'sleep', 'nanosleep', 'clock_nanosleep', 'pause', 'sigsuspend', 'select', 'poll', 'epoll_wait', 'read']);
@@ -121,6 +122,7 @@ export function runToPatchPoint(
 ): PatchPoint {
   const limit = options.budget;
   const left = (): number => limit - process.instructions;
+  setPhase(process.engine, 'running to the patch point');
   if (options.patchAt !== undefined) {
     process.watchCalls([target.address]);
     const what = `the patch point (--patch-at ${options.patchAt})`;

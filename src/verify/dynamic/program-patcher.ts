@@ -4,6 +4,7 @@
 
 import type { EmulatedProcess, ProcessEvent, ProcessStop } from '../../loader/index.js';
 import { VerifyError } from '../error.js';
+import { setPhase } from './progress.js';
 
 type EventOf<K extends ProcessEvent['kind']> = Extract<ProcessEvent, { kind: K }>;
 
@@ -25,6 +26,7 @@ function ofKind<K extends ProcessEvent['kind']>(events: readonly ProcessEvent[],
 
 export function runSignalHandler(process: EmulatedProcess, signo: number, signalName: string, budget: number): HandlerRun {
   const first = process.events.length;
+  setPhase(process.engine, 'running the signal handler');
   process.deliverSignal(signo);
   const delivered = process.events.slice(first).find((e): e is EventOf<'signal-delivered'> => e.kind === 'signal-delivered' && e.signo === signo);
   if (!delivered) {

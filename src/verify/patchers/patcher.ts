@@ -3,6 +3,7 @@
 // main's own handler do it, recording what it maps, protects and writes. Both use the plan's
 // PatchStrategy for what is overwritten and how to read it.
 
+import type { ProcessStop } from '../../loader/index.js';
 import type { OverwrittenBytes } from '../checks/live-clobber.js';
 import type { CalleeFacts } from '../checks/register-preservation.js';
 import type { Evidence, Finding } from '../finding.js';
@@ -17,6 +18,8 @@ export interface PatchOutcome {
   /** The process can run on after the patch (observe it); when false, `stopped` says why not. */
   continues: boolean;
   stopped?: string;
+  /** How the process stopped while patching (program-driven: the handler died or hit the budget). */
+  stop?: ProcessStop;
   overwritten: OverwrittenBytes;
   /** Addresses where the replacement may start (first: the most certain). */
   replacements: bigint[];

@@ -59,7 +59,7 @@ export const programPatcher: Patcher = {
       findings,
       patched: reading.written,
       continues,
-      ...(continues ? {} : { stopped: `while the ${signal.name} handler ran, ${describeStop(handler.stop!)}` }),
+      ...(continues ? {} : { stopped: `while the ${signal.name} handler ran, ${describeStop(handler.stop!)}`, stop: handler.stop! }),
       overwritten: reading.overwritten,
       replacements: candidates,
       replacementName,

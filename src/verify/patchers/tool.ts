@@ -23,7 +23,8 @@ export const toolPatcher: Patcher = {
     const facts = calleeFacts(plan.codeMap, plan.target, process, address, choice.fn.demangled);
     const prepared = plan.strategy.prepare(session, { address, name: choice.fn.demangled }, facts);
     if (prepared.trampoline) session.result.trampoline = prepared.trampoline;
-    const findings = [...prepared.findings, ...checkTargetExported(plan.target, plan.input.mainName)];
+    // dlsym(RTLD_DEFAULT) needs the target in .dynsym; a patcher reading the symbol table does not.
+    const findings = [...prepared.findings, ...(plan.lookup === 'dynsym' ? checkTargetExported(plan.target, plan.input.mainName) : [])];
     const applied = plan.strategy.apply(session, prepared);
     findings.push(...applied.findings);
     return {

@@ -9,6 +9,7 @@ import { buildTrampoline } from '../../asm/trampoline.js';
 import type { EmulatedProcess } from '../../loader/index.js';
 import { hex } from '../../hex.js';
 import { checkBranchInto } from '../checks/branch-into.js';
+import { checkDataReferences } from '../checks/data-refs.js';
 import { checkEndbr64 } from '../checks/endbr64.js';
 import { checkLiveAtPatchPoint } from '../checks/live-clobber.js';
 import { checkOverrun } from '../checks/overrun.js';
@@ -39,12 +40,15 @@ function patchSiteOf(session: PatchSession, length: number): PatchSite {
 
 export function staticContext(session: PatchSession, length: number): StaticContext {
   const { codeMap, target, input } = session.plan;
-  return { codeMap, target, mainName: input.mainName, loadBias: session.loadBias, site: patchSiteOf(session, length) };
+  return { codeMap, target, mainName: input.mainName, loadBias: session.loadBias, site: patchSiteOf(session, length), main: session.plan.mainElf };
 }
 
 /** The checks that follow from overwriting `ctx.site.length` bytes at the entry. */
 export function siteFindings(ctx: StaticContext): Finding[] {
-  return [...checkOverrun(ctx), ...checkPartialInstruction(ctx), ...checkBranchInto(ctx), ...checkReturnAddress(ctx), ...checkRipRelative(ctx)];
+  return [
+    ...checkOverrun(ctx), ...checkPartialInstruction(ctx), ...checkBranchInto(ctx), ...(ctx.main ? checkDataReferences(ctx.main, ctx) : []),
+    ...checkReturnAddress(ctx), ...checkRipRelative(ctx),
+  ];
 }
 
 /**

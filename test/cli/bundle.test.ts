@@ -1,0 +1,43 @@
+// The package bin is the esbuild bundle (scripts/bundle-cli.mjs, built by `npm run build`, which
+// `npm ci` runs): it must give the same report as the command core, with both engines (the
+// bundle names UnicornEngine's module, hidden from browser bundlers) and Keystone loaded lazily.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine, runCommand } from '../../src/verify/command.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = `${ROOT}dist/verify-patch.mjs`;
+const SEED = ['corpus/seed-classic/main', 'corpus/seed-classic/patch.so', 'need_fix_func'];
+
+function bin(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('the bundled CLI (dist/verify-patch.mjs)', () => {
+  it('prints the same JSON report as the command core, on both engines', async () => {
+    const request = parseCommandLine([...SEED, '--format', 'json']);
+    if (request.kind !== 'verify') throw new Error('not a verify command');
+    const core = await runCommand(request.command, new Uint8Array(readFileSync(`${ROOT}${SEED[0]}`)), new Uint8Array(readFileSync(`${ROOT}${SEED[1]}`)));
+    for (const engine of ['wasm', 'unicorn']) {
+      const r = bin([...SEED, '--format', 'json', '--engine', engine]);
+      expect(r.stderr, engine).toBe('');
+      expect(r.status, engine).toBe(0);
+      const report = JSON.parse(r.stdout) as { verdict: string; findings: { code: string }[]; run: { instructions: number } };
+      const expected = JSON.parse(core.report) as typeof report;
+      expect([report.verdict, report.findings.map((f) => f.code), report.run.instructions], engine).toEqual([expected.verdict, expected.findings.map((f) => f.code), expected.run.instructions]);
+    }
+  });
+
+  it('assembles a template trampoline (Keystone imported on demand)', () => {
+    const r = bin([...SEED, '--with', 'fix_func', '--trampoline', 'movabs r11, {target}; jmp r11']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/verdict: SAFE/);
+  });
+
+  it('is what package.json names as the bin', () => {
+    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin['verify-patch']).toBe('dist/verify-patch.mjs');
+  });
+});
