@@ -13,6 +13,8 @@ import { validate } from '../helpers/json-schema.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The installed command: package.json's bin, as npm links it. */
+const BIN = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['verify-patch']!;
 const PYTHON = '/usr/bin/python3';
 const yamlAvailable = spawnSync(PYTHON, ['-c', 'import yaml'], { encoding: 'utf8' }).status === 0;
 if (!yamlAvailable) {
@@ -47,7 +49,7 @@ function workspace(name: string, fixture: keyof typeof FIXTURES): { cwd: string;
   mkdirSync(join(cwd, 'bin'));
   copyFileSync(join(ROOT, f.dir, f.main), join(cwd, 'build/server'));
   copyFileSync(join(ROOT, f.dir, 'patch.so'), join(cwd, 'build/patch.so'));
-  symlinkSync(join(ROOT, 'dist/cli/verify-patch.js'), join(cwd, 'bin/verify-patch'));
+  symlinkSync(join(ROOT, BIN), join(cwd, 'bin/verify-patch'));
   // pidof and kill stand-ins record what the gate would do to the real process.
   writeFileSync(join(cwd, 'bin/pidof'), '#!/bin/sh\necho 4242\n');
   writeFileSync(join(cwd, 'bin/kill'), `#!/bin/sh\necho "$@" > ${join(cwd, 'killed')}\n`);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CORPUS = join(ROOT, 'corpus');
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; files: string[] };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; files: string[]; bin: Record<string, string> };
 const work = mkdtempSync(join(tmpdir(), 'packed-'));
 const project = join(work, 'consumer');
 let tarball = '';
@@ -35,9 +35,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('npm pack', () => {
   it('ships the built library, its types, the CLI, the report schema and the README, and no sources or tests', () => {
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/verify-patch.js', 'dist/elf/dwarf-line.d.ts', 'schema/report.schema.json', 'README.md', 'package.json']) expect(packedFiles).toContain(f);
+    for (const f of ['dist/index.js', 'dist/index.d.ts', pkg.bin['verify-patch']!, 'dist/elf/dwarf-line.d.ts', 'schema/report.schema.json', 'README.md', 'package.json']) expect(packedFiles).toContain(f);
     // Nothing else: no sources, tests, corpus, source maps (they point at sources not shipped) or build/ (the core is embedded in dist).
-    expect(packedFiles.filter((f) => !/^(dist\/.*\.(js|d\.ts)|schema\/report\.schema\.json|README\.md|package\.json)$/.test(f))).toEqual([]);
+    expect(packedFiles.filter((f) => !/^(dist\/.*\.(m?js|d\.ts)|schema\/report\.schema\.json|README\.md|package\.json)$/.test(f))).toEqual([]);
   });
 });
 
