@@ -4,7 +4,9 @@
 // browser-clean command core in src/verify/command.ts. Exit codes: 0 safe, 1 unsafe, 2
 // could not verify; a problem is one line on stderr, never a stack trace.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { collectNeededLibraries } from '../verify/libraries.js';
 import { parseCommandLine, render, runCommand, TOOL } from '../verify/command.js';
 import { CliError } from './error.js';
 import { engineWithProgress, ProgressLine } from './progress.js';
@@ -12,12 +14,15 @@ import { engineWithProgress, ProgressLine } from './progress.js';
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
 Verifies a hot patch (a jump from <sym>'s first bytes in <main> to its replacement in
-<patch.so>) in an emulated x86-64 process before it is applied to a real one: runs <main>
-to a patch point, applies the patch the way a real patcher does, runs on, and reports.
+<patch.so>, or a rewrite of the GOT or vtable slots that lead to <sym>) in an emulated
+x86-64 process before it is applied to a real one: runs <main> to a patch point, applies
+the patch the way a real patcher does, runs on, and reports. Libraries <main> needs beyond
+the system ones are read from where ld.so finds them next to it (RUNPATH $ORIGIN).
 
   <main>                  the executable that holds the function to patch
   <patch.so>              the shared object with the replacement
-  <sym>                   function in main: mangled (_Z13need_fix_funcv) or demangled (need_fix_func())
+  <sym>                   function to patch: mangled (_Z13need_fix_funcv) or demangled (need_fix_func());
+                          in main (prologue), a library main needs (got), or any (vtable)
 
 options:
   --with <sym>            replacement in patch.so (default: patch.so's fix_table {new, old}
@@ -30,6 +35,12 @@ options:
                           must reach the replacement with rsp as the caller left it
   --signal <SIG>          program-driven mode: deliver SIG (e.g. USR1) at the patch point and let
                           main's own handler patch; without it the tool patches (tool-driven)
+  --strategy <s>          what the patch rewrites: prologue (default: <sym>'s first bytes, with
+                          --trampoline) | got (the GOT slots through which other objects call
+                          <sym>, a function in a library main needs; the tool rewrites them in
+                          every loaded object, mprotect'ing RELRO pages) | vtable (every vtable
+                          slot holding the virtual method <sym>, e.g. 'Shape::area() const', in
+                          every loaded object, derived classes' and thunks' included)
   --lookup dynsym|symtab  tool-driven: how the tool finds <sym>, as a patcher would. dynsym (default):
                           dlsym(RTLD_DEFAULT), so main must export it (-rdynamic), else
                           SYMBOL_NOT_EXPORTED; symtab: an external (ptrace) patcher reading the
@@ -62,6 +73,14 @@ function readInput(path: string, role: string): Uint8Array {
   }
 }
 
+function readOptional(path: string): Uint8Array | undefined {
+  try {
+    return statSync(path).isFile() ? new Uint8Array(readFileSync(path)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   let request;
   try {
@@ -80,11 +99,13 @@ async function run(argv: string[]): Promise<number> {
   const { command } = request;
   const main = readInput(command.mainPath, 'main');
   const patch = readInput(command.patchPath, 'patch.so');
+  // The libraries main needs, where ld.so would find them next to it (RUNPATH $ORIGIN).
+  const libraries = collectNeededLibraries(main, (relative) => readOptional(join(dirname(command.mainPath), relative)));
   const progress = command.progress ?? process.stderr.isTTY === true;
   const line = progress ? new ProgressLine(process.stderr) : undefined;
   let outcome;
   try {
-    outcome = await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined);
+    outcome = await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined, libraries);
   } finally {
     line?.end();
   }

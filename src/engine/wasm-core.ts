@@ -94,8 +94,9 @@ function decodeBase64(text: string): Uint8Array {
   return out;
 }
 
+let builtIn: Promise<WebAssembly.Module> | undefined;
+
 export async function instantiateCore(bytes?: Uint8Array): Promise<CoreExports> {
-  const code = bytes ?? decodeBase64(CORE_WASM_BASE64);
   const imports = {
     env: {
       // The core is built never to abort; if it ever does, that is a bug in the core, not the guest.
@@ -104,7 +105,9 @@ export async function instantiateCore(bytes?: Uint8Array): Promise<CoreExports> 
       },
     },
   };
-  const module = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>);
+  // The built-in core is compiled once per realm: later engines share the module and the code V8
+  // has optimised for it (a fresh compile per engine cost every test and every session its warm-up).
+  const module = bytes ? await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>) : await (builtIn ??= WebAssembly.compile(decodeBase64(CORE_WASM_BASE64) as Uint8Array<ArrayBuffer>));
   const instance = await WebAssembly.instantiate(module, imports);
   const core = instance.exports as unknown as CoreExports;
   if (!core.coreReady()) throw new EmulationError('NOMEM', 'wasm core could not reserve its decoded-instruction cache');

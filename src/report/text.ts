@@ -64,12 +64,16 @@ function displayName(s: SymbolSummary): string {
 function overview(result: VerifyResult): string[] {
   const target = result.target ? `${displayName(result.target)} in ${result.target.file}` : 'the target';
   const replacement = result.replacement ? `${displayName(result.replacement)} from ${result.replacement.file}` : 'its replacement';
+  const slots = result.strategy === 'got' ? 'GOT slots' : result.strategy === 'vtable' ? 'vtable slots' : null;
   const how = result.run?.mode === 'program-driven'
     ? "at the patch point it delivered the signal and let main's own handler patch the emulated process"
-    : 'at the patch point the tool wrote the trampoline into the emulated process, as a patcher would';
+    : slots
+      ? `at the patch point the tool rewrote every ${slots.slice(0, -1)} holding the old function, as a careful patcher would (mprotect'ing read-only pages)`
+      : 'at the patch point the tool wrote the trampoline into the emulated process, as a patcher would';
+  const checked = slots ? `found the ${slots} that hold it in every loaded object` : "checked the bytes the patch overwrites against main's code";
   return [
-    `verify-patch: hot patch of ${target} with ${replacement}`,
-    `  checked the bytes the patch overwrites against main's code, then ran main: ${how}, and watched the rest of the run`,
+    `verify-patch: ${slots ? `${result.strategy === 'got' ? 'GOT' : 'vtable'} patch` : 'hot patch'} of ${target} with ${replacement}`,
+    `  ${checked}, then ran main: ${how}, and watched the rest of the run`,
   ];
 }
 
@@ -96,7 +100,9 @@ function patched(result: VerifyResult): string[] {
   if (result.target) out.push(subfield('target', describeSymbol(result.target)));
   if (result.replacement) out.push(subfield('replacement', describeSymbol(result.replacement)));
   const t = result.trampoline;
-  if (t) {
+  if (result.strategy === 'got' || result.strategy === 'vtable') {
+    out.push(...slotLines(result));
+  } else if (t) {
     out.push(subfield('trampoline', `${t.form}, ${plural(t.bytes.length, 'byte')} at ${hex(t.site)} -> ${hex(t.target)}`));
     out.push('    original bytes (overwritten):', ...instructionLines(t.originalInstructions));
     out.push('    trampoline:', ...instructionLines(t.instructions));
@@ -104,6 +110,18 @@ function patched(result: VerifyResult): string[] {
     out.push(subfield('trampoline', nothingWrittenAtTarget(result.target, result.programWrites)));
   } else if (result.run) {
     out.push(subfield('trampoline', 'none was written'));
+  }
+  return out;
+}
+
+/** The slots a GOT or vtable patch changed: where, old target -> new target. */
+function slotLines(result: VerifyResult): string[] {
+  const writes = result.slotWrites ?? [];
+  if (writes.length === 0) return result.run ? [subfield('slots', 'none was written')] : [];
+  const out = [subfield('slots', `${plural(writes.length, 'slot')} written${writes.some((w) => !w.inTarget) ? `, ${writes.filter((w) => !w.inTarget).length} outside the target` : ''}`)];
+  for (const w of writes) {
+    out.push(`    ${hex(w.address)}  ${w.location}${w.inTarget ? '' : '  (OUTSIDE THE TARGET)'}`);
+    out.push(`        ${hex(w.before)} <${w.beforeTarget}>  ->  ${hex(w.after)} <${w.afterTarget}>`);
   }
   return out;
 }

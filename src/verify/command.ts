@@ -12,6 +12,7 @@ import { TOOL } from '../report/tool.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
 import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from './input.js';
+import type { LibraryFile } from './libraries.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 
@@ -33,6 +34,8 @@ export interface ParsedCommand {
   lookup?: PatcherLookup;
   /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
   progress?: boolean;
+  /** Absent: prologue. */
+  strategy?: 'prologue' | 'got' | 'vtable';
   /** --report FORMAT:FILE (repeatable): more reports of the same run, written to files by the CLI. */
   reports?: ReportFile[];
 }
@@ -55,7 +58,7 @@ function reportFile(value: string): ReportFile {
 
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'report'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'report'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
@@ -115,6 +118,11 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   if (reports.length > 0) command.reports = reports;
   if (progress !== undefined) command.progress = progress;
   if (values.with !== undefined) command.with = values.with;
+  if (values.strategy !== undefined) {
+    const strategy = values.strategy;
+    if (strategy !== 'prologue' && strategy !== 'got' && strategy !== 'vtable') throw new VerifyError('bad-option', `--strategy must be prologue, got or vtable, not '${strategy}'`);
+    if (strategy !== 'prologue') command.strategy = strategy;
+  }
   if (values.signal !== undefined) command.signal = values.signal;
   if (values.lookup !== undefined) {
     if (values.lookup !== 'dynsym' && values.lookup !== 'symtab') throw new VerifyError('bad-option', `--lookup must be dynsym or symtab, not '${values.lookup}'`);
@@ -136,7 +144,8 @@ export interface CommandOutcome {
 
 
 /** Runs a parsed command on the two files' bytes. `engine` overrides the command's engine (tests, the web worker). */
-export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice): Promise<CommandOutcome> {
+/** `libraries`: the files main needs beyond the emulated system libraries (collectNeededLibraries). */
+export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[]): Promise<CommandOutcome> {
   const input: VerifyInput = {
     main,
     mainName: command.mainPath,
@@ -147,6 +156,8 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
     engine: engine ?? command.engine,
   };
   if (command.with !== undefined) input.with = command.with;
+  if (libraries !== undefined && libraries.length > 0) input.libraries = libraries;
+  if (command.strategy !== undefined) input.strategy = command.strategy;
   if (command.signal !== undefined) input.signal = command.signal;
   if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;

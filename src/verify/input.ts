@@ -2,6 +2,7 @@
 // patch and how. Mirrors the CLI contract of shared/design.md.
 
 import type { Engine } from '../engine/engine.js';
+import type { LibraryFile } from './libraries.js';
 
 /** How the tool, as the patcher, finds the old function: dlsym(RTLD_DEFAULT) (.dynsym) or the symbol table (an external, ptrace-based patcher). */
 export type PatcherLookup = 'dynsym' | 'symtab';
@@ -33,6 +34,10 @@ export interface VerifyInput {
   engine?: EngineChoice;
   /** Tool-driven: how the patcher finds the old function (default 'dynsym'). */
   lookup?: PatcherLookup;
+  /** What to rewrite: 'prologue' (default: the function's first bytes), 'got' (the GOT slots callers reach it through), 'vtable' (the vtable slots holding the method). */
+  strategy?: 'prologue' | 'got' | 'vtable';
+  /** Libraries main needs that the sandbox does not emulate, by path relative to main's directory (see libraries.ts). */
+  libraries?: LibraryFile[];
 }
 
 /** A real program's start-up plus a few seconds of its work (about 20 s at the core's speed). */

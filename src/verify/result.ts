@@ -77,8 +77,24 @@ export interface ProgramWrite {
   atTarget: boolean;
 }
 
+/** A pointer slot a GOT or vtable patch changed (the page draws these): slot, old and new target. */
+export interface SlotWriteSummary {
+  address: bigint;
+  /** What the slot is: "R_X86_64_JUMP_SLOT of ./main", "vtable for Imp1 (_ZTV4Imp1+0x10) in ./main". */
+  location: string;
+  before: bigint;
+  /** Where the old value pointed ("compute_damage+0x0 (./libgame.so)"). */
+  beforeTarget: string;
+  after: bigint;
+  afterTarget: string;
+  /** Inside what the patcher set out to patch (false: a WRITE_OUTSIDE_PATCH_TARGET write). */
+  inTarget: boolean;
+}
+
 export interface VerifyResult {
   verdict: Verdict;
+  /** What the patch rewrites: the function's first bytes (default), its GOT slots, or the vtable slots holding it. */
+  strategy?: 'prologue' | 'got' | 'vtable';
   target?: SymbolSummary;
   replacement?: SymbolSummary;
   trampoline?: TrampolineSummary;
@@ -91,6 +107,8 @@ export interface VerifyResult {
    * the one at the target's entry. Empty when it wrote no code at all.
    */
   programWrites?: ProgramWrite[];
+  /** GOT and vtable strategies: every slot word the tool or the program's handler changed. */
+  slotWrites?: SlotWriteSummary[];
   /** Set when verdict is 'error': why the patch could not be verified. */
   error?: string;
 }

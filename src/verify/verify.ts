@@ -35,6 +35,7 @@ import { planVerification, type VerifyPlan } from './pipeline/plan.js';
 import type { PatchSession } from './pipeline/session.js';
 import type { RunSummary, VerifyResult } from './result.js';
 import { attachSourceLines } from './source-lines.js';
+import { verifySlotStrategy } from './strategies/run.js';
 import { outputLines, symbolSummary } from './summary.js';
 
 /** Bytes of original code kept for the "replaced bytes" listing (the last instruction may extend past the trampoline). */
@@ -60,11 +61,15 @@ function patcherFor(plan: VerifyPlan): Patcher {
 }
 
 async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyResult> {
+  // The slot strategies run the same phases over slots instead of code bytes (strategies/run.ts).
+  const strategy = input.strategy ?? 'prologue';
+  if (strategy === 'got' || strategy === 'vtable') return verifySlotStrategy(input, strategy, result);
+  if (strategy !== 'prologue') throw new VerifyError('bad-option', `--strategy must be prologue, got or vtable, not '${String(strategy)}'`);
   const plan = await planVerification(input);
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
     // launch
-    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName);
+    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.libraries);
     const loadBias = process.executable.base;
     const site = plan.target.address + loadBias;
     result.target = symbolSummary(plan.target, site, input.mainName);

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { EXIT_CODES, isFindingCode, type FindingCode, type Severity, type Verdict } from '../../src/verify/finding.js';
+import { collectNeededLibraries, type LibraryFile } from '../../src/verify/libraries.js';
 
 export const CORPUS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../corpus');
 /** The upstream programs (corpus/real/SCENARIOS lists them); load with corpusCases(REAL_CORPUS_DIR). */
@@ -240,4 +241,13 @@ export function corpusCases(corpusDir: string = CORPUS_DIR): ResolvedCase[] {
       patchPath: join(scenario.dir, item.patch),
     })),
   );
+}
+
+/** The libraries a case's main needs from its folder (RUNPATH $ORIGIN), read as the CLI reads them. */
+export function neededLibraries(c: ResolvedCase): LibraryFile[] {
+  const main = new Uint8Array(readFileSync(c.mainPath));
+  return collectNeededLibraries(main, (relative) => {
+    const path = join(c.dir, relative);
+    return existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
+  });
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/index.js';
 import { parseCommandLine, runCommand, type CommandOutcome } from '../../src/verify/command.js';
-import { corpusCases, type ResolvedCase } from './cases.js';
+import { corpusCases, neededLibraries, type ResolvedCase } from './cases.js';
 
 const cases = corpusCases();
 const bytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
@@ -17,7 +17,7 @@ const bytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
 async function verifyCase(c: ResolvedCase, engine: 'wasm' | 'unicorn'): Promise<CommandOutcome> {
   const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args]);
   if (request.kind !== 'verify') throw new Error(`case ${c.name}: not a verify command`);
-  return runCommand(request.command, bytes(c.mainPath), bytes(c.patchPath), engine);
+  return runCommand(request.command, bytes(c.mainPath), bytes(c.patchPath), engine, neededLibraries(c));
 }
 
 /** The part of a result the corpus pins: error and warning codes with severities, sorted. */

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EmulatedProcess, type ProcessEvent, type ProcessStop } from '../../src/loader/index.js';
+import { collectNeededLibraries } from '../../src/verify/libraries.js';
 import { createTestEngine } from './engine.js';
 
 const root = new URL('../../corpus/', import.meta.url).pathname;
@@ -12,7 +13,12 @@ async function launch(scenario: string, argv: string[], main = 'main', patch = '
   return EmulatedProcess.create(await createTestEngine(), {
     main: bytes(`${scenario}/${main}`),
     mainPath: './main',
-    libraries: [{ path: './patch.so', bytes: bytes(`${scenario}/${patch}`) }],
+    libraries: [
+      { path: './patch.so', bytes: bytes(`${scenario}/${patch}`) },
+      // The libraries main needs beyond the emulated ones, from its folder (RUNPATH $ORIGIN).
+      ...collectNeededLibraries(bytes(`${scenario}/${main}`), (p) => (existsSync(`${root}${scenario}/${p}`) ? bytes(`${scenario}/${p}`) : undefined))
+        .map((l) => ({ path: `./${l.path}`, bytes: l.bytes })),
+    ],
     argv,
   });
 }

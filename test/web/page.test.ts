@@ -220,15 +220,15 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.inputValue('#mode')).toBe('USR1');
     // Tab order: the form's controls in reading order, each with a visible focus ring.
     const order: string[] = [];
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 9; i++) {
       await page.keyboard.press('Tab');
       order.push(await page.evaluate(() => {
         const e = document.activeElement as HTMLElement;
         return `${e.id}${e.matches(':focus-visible') && getComputedStyle(e).outlineStyle !== 'none' ? '' : ' (no visible focus)'}`;
       }));
     }
-    expect(order).toEqual(['main-file', 'patch-file', 'symbol', 'replacement', 'trampoline', 'mode', 'verify']);
-    for (let i = 0; i < 7; i++) await page.keyboard.press('Shift+Tab');
+    expect(order).toEqual(['main-file', 'patch-file', 'symbol', 'replacement', 'library-files', 'strategy', 'trampoline', 'mode', 'verify']);
+    for (let i = 0; i < 9; i++) await page.keyboard.press('Shift+Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('scenario');
     await page.keyboard.press('Enter');
     await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
@@ -373,6 +373,29 @@ describe.skipIf(!available)('browser page', () => {
     expect(html.name).toBe('verify-patch-total_amount.html');
     expect(html.text).toMatch(/^<!doctype html>[\s\S]*<span class="verdict unsafe">UNSAFE<\/span>[\s\S]*BRANCH_INTO_PATCHED_BYTES/);
   }, 120_000);
+
+  it('offers the strategy and draws the GOT and vtable slots written: slot, old target, new target', async () => {
+    // got-slot: the case sets the strategy; libgame.so (next to main) is fetched with it.
+    expect(await verifyScenario('got-slot/tool-internal-call')).toBe('unsafe');
+    expect(await page.locator('#strategy').inputValue()).toBe('got');
+    expect(await page.locator('#trampoline').isDisabled()).toBe(true);
+    expect(await page.locator('.finding').evaluateAll((items) => items.map((i) => i.getAttribute('data-code')))).toContain('OLD_FUNCTION_STILL_CALLED');
+    const got = page.locator('#patch-site[data-strategy="got"] .slot:not(.slot-head)');
+    expect(await got.count()).toBe(1);
+    expect(await got.locator('.slot-where').textContent()).toContain('R_X86_64_JUMP_SLOT of ./main-internal');
+    expect(await got.locator('.slot-old').textContent()).toContain('compute_damage+0x0 (./libgame.so)');
+    expect(await got.locator('.slot-new').textContent()).toContain('compute_damage+0x0 (./patch.so)');
+    // vtable-swap with method_count one too large: the stray write is drawn and marked.
+    expect(await verifyScenario('vtable-swap/signal-method-count-too-large')).toBe('unsafe');
+    const rows = page.locator('#patch-site[data-strategy="vtable"] .slot:not(.slot-head)');
+    expect(await rows.evaluateAll((items) => items.map((i) => i.getAttribute('data-in-target')))).toEqual(['true', 'true', 'false']);
+    expect(await page.locator('#patch-site .slot.outside .slot-where').textContent()).toContain('vtable for Imp1Loud');
+    await page.screenshot({ path: join(screenshots, 'vtable-slots.png'), fullPage: true });
+    // A prologue case afterwards gets its trampoline back.
+    expect(await verifyScenario('seed-classic/tool-patches-need-fix-func')).toBe('safe');
+    expect(await page.locator('#strategy').inputValue()).toBe('prologue');
+    expect(await page.locator('#trampoline').isDisabled()).toBe(false);
+  }, 180_000);
 
   it('verifies your own files after a corpus case without carrying over its replacement', async () => {
     await page.selectOption('#scenario', 'short-function/adjacent-tool-patches');

@@ -29,13 +29,14 @@ export interface CorpusCase {
   replacement?: string;
   trampoline: TrampolineChoice;
   signal?: string;
+  strategy?: 'got' | 'vtable';
   expectedVerdict: string;
   expectedCodes: string[];
 }
 
 const expectFiles = import.meta.glob<ExpectFile>('../../corpus/*/expect.json', { eager: true, import: 'default' });
 const binaryUrls = import.meta.glob<string>(
-  ['../../corpus/*/*', '!../../corpus/*/*.{json,c,h,S,sh,md}', '!../../corpus/lib/**', '!../../corpus/common/**'],
+  ['../../corpus/*/*', '!../../corpus/*/*.{json,c,cpp,h,S,sh,md}', '!../../corpus/lib/**', '!../../corpus/common/**'],
   { eager: true, query: '?url', import: 'default' },
 );
 
@@ -72,6 +73,8 @@ export const CORPUS_CASES: CorpusCase[] = Object.values(expectFiles)
       if (replacement !== undefined) entry.replacement = replacement;
       const signal = option(args, '--signal');
       if (signal !== undefined) entry.signal = signal;
+      const strategy = option(args, '--strategy');
+      if (strategy === 'got' || strategy === 'vtable') entry.strategy = strategy;
       return entry;
     }),
   )
@@ -101,8 +104,16 @@ export function corpusMain(c: CorpusCase): Promise<Uint8Array> {
   return fetchBytes(binaryUrl(c.scenario, c.main)!);
 }
 
-/** The case's two files; what to patch and how comes from the page's fields (the case fills them in). */
-export async function corpusFiles(c: CorpusCase): Promise<Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName'>> {
-  const [main, patch] = await Promise.all([corpusMain(c), fetchBytes(binaryUrl(c.scenario, c.patch)!)]);
-  return { main, mainName: c.main, patch, patchName: c.patch };
+/**
+ * The case's files: main, patch.so, and the scenario's shared libraries (lib*.so: what main
+ * may need next to it; the verifier takes only those ld.so would load). What to patch and
+ * how comes from the page's fields (the case fills them in).
+ */
+export async function corpusFiles(c: CorpusCase): Promise<Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName' | 'libraries'>> {
+  const prefix = `../../corpus/${c.scenario}/`;
+  const libraryNames = Object.keys(binaryUrls)
+    .filter((key) => key.startsWith(prefix) && /^lib[^/]*\.so(\.\d+)*$/.test(key.slice(prefix.length)) && key.slice(prefix.length) !== c.patch)
+    .map((key) => key.slice(prefix.length));
+  const [main, patch, ...libraries] = await Promise.all([corpusMain(c), fetchBytes(binaryUrl(c.scenario, c.patch)!), ...libraryNames.map((name) => fetchBytes(binaryUrl(c.scenario, name)!))]);
+  return { main: main!, mainName: c.main, patch: patch!, patchName: c.patch, libraries: libraries.map((bytes, i) => ({ path: libraryNames[i]!, bytes })) };
 }

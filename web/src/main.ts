@@ -5,6 +5,7 @@ import { CORPUS_CASES, corpusFiles, corpusMain, type CorpusCase } from './corpus
 import type { TrampolineChoice, VerificationView, VerifyRequest } from './protocol.js';
 import { h, hex, reveal } from './view/dom.js';
 import { renderPatchSite } from './view/patch-site.js';
+import { renderSlotWrites } from './view/slot-writes.js';
 import { renderTimeline } from './view/timeline.js';
 import { TraceStepper } from './view/trace.js';
 import { renderVerdict } from './view/verdict.js';
@@ -24,6 +25,8 @@ const functionList = byId<HTMLDataListElement>('functions');
 const functionsHint = byId<HTMLElement>('functions-hint');
 const replacementInput = byId<HTMLInputElement>('replacement');
 const trampolineSelect = byId<HTMLSelectElement>('trampoline');
+const strategySelect = byId<HTMLSelectElement>('strategy');
+const libraryFiles = byId<HTMLInputElement>('library-files');
 const templateInput = byId<HTMLInputElement>('template');
 const modeSelect = byId<HTMLSelectElement>('mode');
 const verifyButton = byId<HTMLButtonElement>('verify');
@@ -53,7 +56,7 @@ if (preferred) scenarioSelect.value = preferred.id;
 const selectedCase = (): CorpusCase | undefined => CORPUS_CASES.find((c) => c.id === scenarioSelect.value);
 
 /** The case's own settings into the fields: Verify reads the fields, so a user can change any of them. */
-function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'> & { id?: string }): void {
+function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'> & { id?: string; strategy?: CorpusCase['strategy'] }): void {
   symbolInput.value = c.symbol;
   if (c.id !== undefined) symbolInput.dataset['fromCase'] = c.id;
   replacementInput.value = c.replacement ?? '';
@@ -64,7 +67,16 @@ function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoli
     modeSelect.append(h('option', { value: c.signal }, `main's own SIG${c.signal} handler (program-driven)`));
   }
   modeSelect.value = c.signal ?? '';
+  strategySelect.value = c.strategy ?? 'prologue';
+  syncStrategy();
 }
+
+/** A trampoline is what the prologue strategy writes; the slot strategies write addresses. */
+function syncStrategy(): void {
+  trampolineSelect.disabled = strategySelect.value !== 'prologue';
+  templateInput.disabled = trampolineSelect.disabled;
+}
+strategySelect.addEventListener('change', syncStrategy);
 
 /** The list scrolls a group's first case to its top edge, hiding which scenario it belongs to: show the label too. */
 function showGroupLabel(): void {
@@ -79,7 +91,7 @@ function showGroupLabel(): void {
 const selectScenario = (): void => {
   const c = selectedCase();
   scenarioDescription.textContent = c
-    ? `${c.description} Case: ${c.symbol}${c.replacement ? ` → ${c.replacement}` : ''}, ${c.signal ? `program-driven (SIG${c.signal})` : 'tool-driven'}, trampoline ${typeof c.trampoline === 'string' ? c.trampoline : c.trampoline.template}. Expected: ${c.expectedVerdict}${c.expectedCodes.length ? ` (${c.expectedCodes.join(', ')})` : ''}; change the fields below to try another function or trampoline on these files.`
+    ? `${c.description} Case: ${c.symbol}${c.replacement ? ` → ${c.replacement}` : ''}, ${c.signal ? `program-driven (SIG${c.signal})` : 'tool-driven'}, ${c.strategy ? `strategy ${c.strategy}` : `trampoline ${typeof c.trampoline === 'string' ? c.trampoline : c.trampoline.template}`}. Expected: ${c.expectedVerdict}${c.expectedCodes.length ? ` (${c.expectedCodes.join(', ')})` : ''}; change the fields below to try another function or trampoline on these files.`
     : '';
   if (!c) return;
   showGroupLabel();
@@ -89,6 +101,7 @@ const selectScenario = (): void => {
 scenarioSelect.addEventListener('change', () => {
   mainFile.value = '';
   patchFile.value = '';
+  libraryFiles.value = '';
   selectScenario();
 });
 scenarioSelect.addEventListener('dblclick', () => form.requestSubmit());
@@ -187,11 +200,13 @@ function trampolineChoice(): TrampolineChoice {
 /** The user's files if any were chosen, else the selected case's; what to patch and how from the fields. */
 async function buildRequest(): Promise<{ request: VerifyRequest; link: PermalinkState }> {
   const [main, patch] = await Promise.all([fileBytes(mainFile), fileBytes(patchFile)]);
-  let files: Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName'>;
+  let files: Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName' | 'libraries'>;
   let caseId: string | undefined;
   if (main || patch) {
     if (!main || !patch) throw new Error('choose both files: main and patch.so');
     files = { main: main.bytes, mainName: main.name, patch: patch.bytes, patchName: patch.name };
+    const libraries = await Promise.all([...(libraryFiles.files ?? [])].map(async (f) => ({ path: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    if (libraries.length > 0) files.libraries = libraries;
   } else {
     const c = selectedCase();
     if (!c) throw new Error('pick a scenario or choose your files');
@@ -202,10 +217,12 @@ async function buildRequest(): Promise<{ request: VerifyRequest; link: Permalink
   const request: VerifyRequest = { ...files, symbol: symbolInput.value.trim(), trampoline: trampolineChoice() };
   if (replacementInput.value.trim() !== '') request.replacement = replacementInput.value.trim();
   if (modeSelect.value !== '') request.signal = modeSelect.value;
+  if (strategySelect.value === 'got' || strategySelect.value === 'vtable') request.strategy = strategySelect.value;
   const link: PermalinkState = { symbol: request.symbol, trampoline: request.trampoline };
   if (caseId !== undefined) link.case = caseId;
   if (request.replacement !== undefined) link.replacement = request.replacement;
   if (request.signal !== undefined) link.signal = request.signal;
+  if (request.strategy !== undefined) link.strategy = request.strategy;
   return { request, link };
 }
 
@@ -301,7 +318,8 @@ function showView(view: VerificationView): void {
       h('div', { class: 'column wide' }, h('h3', {}, 'Trace around the patch point'), stepper ? stepper.element : h('p', { class: 'muted' }, 'No trace recorded.'))));
   const parts: HTMLElement[] = [renderVerdict(view, onJump)];
   if (view.result.verdict !== 'error' || view.site) {
-    const site = renderPatchSite(view.site, view.result);
+    const slots = view.result.strategy === 'got' || view.result.strategy === 'vtable';
+    const site = slots ? renderSlotWrites(view.result) : renderPatchSite(view.site, view.result);
     // Right under the verdict's heading, before the findings' buttons in the tab order.
     parts[0]!.querySelector('h2')!.after(jumpLinks(site, stepper?.element ?? execution));
     parts.push(site, execution);

@@ -11,6 +11,8 @@ export interface PermalinkState {
   replacement?: string;
   trampoline: TrampolineChoice;
   signal?: string;
+  /** Absent: prologue. */
+  strategy?: 'got' | 'vtable';
 }
 
 const TRAMPOLINE_FORMS = ['abs-rax', 'rel32', 'abs-indirect'] as const;
@@ -24,6 +26,7 @@ export function toFragment(state: PermalinkState): string {
   if (typeof state.trampoline === 'string') params.set('trampoline', state.trampoline);
   else params.set('template', state.trampoline.template);
   if (state.signal !== undefined) params.set('signal', state.signal);
+  if (state.strategy !== undefined) params.set('strategy', state.strategy);
   return `#${params.toString()}`;
 }
 
@@ -32,7 +35,7 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
   const text = fragment.replace(/^#/, '');
   if (text === '') return null;
   const params = new URLSearchParams(text);
-  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal']);
+  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy']);
   const unknown = [...params.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) return { error: `the link has parameters this page does not know: ${unknown.join(', ')}` };
   const symbol = params.get('symbol')?.trim() ?? '';
@@ -52,5 +55,10 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
   if (replacement !== null && replacement.trim() !== '') state.replacement = replacement.trim();
   const signal = params.get('signal');
   if (signal !== null && signal.trim() !== '') state.signal = signal.trim();
+  const strategy = params.get('strategy');
+  if (strategy !== null && strategy !== 'prologue') {
+    if (strategy !== 'got' && strategy !== 'vtable') return { error: `unknown strategy '${strategy}' in the link (prologue, got or vtable)` };
+    state.strategy = strategy;
+  }
   return state;
 }

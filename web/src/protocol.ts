@@ -19,6 +19,10 @@ export interface VerifyRequest {
   signal?: string;
   /** Arguments after argv[0] for the emulated run. */
   argv?: string[];
+  /** What the patch rewrites; absent: the function's first bytes (prologue). */
+  strategy?: 'got' | 'vtable';
+  /** Libraries main needs beyond the emulated ones, by path relative to main's directory. */
+  libraries?: { path: string; bytes: Uint8Array }[];
 }
 
 export type PageToWorker =

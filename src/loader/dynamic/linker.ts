@@ -147,20 +147,75 @@ export class DynamicLinker {
     exe.global = true;
     this.libcImage.global = true;
     this.objects.push(this.libcImage);
-    exe.localScope = [exe, this.libcImage];
-    for (const needed of elf.dynamic?.needed ?? []) {
-      if (!EMULATED_LIBRARIES.includes(needed)) {
-        throw new LoaderError('unsupported', `${path} needs ${needed}, which is neither emulated by the sandbox nor supplied as a library`);
-      }
-    }
+    exe.localScope = [exe];
+    this.loadNeeded(exe, path);
+    if (!exe.localScope.includes(this.libcImage)) exe.localScope.push(this.libcImage);
     return exe;
   }
 
-  /** Relocates the executable at start-up; returns its IRELATIVE resolver calls. */
+  /**
+   * The executable's DT_NEEDED closure at start-up, breadth-first as ld.so builds the global
+   * scope: an emulated system library is the libc image; any other is looked for where ld.so
+   * looks (DT_RUNPATH, else DT_RPATH, of the object that needs it, `$ORIGIN` expanded) among
+   * the supplied library files, mapped and put in the global scope.
+   */
+  private loadNeeded(exe: LoadedObject, exePath: string): void {
+    const queue: { object: LoadedObject; path: string }[] = [{ object: exe, path: exePath }];
+    const libcPosition = this.objects.indexOf(this.libcImage);
+    this.objects.splice(libcPosition, 1);
+    let libcPlaced = false;
+    while (queue.length > 0) {
+      const { object, path } = queue.shift()!;
+      for (const needed of object.elf?.dynamic?.needed ?? []) {
+        if (EMULATED_LIBRARIES.includes(needed)) {
+          if (!libcPlaced) {
+            this.objects.push(this.libcImage);
+            libcPlaced = true;
+          }
+          continue;
+        }
+        if (this.objects.some((o) => o.kind === 'library' && o.name === needed)) continue;
+        const { found, searched } = this.findNeeded(object, path, needed);
+        if (!found) {
+          const where = searched.length > 0 ? ` (searched ${searched.join(', ')})` : ' (it has no DT_RUNPATH/DT_RPATH)';
+          throw new LoaderError('unsupported', `${path} needs ${needed}, which is neither emulated by the sandbox nor supplied as a library${where}: pass it next to the executable`);
+        }
+        const lib = this.mapObject(this.parse(found.bytes, found.path), found.path, 'library', undefined);
+        lib.global = true;
+        lib.localScope = [lib, this.libcImage];
+        exe.localScope.push(lib);
+        queue.push({ object: lib, path: found.path });
+      }
+    }
+    if (!libcPlaced) this.objects.push(this.libcImage);
+  }
+
+  /** ld.so's search for a DT_NEEDED name: DT_RUNPATH (else DT_RPATH) of the needing object. */
+  private findNeeded(object: LoadedObject, objectPath: string, needed: string): { found: LibraryBytes | undefined; searched: string[] } {
+    const dyn = object.elf?.dynamic;
+    const list = dyn?.runpath ?? dyn?.rpath;
+    const origin = dirname(objectPath);
+    const searched: string[] = [];
+    if (needed.includes('/')) searched.push(needed);
+    else if (list !== undefined) {
+      for (const dir of list.split(':')) searched.push(`${dir.replaceAll('${ORIGIN}', origin).replaceAll('$ORIGIN', origin) || '.'}/${needed}`);
+    }
+    for (const candidate of searched) {
+      const found = this.libraries.find((l) => normalize(l.path) === normalize(candidate));
+      if (found) return { found: { path: candidate, bytes: found.bytes }, searched };
+    }
+    return { found: undefined, searched };
+  }
+
+  /** Relocates the executable at start-up, its needed libraries first (as ld.so, last loaded first); returns IRELATIVE resolver calls. */
   relocateExecutable(): GuestCall[] {
     const exe = this.executable!;
     const bindNow = true; // ld.so without LD_BIND_NOT resolves data at start-up; see relocateObject
-    return this.relocate(exe, !bindNow && !this.wantsBindNow(exe));
+    const calls: GuestCall[] = [];
+    const needed = exe.localScope.filter((o) => o.kind === 'library');
+    for (const lib of [...needed].reverse()) calls.push(...this.relocate(lib, !bindNow && !this.wantsBindNow(lib)));
+    calls.push(...this.relocate(exe, !bindNow && !this.wantsBindNow(exe)));
+    return calls;
   }
 
   /**
@@ -507,7 +562,8 @@ export class DynamicLinker {
   executableInitCalls(argc: bigint, argv: bigint, envp: bigint): GuestCall[] {
     const exe = this.executable!;
     const dyn = exe.elf?.dynamic;
-    const calls: GuestCall[] = [];
+    // _dl_init runs the needed libraries' initialisers (dependencies first) before the executable's.
+    const calls: GuestCall[] = exe.localScope.filter((o) => o.kind === 'library' && !o.initialized).reverse().flatMap((o) => this.initCalls(o));
     const arrayCalls = (table: { address: bigint; size: bigint } | undefined, label: string): void => {
       if (!table) return;
       for (let i = 0n; i < table.size / 8n; i++) {
@@ -596,6 +652,22 @@ export class DynamicLinker {
       if (i >= 0) this.objects.splice(i, 1);
     }
   }
+}
+
+function dirname(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash > 0 ? path.slice(0, slash) : slash === 0 ? '/' : '.';
+}
+
+/** "./a/../b//c" and "b/c" name the same supplied file. */
+function normalize(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..' && parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
+    else parts.push(part);
+  }
+  return (path.startsWith('/') ? '/' : '') + parts.join('/');
 }
 
 function basename(path: string): string {

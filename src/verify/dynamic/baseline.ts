@@ -4,6 +4,7 @@
 
 import { HookType } from '../../engine/engine.js';
 import type { EmulatedProcess, OutputChunk, ProcessSnapshot, ProcessStop } from '../../loader/index.js';
+import { setPhase } from './progress.js';
 
 export interface BaselineRun {
   stop: ProcessStop;
@@ -25,6 +26,7 @@ export function runBaseline(process: EmulatedProcess, snapshot: ProcessSnapshot,
   const start = process.instructions;
   const outputFrom = process.output.length;
   let targetCalls = 0;
+  setPhase(process.engine, 'running the unpatched baseline');
   const hook = process.engine.addHook({ type: HookType.Code, begin: site, end: site, callback: () => void targetCalls++ });
   let stop: ProcessStop;
   try {

@@ -5,6 +5,7 @@ import { createEngine } from '../../engine/index.js';
 import type { Engine } from '../../engine/engine.js';
 import { EmulatedProcess } from '../../loader/index.js';
 import type { EngineChoice } from '../input.js';
+import type { LibraryFile } from '../libraries.js';
 
 /** Where patch.so lives in the emulated file system. */
 export const PATCH_PATH = './patch.so';
@@ -18,8 +19,9 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string): EmulatedProcess {
-  const libraries = [{ path: PATCH_PATH, bytes: patch }];
+/** `needed`: main's own libraries, by path relative to its directory (the working directory, as a server started in its folder). */
+export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string, needed: readonly LibraryFile[] = []): EmulatedProcess {
+  const libraries = [{ path: PATCH_PATH, bytes: patch }, ...needed.map((l) => ({ path: `./${l.path}`, bytes: l.bytes }))];
   const own = `./${baseName(patchName)}`;
   if (own !== PATCH_PATH) libraries.push({ path: own, bytes: patch });
   // argv[0] as a shell would pass it; no arguments, so the program runs its default course.

@@ -3,7 +3,7 @@
 
 import type { Engine } from '../../engine/engine.js';
 
-export type RunPhase = 'starting the program' | 'running to the patch point' | 'running the signal handler' | 'running the patched program';
+export type RunPhase = 'starting the program' | 'running to the patch point' | 'running the unpatched baseline' | 'running the signal handler' | 'running the patched program';
 
 const phases = new WeakMap<Engine, RunPhase>();
 

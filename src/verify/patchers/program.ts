@@ -3,6 +3,7 @@
 
 import { checkFailedLookups } from '../checks/symbol-export.js';
 import { checkHandlerWriteFault } from '../checks/write-fault.js';
+import { checkCodeWritesOutside } from '../checks/write-outside.js';
 import { PATCH_PATH } from '../dynamic/launch.js';
 import { runSignalHandler, writtenRanges } from '../dynamic/program-patcher.js';
 import { describeStop } from '../dynamic/stop-text.js';
@@ -50,6 +51,9 @@ export const programPatcher: Patcher = {
     const writesElsewhere: Evidence[] = result.programWrites
       .filter((w) => !w.atTarget)
       .map((w) => ({ label: 'the patcher wrote instead', address: w.address, location: w.location, text: `${w.length} bytes` }));
+    // main's own code (and its libraries'), not the patch's nor generated code.
+    const isProcessCode = (a: bigint): boolean => process.objects.some((o) => o.contains(a) && (o.kind === 'executable' || (o.kind === 'library' && o.path !== PATCH_PATH && o !== patchObject)));
+    findings.push(...checkCodeWritesOutside(result.programWrites, { site, length: reading.written ? reading.overwritten.length : 0, name: plan.target.demangled }, isProcessCode));
     const fault = handler.stop?.reason === 'killed' ? handler.stop.fault : undefined;
     const length = reading.written ? reading.overwritten.length : DEFAULT_TRAMPOLINE_LENGTH;
     findings.push(...checkHandlerWriteFault(fault, handler.mprotects, { site, length }));

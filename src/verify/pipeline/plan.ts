@@ -59,19 +59,33 @@ function findTarget(mainElf: ElfFile, input: VerifyInput, lookup: PatcherLookup)
   }
 }
 
-export async function planVerification(input: VerifyInput): Promise<VerifyPlan> {
+/** How the run goes, whatever the strategy: who patches, the budget, the patch point, the signal. */
+export interface RunOptions {
+  mode: PatchMode;
+  budget: number;
+  patchAt?: number;
+  signal?: { number: number; name: string };
+}
+
+/** Validates the options every strategy shares (the slot strategies plan the rest themselves: strategies/run.ts). */
+export function planRunOptions(input: VerifyInput): RunOptions {
   const mode: PatchMode = input.signal === undefined ? 'tool-driven' : 'program-driven';
   const budget = input.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
   if (!Number.isInteger(budget) || budget <= 0) throw new VerifyError('bad-option', `the instruction budget must be a positive integer, not ${budget}`);
   if (input.patchAt !== undefined && (!Number.isInteger(input.patchAt) || input.patchAt < 0)) {
     throw new VerifyError('bad-option', `--patch-at must be a non-negative instruction count, not ${input.patchAt}`);
   }
-  let signal: VerifyPlan['signal'];
+  let signal: RunOptions['signal'];
   if (input.signal !== undefined) {
     const signo = signalNumber(input.signal);
     if (signo === undefined || signo <= 0 || signo >= 65) throw new VerifyError('bad-option', `unknown signal '${input.signal}' (try USR1, USR2, HUP or a number)`);
     signal = { number: signo, name: SIGNAL_NAMES[signo] ?? `signal ${signo}` };
   }
+  return { mode, budget, ...(input.patchAt !== undefined ? { patchAt: input.patchAt } : {}), ...(signal ? { signal } : {}) };
+}
+
+export async function planVerification(input: VerifyInput): Promise<VerifyPlan> {
+  const { mode, budget, signal } = planRunOptions(input);
   const lookup = input.lookup ?? 'dynsym';
   if (lookup !== 'dynsym' && lookup !== 'symtab') throw new VerifyError('bad-option', `--lookup must be dynsym or symtab, not '${String(lookup)}'`);
   if (input.lookup !== undefined && input.signal !== undefined) {

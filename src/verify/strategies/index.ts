@@ -10,6 +10,7 @@ const STRATEGIES: Partial<Record<StrategyName, PatchStrategy>> = { prologue: pro
 
 export function strategyFor(name: StrategyName): PatchStrategy {
   const strategy = STRATEGIES[name];
-  if (!strategy) throw new VerifyError('bad-option', `--strategy ${name} is not implemented yet (available: ${Object.keys(STRATEGIES).join(', ')})`);
+  // got and vtable rewrite pointer slots, not code: they run through strategies/run.ts (slots.ts, got.ts, vtable.ts).
+  if (!strategy) throw new VerifyError('bad-option', `--strategy ${name} does not patch code bytes: it runs through the slot pipeline (strategies/run.ts), not this interface`);
   return strategy;
 }

@@ -48,7 +48,7 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
   const libraryPaths = [...new Set([PATCH_PATH, `./${baseName(request.patchName)}`])];
   // The verifier's budget and process: argv, library names and layout are the verifier's.
   const budget = DEFAULT_MAX_INSTRUCTIONS;
-  const process = launchProcess(await createEngine('wasm'), request.main, request.mainName, request.patch, request.patchName);
+  const process = launchProcess(await createEngine('wasm'), request.main, request.mainName, request.patch, request.patchName, request.libraries ?? []);
 
   const targetName = result.target?.name ?? request.symbol;
   const replacementName = result.replacement?.name ?? request.replacement ?? targetName;

@@ -31,7 +31,12 @@ export async function verify(request: VerifyRequest, post: (message: WorkerToPag
   // Bad input is the verifier's to report: the page then shows the CLI's own words.
   const result = await runVerifier(request);
   const view: VerificationView = { result, timeline: [], notes: [], elapsedMs: 0 };
-  if (result.verdict !== 'error' || result.run) {
+  if (request.strategy !== undefined) {
+    // GOT and vtable patches write slots, not code: the page draws the slots (from the result)
+    // and shows the verifier's own run; the replay that records a trace patches prologues only.
+    view.timeline = verifierTimeline(result);
+    if (result.run) view.notes.push('no instruction trace for a GOT or vtable patch: the timeline is the verifier\'s own run');
+  } else if (result.verdict !== 'error' || result.run) {
     const main = parseElf(request.main, request.mainName, 'main');
     const base = main.header.type === ElfType.Executable ? 0n : PIE_BASE;
     try {

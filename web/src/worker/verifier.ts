@@ -28,5 +28,7 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   };
   if (request.replacement !== undefined) input.with = request.replacement;
   if (request.signal !== undefined) input.signal = request.signal;
+  if (request.strategy !== undefined) input.strategy = request.strategy;
+  if (request.libraries !== undefined && request.libraries.length > 0) input.libraries = request.libraries;
   return verifyPatch(input);
 }

@@ -1,0 +1,6 @@
+#include "component.h"
+
+void greet(Component *object)
+{
+    object->hello();
+}
