@@ -5,7 +5,8 @@
 export type AnalysisProblem =
   | 'address-out-of-range' // an address above 2^53: not a user-space x86-64 address
   | 'not-in-code' // the asked-for function or address is not in an executable section
-  | 'bad-argument'; // e.g. an overwrite length of 0
+  | 'bad-argument' // e.g. an overwrite length of 0
+  | 'decoder'; // iced-x86 itself failed (caught at the sweep, never leaked as a foreign exception)
 
 export class AnalysisError extends Error {
   override readonly name = 'AnalysisError';

@@ -175,6 +175,10 @@ function sweepSection(
       cursor = Math.max(cursor, stop);
     }
     sweepGap(end);
+  } catch (e) {
+    if (e instanceof AnalysisError) throw e;
+    // iced-x86 throws plain Errors ("Invalid position") on inputs it cannot take: this layer's error, one line.
+    throw new AnalysisError('decoder', `iced-x86 failed sweeping section ${section.name} (${hex(BigInt(base))}, ${bytes.length} bytes): ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   } finally {
     instruction.free();
     decoder.free();

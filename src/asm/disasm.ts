@@ -3,6 +3,8 @@
 
 import * as iced from 'iced-x86';
 import { formatInstruction } from './instruction-text.js';
+import { AsmError } from './error.js';
+import { hex } from '../hex.js';
 
 export type FlowKind =
   | 'next'
@@ -93,6 +95,9 @@ export function disassemble(bytes: Uint8Array, address: bigint, maxCount = Numbe
       out.push(record);
       position += instruction.length;
     }
+  } catch (e) {
+    // iced-x86 throws plain Errors on inputs it cannot take: the asm layer's error, one line.
+    throw new AsmError('address', `iced-x86 failed decoding ${bytes.length} bytes at ${hex(address)}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   } finally {
     instruction.free();
     decoder.free();

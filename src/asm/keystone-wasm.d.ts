@@ -18,5 +18,5 @@ declare module 'keystone-wasm' {
     readonly KS_OPT_SYNTAX_INTEL: number;
   };
   /** Instantiates the module (Emscripten Module arguments, e.g. { wasmBinary }). */
-  export function loadKeystone(args?: { wasmBinary?: Uint8Array }): Promise<void>;
+  export function loadKeystone(args?: { wasmBinary?: Uint8Array; printErr?: (text: string) => void; print?: (text: string) => void }): Promise<void>;
 }

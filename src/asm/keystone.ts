@@ -17,6 +17,10 @@ export interface KeystoneLoadOptions {
 const U64_MAX = (1n << 64n) - 1n;
 
 let loading: Promise<KeystoneModule> | undefined;
+/** What the Emscripten runtime last printed on its error stream (e.g. "Aborted(OOM)"): kept, never printed. */
+let runtimeMessage: string | undefined;
+/** Templates longer than this are refused before Keystone sees them. */
+const MAX_TEMPLATE_LENGTH = 4096;
 
 /** Assembles Intel-syntax x86-64 text at an address. One instance can be reused. */
 export class Assembler {
@@ -31,7 +35,11 @@ export class Assembler {
   /** Instantiates the Keystone module once per realm; later calls reuse it. */
   static async load(options: KeystoneLoadOptions = {}): Promise<Assembler> {
     loading ??= import('keystone-wasm').then(async (ks) => {
-      await ks.loadKeystone(options.wasmBinary ? { wasmBinary: options.wasmBinary } : {});
+      // printErr: the runtime's own messages ("Aborted(OOM)") become part of an AsmError, not a stray stderr line.
+      const printErr = (line: string): void => {
+        runtimeMessage = line;
+      };
+      await ks.loadKeystone(options.wasmBinary ? { wasmBinary: options.wasmBinary, printErr } : { printErr });
       return ks;
     });
     let ks: KeystoneModule;
@@ -55,11 +63,26 @@ export class Assembler {
     if (address < 0n || address > U64_MAX) {
       throw new AsmError('address', `address ${address} is outside the 64-bit address space`, { source: text, address });
     }
+    if (text.length > MAX_TEMPLATE_LENGTH) {
+      throw new AsmError('assembly', `the assembly text is ${text.length} characters long; at most ${MAX_TEMPLATE_LENGTH} are accepted`, { source: text.slice(0, 80), address });
+    }
     let bytes: Uint8Array;
+    runtimeMessage = undefined;
     try {
       bytes = this.keystone.asm(text, { address });
-    } catch {
-      const errno = this.keystone.errNo();
+    } catch (cause) {
+      const aborted = runtimeMessage ?? (cause instanceof Error && /Aborted\(/.test(cause.message) ? cause.message.split('.')[0] : undefined);
+      if (aborted !== undefined) {
+        // The Emscripten runtime aborted (out of memory): this instance is dead; the next load starts afresh.
+        loading = undefined;
+        throw new AsmError('assembly', `Keystone gave up assembling "${text.slice(0, 80)}" at 0x${address.toString(16)}: ${aborted} (the Keystone runtime ran out of memory)`, { source: text, address });
+      }
+      let errno: number;
+      try {
+        errno = this.keystone.errNo();
+      } catch {
+        throw new AsmError('assembly', `Keystone failed on "${text.slice(0, 80)}": ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`, { source: text, address });
+      }
       const keystoneMessage = this.strError(errno);
       throw new AsmError(
         'assembly',

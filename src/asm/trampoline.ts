@@ -51,6 +51,10 @@ export function parseTrampolineSpec(text: string): TrampolineSpec {
         `e.g. 'movabs r11, {target}; jmp r11'`,
     );
   }
+  const filler = /(^|[;\n])\s*\.(space|skip|zero|fill|rept|incbin|org|align|balign|p2align)\b/i.exec(trimmed);
+  if (filler) {
+    throw new AsmError('template', `--trampoline template uses the directive .${filler[2]!.toLowerCase()}: a trampoline template holds instructions (and .byte/.quad data), not fill or alignment directives`);
+  }
   return { template: trimmed };
 }
 

@@ -4,11 +4,13 @@
 // browser-clean command core in src/verify/command.ts. Exit codes: 0 safe, 1 unsafe, 2
 // could not verify; a problem is one line on stderr, never a stack trace.
 
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { collectNeededLibraries } from '../verify/libraries.js';
 import { parseCommandLine, render, runCommand, TOOL } from '../verify/command.js';
 import { CliError } from './error.js';
+import { escapeTerminal } from '../report/escape.js';
 import { engineWithProgress, ProgressLine } from './progress.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
@@ -57,19 +59,89 @@ options:
   --report <f>:<file>     also write the report in format f to file (repeatable), e.g.
                           --format sarif --report html:verify-patch.html --report markdown:summary.md
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
+  --timeout <s>           wall-clock limit of the whole verification in seconds (default 60; 0: none)
+  --max-memory <size>     guest memory: touched pages (default 1G; reserving untouched memory is
+                          free up to 4x this, as RLIMIT_AS); beyond it the run ends with exit 2
+  --max-output <size>     program output kept per stream: the first and the last <size> bytes
+                          (default 64K); the bytes in between are counted, not kept
+  --max-file-size <size>  largest <main> or <patch.so> read (default 512M); only regular files
+                          sizes: 65536, 64K, 512M, 1G (powers of 1024)
   --help, --version
 
 exit code: 0 safe · 1 unsafe (at least one error finding) · 2 could not verify (bad input,
 unsupported instruction, budget hit before the patch point, ...)
 `;
 
-function readInput(path: string, role: string): Uint8Array {
+/**
+ * Reads an input file: only a regular file, at most `maxSize` bytes, checked before reading, so
+ * a FIFO, a device (/dev/zero) or a huge sparse file is refused at once. Opened non-blocking:
+ * opening a FIFO for reading would otherwise wait for a writer forever.
+ */
+function readInput(path: string, role: string, maxSize: number): Uint8Array {
+  let fd: number | undefined;
   try {
-    return new Uint8Array(readFileSync(path));
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new CliError(`cannot read ${role} '${path}': is a directory`);
+    if (!stat.isFile()) throw new CliError(`cannot read ${role} '${path}': not a regular file (${fileKind(stat)}); give the ELF file itself`);
+    if (stat.size > maxSize) {
+      throw new CliError(`cannot read ${role} '${path}': ${stat.size} bytes is more than --max-file-size ${maxSize} (raise it if the file is really this big)`);
+    }
+    const bytes = new Uint8Array(stat.size);
+    let done = 0;
+    while (done < bytes.length) {
+      const n = readSync(fd, bytes, done, bytes.length - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === bytes.length ? bytes : bytes.subarray(0, done);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : firstLine((error as Error).message);
     throw new CliError(`cannot read ${role} '${path}': ${reason}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function fileKind(stat: Stats): string {
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!;
+}
+
+/** The report could not be written: EPIPE (the reader went away) or another write error. */
+class OutputClosed extends Error {
+  constructor(readonly code: string | undefined, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Writes all of `text` to a descriptor synchronously, so a write error is seen here: EPIPE
+ * (piped to `head -1`) and ENOSPC (/dev/full) become OutputClosed, never a stack trace.
+ */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(fd, bytes, done, bytes.length - done);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // a non-blocking pipe is full: wait for the reader
+        continue;
+      }
+      throw new OutputClosed(code, firstLine((error as Error).message));
+    }
   }
 }
 
@@ -88,17 +160,11 @@ async function run(argv: string[]): Promise<number> {
   } catch (error) {
     throw new CliError((error as Error).message);
   }
-  if (request.kind === 'help') {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (request.kind === 'version') {
-    process.stdout.write(`${TOOL.name} ${TOOL.version}\n`);
-    return 0;
-  }
+  if (request.kind === 'help') return report(HELP, 0);
+  if (request.kind === 'version') return report(`${TOOL.name} ${TOOL.version}\n`, 0);
   const { command } = request;
-  const main = readInput(command.mainPath, 'main');
-  const patch = readInput(command.patchPath, 'patch.so');
+  const main = readInput(command.mainPath, 'main', command.maxFileSize);
+  const patch = readInput(command.patchPath, 'patch.so', command.maxFileSize);
   // The libraries main needs, where ld.so would find them next to it (RUNPATH $ORIGIN).
   const libraries = collectNeededLibraries(main, (relative) => readOptional(join(dirname(command.mainPath), relative)));
   const progress = command.progress ?? process.stderr.isTTY === true;
@@ -121,12 +187,35 @@ async function run(argv: string[]): Promise<number> {
   }
   if (outcome.result.verdict === 'error') {
     // Machine formats still get a report (verdict "error"); a terminal gets the one line.
-    if (command.format !== 'text') process.stdout.write(outcome.report);
-    process.stderr.write(`verify-patch: could not verify: ${outcome.result.error ?? 'unknown reason'}\n`);
-  } else {
-    process.stdout.write(outcome.report);
+    if (command.format !== 'text') report(outcome.report, outcome.exitCode);
+    writeError(`could not verify: ${firstLine(outcome.result.error ?? 'unknown reason')}`);
+    return outcome.exitCode;
   }
-  return outcome.exitCode;
+  return report(outcome.report, outcome.exitCode);
+}
+
+/**
+ * Prints the report; returns the exit code. A reader that went away (EPIPE) ends the output
+ * quietly with the verdict's code; any other write error is one line on stderr and exit 2.
+ */
+function report(text: string, exitCode: number): number {
+  try {
+    writeAll(1, text);
+    return exitCode;
+  } catch (error) {
+    if (!(error instanceof OutputClosed)) throw error;
+    if (error.code === 'EPIPE') return exitCode;
+    writeError(`cannot write the report to standard output: ${error.message}`);
+    return 2;
+  }
+}
+
+function writeError(line: string): void {
+  try {
+    writeAll(2, `verify-patch: ${escapeTerminal(line)}\n`);
+  } catch {
+    // stderr is gone too: the exit code is all that is left
+  }
 }
 
 run(process.argv.slice(2)).then(
@@ -136,7 +225,7 @@ run(process.argv.slice(2)).then(
   (error: unknown) => {
     const known = error instanceof CliError;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`verify-patch: ${known ? '' : 'internal error (please report): '}${message.split('\n')[0]}\n`);
+    writeError(`${known ? '' : 'internal error (please report): '}${firstLine(message)}`);
     process.exitCode = 2;
   },
 );

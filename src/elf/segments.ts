@@ -5,6 +5,9 @@ import { ElfError, hex } from './error.js';
 import type { FileBytes } from './file-bytes.js';
 import type { ElfHeader, Segment } from './model.js';
 
+/** End of the user address space of an x86-64 Linux process (4-level paging). */
+export const USER_ADDRESS_END = 1n << 47n;
+
 export function parseProgramHeaders(file: FileBytes, header: ElfHeader): Segment[] {
   const segments: Segment[] = [];
   for (let index = 0; index < header.programHeaderCount; index++) {
@@ -42,6 +45,19 @@ export function parseProgramHeaders(file: FileBytes, header: ElfHeader): Segment
       }
       if (segment.virtualAddress + segment.memorySize > 0xffff_ffff_ffff_ffffn) {
         throw new ElfError('malformed', `segment wraps around the end of the address space`, { where: segmentWhere, offset: at });
+      }
+      // Linux maps user space below 2^47 (the canonical lower half): nothing above can be loaded.
+      if (segment.virtualAddress + segment.memorySize > USER_ADDRESS_END) {
+        throw new ElfError('malformed', `segment ${hex(segment.virtualAddress)}+${hex(segment.memorySize)} ends beyond the 47-bit user address space (${hex(USER_ADDRESS_END)})`, {
+          where: segmentWhere,
+          offset: at,
+        });
+      }
+      if ((segment.virtualAddress & 0xfffn) !== (BigInt(segment.offset) & 0xfffn)) {
+        throw new ElfError('malformed', `p_vaddr ${hex(segment.virtualAddress)} and p_offset ${hex(segment.offset)} differ modulo the page size: the kernel cannot map it`, {
+          where: segmentWhere,
+          offset: at,
+        });
       }
     }
     segments.push(segment);

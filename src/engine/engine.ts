@@ -155,6 +155,7 @@ export type EngineErrorCode =
   | 'WRITE_UNMAPPED'
   | 'HOOK'
   | 'UNAVAILABLE' // the engine cannot be created here (e.g. libunicorn missing)
+  | 'MEMORY_LIMIT' // the guest touched more pages than setMemoryLimit allows
   | 'INTERNAL';
 
 export class EmulationError extends Error {
@@ -190,6 +191,12 @@ export interface Engine {
   /** Host access: ignores page permissions, fails with EmulationError on unmapped bytes. */
   readMemory(address: bigint, size: number): Uint8Array;
   writeMemory(address: bigint, data: Uint8Array): void;
+  /**
+   * Bounds the guest's touched memory: mapping is lazy (an untouched page costs no host memory),
+   * and a write that would give the guest more than `bytes` of pages makes start() or
+   * writeMemory throw EmulationError('MEMORY_LIMIT'). 0 lifts the limit.
+   */
+  setMemoryLimit?(bytes: number): void;
 
   // Registers.
   readRegister(reg: Register): bigint;

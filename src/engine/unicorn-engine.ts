@@ -294,6 +294,8 @@ export class UnicornEngine implements Engine {
   private readonly executedPages = new Set<number>();
   private lastExecutedPage = -1;
   private closed = false;
+  private memoryLimit = 0;
+  private mappedBytes = 0;
 
   // State of the current start() call, written by the native callbacks.
   private pending: PendingStop | undefined;
@@ -355,12 +357,27 @@ export class UnicornEngine implements Engine {
 
   // ---- Memory ----
 
+  /**
+   * Unicorn commits what is mapped (QEMU RAM blocks; a snapshot reads them whole), so here the
+   * limit bounds mapped bytes: a map beyond it throws MEMORY_LIMIT, where the wasm core, which
+   * maps lazily, would let an untouched reservation pass.
+   */
+  setMemoryLimit(bytes: number): void {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new EmulationError('ARG', `setMemoryLimit: bad size ${bytes}`);
+    this.memoryLimit = bytes;
+  }
+
   map(address: bigint, size: number, perms: Perm): void {
+    if (this.memoryLimit > 0 && this.mappedBytes + size > this.memoryLimit) {
+      throw new EmulationError('MEMORY_LIMIT', `map ${hex(address)}+${hex(size)}: the guest exceeded the memory limit of ${this.memoryLimit} bytes (mapped on this engine)`);
+    }
     this.check(this.binding.memMap(this.uc, address, size, perms), `map ${hex(address)}+${hex(size)}`);
+    this.mappedBytes += size;
   }
 
   unmap(address: bigint, size: number): void {
     this.check(this.binding.memUnmap(this.uc, address, size), `unmap ${hex(address)}+${hex(size)}`);
+    this.mappedBytes -= size;
   }
 
   protect(address: bigint, size: number, perms: Perm): void {

@@ -36,6 +36,9 @@ export interface CoreExports {
   unmap(vpn: bigint, count: bigint): void;
   protect(vpn: bigint, count: bigint, perms: number): void;
   perms(vpn: bigint): number;
+  setTouchedPageLimit(pages: bigint): void;
+  touchedPages(): bigint;
+  touchedPageLimitHit(): number;
   hostRead(addr: bigint, len: number): number;
   hostWrite(addr: bigint, len: number): number;
   invalidateCode(): void;

@@ -85,6 +85,7 @@ export class WasmEngine implements Engine {
   private breakpointCount = 0;
   private breakpointSet: ReadonlySet<bigint> | null = null;
   private snapshotGeneration = 0;
+  private memoryLimit = 0;
   private monitor: RunMonitor | null = null;
   /** The retired count at which the monitor is called next. */
   private monitorAt = 0n;
@@ -149,6 +150,19 @@ export class WasmEngine implements Engine {
     return this.regionList.all();
   }
 
+  setMemoryLimit(bytes: number): void {
+    this.checkOpen();
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new EmulationError('ARG', `setMemoryLimit: bad size ${bytes}`);
+    this.memoryLimit = bytes;
+    this.core.setTouchedPageLimit(BigInt(Math.ceil(bytes / PAGE_SIZE)));
+  }
+
+  private checkMemoryLimit(): void {
+    if (this.core.touchedPageLimitHit()) {
+      throw new EmulationError('MEMORY_LIMIT', `the guest exceeded the memory limit of ${this.memoryLimit} bytes of touched pages`);
+    }
+  }
+
   readMemory(address: bigint, size: number): Uint8Array {
     this.checkOpen();
     if (!Number.isInteger(size) || size < 0) throw new EmulationError('ARG', `readMemory: bad size ${size}`);
@@ -176,6 +190,7 @@ export class WasmEngine implements Engine {
       const io = this.core.ioBuffer() >>> 0;
       this.bytes().set(data.subarray(done, done + n), io);
       if (!this.core.hostWrite(address + BigInt(done), n)) {
+        this.checkMemoryLimit();
         throw new EmulationError('WRITE_UNMAPPED', `writeMemory: 0x${(address + BigInt(done)).toString(16)} (+${n}) is not mapped`);
       }
     }
@@ -278,6 +293,8 @@ export class WasmEngine implements Engine {
       if (this.monitor && U64(core.getRetired()) >= this.monitorAt && !this.callMonitor()) return result('timeout');
       let chunk = budget - BigInt(retired());
       if (chunk <= 0n) return result('count');
+      // Every exit, not only Count: memory-hook exits can come faster than chunks end.
+      if (deadline !== undefined && Date.now() >= deadline) return result('timeout');
       if (chunk > RUN_CHUNK) chunk = RUN_CHUNK;
       if (this.monitor) {
         const toMonitor = this.monitorAt - U64(core.getRetired());
@@ -297,6 +314,7 @@ export class WasmEngine implements Engine {
         case CoreExit.Breakpoint:
           return result('breakpoint');
         case CoreExit.Fault: {
+          this.checkMemoryLimit();
           const fault = this.currentFault();
           if (this.callMemInvalid(fault)) continue;
           if (this.stopRequested) return result('stopped');

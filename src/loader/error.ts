@@ -8,6 +8,7 @@ export type LoaderProblem =
   | 'undefined-symbol' // RTLD_NOW / start-up binding found no definition
   | 'missing-stub' // the guest called an import the sandbox has no stub for
   | 'unsupported' // a feature outside the emulated process's documented scope
+  | 'limit' // the guest hit a resource limit (memory, time, output, events)
   | 'state'; // the API was used out of order (e.g. run() after exit)
 
 export class LoaderError extends Error {

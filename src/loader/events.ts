@@ -25,4 +25,6 @@ export interface OutputChunk {
   bytes: Uint8Array;
   text: string;
   at: number;
+  /** Set on the marker that stands for bytes the bounded capture did not keep (their count). */
+  omitted?: number;
 }

@@ -56,7 +56,7 @@ export class GuestHeap {
     const newTop = ptr + usable;
     if (newTop > this.end) {
       const grow = pageUp(newTop - this.end + BigInt(HEAP_INITIAL_SIZE));
-      if (grow > 1n << 32n) return 0n;
+      if (grow > 1n << 32n || !this.space.canReserve(grow)) return 0n; // ENOMEM: beyond the address-space limit
       this.space.mapFixed(this.end, grow, Perm.RW, '[heap]');
       this.end += grow;
     }

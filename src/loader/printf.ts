@@ -21,6 +21,8 @@ export interface FormatHooks {
 }
 
 const enc = new TextEncoder();
+/** The most one printf call may format (bytes); a width or precision beyond it is refused. */
+export const MAX_FORMATTED = 16 << 20;
 
 interface Spec {
   minus: boolean;
@@ -98,6 +100,11 @@ export function formatPrintf(format: Uint8Array, args: VarArgSource, hooks: Form
     }
     const conv = String.fromCharCode(format[i] ?? 0);
     i++;
+    // A width or precision is work and memory on the host: refused beyond what any real output needs.
+    if (spec.width > MAX_FORMATTED || (conv !== 's' && (spec.precision ?? 0) > MAX_FORMATTED)) {
+      const what = spec.width > MAX_FORMATTED ? `width ${spec.width}` : `precision ${spec.precision}`;
+      throw new LoaderError('limit', `printf: the conversion %${conv} with ${what} would format more than the sandbox's ${MAX_FORMATTED >> 20} MiB per call`);
+    }
     switch (conv) {
       case '%':
         out.push(0x25);
@@ -150,6 +157,7 @@ export function formatPrintf(format: Uint8Array, args: VarArgSource, hooks: Form
         // glibc prints an unknown conversion verbatim.
         push(format.subarray(start, i));
     }
+    if (out.length > MAX_FORMATTED) throw new LoaderError('limit', `printf: the output exceeds the sandbox's ${MAX_FORMATTED >> 20} MiB per call`);
   }
   return Uint8Array.from(out);
 }

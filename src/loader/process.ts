@@ -36,11 +36,11 @@
  * so code relying on them after a call fails loudly (and the last poisoning stub is kept).
  */
 
-import { HookType, Perm, type Engine, type HookHandle, type MemFault, type RunResult, type Snapshot } from '../engine/engine.js';
+import { EmulationError, HookType, Perm, type Engine, type HookHandle, type MemFault, type RunResult, type Snapshot } from '../engine/engine.js';
 import { SymbolType } from '../elf/index.js';
 import { LoaderError, hex } from './error.js';
 import type { OutputChunk, ProcessEvent } from './events.js';
-import { GuestMemory, decodeUtf8 } from './guest-memory.js';
+import { GuestMemory } from './guest-memory.js';
 import { GuestHeap, type HeapState } from './heap.js';
 import { AddressSpace, permText, type AddressSpaceState, type Mapping } from './kernel/address-space.js';
 import { VirtualClock } from './kernel/clock.js';
@@ -59,6 +59,10 @@ import { buildInitialStack } from './startup-stack.js';
 import { STUBS, LIBC_DATA_SYMBOLS } from './stubs/index.js';
 import { type LibcServices, type StubCall, type StubDefinition, type StubOutcome } from './stubs/stub.js';
 import type { VarArgSource } from './printf.js';
+import { CapturedOutput, type CapturedOutputState } from './captured-output.js';
+import {
+  DEFAULT_MAX_MEMORY, DEFAULT_MAX_OUTPUT, FAILED_SYSCALLS_KEPT, MAX_EVENTS, RESERVATION_FACTOR, SYSCALL_COST, mib, workCost, type ResourceLimits,
+} from './limits.js';
 
 export interface ProcessOptions {
   main: Uint8Array;
@@ -70,6 +74,8 @@ export interface ProcessOptions {
   argv?: string[];
   envp?: string[];
   pid?: number;
+  /** Touched memory, captured output and wall-clock limits (defaults: limits.ts). */
+  limits?: Partial<ResourceLimits>;
 }
 
 export interface RunOptions {
@@ -182,12 +188,22 @@ const DATA = {
   handles: STUB_DATA_BASE + 0x810n,
 };
 const FILE_FILENO = 0x70n;
+/** Host copies and fills on guest memory go in pieces of this size (bounded host memory, deadline checks). */
+const HOST_CHUNK = 1 << 20;
+/** The most a stub reads from guest memory in one piece (memcmp, hashing, string building). */
+const HOST_READ_LIMIT = 64 << 20;
 const TCB_OFFSET = BigInt(STATIC_TLS_SIZE);
 const ERRNO_OFFSET = 0x100n;
 
 export class EmulatedProcess {
   readonly events: ProcessEvent[] = [];
-  readonly output: OutputChunk[] = [];
+  /** stdout/stderr as written, bounded: the first and last maxOutput bytes per stream, the rest counted. */
+  readonly captured: CapturedOutput;
+  readonly limits: ResourceLimits;
+  /** Instruction-budget units charged for host work (stub copies, formatting, system calls). */
+  charged = 0;
+  /** Failed (ENOSYS) system calls: how many, the first few being in `events`. */
+  failedSyscalls = 0;
   readonly mem: GuestMemory;
   readonly space: AddressSpace;
   readonly signals = new SignalState();
@@ -226,8 +242,12 @@ export class EmulatedProcess {
 
   private constructor(readonly engine: Engine, options: ProcessOptions) {
     this.pid = options.pid ?? 4242;
+    this.limits = { maxMemory: DEFAULT_MAX_MEMORY, maxOutput: DEFAULT_MAX_OUTPUT, ...options.limits };
+    this.captured = new CapturedOutput(this.limits.maxOutput);
+    engine.setMemoryLimit?.(this.limits.maxMemory);
     this.mem = new GuestMemory(engine);
     this.space = new AddressSpace(engine);
+    this.space.reservationLimit = this.limits.maxMemory * RESERVATION_FACTOR;
     this.tcb = TLS_BASE + TCB_OFFSET;
     this.libc = this.makeLibcServices();
 
@@ -303,6 +323,11 @@ export class EmulatedProcess {
     return this.ended;
   }
 
+  /** The captured output chunks in order (an omission marker between a stream's first and last bytes when it was bounded). */
+  get output(): readonly OutputChunk[] {
+    return this.captured.chunks();
+  }
+
   /** The last stub call that left CALLER_SAVED_POISON in the caller-saved registers. */
   get lastPoisoning(): Poisoning | undefined {
     return this.poisoned;
@@ -334,8 +359,31 @@ export class EmulatedProcess {
   }
 
   run(options: RunOptions): ProcessStop {
+    try {
+      return this.runLoop(options);
+    } catch (e) {
+      if (e instanceof EmulationError && e.code === 'MEMORY_LIMIT') {
+        throw new LoaderError('limit', `the guest exceeded the memory limit: more than ${mib(this.limits.maxMemory)} of touched pages (--max-memory), after ${this.currentInstruction()} instructions`);
+      }
+      throw e;
+    }
+  }
+
+  /** Throws LoaderError('limit') once the wall-clock deadline has passed (also from long host work). */
+  checkDeadline(): void {
+    if (this.limits.deadline !== undefined && Date.now() >= this.limits.deadline) {
+      throw new LoaderError('limit', `the run exceeded the wall-clock limit of ${this.limits.timeoutSeconds ?? (this.limits.deadline - Date.now()) / 1000} s (--timeout), after ${this.currentInstruction()} instructions`);
+    }
+  }
+
+  /** Charges host work against the instruction budget of the run in progress. */
+  charge(units: number): void {
+    this.charged += units;
+  }
+
+  private runLoop(options: RunOptions): ProcessStop {
     if (this.ended) return this.ended;
-    const limit = this.instructions + options.maxInstructions;
+    const limit = this.instructions + this.charged + options.maxInstructions;
     const stopAt = new Set(options.stopAtCallOf ?? []);
     let signalAt = options.signalAt;
     this.runStops = stopAt;
@@ -349,7 +397,8 @@ export class EmulatedProcess {
           if (this.ended) return this.ended;
           continue;
         }
-        let budget = limit - this.instructions;
+        this.checkDeadline();
+        let budget = limit - this.instructions - this.charged;
         if (signalAt) budget = Math.min(budget, signalAt.instruction - this.instructions);
         if (budget <= 0) {
           if (signalAt) continue;
@@ -376,8 +425,9 @@ export class EmulatedProcess {
           if (stop) return stop;
           continue;
         }
-        const startOptions: { count: number; until?: bigint } = { count: budget };
+        const startOptions: { count: number; until?: bigint; timeoutMs?: number } = { count: budget };
         if (options.until !== undefined) startOptions.until = options.until;
+        if (this.limits.deadline !== undefined) startOptions.timeoutMs = Math.max(1, this.limits.deadline - Date.now());
         const result = this.engine.start(rip, startOptions);
         this.instructions += result.instructions;
         const stop = this.handle(result, stopAt, options.until);
@@ -476,7 +526,9 @@ export class EmulatedProcess {
       instructions: this.instructions,
       traceCount: this.traceOk ? this.lastTraceSeq() - this.traceBase : 0,
       events: this.events.length,
-      output: this.output.length,
+      output: this.captured.saveState(),
+      charged: this.charged,
+      failedSyscalls: this.failedSyscalls,
       signals: { actions: new Map(this.signals.actions), blocked: this.signals.blocked, pending: [...this.signals.pending] },
       pending: [...this.pending],
       ended: this.ended,
@@ -501,7 +553,9 @@ export class EmulatedProcess {
     // The engine's trace keeps counting across a restore: re-anchor event times to it.
     if (this.traceOk) this.traceBase = this.lastTraceSeq() - s.traceCount;
     this.events.length = s.events;
-    this.output.length = s.output;
+    this.captured.restoreState(s.output);
+    this.charged = s.charged;
+    this.failedSyscalls = s.failedSyscalls;
     this.signals.actions.clear();
     for (const [k, v] of s.signals.actions) this.signals.actions.set(k, v);
     this.signals.blocked = s.signals.blocked;
@@ -537,6 +591,8 @@ export class EmulatedProcess {
       case 'until':
         return { reason: 'until', instructions: this.instructions };
       case 'timeout':
+        this.checkDeadline();
+        return { reason: 'budget', instructions: this.instructions };
       case 'stopped':
         return { reason: 'budget', instructions: this.instructions };
       case 'breakpoint':
@@ -635,7 +691,8 @@ export class EmulatedProcess {
         // The fault happened inside libc: the interrupted context is the stub entry.
         return this.raiseFault(this.faultInfo(e.fault), undefined);
       }
-      if (e instanceof LoaderError) return this.error(e);
+      // A resource limit ends the whole verification (could not verify), not just this run.
+      if (e instanceof LoaderError && e.problem !== 'limit') return this.error(e);
       throw e;
     }
     const stop = this.applyOutcome(outcome, entryRsp, false);
@@ -710,6 +767,7 @@ export class EmulatedProcess {
   private onSyscall(): ProcessStop | undefined {
     const nr = Number(this.engine.readRegister('rax'));
     const args = (['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'] as const).map((r) => this.engine.readRegister(r));
+    this.charge(SYSCALL_COST);
     let outcome;
     try {
       outcome = serviceSyscall(this.engine, this.libc);
@@ -733,7 +791,8 @@ export class EmulatedProcess {
     }
     this.engine.writeRegister('rax', BigInt.asUintN(64, outcome.value));
     if (outcome.value === -38n || nr === 2 || nr === 257 || nr === 41 || nr === 59 || nr === 57) {
-      this.record({ kind: 'syscall', at: this.instructions, number: nr, name, result: outcome.value, args });
+      // Counted always, recorded for the first few: a loop of unknown system calls stays small.
+      if (this.failedSyscalls++ < FAILED_SYSCALLS_KEPT) this.record({ kind: 'syscall', at: this.instructions, number: nr, name, result: outcome.value, args });
     }
     this.deliverPendingSignals();
     return this.ended;
@@ -1001,6 +1060,9 @@ export class EmulatedProcess {
 
   record(event: ProcessEvent): void {
     if (event.at === 0) event.at = this.currentInstruction();
+    if (this.events.length >= MAX_EVENTS) {
+      throw new LoaderError('limit', `the guest caused more than ${MAX_EVENTS} recorded events (mprotect, code writes, signals, dlopen...): a runaway loop, stopped after ${this.currentInstruction()} instructions`);
+    }
     this.events.push(event);
   }
 
@@ -1030,6 +1092,10 @@ export class EmulatedProcess {
     const services: LibcServices = {
       read: (address, size) => {
         self.checkAccess(address, size, 'read');
+        if (size > HOST_READ_LIMIT) {
+          throw new LoaderError('limit', `a libc call by ${self.describe(callerRip - 1n)} reads ${size} bytes at once; the sandbox's stubs read at most ${mib(HOST_READ_LIMIT)} in one call`);
+        }
+        self.charge(workCost(size));
         return self.mem.read(address, size);
       },
       write: (address, data) => {
@@ -1039,7 +1105,9 @@ export class EmulatedProcess {
       },
       cstring: (address) => {
         self.checkAccess(address, 1, 'read');
-        return self.mem.cstringBytes(address);
+        const bytes = self.mem.cstringBytes(address);
+        self.charge(workCost(bytes.length));
+        return bytes;
       },
       u64: (address) => {
         self.checkAccess(address, 8, 'read');
@@ -1062,9 +1130,47 @@ export class EmulatedProcess {
       },
       output: (fd, bytes) => {
         if (fd !== 1 && fd !== 2) return false;
-        self.output.push({ fd, bytes: bytes.slice(), text: decodeUtf8(bytes), at: self.currentInstruction() });
+        self.charge(workCost(bytes.length));
+        self.captured.append(fd, bytes, self.currentInstruction());
         return true;
       },
+      outputFromGuest: (fd, address, size) => {
+        if (fd !== 1 && fd !== 2) return false;
+        self.checkAccess(address, size, 'read');
+        self.charge(workCost(size));
+        // Only the bytes the capture keeps are read: a 1 GiB write costs no host memory.
+        const at = self.currentInstruction();
+        self.captured.appendRange(fd, size, at, (offset, length) => self.mem.read(address + BigInt(offset), length));
+        return true;
+      },
+      fill: (address, byte, size) => {
+        self.checkAccess(address, size, 'write');
+        self.charge(workCost(size));
+        const chunk = new Uint8Array(Math.min(size, HOST_CHUNK)).fill(byte);
+        for (let done = 0; done < size; done += HOST_CHUNK) {
+          const n = Math.min(HOST_CHUNK, size - done);
+          const part = n === chunk.length ? chunk : chunk.subarray(0, n);
+          self.recordCodeWrite(address + BigInt(done), part, 'libc', callerRip);
+          self.mem.write(address + BigInt(done), part);
+          self.checkDeadline();
+        }
+      },
+      copy: (dest, src, size) => {
+        self.checkAccess(src, size, 'read');
+        self.checkAccess(dest, size, 'write');
+        self.charge(workCost(size));
+        // memmove semantics, in bounded pieces: backwards when the destination is above the source.
+        const backwards = dest > src && dest < src + BigInt(size);
+        for (let k = 0; k < size; k += HOST_CHUNK) {
+          const n = Math.min(HOST_CHUNK, size - k);
+          const offset = backwards ? size - k - n : k;
+          const part = self.mem.read(src + BigInt(offset), n);
+          self.recordCodeWrite(dest + BigInt(offset), part, 'libc', callerRip);
+          self.mem.write(dest + BigInt(offset), part);
+          self.checkDeadline();
+        }
+      },
+      charge: (units) => self.charge(units),
       streamFd: (file) => {
         if (file === DATA.stdinFile) return 0;
         if (file === DATA.stdoutFile) return 1;
@@ -1191,7 +1297,9 @@ export interface ProcessSnapshot {
   /** Instructions the engine's trace had counted for this process (event times derive from it). */
   traceCount: number;
   events: number;
-  output: number;
+  output: CapturedOutputState;
+  charged: number;
+  failedSyscalls: number;
   signals: { actions: Map<number, SignalAction>; blocked: bigint; pending: SignalInfo[] };
   pending: PendingReturn[];
   ended: ProcessStop | undefined;

@@ -6,12 +6,18 @@
 import { sortFindings, type Finding, type Severity } from '../verify/finding.js';
 import type { InstructionLine, ProgramWrite, RunSummary, SymbolSummary, VerifyResult } from '../verify/result.js';
 import { formatSourceLine, type SourceLine } from '../elf/dwarf-line.js';
+import { escapeTerminal } from './escape.js';
 import { hex, hexBytes, plural } from './format.js';
 
 const HEADINGS: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Notes' };
 const LABEL = 12;
 
+/** The report, every control character of guest-controlled text shown escaped (see escape.ts). */
 export function renderText(result: VerifyResult): string {
+  return escapeTerminal(renderLines(result));
+}
+
+function renderLines(result: VerifyResult): string {
   const out: string[] = [];
   if (result.verdict === 'error') {
     if (result.target) out.push(field('checking', describeSymbol(result.target)));
@@ -137,7 +143,11 @@ function nothingWrittenAtTarget(target: SymbolSummary | undefined, writes: reado
 function runLines(r: RunSummary): string[] {
   const out: string[] = [];
   if (r.patchPoint !== undefined) out.push(subfield('patch point', `instruction ${r.patchPoint}${r.patchPointDescription ? `: ${r.patchPointDescription}` : ''}`));
-  out.push(subfield('run ended', `after ${r.instructions} instructions: ${r.endReason ?? r.ended}`));
+  out.push(subfield('run ended', `after ${r.instructions} instructions${r.hostWork ? ` (and ${r.hostWork} charged for host work)` : ''}: ${r.endReason ?? r.ended}`));
+  if (r.failedSyscalls) {
+    const first = r.failedSyscalls.first.slice(0, 4).map((s) => `${s.name} = ${s.result}`).join(', ');
+    out.push(subfield('syscalls', `${r.failedSyscalls.count} failed or refused (first: ${first})`));
+  }
   if (r.output.length > 0) {
     out.push('    program output ([before]/[after] the patch point):');
     for (const line of r.output) {

@@ -15,6 +15,7 @@ import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from 
 import type { LibraryFile } from './libraries.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
+import { DEFAULT_MAX_MEMORY, DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT_SECONDS, MiB } from '../loader/limits.js';
 
 export const REPORT_FORMATS = ['text', 'json', 'sarif', 'html', 'markdown'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -31,6 +32,14 @@ export interface ParsedCommand {
   maxInstructions?: number;
   format: ReportFormat;
   engine: 'wasm' | 'unicorn';
+  /** Input files larger than this are refused before reading (bytes; the CLI applies it). */
+  maxFileSize: number;
+  /** Guest memory limit: bytes of touched pages. */
+  maxMemory: number;
+  /** Captured output kept per stream, at the start and at the end (bytes). */
+  maxOutput: number;
+  /** Wall-clock limit of the whole verification in seconds; 0 for none. */
+  timeoutSeconds: number;
   lookup?: PatcherLookup;
   /** --progress / --no-progress; unset: the CLI decides (on when stderr is a terminal). */
   progress?: boolean;
@@ -56,15 +65,36 @@ function reportFile(value: string): ReportFile {
   return { format: format as ReportFormat, path };
 }
 
+export const DEFAULT_MAX_FILE_SIZE = 512 * MiB;
+
 export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'report'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'report'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function count(text: string, option: string): number {
   if (!/^\d[\d_]*$/.test(text)) throw new VerifyError('bad-option', `--${option} wants a whole number of instructions, not '${text}'`);
   const n = Number(text.replaceAll('_', ''));
   if (!Number.isSafeInteger(n)) throw new VerifyError('bad-option', `--${option} ${text} is too large`);
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, m: MiB, mib: MiB, g: 1024 * MiB, gib: 1024 * MiB };
+
+/** A byte size: 4096, 64K, 512M, 1G (KiB/MiB/GiB accepted too; units are powers of 1024). */
+function byteSize(text: string, option: string): number {
+  const m = /^(\d[\d_]*)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new VerifyError('bad-option', `--${option} wants a size such as 65536, 64K, 512M or 1G, not '${text}'`);
+  const n = Number(m[1]!.replaceAll('_', '')) * unit;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new VerifyError('bad-option', `--${option} ${text} is out of range`);
+  return n;
+}
+
+function seconds(text: string, option: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new VerifyError('bad-option', `--${option} wants a number of seconds (0 for no limit), not '${text}'`);
+  const n = Number(text);
+  if (n > 1e7) throw new VerifyError('bad-option', `--${option} ${text} is too large`);
   return n;
 }
 
@@ -114,7 +144,14 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   if (engine !== 'wasm' && engine !== 'unicorn') throw new VerifyError('bad-option', `--engine must be wasm or unicorn, not '${engine}'`);
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
-  const command: ParsedCommand = { mainPath, patchPath, symbol, trampoline, format: format as ReportFormat, engine };
+  const command: ParsedCommand = {
+    mainPath, patchPath, symbol, trampoline, format: format as ReportFormat, engine,
+    maxFileSize: values['max-file-size'] === undefined ? DEFAULT_MAX_FILE_SIZE : byteSize(values['max-file-size'], 'max-file-size'),
+    maxMemory: values['max-memory'] === undefined ? DEFAULT_MAX_MEMORY : byteSize(values['max-memory'], 'max-memory'),
+    maxOutput: values['max-output'] === undefined ? DEFAULT_MAX_OUTPUT : byteSize(values['max-output'], 'max-output'),
+    timeoutSeconds: values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : seconds(values.timeout, 'timeout'),
+  };
+  if (command.maxMemory < 16 * MiB) throw new VerifyError('bad-option', '--max-memory must be at least 16M (the process image alone needs a few MiB)');
   if (reports.length > 0) command.reports = reports;
   if (progress !== undefined) command.progress = progress;
   if (values.with !== undefined) command.with = values.with;
@@ -162,6 +199,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
+  input.limits = { maxMemory: command.maxMemory, maxOutput: command.maxOutput, timeoutSeconds: command.timeoutSeconds };
   const result = await verifyPatch(input);
   return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
 }

@@ -38,6 +38,17 @@ export interface VerifyInput {
   strategy?: 'prologue' | 'got' | 'vtable';
   /** Libraries main needs that the sandbox does not emulate, by path relative to main's directory (see libraries.ts). */
   libraries?: LibraryFile[];
+  /** Resource limits (defaults: src/loader/limits.ts; no wall-clock limit unless timeoutSeconds > 0). */
+  limits?: VerifyLimits;
+}
+
+export interface VerifyLimits {
+  /** Bytes of touched guest pages. */
+  maxMemory?: number;
+  /** Captured output kept per stream at each end (bytes). */
+  maxOutput?: number;
+  /** Wall-clock limit in seconds for the whole verification; 0 or absent for none. */
+  timeoutSeconds?: number;
 }
 
 /** A real program's start-up plus a few seconds of its work (about 20 s at the core's speed). */

@@ -53,6 +53,10 @@ export interface RunSummary {
   /** Where and why the patch was applied (or the signal delivered), in words. */
   patchPointDescription?: string;
   output: OutputLine[];
+  /** Budget charged for host work (libc copies and formatting, system calls), beyond `instructions`. */
+  hostWork?: number;
+  /** System calls that failed with ENOSYS (or were refused): how many, and the first few. */
+  failedSyscalls?: { count: number; first: { name: string; number: number; result: string }[] };
 }
 
 /** The unpatched continuation from the same patch-point snapshot, under the same budget. */

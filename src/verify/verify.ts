@@ -21,7 +21,8 @@ import { checkReached } from './checks/not-reached.js';
 import { checkOwnCopy } from './checks/own-copy.js';
 import { checkRegisterPreservation } from './checks/register-preservation.js';
 import { checkStackBalance } from './checks/stack-balance.js';
-import { launchProcess, openEngine, PATCH_PATH } from './dynamic/launch.js';
+import { launchProcess, openEngine, PATCH_PATH, processLimits } from './dynamic/launch.js';
+import { refuseIfunc } from './ifunc.js';
 import { observeAfterPatch, type Observation } from './dynamic/observe.js';
 import { runToPatchPoint, sleepCalls } from './dynamic/patch-point.js';
 import { describeStop } from './dynamic/stop-text.js';
@@ -61,17 +62,20 @@ function patcherFor(plan: VerifyPlan): Patcher {
 }
 
 async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyResult> {
+  const limits = processLimits(input.limits);
   // The slot strategies run the same phases over slots instead of code bytes (strategies/run.ts).
   const strategy = input.strategy ?? 'prologue';
   if (strategy === 'got' || strategy === 'vtable') return verifySlotStrategy(input, strategy, result);
   if (strategy !== 'prologue') throw new VerifyError('bad-option', `--strategy must be prologue, got or vtable, not '${String(strategy)}'`);
   const plan = await planVerification(input);
+  checkDeadline(limits, 'parsing and analysing the files');
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
     // launch
-    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.libraries);
+    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.libraries, limits);
     const loadBias = process.executable.base;
     const site = plan.target.address + loadBias;
+    refuseIfunc(process, plan.target, site, 'target', input.mainName);
     result.target = symbolSummary(plan.target, site, input.mainName);
     const original = process.engine.readMemory(site, ORIGINAL_TAIL);
     // run to the patch point
@@ -121,6 +125,11 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     run.patchPointDescription = point.description;
     run.ended = `${run.ended}; patch point: ${point.description}`;
     run.output = outputLines(process.output);
+    if (process.charged > 0) run.hostWork = process.charged;
+    if (process.failedSyscalls > 0) {
+      const first = process.events.flatMap((e) => (e.kind === 'syscall' ? [{ name: e.name, number: e.number, result: String(e.result) }] : []));
+      run.failedSyscalls = { count: process.failedSyscalls, first };
+    }
     if (verdictOfRun.inconclusive !== null && !hasErrors(findings)) {
       result.findings = [];
       result.verdict = 'error';
@@ -133,6 +142,13 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     return result;
   } finally {
     engine.close();
+  }
+}
+
+/** The wall-clock limit between the host-only phases (parsing, analysis); the process checks it while running. */
+function checkDeadline(limits: { deadline?: number; timeoutSeconds?: number }, phase: string): void {
+  if (limits.deadline !== undefined && Date.now() >= limits.deadline) {
+    throw new VerifyError('budget', `the verification exceeded the wall-clock limit of ${limits.timeoutSeconds} s (--timeout) while ${phase}`);
   }
 }
 

@@ -4,7 +4,7 @@
 import { Cpu, Fault, GPR, XMM } from './state';
 import { initOpcodeTable, Op } from './ops';
 import { initDecodedCache, invalidateDecodedCode, clearBreakpoints as clearBp, addBreakpoint as addBp, setUntil as setUntilAddr } from './icache';
-import { flushTlb, mapPages, unmapPages, protectPages, pagePerms, hostCopy, applyWriteWatch } from './mmu';
+import { flushTlb, mapPages, unmapPages, protectPages, pagePerms, hostCopy, applyWriteWatch, setFrameLimit, frameCount, memoryLimitHit } from './mmu';
 import { materialize, setRflags } from './flags';
 import { Hooks, updateSlow, traceEnable, MEM_LOG, memLogCount, clearMemLog as clearLog, clearRanges, addRange, rangeCount, RANGE_CODE, RANGE_READ, RANGE_WRITE } from './hooks';
 import { run as runLoop } from './cpu';
@@ -68,6 +68,9 @@ export function map(vpn: u64, count: u64, perms: u32): u32 { return mapPages(vpn
 export function unmap(vpn: u64, count: u64): void { unmapPages(vpn, count); }
 export function protect(vpn: u64, count: u64, perms: u32): void { protectPages(vpn, count, perms); }
 export function perms(vpn: u64): i32 { return pagePerms(vpn); }
+export function setTouchedPageLimit(pages: u64): void { setFrameLimit(pages); }
+export function touchedPages(): u64 { return frameCount(); }
+export function touchedPageLimitHit(): bool { return memoryLimitHit; }
 /** Copies len bytes of guest memory into the I/O buffer; false if any byte is unmapped. */
 export function hostRead(addr: u64, len: u32): bool {
   if (len > IO_SIZE) return false;

@@ -12,8 +12,13 @@ export function reserve(size: usize, align: usize): usize {
   if (end < p) return 0;
   const have = (<usize>memory.size()) << 16;
   if (end > have) {
-    const pages = <i32>((end - have + 0xffff) >> 16);
-    if (memory.grow(pages) < 0) return 0;
+    // Grow geometrically (an eighth, at least 16 MiB): growing by one 64 KiB page per frame
+    // makes the engine reallocate and copy all of memory again and again (quadratic).
+    const needed = <i32>((end - have + 0xffff) >> 16);
+    let pages = <i32>(have >> 19);
+    if (pages < 256) pages = 256;
+    if (pages < needed) pages = needed;
+    if (memory.grow(pages) < 0 && memory.grow(needed) < 0) return 0;
   }
   bumpTop = end;
   return p;

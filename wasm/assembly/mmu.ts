@@ -5,6 +5,9 @@
 // Page entry (u32): frame address (4 KiB aligned) | R=1 | W=2 | X=4 | CODE=8 (decoded code came from here)
 // | COW=16 (the frame belongs to the process snapshot: copied before the first write, never freed here)
 // | WATCH=32 (a write hook's range touches the page: writes take the logging path).
+// Mapping is lazy: a new page points at the one shared zero frame, marked COW, so reserving costs
+// a page entry and the first write gives it a frame. Frames in use are counted against a limit
+// (the guest's touched memory); an allocation beyond it fails and sets memoryLimitHit.
 
 import { reserve } from './layout';
 import { Cpu, Exit, Fault, FaultKind, Access } from './state';
@@ -22,6 +25,25 @@ const CODE_PAGES_MAX: u32 = 16384;
 const CODE_PAGES: usize = memory.data(16384 * 4, 64);
 let codePageCount: u32 = 0;
 let freeFrames: usize = 0;
+let zeroFrame: usize = 0;
+let framesInUse: u64 = 0;
+let frameLimit: u64 = 0xffffffff;
+export let memoryLimitHit: bool = false;
+
+/** Limits the frames (touched pages) the guest may own; 0 lifts the limit. */
+export function setFrameLimit(frames: u64): void {
+  frameLimit = frames == 0 ? 0xffffffff : frames;
+  memoryLimitHit = false;
+}
+
+export function frameCount(): u64 {
+  return framesInUse;
+}
+
+/** The shared, never written, never freed frame every untouched page reads as. */
+export function isZeroFrame(f: usize): bool {
+  return f == zeroFrame;
+}
 
 export function flushTlb(): void {
   memory.fill(TLB_TAG, 0xff, TLB_SIZE * 8);
@@ -68,6 +90,8 @@ function pageEntrySlow(vpn: u64, i: usize): u32 {
 }
 
 export function freeFrame(f: usize): void {
+  if (f == zeroFrame) return;
+  framesInUse--;
   store<u32>(f, <u32>freeFrames);
   freeFrames = f;
 }
@@ -94,32 +118,43 @@ function prepareWrite(vpn: u64, e: u32): u32 {
   const p = entryPtr(vpn, false);
   const f = allocFrame();
   if (f == 0) return 0;
-  memory.copy(f, <usize>(e & ~0xfff), 4096);
+  if (<usize>(e & ~0xfff) != zeroFrame) memory.copy(f, <usize>(e & ~0xfff), 4096); // a new frame is already zero
   const ne = <u32>f | (load<u32>(p) & 0xfff & ~PAGE_COW);
   store<u32>(p, ne);
-  flushTlb();
+  // Only this page's TLB slot can hold the old entry.
+  store<u64>(TLB_TAG + ((<usize>(<u32>vpn & (TLB_SIZE - 1))) << 3), 0xffffffffffffffff);
   return ne;
 }
 
 function allocFrame(): usize {
+  if (framesInUse >= frameLimit) {
+    memoryLimitHit = true;
+    return 0;
+  }
+  let f: usize;
   if (freeFrames != 0) {
-    const f = freeFrames;
+    f = freeFrames;
     freeFrames = <usize>load<u32>(f);
     memory.fill(f, 0, 4096);
-    return f;
+  } else {
+    f = reserve(4096, 4096);
+    if (f == 0) return 0;
   }
-  return reserve(4096, 4096);
+  framesInUse++;
+  return f;
 }
 
-/** Maps `count` pages from page number `vpn` with zeroed frames. 0 = ok, 1 = out of wasm memory. */
+/** Maps `count` pages from page number `vpn`, reading as zeros until written. 0 = ok, 1 = out of wasm memory. */
 export function mapPages(vpn: u64, count: u64, perms: u32): u32 {
+  if (zeroFrame == 0) {
+    zeroFrame = reserve(4096, 4096);
+    if (zeroFrame == 0) return 1;
+  }
   for (let k: u64 = 0; k < count; k++) {
     const p = entryPtr(vpn + k, true);
     if (p == 0) return 1;
     if (load<u32>(p) != 0) continue; // host checked overlap; keep existing contents
-    const f = allocFrame();
-    if (f == 0) return 1;
-    store<u32>(p, <u32>f | (perms & 7) | watchBit(vpn + k));
+    store<u32>(p, <u32>zeroFrame | PAGE_COW | (perms & 7) | watchBit(vpn + k));
   }
   flushTlb();
   return 0;

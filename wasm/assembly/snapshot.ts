@@ -5,7 +5,7 @@
 // be restored again). The core holds one snapshot; taking another releases the previous one.
 
 import { reserve } from './layout';
-import { PAGE_CODE, PAGE_COW, applyWriteWatch, flushTlb, forEachLeafNode, freeFrame } from './mmu';
+import { PAGE_CODE, PAGE_COW, applyWriteWatch, flushTlb, forEachLeafNode, freeFrame, isZeroFrame } from './mmu';
 import { invalidateDecodedCode } from './icache';
 
 /** (entry pointer, entry) pairs of the snapshot. */
@@ -40,7 +40,9 @@ function release(): void {
     const p = <usize>load<u32>(saved + ((<usize>i) << 3));
     const frame = load<u32>(saved + ((<usize>i) << 3) + 4) & ~0xfff;
     const live = load<u32>(p);
-    if (live != 0 && (live & ~0xfff) == frame) store<u32>(p, live & ~PAGE_COW); // the page owns it again
+    if (live != 0 && (live & ~0xfff) == frame) {
+      if (!isZeroFrame(<usize>frame)) store<u32>(p, live & ~PAGE_COW); // the page owns it again
+    }
     else freeFrame(<usize>frame);
   }
   savedCount = 0;

@@ -5,7 +5,7 @@
 // resolvers are handed back as guest calls), applies RELRO, and answers dlopen/dlsym/
 // dlerror/dlclose with glibc's results and error strings.
 
-import { ElfError, ElfFile, ElfType, SegmentType, SymbolType, DynamicFlag, DynamicFlag1, type Relocation } from '../../elf/index.js';
+import { ElfError, ElfFile, ElfType, SegmentType, SymbolType, DynamicFlag, DynamicFlag1, type Relocation, type Segment } from '../../elf/index.js';
 import { Perm } from '../../engine/engine.js';
 import type { AddressSpace } from '../kernel/address-space.js';
 import type { GuestMemory } from '../guest-memory.js';
@@ -143,6 +143,10 @@ export class DynamicLinker {
       throw new LoaderError('bad-input', `${path}: not an executable (ELF type ${elf.header.type})`);
     }
     const base = elf.header.type === ElfType.SharedObject ? pieBase : 0n;
+    if (elf.dynamic && !elf.segments.some((s) => s.type === SegmentType.Interp)) {
+      // The kernel starts such a file without ld.so: nothing relocates it and its first library call crashes.
+      throw new LoaderError('bad-input', `${path}: has a dynamic section but no PT_INTERP (program interpreter): the kernel would start it without ld.so and it would crash at its first relocated access`);
+    }
     const exe = this.mapObject(elf, path, 'executable', base);
     exe.global = true;
     this.libcImage.global = true;
@@ -247,6 +251,11 @@ export class DynamicLinker {
       const elf = this.parse(bytes, path);
       if (elf.header.type !== ElfType.SharedObject) {
         this.lastError = `${path}: cannot dynamically load executable`;
+        return null;
+      }
+      if (elf.dynamic?.pie) {
+        // glibc 2.30+ (_dl_map_object_from_fd): a PIE is an ET_DYN that dlopen must refuse.
+        this.lastError = `${path}: cannot dynamically load position-independent executable`;
         return null;
       }
       const obj = this.mapObject(elf, path, 'library', undefined);
@@ -601,25 +610,15 @@ export class DynamicLinker {
     if (loads.length === 0) throw new LoaderError('bad-input', `${path}: no PT_LOAD segment`);
     const low = pageDown(loads.reduce((m, s) => (s.virtualAddress < m ? s.virtualAddress : m), loads[0]!.virtualAddress));
     const high = pageUp(loads.reduce((m, s) => (s.virtualAddress + s.memorySize > m ? s.virtualAddress + s.memorySize : m), 0n));
+    this.checkSegmentSizes(loads, path, low, high, fixedBase);
     const base = fixedBase ?? this.space.reserve(high - low) - low;
-    const pagePerms = new Map<bigint, Perm>();
-    for (const s of loads) {
-      const perms = (s.readable ? Perm.Read : 0) | (s.writable ? Perm.Write : 0) | (s.executable ? Perm.Exec : 0);
-      for (let p = pageDown(s.virtualAddress); p < pageUp(s.virtualAddress + s.memorySize); p += PAGE) pagePerms.set(p, (pagePerms.get(p) ?? 0) | perms);
-    }
-    const pages = [...pagePerms.keys()].sort((a, b) => (a < b ? -1 : 1));
+    const runs = permissionRuns(loads);
     // Map writable first so file bytes can be placed, then set the final permissions per run of pages.
-    let i = 0;
-    while (i < pages.length) {
-      let j = i;
-      while (j + 1 < pages.length && pages[j + 1] === pages[j]! + PAGE && pagePerms.get(pages[j + 1]!) === pagePerms.get(pages[i]!)) j++;
-      this.space.mapFixed(base + pages[i]!, pages[j]! + PAGE - pages[i]!, Perm.RW, kind === 'executable' ? path : path);
-      i = j + 1;
-    }
+    for (const r of runs) this.space.mapFixed(base + r.begin, r.end - r.begin, Perm.RW, path);
     for (const s of loads) {
       if (s.fileSize > 0n) this.mem.write(base + s.virtualAddress, elf.bytes.subarray(s.offset, s.offset + Number(s.fileSize)));
     }
-    for (const p of pages) this.space.mprotectInternal(base + p, PAGE, pagePerms.get(p)! as Perm);
+    for (const r of runs) this.space.mprotectInternal(base + r.begin, r.end - r.begin, r.perms);
     const handle = this.nextHandle;
     this.nextHandle += 0x10n;
     const obj = new LoadedObject(kind, path, base, elf, handle);
@@ -633,6 +632,25 @@ export class DynamicLinker {
     }
     this.objects.push(obj);
     return obj;
+  }
+
+  /**
+   * Before anything is mapped: the object's segments must fit the user address space at their
+   * load address and the guest's address-space limit, naming the segment that does not.
+   */
+  private checkSegmentSizes(loads: readonly Segment[], path: string, low: bigint, high: bigint, fixedBase: bigint | undefined): void {
+    const biggest = loads.reduce((a, b) => (b.memorySize > a.memorySize ? b : a));
+    const name = (s: Segment): string => `program header ${s.index} (PT_LOAD at ${hex(s.virtualAddress)}, p_memsz ${hex(s.memorySize)})`;
+    const limit = BigInt(this.space.reservationLimit);
+    if (high - low > limit) {
+      throw new LoaderError('limit', `${path}: ${name(biggest)}: the PT_LOAD segments span ${hex(high - low)} bytes, more than the guest's address-space limit of ${hex(limit)} bytes (--max-memory)`);
+    }
+    if (fixedBase !== undefined) {
+      const last = loads.reduce((a, b) => (b.virtualAddress + b.memorySize > a.virtualAddress + a.memorySize ? b : a));
+      if (fixedBase + high > 1n << 47n) {
+        throw new LoaderError('bad-input', `${path}: ${name(last)}: loaded at ${hex(fixedBase)} it ends at ${hex(fixedBase + high)}, beyond the 47-bit user address space`);
+      }
+    }
   }
 
   /** PT_GNU_RELRO: read-only once relocated, as ld.so's _dl_protect_relro (page-rounded down at both ends). */
@@ -652,6 +670,31 @@ export class DynamicLinker {
       if (i >= 0) this.objects.splice(i, 1);
     }
   }
+}
+
+/**
+ * The pages PT_LOAD segments cover, in runs of equal permissions (a page shared by two segments
+ * gets both): computed from the segments' boundaries, so a huge p_memsz costs nothing here.
+ */
+function permissionRuns(loads: readonly Segment[]): { begin: bigint; end: bigint; perms: Perm }[] {
+  const ranges = loads.map((s) => ({
+    begin: pageDown(s.virtualAddress),
+    end: pageUp(s.virtualAddress + s.memorySize),
+    perms: ((s.readable ? Perm.Read : 0) | (s.writable ? Perm.Write : 0) | (s.executable ? Perm.Exec : 0)) as Perm,
+  })).filter((r) => r.end > r.begin);
+  const cuts = [...new Set(ranges.flatMap((r) => [r.begin, r.end]))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const runs: { begin: bigint; end: bigint; perms: Perm }[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const begin = cuts[i]!;
+    const end = cuts[i + 1]!;
+    const covering = ranges.filter((r) => r.begin <= begin && end <= r.end);
+    if (covering.length === 0) continue;
+    const perms = covering.reduce<number>((p, r) => p | r.perms, 0) as Perm;
+    const prev = runs[runs.length - 1];
+    if (prev && prev.end === begin && prev.perms === perms) prev.end = end;
+    else runs.push({ begin, end, perms });
+  }
+  return runs;
 }
 
 function dirname(path: string): string {

@@ -38,11 +38,19 @@ export function relocateObject(object: LoadedObject, ctx: RelocationContext, laz
   const irelative: IrelativeCall[] = [];
   // DT_RELR (-z pack-relative-relocs) comes first, as in ld.so: each listed word holds a
   // link-time address and gets the load base added. They bind nothing, so no binding record.
+  // A slot outside every PT_LOAD: ld.so would fault writing it; here it is a one-line input error.
+  const requireInSegment = (offset: bigint, what: string): void => {
+    if (!elf.segmentAt(offset) || !elf.segmentAt(offset + 7n)) {
+      throw new LoaderError('bad-input', `${object.path}: ${what} at ${hex(offset)} lies outside the object's PT_LOAD segments (ld.so would crash writing it)`);
+    }
+  };
   for (const address of elf.relativeRelocationAddresses) {
+    requireInSegment(address, 'a DT_RELR relocation');
     const slot = object.base + address;
     ctx.mem.writeU64(slot, (ctx.mem.u64(slot) + object.base) & 0xffff_ffff_ffff_ffffn);
   }
   for (const r of dynamicRelocations(object)) {
+    if (r.type !== RelocationType.R_X86_64_NONE) requireInSegment(r.offset, `relocation ${relocationTypeName(r.type)}`);
     const slot = object.base + r.offset;
     const binding: RelocationBinding = { object: object.path, offset: slot, type: r.type, typeName: relocationTypeName(r.type), value: 0n };
     const sym = r.symbolIndex !== 0 ? r.symbol : undefined;

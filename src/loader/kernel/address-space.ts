@@ -4,8 +4,11 @@
 // and change the engine, not just bookkeeping.
 
 import { Perm, type Engine } from '../../engine/engine.js';
+import { LoaderError } from '../error.js';
 import { MMAP_TOP, PAGE, pageUp } from '../layout.js';
 import { EINVAL, ENOMEM } from './errno.js';
+import { hex } from '../../hex.js';
+import { RESERVATION_FACTOR, mib } from '../limits.js';
 
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
@@ -46,6 +49,8 @@ export interface AddressSpaceState {
 export class AddressSpace {
   private mappings: Mapping[] = [];
   private mmapCursor = MMAP_TOP;
+  /** Bytes of address space the mappings may cover in all (RLIMIT_AS); mmap beyond it is ENOMEM. */
+  reservationLimit = Number.MAX_SAFE_INTEGER;
   /** Called after a mapping's permissions change (for code-write watches). */
   onPermissionsChanged: ((begin: bigint, end: bigint, perms: Perm) => void) | undefined;
 
@@ -59,9 +64,28 @@ export class AddressSpace {
     return this.mappings.find((m) => address >= m.begin && address < m.end);
   }
 
-  /** Maps [begin, begin+size) at a fixed address (the loader's own placements). */
+  /** Bytes the mappings cover. */
+  reservedBytes(): bigint {
+    let total = 0n;
+    for (const m of this.mappings) total += m.end - m.begin;
+    return total;
+  }
+
+  /** Whether `size` more bytes (not overlapping existing mappings) stay within reservationLimit. */
+  canReserve(size: bigint): boolean {
+    return this.reservedBytes() + pageUp(size) <= BigInt(this.reservationLimit);
+  }
+
+  /**
+   * Maps [begin, begin+size) at a fixed address (the loader's own placements). Throws
+   * LoaderError('limit') when the address space would exceed reservationLimit.
+   */
   mapFixed(begin: bigint, size: bigint, perms: Perm, name: string): void {
     const end = pageUp(begin + size);
+    if (end <= begin || end > 1n << 47n) throw new LoaderError('bad-input', `${name}: ${hex(begin)}+${hex(size)} is outside the 47-bit user address space`);
+    if (!this.canReserve(end - begin)) {
+      throw new LoaderError('limit', `${name}: mapping ${hex(end - begin)} bytes at ${hex(begin)} exceeds the guest's address-space limit of ${mib(this.reservationLimit)} (${RESERVATION_FACTOR} x --max-memory)`);
+    }
     this.removeRange(begin, end);
     this.engine.map(begin, Number(end - begin), perms);
     this.insert({ begin, end, perms, name, everExecutable: (perms & Perm.Exec) !== 0 });
@@ -71,7 +95,13 @@ export class AddressSpace {
   reserve(size: bigint): bigint {
     const length = pageUp(size);
     let candidate = this.mmapCursor - length;
-    while (this.overlaps(candidate, candidate + length)) candidate -= PAGE;
+    for (;;) {
+      // Below the lowest overlapping mapping, not page by page (a huge request would crawl).
+      const hit = this.mappings.filter((m) => m.begin < candidate + length && candidate < m.end);
+      if (hit.length === 0) break;
+      candidate = hit.reduce((low, m) => (m.begin < low ? m.begin : low), candidate) - length;
+    }
+    if (candidate < 0n) throw new LoaderError('limit', `no free range of ${hex(length)} bytes below ${hex(MMAP_TOP)}`);
     this.mmapCursor = candidate;
     return candidate;
   }
@@ -82,7 +112,7 @@ export class AddressSpace {
     if ((flags & (MAP_PRIVATE | MAP_SHARED)) === 0) return -BigInt(EINVAL);
     if ((prot & ~7) !== 0) return -BigInt(EINVAL);
     const size = pageUp(length);
-    if (size > 1n << 40n) return -BigInt(ENOMEM);
+    if (size > 1n << 40n || !this.canReserve(size)) return -BigInt(ENOMEM);
     let begin: bigint;
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
       if ((flags & MAP_FIXED_NOREPLACE) && this.overlaps(address, address + size)) return -17n; // EEXIST

@@ -28,8 +28,10 @@ export function serviceSyscall(engine: Engine, libc: LibcServices): SyscallOutco
     case 1: {
       const fd = i32(a[0]!);
       if (fd !== 1 && fd !== 2) return result(-EBADF);
-      libc.output(fd, libc.read(a[1]!, Number(a[2]!)));
-      return result(a[2]!);
+      const n = Number(BigInt.asIntN(64, a[2]!));
+      if (n < 0 || n > 0x7ffff000) return result(-EINVAL); // the kernel caps one write at MAX_RW_COUNT
+      libc.outputFromGuest(fd, a[1]!, n);
+      return result(n);
     }
     case 39:
     case 186:

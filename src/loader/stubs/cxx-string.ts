@@ -164,7 +164,7 @@ function checkPosition(c: StubCall, s: GuestString, pos: bigint, where: string):
 
 function copyChars(c: StubCall): StubOutcome {
   const [to, from, end] = [c.arg(0), c.arg(1), c.arg(2)];
-  if (end > from) c.libc.write(to, c.libc.read(from, Number(end - from)));
+  if (end > from) c.libc.copy(to, from, Number(end - from));
   return ret(0);
 }
 

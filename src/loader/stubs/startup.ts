@@ -4,7 +4,7 @@
 
 import { EBADF, EINVAL } from '../kernel/errno.js';
 import { SIGABRT } from '../kernel/signals.js';
-import { callChain, fail, i32, ret, type StubCall, type StubDefinition, type StubOutcome } from './stub.js';
+import { byteCount, callChain, fail, i32, ret, type StubCall, type StubDefinition, type StubOutcome } from './stub.js';
 
 const enc = new TextEncoder();
 
@@ -76,9 +76,9 @@ export const STARTUP_STUBS: StubDefinition[] = [
   def('unistd', 'geteuid', 'geteuid(): 1000', () => ret(1000)),
   def('unistd', 'write', 'write(fd, buf, n): fds 1 and 2 are captured, others EBADF', (c) => {
     const fd = i32(c.arg(0));
-    const n = Number(c.arg(2));
+    const n = byteCount(c.arg(2));
     if (fd !== 1 && fd !== 2) return fail(c, EBADF);
-    c.libc.output(fd, c.libc.read(c.arg(1), n));
+    c.libc.outputFromGuest(fd, c.arg(1), n);
     return ret(n);
   }),
   def('unistd', 'sysconf', 'sysconf(name): page size, CPUs, clock ticks', (c) => {

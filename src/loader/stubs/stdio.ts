@@ -4,15 +4,18 @@
 
 import { EBADF, EINVAL, strerror } from '../kernel/errno.js';
 import { formatPrintf, type VarArgSource } from '../printf.js';
-import { fail, i32, ret, type StubCall, type StubDefinition, type StubOutcome } from './stub.js';
+import { workCost } from '../limits.js';
+import { byteCount, fail, i32, ret, type StubCall, type StubDefinition, type StubOutcome } from './stub.js';
 
 const enc = new TextEncoder();
 
 function format(call: StubCall, fmt: bigint, args: VarArgSource): Uint8Array {
-  return formatPrintf(call.libc.cstring(fmt), args, {
+  const bytes = formatPrintf(call.libc.cstring(fmt), args, {
     readString: (p) => call.libc.cstring(p),
     errnoText: () => strerror(call.libc.errno()),
   });
+  call.libc.charge(workCost(bytes.length));
+  return bytes;
 }
 
 function toFile(call: StubCall, file: bigint, bytes: Uint8Array): StubOutcome {
@@ -75,8 +78,9 @@ export const STDIO_STUBS: StubDefinition[] = [
     const size = c.arg(1);
     const n = c.arg(2);
     if (size === 0n || n === 0n) return ret(0);
-    const r = toFile(c, c.arg(3), c.libc.read(c.arg(0), Number(size * n)));
-    return r.kind === 'return' && r.value >= 0n ? ret(n) : ret(0);
+    const fd = c.libc.streamFd(c.arg(3));
+    if (fd === undefined || !c.libc.outputFromGuest(fd, c.arg(0), byteCount(size * n))) return fail(c, EBADF);
+    return ret(n);
   }),
   def('fflush', 'fflush(FILE* or NULL): output is unbuffered, nothing to do', () => ret(0)),
   def('setvbuf', 'setvbuf(FILE*, buf, mode, size): accepted (output is unbuffered)', (c) => {

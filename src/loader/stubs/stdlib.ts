@@ -79,7 +79,7 @@ export const STDLIB_STUBS: StubDefinition[] = [
     if (size <= oldSize) return ret(old);
     const r = malloc(c, size);
     if (r.kind === 'return' && r.value !== 0n) {
-      c.libc.write(r.value, c.libc.read(old, Number(oldSize)));
+      c.libc.copy(r.value, old, Number(oldSize));
       c.libc.heap.release(old);
     }
     return r;

@@ -2,7 +2,7 @@
 // permissions, so memcpy over a read-only code page faults as it does natively.
 
 import { strerror } from '../kernel/errno.js';
-import { ret, type StubCall, type StubDefinition, type StubOutcome } from './stub.js';
+import { byteCount, ret, type StubCall, type StubDefinition, type StubOutcome } from './stub.js';
 
 const enc = new TextEncoder();
 
@@ -11,7 +11,7 @@ function def(name: string, summary: string, run: (c: StubCall) => StubOutcome): 
 }
 
 function copy(c: StubCall, dest: bigint, src: bigint, n: bigint): StubOutcome {
-  if (n > 0n) c.libc.write(dest, c.libc.read(src, Number(n)));
+  if (n > 0n) c.libc.copy(dest, src, byteCount(n));
   return ret(dest);
 }
 
@@ -52,13 +52,13 @@ export const STRING_STUBS: StubDefinition[] = [
     return ret(c.arg(0) + c.arg(2));
   }),
   def('memset', 'memset(s, c, n)', (c) => {
-    const n = Number(c.arg(2));
-    if (n > 0) c.libc.write(c.arg(0), new Uint8Array(n).fill(Number(c.arg(1) & 0xffn)));
+    const n = byteCount(c.arg(2));
+    if (n > 0) c.libc.fill(c.arg(0), Number(c.arg(1) & 0xffn), n);
     return ret(c.arg(0));
   }),
   def('__memset_chk', 'memset with destination size check', (c) => checked(c, c.arg(2), c.arg(3), () => {
-    const n = Number(c.arg(2));
-    if (n > 0) c.libc.write(c.arg(0), new Uint8Array(n).fill(Number(c.arg(1) & 0xffn)));
+    const n = byteCount(c.arg(2));
+    if (n > 0) c.libc.fill(c.arg(0), Number(c.arg(1) & 0xffn), n);
     return ret(c.arg(0));
   })),
   def('memcmp', 'memcmp(a, b, n)', (c) => {

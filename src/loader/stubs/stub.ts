@@ -65,6 +65,14 @@ export interface LibcServices {
   errno(): number;
   errnoAddress: bigint;
   output(fd: number, bytes: Uint8Array): boolean;
+  /** write(fd, address, size) from guest memory: only the bytes the bounded capture keeps are read. */
+  outputFromGuest(fd: number, address: bigint, size: number): boolean;
+  /** memset: `size` bytes of `byte`, in bounded pieces, charged to the budget. */
+  fill(address: bigint, byte: number, size: number): void;
+  /** memmove: overlapping ranges handled, in bounded pieces, charged to the budget. */
+  copy(dest: bigint, src: bigint, size: number): void;
+  /** Charges host work (in instruction units) against the run's budget. */
+  charge(units: number): void;
   /** FILE* of a guest-visible stream to its descriptor, or undefined. */
   streamFd(file: bigint): number | undefined;
   readonly heap: GuestHeap;
@@ -120,6 +128,15 @@ export function callChain(calls: readonly GuestCall[], then: () => StubOutcome):
       return callChain(rest, then);
     },
   };
+}
+
+/**
+ * A size_t argument as a byte count. Sizes beyond the 47-bit address space cannot name guest
+ * memory: they are clamped there, so the access faults (as natively) instead of overflowing.
+ */
+export function byteCount(value: bigint): number {
+  const n = BigInt.asUintN(64, value);
+  return n > 1n << 47n ? 2 ** 47 : Number(n);
 }
 
 export function i32(value: bigint): number {

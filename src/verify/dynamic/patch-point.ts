@@ -77,10 +77,15 @@ export function sleepCalls(main: ElfFile, codeMap: CodeMap, loadBias: bigint): S
   return calls.sort((x, y) => (x.address < y.address ? -1 : 1));
 }
 
+/** Host work (libc copies, formatting, system calls) counts against the budget too: say how much. */
+function chargedText(process: EmulatedProcess): string {
+  return process.charged > 0 ? ` and ${process.charged} more for host work (libc copies and formatting, system calls)` : '';
+}
+
 function failBeforePatchPoint(stop: ProcessStop, process: EmulatedProcess, what: string): never {
   switch (stop.reason) {
     case 'budget':
-      throw new VerifyError('budget', `the instruction budget ran out after ${stop.instructions} instructions, before ${what}; raise --max-insns or choose an earlier --patch-at`);
+      throw new VerifyError('budget', `the instruction budget ran out after ${stop.instructions} instructions${chargedText(process)}, before ${what}; raise --max-insns or choose an earlier --patch-at`);
     case 'error':
       throw new VerifyError('unsupported', `the emulated process stopped before ${what}: ${stop.error.message}`);
     case 'killed': {

@@ -8,6 +8,7 @@ import { VerifyError } from '../error.js';
 import { symbolSummary } from '../summary.js';
 import { calleeFacts, replacementRuntimeAddress } from './callee-facts.js';
 import type { Patcher } from './patcher.js';
+import { refuseIfunc } from '../ifunc.js';
 
 export const toolPatcher: Patcher = {
   mode: 'tool-driven',
@@ -19,6 +20,7 @@ export const toolPatcher: Patcher = {
     if ('error' in opened) throw new VerifyError('bad-input', `dlopen("${plan.input.patchName}") fails in the emulated process: ${opened.error}`);
     const patchObject = process.objects.find((o) => o.path === PATCH_PATH)!;
     const address = replacementRuntimeAddress(process, patchObject.base, choice);
+    if (choice.how !== 'fix-table') refuseIfunc(process, choice.fn, address, 'replacement', plan.input.patchName);
     session.result.replacement = symbolSummary(choice.fn, address, plan.input.patchName);
     const facts = calleeFacts(plan.codeMap, plan.target, process, address, choice.fn.demangled);
     const prepared = plan.strategy.prepare(session, { address, name: choice.fn.demangled }, facts);

@@ -1,0 +1,4 @@
+/* The replacement for every hostile guest: same signature, a different result. */
+int target(int x) {
+    return x * 3 + 2;
+}
