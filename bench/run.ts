@@ -18,7 +18,9 @@ import { createEngine } from '../src/engine/index.js';
 import { formatEndToEnd, measureEndToEnd, measureRealProgram, type RealProgramRow } from './end-to-end.js';
 import { NativeUnicorn } from './native-unicorn.js';
 import { formatSnapshots, measureSnapshots } from './snapshot.js';
+import { formatSystemStartup, measureSystemStartup } from './system-startup.js';
 import { formatVerifyLatency, measureVerifyLatency } from './verify-latency.js';
+import { formatExploration, measureExploration } from './explore.js';
 
 const CODE = 0x40_0000n;
 const DATA = 0x60_0000n;
@@ -285,6 +287,18 @@ async function main(): Promise<void> {
   } catch (error) {
     latency = [`verify-patch latency not measured: ${error instanceof Error ? error.message : String(error)}`];
   }
+  let startup: string[];
+  try {
+    startup = formatSystemStartup(await measureSystemStartup());
+  } catch (error) {
+    startup = [`process-model start-up not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
+  let exploration: string[];
+  try {
+    exploration = formatExploration(await measureExploration());
+  } catch (error) {
+    exploration = [`exploration not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
   const report = [
     '# Emulator speed (npm run bench)',
     '',
@@ -320,6 +334,9 @@ async function main(): Promise<void> {
     '## Cold start',
     '',
     ...latency,
+    '',
+    ...startup,
+    ...exploration,
     '',
   ].join('\n');
   console.log(report);

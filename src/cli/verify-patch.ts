@@ -6,11 +6,16 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { collectNeededLibraries } from '../verify/libraries.js';
-import { parseCommandLine, render, runCommand, TOOL } from '../verify/command.js';
+import { DEFAULT_MAX_FILE_SIZE, parseCommandLine, render, runCommand, TOOL, type ParsedCommand } from '../verify/command.js';
+import type { ProcessChoice } from '../verify/input.js';
+import { mergeReports } from '../verify/explore/merge.js';
+import { EXIT_CODES } from '../verify/finding.js';
+import { verifyWithJobs } from './explore-jobs.js';
 import { CliError } from './error.js';
 import { escapeTerminal } from '../report/escape.js';
+import { SysrootError, buildVfs, directoryFiles, hasDynamicLoader, type GuestFile } from './sysroot.js';
 import { engineWithProgress, ProgressLine } from './progress.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
@@ -66,7 +71,38 @@ options:
                           (default 64K); the bytes in between are counted, not kept
   --max-file-size <size>  largest <main> or <patch.so> read (default 512M); only regular files
                           sizes: 65536, 64K, 512M, 1G (powers of 1024)
+  --process system|stubs  process model. system (default when the sysroot has an x86-64
+                          ld.so): the real ld.so, glibc, libstdc++ and every other library
+                          main needs, from the sysroot, over emulated Linux system calls and
+                          a read-only virtual file system. stubs: the sandbox's own loader and
+                          libc stubs (no sysroot needed; the default otherwise, and with
+                          --engine unicorn, whose CPU model Debian's ld.so refuses)
+  --sysroot DIR           system model: the root to take ld.so and the libraries from
+                          (default /): only its library directories and /etc/ld.so.cache are
+                          visible, plus main's directory (its files, not subdirectories) as
+                          the working directory /app, where main and patch.so are ./main and
+                          ./patch.so
+  --file HOST[:GUEST]     system model: also show the host file HOST to the guest, as GUEST
+                          (default /app/<name>); repeatable
+  --arg ARG               an argument for main (after argv[0]); repeatable
+  --env NAME=VALUE        an environment variable for main (default: none); repeatable
+  --stdin FILE            system model: main's standard input (default: empty)
   --help, --version
+
+exploration (try the patch at every instruction boundary of a window):
+  --explore [FROM:TO]     patch at every boundary from FROM to TO executed instructions (default:
+                          0 to twice the default patch point) and report the unsafe windows;
+                          any unsafe point makes the verdict unsafe
+  --stride <k>            only every k-th boundary (default 1)
+  --horizon <h>           how long each patched run is watched after the program first touches the
+                          patched bytes: return (default: until a call through the trampoline has
+                          returned, at most 10000 instructions), return:N, or N instructions
+  --jobs <n>              spread the points over n worker threads (default 1)
+  --shard <i/n>           explore only slice i of n of the points (a CI matrix job, a cluster task);
+                          combine the JSON reports with: verify-patch merge a.json b.json ...
+
+verify-patch merge <a.json> <b.json> ...
+                          the shards' JSON reports combined into the unsharded run's report
 
 exit code: 0 safe · 1 unsafe (at least one error finding) · 2 could not verify (bad input,
 unsupported instruction, budget hit before the patch point, ...)
@@ -145,6 +181,57 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
+/** The system model's file system and stdin, built from the host (the only place that reads it). */
+function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: Uint8Array } {
+  const sysroot = command.sysroot ?? '/';
+  if (command.process === undefined) {
+    // The default: the system model when this machine (or --sysroot) has an x86-64 ld.so, else the
+    // stubs. Not on Unicorn: Debian's ld.so refuses its Haswell model ("CPU ISA level is lower than required").
+    if (command.engine === 'unicorn' && command.sysroot === undefined) {
+      command.process = 'stubs';
+      return {};
+    }
+    // Exploration runs on the stubs model for now (explorePatch refuses the system model).
+    if (command.explore !== undefined && command.sysroot === undefined) {
+      command.process = 'stubs';
+      return {};
+    }
+    if (command.sysroot === undefined && !hasDynamicLoader(sysroot)) {
+      process.stderr.write('verify-patch: note: no x86-64 ld.so under / (and no --sysroot): using the stubs process model\n');
+      command.process = 'stubs';
+      return {};
+    }
+    command.process = 'system';
+  }
+  if (command.process !== 'system') return {};
+  if (!hasDynamicLoader(sysroot)) throw new CliError(`--sysroot ${sysroot}: no ld-linux-x86-64.so.2 in its lib64 or lib/x86_64-linux-gnu (is it an x86-64 root file system?)`);
+  // main's directory is the working directory: its files first, then --file (which may replace one).
+  const files: GuestFile[] = directoryFiles(dirname(command.mainPath));
+  files.push(...command.files.map((spec) => {
+    const colon = spec.indexOf(':');
+    const hostPath = colon >= 0 ? spec.slice(0, colon) : spec;
+    const guest = colon >= 0 ? spec.slice(colon + 1) : basename(hostPath);
+    if (guest === '') throw new CliError(`--file ${spec}: the guest path is empty`);
+    return { guest, bytes: readInput(hostPath, '--file', command.maxFileSize) };
+  }));
+  const result: { process: ProcessChoice; stdin?: Uint8Array } = {
+    process: {
+      model: 'system',
+      sysroot,
+      vfs: () => {
+        try {
+          return buildVfs(sysroot, files);
+        } catch (e) {
+          if (e instanceof SysrootError) throw new CliError(e.message);
+          throw e;
+        }
+      },
+    },
+  };
+  if (command.stdin !== undefined) result.stdin = readInput(command.stdin, '--stdin', command.maxFileSize);
+  return result;
+}
+
 function readOptional(path: string): Uint8Array | undefined {
   try {
     return statSync(path).isFile() ? new Uint8Array(readFileSync(path)) : undefined;
@@ -162,16 +249,20 @@ async function run(argv: string[]): Promise<number> {
   }
   if (request.kind === 'help') return report(HELP, 0);
   if (request.kind === 'version') return report(`${TOOL.name} ${TOOL.version}\n`, 0);
+  if (request.kind === 'merge') return merge(request.files);
   const { command } = request;
   const main = readInput(command.mainPath, 'main', command.maxFileSize);
   const patch = readInput(command.patchPath, 'patch.so', command.maxFileSize);
   // The libraries main needs, where ld.so would find them next to it (RUNPATH $ORIGIN).
   const libraries = collectNeededLibraries(main, (relative) => readOptional(join(dirname(command.mainPath), relative)));
   const progress = command.progress ?? process.stderr.isTTY === true;
-  const line = progress ? new ProgressLine(process.stderr) : undefined;
+  const line = progress && !(command.explore && (command.jobs ?? 1) > 1) ? new ProgressLine(process.stderr) : undefined;
+  const host = hostInputs(command);
   let outcome;
   try {
-    outcome = await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined, libraries);
+    outcome = command.explore && (command.jobs ?? 1) > 1
+      ? await withJobs(command, main, patch)
+      : await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined, libraries, host);
   } finally {
     line?.end();
   }
@@ -216,6 +307,39 @@ function writeError(line: string): void {
   } catch {
     // stderr is gone too: the exit code is all that is left
   }
+}
+
+async function withJobs(command: Extract<ReturnType<typeof parseCommandLine>, { kind: 'verify' }>['command'], main: Uint8Array, patch: Uint8Array): ReturnType<typeof runCommand> {
+  const input = {
+    main, mainName: command.mainPath, patch, patchName: command.patchPath, symbol: command.symbol, trampoline: command.trampoline, engine: command.engine,
+    ...(command.with !== undefined ? { with: command.with } : {}),
+    ...(command.signal !== undefined ? { signal: command.signal } : {}),
+    ...(command.lookup !== undefined ? { lookup: command.lookup } : {}),
+    ...(command.strategy !== undefined ? { strategy: command.strategy } : {}),
+    ...(command.patchAt !== undefined ? { patchAt: command.patchAt } : {}),
+    ...(command.maxInstructions !== undefined ? { maxInstructions: command.maxInstructions } : {}),
+  };
+  const result = await verifyWithJobs(input, command.explore!, command.jobs!);
+  return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
+}
+
+function merge(files: readonly string[]): number {
+  const reports = files.map((f) => {
+    const text = new TextDecoder().decode(readInput(f, 'shard report', DEFAULT_MAX_FILE_SIZE));
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new CliError(`'${f}' is not JSON (a shard's report from --explore --shard i/n --format json)`);
+    }
+  });
+  let merged;
+  try {
+    merged = mergeReports(reports, files);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  process.stdout.write(JSON.stringify(merged, null, 2) + '\n');
+  return merged.verdict === 'safe' ? 0 : merged.verdict === 'unsafe' ? 1 : 2;
 }
 
 run(process.argv.slice(2)).then(

@@ -8,3 +8,4 @@ export { COVERED_IMPORTS } from './stubs/index.js';
 export { signalNumber, SIGNAL_NAMES } from './kernel/signals.js';
 export { formatPrintf } from './printf.js';
 export * as layout from './layout.js';
+export type { GuestProcess, GuestObject } from './guest-process.js';

@@ -196,6 +196,7 @@ const TCB_OFFSET = BigInt(STATIC_TLS_SIZE);
 const ERRNO_OFFSET = 0x100n;
 
 export class EmulatedProcess {
+  readonly model = 'stubs' as const;
   readonly events: ProcessEvent[] = [];
   /** stdout/stderr as written, bounded: the first and last maxOutput bytes per stream, the rest counted. */
   readonly captured: CapturedOutput;

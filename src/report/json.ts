@@ -24,13 +24,13 @@ export function toJsonValue(value: unknown): unknown {
  * consumer can rely on the shape; the others appear when they apply.
  */
 export function renderJson(result: VerifyResult, tool: { name: string; version: string }): string {
-  const { verdict, strategy, target, replacement, trampoline, findings, run, baseline, programWrites, slotWrites, error } = result;
+  const { verdict, strategy, target, replacement, trampoline, findings, run, baseline, programWrites, slotWrites, exploration, error } = result;
   return (
     JSON.stringify(
       toJsonValue({
         schemaVersion: JSON_SCHEMA_VERSION, tool, verdict, strategy,
         target: target ?? null, replacement, trampoline: trampoline ?? null, programWrites, slotWrites,
-        findings, run: run ?? null, baseline, error,
+        findings, run: run ?? null, baseline, exploration, error,
       }),
       null,
       2,

@@ -8,6 +8,7 @@ import type { InstructionLine, ProgramWrite, RunSummary, SymbolSummary, VerifyRe
 import { formatSourceLine, type SourceLine } from '../elf/dwarf-line.js';
 import { escapeTerminal } from './escape.js';
 import { hex, hexBytes, plural } from './format.js';
+import { explorationLines } from './exploration-text.js';
 
 const HEADINGS: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Notes' };
 const LABEL = 12;
@@ -38,6 +39,7 @@ function renderLines(result: VerifyResult): string {
     out.push('', `${HEADINGS[severity]} (${group.length}):`);
     for (const f of group) out.push(...findingLines(f));
   }
+  if (result.exploration) out.push('', ...explorationLines(result.exploration));
   out.push('', verdictLine(result));
   return out.join('\n') + '\n';
 }
@@ -142,6 +144,7 @@ function nothingWrittenAtTarget(target: SymbolSummary | undefined, writes: reado
 
 function runLines(r: RunSummary): string[] {
   const out: string[] = [];
+  if (r.process) out.push(subfield('process', r.process.model === 'system' ? `system model: the real ld.so and ${r.process.libc}` : `stubs model: ${r.process.libc}`));
   if (r.patchPoint !== undefined) out.push(subfield('patch point', `instruction ${r.patchPoint}${r.patchPointDescription ? `: ${r.patchPointDescription}` : ''}`));
   out.push(subfield('run ended', `after ${r.instructions} instructions${r.hostWork ? ` (and ${r.hostWork} charged for host work)` : ''}: ${r.endReason ?? r.ended}`));
   if (r.failedSyscalls) {
@@ -183,5 +186,6 @@ function verdictLine(result: VerifyResult): string {
   if (result.verdict === 'error') return `verdict: COULD NOT VERIFY: ${result.error ?? 'unknown reason'}`;
   const errors = result.findings.filter((f) => f.severity === 'error').length;
   const warnings = result.findings.filter((f) => f.severity === 'warning').length;
-  return `verdict: ${result.verdict === 'safe' ? 'SAFE' : 'UNSAFE'} (${plural(errors, 'error')}, ${plural(warnings, 'warning')})`;
+  const explored = result.exploration ? `; unsafe at ${result.exploration.unsafePoints} of ${result.exploration.points} explored points` : '';
+  return `verdict: ${result.verdict === 'safe' ? 'SAFE' : 'UNSAFE'} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}${explored})`;
 }

@@ -11,8 +11,10 @@ import { renderText } from '../report/text.js';
 import { TOOL } from '../report/tool.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
-import type { EngineChoice, PatcherLookup, TrampolineChoice, VerifyInput } from './input.js';
+import type { EngineChoice, GuestInputs, PatcherLookup, ProcessChoice, TrampolineChoice, VerifyInput } from './input.js';
 import type { LibraryFile } from './libraries.js';
+import { DEFAULT_HORIZON, type ExploreOptions, type HorizonOption } from './explore/types.js';
+import { validateExploreOptions } from './explore/explore.js';
 import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 import { DEFAULT_MAX_MEMORY, DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT_SECONDS, MiB } from '../loader/limits.js';
@@ -45,6 +47,21 @@ export interface ParsedCommand {
   progress?: boolean;
   /** Absent: prologue. */
   strategy?: 'prologue' | 'got' | 'vtable';
+  /** --process; undefined: the caller's default (the CLI: system when a sysroot with ld.so exists). */
+  process?: 'system' | 'stubs';
+  /** --sysroot DIR (system model). */
+  sysroot?: string;
+  /** --file HOST[:GUEST], in order (system model). */
+  files: string[];
+  /** --arg, in order: main's arguments after argv[0]. */
+  args: string[];
+  /** --env K=V, in order: main's environment. */
+  env: string[];
+  /** --stdin FILE. */
+  stdin?: string;
+  explore?: ExploreOptions;
+  /** --jobs: worker threads for the exploration (the CLI's; the core runs one). */
+  jobs?: number;
   /** --report FORMAT:FILE (repeatable): more reports of the same run, written to files by the CLI. */
   reports?: ReportFile[];
 }
@@ -67,10 +84,19 @@ function reportFile(value: string): ReportFile {
 
 export const DEFAULT_MAX_FILE_SIZE = 512 * MiB;
 
-export type CommandRequest = { kind: 'verify'; command: ParsedCommand } | { kind: 'help' } | { kind: 'version' };
+export type CommandRequest =
+  | { kind: 'verify'; command: ParsedCommand }
+  | { kind: 'merge'; files: string[] }
+  | { kind: 'help' }
+  | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'report'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs', 'report'] as const;
+/** Options that may be given more than once; each adds one value. */
+const REPEATED_OPTIONS = ['file', 'arg', 'env'] as const;
+/** Options of the exploration that mean nothing without --explore. */
+const EXPLORE_ONLY = ['stride', 'horizon', 'shard', 'jobs'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
+type RepeatedOption = (typeof REPEATED_OPTIONS)[number];
 
 function count(text: string, option: string): number {
   if (!/^\d[\d_]*$/.test(text)) throw new VerifyError('bad-option', `--${option} wants a whole number of instructions, not '${text}'`);
@@ -100,7 +126,16 @@ function seconds(text: string, option: string): number {
 
 /** Parses the arguments after the program name. Throws VerifyError('bad-option') with a one-line message. */
 export function parseCommandLine(argv: readonly string[]): CommandRequest {
+  if (argv[0] === 'merge') {
+    const files = argv.slice(1);
+    if (files.includes('--help') || files.includes('-h')) return { kind: 'help' };
+    const option = files.find((f) => f.startsWith('--'));
+    if (option) throw new VerifyError('bad-option', `merge takes only JSON reports, not '${option}' (see --help)`);
+    if (files.length === 0) throw new VerifyError('bad-option', 'merge needs the JSON reports of the shards: verify-patch merge a.json b.json ...');
+    return { kind: 'merge', files };
+  }
   const values: Partial<Record<ValueOption, string>> = {};
+  const repeated: Record<RepeatedOption, string[]> = { file: [], arg: [], env: [] };
   const positionals: string[] = [];
   const reports: ReportFile[] = [];
   let progress: boolean | undefined;
@@ -119,11 +154,18 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)) as ValueOption;
-      if (!VALUE_OPTIONS.includes(name)) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
-      let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      const many = REPEATED_OPTIONS.includes(name as unknown as RepeatedOption);
+      if (!VALUE_OPTIONS.includes(name) && !many) throw new VerifyError('bad-option', `unknown option '${arg}' (see --help)`);
+      // --explore takes its window only when one follows: `--explore 0:5000` or a bare `--explore`.
+      const optional = name === 'explore' && eq < 0 && !/^\d[\d_]*:\d[\d_]*$|^:\d[\d_]*$|^\d[\d_]*:$/.test(argv[i + 1] ?? '');
+      let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : optional ? '' : argv[++i];
       if (value === undefined) throw new VerifyError('bad-option', `option --${name} needs a value (see --help)`);
       if (name === 'report') {
         reports.push(reportFile(value));
+        continue;
+      }
+      if (many) {
+        repeated[name as unknown as RepeatedOption].push(value);
         continue;
       }
       if (values[name] !== undefined) throw new VerifyError('bad-option', `option --${name} given twice`);
@@ -145,7 +187,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
   const command: ParsedCommand = {
-    mainPath, patchPath, symbol, trampoline, format: format as ReportFormat, engine,
+    mainPath, patchPath, symbol, trampoline, format: format as ReportFormat, engine, files: repeated.file, args: repeated.arg, env: repeated.env,
     maxFileSize: values['max-file-size'] === undefined ? DEFAULT_MAX_FILE_SIZE : byteSize(values['max-file-size'], 'max-file-size'),
     maxMemory: values['max-memory'] === undefined ? DEFAULT_MAX_MEMORY : byteSize(values['max-memory'], 'max-memory'),
     maxOutput: values['max-output'] === undefined ? DEFAULT_MAX_OUTPUT : byteSize(values['max-output'], 'max-output'),
@@ -154,6 +196,18 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   if (command.maxMemory < 16 * MiB) throw new VerifyError('bad-option', '--max-memory must be at least 16M (the process image alone needs a few MiB)');
   if (reports.length > 0) command.reports = reports;
   if (progress !== undefined) command.progress = progress;
+  if (values.process !== undefined) {
+    if (values.process !== 'system' && values.process !== 'stubs') throw new VerifyError('bad-option', `--process must be system or stubs, not '${values.process}'`);
+    command.process = values.process;
+  }
+  if (values.sysroot !== undefined) command.sysroot = values.sysroot;
+  if (values.stdin !== undefined) command.stdin = values.stdin;
+  for (const e of repeated.env) {
+    if (!/^[^=]+=/.test(e)) throw new VerifyError('bad-option', `--env wants NAME=VALUE, not '${e}'`);
+  }
+  if (command.process === 'stubs' && (command.sysroot !== undefined || command.files.length > 0 || command.stdin !== undefined)) {
+    throw new VerifyError('bad-option', '--sysroot, --file and --stdin need the system process model (--process system)');
+  }
   if (values.with !== undefined) command.with = values.with;
   if (values.strategy !== undefined) {
     const strategy = values.strategy;
@@ -170,7 +224,47 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     command.maxInstructions = count(values['max-insns'], 'max-insns');
     if (command.maxInstructions === 0) throw new VerifyError('bad-option', '--max-insns must be at least 1');
   }
+  if (values.explore !== undefined) {
+    command.explore = exploreOptions(values);
+    if (values.jobs !== undefined) {
+      command.jobs = count(values.jobs, 'jobs');
+      if (command.jobs === 0) throw new VerifyError('bad-option', '--jobs must be at least 1');
+    }
+  } else {
+    const stray = EXPLORE_ONLY.find((o) => values[o] !== undefined);
+    if (stray) throw new VerifyError('bad-option', `--${stray} applies to --explore only`);
+  }
   return { kind: 'verify', command };
+}
+
+function exploreOptions(values: Partial<Record<ValueOption, string>>): ExploreOptions {
+  const options: ExploreOptions = {};
+  const window = values.explore ?? '';
+  if (window !== '') {
+    const [from, to] = window.split(':') as [string, string | undefined];
+    if (to === undefined) throw new VerifyError('bad-option', `--explore wants a window FROM:TO of instruction counts, not '${window}'`);
+    if (from !== '') options.from = count(from, 'explore');
+    if (to !== '') options.to = count(to, 'explore');
+  }
+  if (values.stride !== undefined) options.stride = count(values.stride, 'stride');
+  if (values.horizon !== undefined) options.horizon = horizonOption(values.horizon);
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m) throw new VerifyError('bad-option', `--shard wants i/n (slice i of n, 1 <= i <= n), not '${values.shard}'`);
+    options.shard = { index: Number(m[1]), count: Number(m[2]) };
+  }
+  validateExploreOptions(options);
+  return options;
+}
+
+/** `return` (default: until a call through the trampoline returned, at most 10000), `return:N`, or `N` (exactly N). */
+function horizonOption(text: string): HorizonOption {
+  if (text === 'return') return { ...DEFAULT_HORIZON };
+  const m = /^(return:)?(\d[\d_]*)$/.exec(text);
+  if (!m) throw new VerifyError('bad-option', `--horizon wants return, return:N or N (instructions), not '${text}'`);
+  const instructions = count(m[2]!, 'horizon');
+  if (instructions === 0) throw new VerifyError('bad-option', '--horizon must be at least 1 instruction');
+  return { instructions, untilReturn: m[1] !== undefined };
 }
 
 export interface CommandOutcome {
@@ -180,9 +274,13 @@ export interface CommandOutcome {
 }
 
 
-/** Runs a parsed command on the two files' bytes. `engine` overrides the command's engine (tests, the web worker). */
-/** `libraries`: the files main needs beyond the emulated system libraries (collectNeededLibraries). */
-export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[]): Promise<CommandOutcome> {
+/**
+ * Runs a parsed command on the two files' bytes. `engine` overrides the command's engine
+ * (tests, the web worker); `libraries`: the files main needs beyond the emulated system
+ * libraries (collectNeededLibraries; stubs model); `host` gives what only the caller can build:
+ * the system model's file system (from --sysroot/--file) and main's standard input (--stdin).
+ */
+export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[], host?: { process?: ProcessChoice; stdin?: Uint8Array }): Promise<CommandOutcome> {
   const input: VerifyInput = {
     main,
     mainName: command.mainPath,
@@ -199,8 +297,15 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (command.lookup !== undefined) input.lookup = command.lookup;
   if (command.patchAt !== undefined) input.patchAt = command.patchAt;
   if (command.maxInstructions !== undefined) input.maxInstructions = command.maxInstructions;
+  if (command.explore !== undefined) input.explore = command.explore;
   input.limits = { maxMemory: command.maxMemory, maxOutput: command.maxOutput, timeoutSeconds: command.timeoutSeconds };
-  const result = await verifyPatch(input);
+  if (host?.process) input.process = host.process;
+  const guest: GuestInputs = { argv: command.args, envp: command.env };
+  if (host?.stdin) guest.stdin = host.stdin;
+  input.guest = guest;
+  const result: VerifyResult = command.process === 'system' && !host?.process
+    ? { verdict: 'error', findings: [], error: 'the system process model needs a sysroot, which this caller cannot read (use the command line, or pass one)' }
+    : await verifyPatch(input);
   return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
 }
 

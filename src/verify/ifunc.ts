@@ -4,7 +4,7 @@
 // selects here and refuses, naming that implementation for the user to patch instead.
 
 import { SymbolType } from '../elf/index.js';
-import type { EmulatedProcess } from '../loader/index.js';
+import type { GuestProcess } from '../loader/index.js';
 import { VerifyError } from './error.js';
 import type { ResolvedFunction } from './symbols.js';
 import { hex } from '../hex.js';
@@ -12,7 +12,7 @@ import { hex } from '../hex.js';
 const RESOLVER_BUDGET = 1_000_000;
 
 /** Throws VerifyError when `fn` is an ifunc, saying which implementation it resolves to in this process. */
-export function refuseIfunc(process: EmulatedProcess, fn: ResolvedFunction, runtimeAddress: bigint, role: 'target' | 'replacement', file: string): void {
+export function refuseIfunc(process: GuestProcess, fn: ResolvedFunction, runtimeAddress: bigint, role: 'target' | 'replacement', file: string): void {
   if (fn.symbol.type !== SymbolType.GnuIfunc) return;
   let selected: string;
   try {

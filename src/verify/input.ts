@@ -2,7 +2,9 @@
 // patch and how. Mirrors the CLI contract of shared/design.md.
 
 import type { Engine } from '../engine/engine.js';
+import type { Vfs } from '../loader/system/index.js';
 import type { LibraryFile } from './libraries.js';
+import type { ExploreOptions } from './explore/types.js';
 
 /** How the tool, as the patcher, finds the old function: dlsym(RTLD_DEFAULT) (.dynsym) or the symbol table (an external, ptrace-based patcher). */
 export type PatcherLookup = 'dynsym' | 'symtab';
@@ -40,6 +42,25 @@ export interface VerifyInput {
   libraries?: LibraryFile[];
   /** Resource limits (defaults: src/loader/limits.ts; no wall-clock limit unless timeoutSeconds > 0). */
   limits?: VerifyLimits;
+  /** Also try the patch at every boundary of a window (--explore). */
+  explore?: ExploreOptions;
+  /** Default stubs. */
+  process?: ProcessChoice;
+  guest?: GuestInputs;
+}
+
+/**
+ * The process model. stubs: the sandbox's loader and TypeScript libc (no sysroot needed).
+ * system: the real ld.so and libraries from `vfs()` (a fresh file system per run; main and
+ * patch.so are added to its working directory) over emulated Linux system calls.
+ */
+export type ProcessChoice = { model: 'stubs' } | { model: 'system'; vfs: () => Vfs; sysroot?: string };
+
+/** What main runs with: arguments after argv[0], environment, standard input. */
+export interface GuestInputs {
+  argv?: string[];
+  envp?: string[];
+  stdin?: Uint8Array;
 }
 
 export interface VerifyLimits {

@@ -1,6 +1,7 @@
 // The verifier's answer: everything a report (text, JSON, SARIF, the web page) shows.
 
 import type { SourceLine } from '../elf/dwarf-line.js';
+import type { Exploration } from './explore/types.js';
 import type { Finding, Verdict } from './finding.js';
 
 export interface SymbolSummary {
@@ -42,6 +43,8 @@ export interface OutputLine {
 
 export interface RunSummary {
   engine: string;
+  /** Which process model ran main, and which libc it used. */
+  process?: { model: 'stubs' | 'system'; libc: string };
   mode: 'tool-driven' | 'program-driven';
   instructions: number;
   /** Instruction count at which the patch was applied or the signal delivered. */
@@ -113,6 +116,8 @@ export interface VerifyResult {
   programWrites?: ProgramWrite[];
   /** GOT and vtable strategies: every slot word the tool or the program's handler changed. */
   slotWrites?: SlotWriteSummary[];
+  /** --explore: the patch tried at every boundary of a window (src/verify/explore). */
+  exploration?: Exploration;
   /** Set when verdict is 'error': why the patch could not be verified. */
   error?: string;
 }

@@ -8,7 +8,7 @@ import { AnalysisError } from '../analysis/index.js';
 import { AsmError } from '../asm/error.js';
 import { ElfError } from '../elf/index.js';
 import { EmulationError } from '../engine/engine.js';
-import { LoaderError, type EmulatedProcess, type OutputChunk } from '../loader/index.js';
+import { LoaderError, type GuestProcess, type OutputChunk } from '../loader/index.js';
 import { hex } from '../hex.js';
 import { checkCrashAfterPatch, firstOutputDifference } from './checks/crash-after-patch.js';
 import { checkCallerAssumptions, replacementEffects } from './checks/preserved-register.js';
@@ -21,7 +21,7 @@ import { checkReached } from './checks/not-reached.js';
 import { checkOwnCopy } from './checks/own-copy.js';
 import { checkRegisterPreservation } from './checks/register-preservation.js';
 import { checkStackBalance } from './checks/stack-balance.js';
-import { launchProcess, openEngine, PATCH_PATH, processLimits } from './dynamic/launch.js';
+import { launchProcess, libcDescription, openEngine, PATCH_PATH, processLimits } from './dynamic/launch.js';
 import { refuseIfunc } from './ifunc.js';
 import { observeAfterPatch, type Observation } from './dynamic/observe.js';
 import { runToPatchPoint, sleepCalls } from './dynamic/patch-point.js';
@@ -32,6 +32,7 @@ import type { VerifyInput } from './input.js';
 import type { PatchOutcome, Patcher } from './patchers/patcher.js';
 import { programPatcher } from './patchers/program.js';
 import { toolPatcher } from './patchers/tool.js';
+import { attachExploration } from './explore/attach.js';
 import { planVerification, type VerifyPlan } from './pipeline/plan.js';
 import type { PatchSession } from './pipeline/session.js';
 import type { RunSummary, VerifyResult } from './result.js';
@@ -50,7 +51,8 @@ function isInputError(e: unknown): e is Error {
 export async function verifyPatch(input: VerifyInput): Promise<VerifyResult> {
   const partial: VerifyResult = { verdict: 'error', findings: [] };
   try {
-    return attachSourceLines(await verify(input, partial), input);
+    const result = attachSourceLines(await verify(input, partial), input);
+    return input.explore ? await attachExploration(input, input.explore, result) : result;
   } catch (e) {
     if (!isInputError(e)) throw e;
     return { ...partial, verdict: 'error', findings: [], error: e.message };
@@ -72,7 +74,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
     // launch
-    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.libraries, limits);
+    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.libraries ?? [], input.process, input.guest, limits);
     const loadBias = process.executable.base;
     const site = plan.target.address + loadBias;
     refuseIfunc(process, plan.target, site, 'target', input.mainName);
@@ -120,6 +122,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     const verdictOfRun = judgeEnding(session, outcome, observation, ending, baseline, patchedOutput, findings);
     findings.push(...verdictOfRun.findings);
     run.instructions = process.instructions;
+    run.process = { model: process.model, libc: libcDescription(process) };
     run.ended = observation ? describeStop(observation.stop) : outcome.stopped ?? 'the patch was not applied';
     run.endReason = run.ended;
     run.patchPointDescription = point.description;
@@ -233,13 +236,13 @@ function callerAssumptions(session: PatchSession, outcome: PatchOutcome, observa
 }
 
 /** "printf@plt" for a PLT stub, else the symbol+offset form. */
-function calleeName(process: EmulatedProcess, address: bigint): string {
+function calleeName(process: GuestProcess, address: bigint): string {
   const owner = process.objects.find((o) => o.contains(address));
   const stub = owner?.elf?.sections.length ? owner.elf.pltStubs().find((s) => s.address === address - owner.base) : undefined;
   return stub?.symbol ? `${stub.symbol.name}@plt` : process.describe(address);
 }
 
-function fileOffset(process: EmulatedProcess, address: bigint): string {
+function fileOffset(process: GuestProcess, address: bigint): string {
   const o = process.objects.find((x) => x.contains(address));
   return o ? `${o.path}+${hex(address - o.base)}` : hex(address);
 }

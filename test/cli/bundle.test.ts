@@ -16,11 +16,12 @@ function bin(args: string[]): { status: number | null; stdout: string; stderr: s
 
 describe('the bundled CLI (dist/verify-patch.mjs)', () => {
   it('prints the same JSON report as the command core, on both engines', async () => {
-    const request = parseCommandLine([...SEED, '--format', 'json']);
+    // The stubs model on both sides: the command core has no sysroot (the bin's default would be the system model).
+    const request = parseCommandLine([...SEED, '--format', 'json', '--process', 'stubs']);
     if (request.kind !== 'verify') throw new Error('not a verify command');
     const core = await runCommand(request.command, new Uint8Array(readFileSync(`${ROOT}${SEED[0]}`)), new Uint8Array(readFileSync(`${ROOT}${SEED[1]}`)));
     for (const engine of ['wasm', 'unicorn']) {
-      const r = bin([...SEED, '--format', 'json', '--engine', engine]);
+      const r = bin([...SEED, '--format', 'json', '--engine', engine, '--process', 'stubs']);
       expect(r.stderr, engine).toBe('');
       expect(r.status, engine).toBe(0);
       const report = JSON.parse(r.stdout) as { verdict: string; findings: { code: string }[]; run: { instructions: number } };

@@ -40,11 +40,26 @@ export interface CorpusCase {
   /** Only for exit code 2: a fragment of the error message. */
   messageContains?: string;
   native?: NativeRun;
+  /** For a case whose args have --explore: what the exploration must find. */
+  exploration?: ExpectedExploration;
   /**
    * The process model the case needs (`--process`): "system" (the real ld.so and glibc over
    * the emulated kernel) for the upstream programs of corpus/real; absent: either model.
    */
   process?: ProcessModel;
+}
+
+/** The exploration's outcome, pinned: counts, the codes of the unsafe windows, what the program was doing there. */
+export interface ExpectedExploration {
+  defaultPointVerdict: 'safe' | 'unsafe';
+  points: number;
+  unsafePoints: number;
+  notApplied: number;
+  windows: number;
+  /** Every code of every unsafe window, sorted. */
+  codes: string[];
+  /** Fragments each found in some window's `doing` ("the call from handle_events+0x5"). */
+  doing: string[];
 }
 
 export type ProcessModel = 'system' | 'stubs';
@@ -78,7 +93,27 @@ export class CorpusError extends Error {
 
 const VERDICTS: readonly Verdict[] = ['safe', 'unsafe', 'error'];
 const SCENARIO_KEYS = ['scenario', 'description', 'cases'];
-const CASE_KEYS = ['name', 'process', 'main', 'patch', 'symbol', 'args', 'verdict', 'exitCode', 'findings', 'messageContains', 'native'];
+const CASE_KEYS = ['name', 'process', 'main', 'patch', 'symbol', 'args', 'verdict', 'exitCode', 'findings', 'messageContains', 'native', 'exploration'];
+const EXPLORATION_KEYS = ['defaultPointVerdict', 'points', 'unsafePoints', 'notApplied', 'windows', 'codes', 'doing'];
+
+function checkExploration(value: unknown, where: string, args: unknown, problems: string[]): ExpectedExploration | undefined {
+  if (!isRecord(value)) {
+    problems.push(`${where}: must be an object`);
+    return undefined;
+  }
+  const before = problems.length;
+  problems.push(...unknownKeys(value, EXPLORATION_KEYS, where));
+  for (const key of EXPLORATION_KEYS) if (!(key in value)) problems.push(`${where}.${key}: missing`);
+  if (value.defaultPointVerdict !== 'safe' && value.defaultPointVerdict !== 'unsafe') problems.push(`${where}.defaultPointVerdict: safe or unsafe`);
+  for (const key of ['points', 'unsafePoints', 'notApplied', 'windows']) {
+    if (!Number.isInteger(value[key]) || (value[key] as number) < 0) problems.push(`${where}.${key}: must be a whole number`);
+  }
+  if (!isStringArray(value.codes)) problems.push(`${where}.codes: must be an array of strings`);
+  else if (value.codes.some((c) => !isFindingCode(c) && c !== 'CRASH_AFTER_PATCH')) problems.push(`${where}.codes: unknown code`);
+  if (!isStringArray(value.doing)) problems.push(`${where}.doing: must be an array of strings`);
+  if (!isStringArray(args) || !args.includes('--explore')) problems.push(`${where}: only for a case whose args have --explore`);
+  return problems.length > before ? undefined : (value as unknown as ExpectedExploration);
+}
 const NATIVE_KEYS = ['argv', 'stdoutContains', 'stdoutLacks', 'signal'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -155,8 +190,9 @@ function checkCase(value: unknown, where: string, dir: string, problems: string[
   else if (exitCode !== EXIT_CODES[verdict as Verdict])
     problems.push(`${where}.exitCode: ${String(exitCode)} does not match verdict "${verdict}" (${EXIT_CODES[verdict as Verdict]})`);
   const findings = checkFindings(value.findings, `${where}.findings`, problems);
-  const hasError = findings.some((finding) => finding.severity === 'error');
-  if (verdict === 'unsafe' && !hasError) problems.push(`${where}: verdict "unsafe" needs at least one error finding`);
+  const exploration = value.exploration === undefined ? undefined : checkExploration(value.exploration, `${where}.exploration`, args, problems);
+  const hasError = findings.some((finding) => finding.severity === 'error') || (exploration?.unsafePoints ?? 0) > 0;
+  if (verdict === 'unsafe' && !hasError) problems.push(`${where}: verdict "unsafe" needs at least one error finding (or unsafe explored points)`);
   if (verdict === 'safe' && hasError) problems.push(`${where}: verdict "safe" with an error finding`);
   if (verdict === 'error' && findings.length > 0) problems.push(`${where}: verdict "error" lists findings`);
   if (verdict === 'error' && (typeof messageContains !== 'string' || messageContains === ''))
@@ -180,6 +216,7 @@ function checkCase(value: unknown, where: string, dir: string, problems: string[
   };
   if (typeof messageContains === 'string') checked.messageContains = messageContains;
   if (native !== undefined) checked.native = native;
+  if (exploration !== undefined) checked.exploration = exploration;
   if (value.process === 'system' || value.process === 'stubs') checked.process = value.process;
   return checked;
 }

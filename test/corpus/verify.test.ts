@@ -35,6 +35,15 @@ describe('corpus on the WasmEngine', () => {
         exitCode: c.exitCode,
         findings: c.findings.map((f) => `${f.code}:${f.severity}`).sort(),
       });
+      const e = outcome.result.exploration;
+      expect(e !== undefined, 'an exploration exactly when --explore is given').toBe(c.args.includes('--explore'));
+      if (c.exploration && e) {
+        expect({
+          defaultPointVerdict: e.defaultPointVerdict, points: e.points, unsafePoints: e.unsafePoints, notApplied: e.notApplied, windows: e.windows.length,
+          codes: [...new Set(e.windows.flatMap((w) => w.codes))].sort(),
+          doing: c.exploration.doing.filter((d) => e.windows.some((w) => w.doing.includes(d))),
+        }).toEqual(c.exploration);
+      }
       if (c.exitCode === 2) expect(outcome.result.findings).toEqual([]);
       else expect(outcome.result.run?.patchPoint, 'a verified case reached its patch point').toBeGreaterThan(0);
     });
@@ -69,6 +78,8 @@ describe('corpus on UnicornEngine agrees with the WasmEngine', async () => {
         error: wasm.result.error,
       });
       expect(unicorn.result.run?.patchPoint).toBe(wasm.result.run?.patchPoint);
+      const summary = (r: CommandOutcome): unknown => r.result.exploration && { ...r.result.exploration, seconds: 0, pointsPerSecond: 0 };
+      expect(summary(unicorn), 'the same exploration').toEqual(summary(wasm));
       expect(unicorn.result.run?.output.map((l) => l.text)).toEqual(wasm.result.run?.output.map((l) => l.text));
     });
   }

@@ -220,15 +220,15 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.inputValue('#mode')).toBe('USR1');
     // Tab order: the form's controls in reading order, each with a visible focus ring.
     const order: string[] = [];
-    for (let i = 0; i < 9; i++) {
+    for (let i = 0; i < 10; i++) {
       await page.keyboard.press('Tab');
       order.push(await page.evaluate(() => {
         const e = document.activeElement as HTMLElement;
         return `${e.id}${e.matches(':focus-visible') && getComputedStyle(e).outlineStyle !== 'none' ? '' : ' (no visible focus)'}`;
       }));
     }
-    expect(order).toEqual(['main-file', 'patch-file', 'symbol', 'replacement', 'library-files', 'strategy', 'trampoline', 'mode', 'verify']);
-    for (let i = 0; i < 9; i++) await page.keyboard.press('Shift+Tab');
+    expect(order).toEqual(['main-file', 'patch-file', 'symbol', 'replacement', 'library-files', 'strategy', 'trampoline', 'mode', 'explore', 'verify']);
+    for (let i = 0; i < 10; i++) await page.keyboard.press('Shift+Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('scenario');
     await page.keyboard.press('Enter');
     await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
@@ -263,6 +263,23 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.evaluate(() => document.activeElement?.classList.contains('stepper'))).toBe(true);
     await page.screenshot({ path: join(screenshots, 'keyboard.png') });
   }, 120_000);
+
+  it('draws the exploration: unsafe windows shaded on the strip; clicking one verifies at its --patch-at', async () => {
+    if (!page.url().startsWith(origin)) await page.goto(`${origin}/index.html`);
+    expect(await verifyScenario('seed-classic/tool-explores-the-run')).toBe('unsafe');
+    const shaded = page.locator('#exploration .exploration-strip .unsafe');
+    expect(await shaded.count()).toBe(6);
+    expect(await page.locator('#exploration .exploration-windows .window').count()).toBe(6);
+    expect(await page.locator('#exploration').textContent()).toContain('Unsafe at 12 of 165 explored points');
+    const from = await shaded.first().getAttribute('data-from');
+    await page.locator('#exploration .exploration-windows .window').first().click();
+    await page.locator('#replaying').waitFor({ timeout: 90_000 });
+    // The verification at that moment: its patch point is the window's first point, and it is unsafe there.
+    expect(await page.locator('.timeline [data-kind="patch-point"]').getAttribute('data-at')).toBe(from);
+    expect(await page.locator('#verdict .verdict-word').getAttribute('data-verdict')).toBe('unsafe');
+    expect(await page.locator('#exploration .exploration-strip .unsafe').count()).toBe(6);
+    await page.screenshot({ path: join(screenshots, 'exploration.png'), fullPage: false });
+  }, 180_000);
 
   it('shows loop-head as unsafe with BRANCH_INTO_PATCHED_BYTES and the branch drawn into the range', async () => {
     expect(await verifyScenario('loop-head/tool-patches-total-amount')).toBe('unsafe');

@@ -12,7 +12,9 @@ import { fxsave, fxrstor } from './x87';
  * The CPU model cpuid reports, advertising only what this core implements:
  * leaf 1 edx: FPU(0) TSC(4) CX8(8) CMOV(15) FXSR(24) SSE(25) SSE2(26);
  *        ecx: SSE3(0) SSSE3(9) CX16(13) SSE4.1(19) SSE4.2(20) MOVBE(22) POPCNT(23) RDRAND(30).
- * No MMX, no AVX/XSAVE/OSXSAVE (so no xgetbv), no RDSEED.
+ * MMX(23) is advertised although the core has no MMX instructions: it is part of the x86-64
+ * baseline ISA level that Debian's libc.so.6 requires (ld.so refuses it otherwise); an MMX
+ * instruction still stops as unsupported. No AVX/XSAVE/OSXSAVE (so no xgetbv), no RDSEED.
  * 0x80000001 edx: SYSCALL(11) NX(20) LM(29); ecx: LAHF-SAHF(0) ABM/lzcnt(5).
  */
 export function cpuid(): void {
@@ -25,7 +27,7 @@ export function cpuid(): void {
     c = 0x6c65746e; // "ntel"
   } else if (leaf == 1) {
     a = 0x000306a0; // family 6 model 0x3a
-    d = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 24) | (1 << 25) | (1 << 26);
+    d = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
     c = (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 30);
   } else if (leaf == 0x80000000) {
     a = 0x80000001;

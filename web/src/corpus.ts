@@ -30,6 +30,8 @@ export interface CorpusCase {
   trampoline: TrampolineChoice;
   signal?: string;
   strategy?: 'got' | 'vtable';
+  /** --explore [FROM:TO]: the window ({} for the default one). */
+  explore?: { from?: number; to?: number };
   expectedVerdict: string;
   expectedCodes: string[];
 }
@@ -75,6 +77,12 @@ export const CORPUS_CASES: CorpusCase[] = Object.values(expectFiles)
       if (signal !== undefined) entry.signal = signal;
       const strategy = option(args, '--strategy');
       if (strategy === 'got' || strategy === 'vtable') entry.strategy = strategy;
+      if (args.includes('--explore')) {
+        const window = /^(\d*):(\d*)$/.exec(option(args, '--explore') ?? '');
+        entry.explore = {};
+        if (window?.[1]) entry.explore.from = Number(window[1]);
+        if (window?.[2]) entry.explore.to = Number(window[2]);
+      }
       return entry;
     }),
   )

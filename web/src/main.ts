@@ -4,6 +4,7 @@
 import { CORPUS_CASES, corpusFiles, corpusMain, type CorpusCase } from './corpus.js';
 import type { TrampolineChoice, VerificationView, VerifyRequest } from './protocol.js';
 import { h, hex, reveal } from './view/dom.js';
+import { renderExploration } from './view/exploration.js';
 import { renderPatchSite } from './view/patch-site.js';
 import { renderSlotWrites } from './view/slot-writes.js';
 import { renderTimeline } from './view/timeline.js';
@@ -29,6 +30,7 @@ const strategySelect = byId<HTMLSelectElement>('strategy');
 const libraryFiles = byId<HTMLInputElement>('library-files');
 const templateInput = byId<HTMLInputElement>('template');
 const modeSelect = byId<HTMLSelectElement>('mode');
+const exploreCheck = byId<HTMLInputElement>('explore');
 const verifyButton = byId<HTMLButtonElement>('verify');
 const cancelButton = byId<HTMLButtonElement>('cancel');
 const progress = byId<HTMLElement>('progress');
@@ -56,7 +58,7 @@ if (preferred) scenarioSelect.value = preferred.id;
 const selectedCase = (): CorpusCase | undefined => CORPUS_CASES.find((c) => c.id === scenarioSelect.value);
 
 /** The case's own settings into the fields: Verify reads the fields, so a user can change any of them. */
-function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'> & { id?: string; strategy?: CorpusCase['strategy'] }): void {
+function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'> & { id?: string; strategy?: CorpusCase['strategy']; explore?: CorpusCase['explore'] }): void {
   symbolInput.value = c.symbol;
   if (c.id !== undefined) symbolInput.dataset['fromCase'] = c.id;
   replacementInput.value = c.replacement ?? '';
@@ -69,6 +71,7 @@ function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoli
   modeSelect.value = c.signal ?? '';
   strategySelect.value = c.strategy ?? 'prologue';
   syncStrategy();
+  exploreCheck.checked = c.explore !== undefined;
 }
 
 /** A trampoline is what the prologue strategy writes; the slot strategies write addresses. */
@@ -198,7 +201,10 @@ function trampolineChoice(): TrampolineChoice {
 }
 
 /** The user's files if any were chosen, else the selected case's; what to patch and how from the fields. */
-async function buildRequest(): Promise<{ request: VerifyRequest; link: PermalinkState }> {
+/** The permalink of the request buildRequest made last (the case and the options, never the files). */
+let requestLink: PermalinkState | undefined;
+
+async function buildRequest(): Promise<VerifyRequest> {
   const [main, patch] = await Promise.all([fileBytes(mainFile), fileBytes(patchFile)]);
   let files: Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName' | 'libraries'>;
   let caseId: string | undefined;
@@ -218,13 +224,19 @@ async function buildRequest(): Promise<{ request: VerifyRequest; link: Permalink
   if (replacementInput.value.trim() !== '') request.replacement = replacementInput.value.trim();
   if (modeSelect.value !== '') request.signal = modeSelect.value;
   if (strategySelect.value === 'got' || strategySelect.value === 'vtable') request.strategy = strategySelect.value;
+  // A corpus case's own window while its files are used; the default window otherwise.
+  if (exploreCheck.checked) request.explore = !main && !patch ? { ...(selectedCase()?.explore ?? {}) } : {};
   const link: PermalinkState = { symbol: request.symbol, trampoline: request.trampoline };
   if (caseId !== undefined) link.case = caseId;
   if (request.replacement !== undefined) link.replacement = request.replacement;
   if (request.signal !== undefined) link.signal = request.signal;
   if (request.strategy !== undefined) link.strategy = request.strategy;
-  return { request, link };
+  requestLink = link;
+  return request;
 }
+
+/** The last exploration, kept while one of its windows is replayed. */
+let lastExploration: { view: VerificationView; request: VerifyRequest } | undefined;
 
 function showError(message: string): void {
   results.replaceChildren(h('section', { class: 'verdict verdict-error', id: 'verdict' },
@@ -239,30 +251,43 @@ function setBusy(busy: boolean): void {
   document.body.classList.toggle('busy', busy);
 }
 
-form.addEventListener('submit', async (event) => {
+form.addEventListener('submit', (event) => {
   event.preventDefault();
+  void run(buildRequest);
+});
+
+/** Verifies the patch again at one explored point: the timeline and trace then show that moment. */
+function replayAt(point: number): void {
+  const explored = lastExploration;
+  if (!explored) return;
+  const { explore: _explore, ...plain } = explored.request;
+  void run(async () => ({ ...plain, patchAt: point }), point);
+}
+
+async function run(request: () => Promise<VerifyRequest>, replaying?: number): Promise<void> {
   setBusy(true);
   progressBar.value = 0;
   progressStage.textContent = 'starting';
-  results.replaceChildren(h('p', { class: 'muted' }, 'Verifying…'));
+  results.replaceChildren(h('p', { class: 'muted' }, replaying === undefined ? 'Verifying…' : `Verifying at --patch-at ${replaying}…`));
   try {
-    const { request, link } = await buildRequest();
+    const built = await request();
     // The address bar is the permalink of what is being verified (replaced, not pushed: Back leaves the page).
-    const fragment = toFragment(link);
-    history.replaceState(null, '', fragment);
-    const view = await worker.verify(request, (stage, fraction) => {
+    if (replaying === undefined && requestLink) history.replaceState(null, '', toFragment(requestLink));
+    const view = await worker.verify(built, (stage, fraction) => {
       progressStage.textContent = stage;
       progressBar.value = fraction;
     });
-    showView(view);
-    results.querySelector('#verdict')?.append(renderDownloads(view.result, { main: request.mainName, patch: request.patchName }, fragment));
+    if (view.result.exploration) lastExploration = { view, request: built };
+    else if (replaying === undefined) lastExploration = undefined;
+    showView(view, replaying);
+    results.querySelector('#verdict')?.append(renderDownloads(view.result, { main: built.mainName, patch: built.patchName }, location.hash));
   } catch (error) {
     if (error instanceof CancelledError) results.replaceChildren(h('p', { class: 'muted', id: 'cancelled' }, 'Cancelled.'));
     else showError((error as Error).message);
   } finally {
     setBusy(false);
   }
-});
+}
 cancelButton.addEventListener('click', () => worker.cancel());
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && !cancelButton.disabled) worker.cancel();
@@ -291,7 +316,7 @@ function replayCheckNote(view: VerificationView): HTMLElement | null {
     h('ul', {}, ...check.differences.map((d) => h('li', {}, d))));
 }
 
-function showView(view: VerificationView): void {
+function showView(view: VerificationView, replaying?: number): void {
   let stepper: TraceStepper | undefined;
   const onJump = (address: bigint): boolean => {
     const row = results.querySelector(`#patch-site [data-address="${hex(address)}"]`);
@@ -312,6 +337,13 @@ function showView(view: VerificationView): void {
   }
   const replayCheck = replayCheckNote(view);
   if (replayCheck) execution.append(replayCheck);
+  const explored = view.result.exploration ?? (replaying !== undefined ? lastExploration?.view.result.exploration : undefined);
+  if (explored) {
+    const defaultPoint = view.result.exploration ? view.result.run?.patchPoint : lastExploration?.view.result.run?.patchPoint;
+    const section = renderExploration(explored, defaultPoint, replayAt);
+    if (replaying !== undefined) section.append(h('p', { class: 'note', id: 'replaying' }, `Showing the verification at --patch-at ${replaying}, an unsafe moment of the exploration.`));
+    execution.append(section);
+  }
   execution.append(
     h('div', { class: 'columns' },
       h('div', { class: 'column' }, h('h3', {}, 'Timeline'), view.timeline.length > 0 ? renderTimeline(view.timeline, goToStep) : h('p', { class: 'muted' }, 'No run recorded.')),

@@ -23,6 +23,10 @@ export interface VerifyRequest {
   strategy?: 'got' | 'vtable';
   /** Libraries main needs beyond the emulated ones, by path relative to main's directory. */
   libraries?: { path: string; bytes: Uint8Array }[];
+  /** Also try the patch at every boundary of a window (--explore; {} for the default window). */
+  explore?: { from?: number; to?: number };
+  /** Patch (or deliver the signal) after this many instructions (--patch-at): replaying an unsafe window. */
+  patchAt?: number;
 }
 
 export type PageToWorker =

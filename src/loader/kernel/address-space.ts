@@ -107,7 +107,7 @@ export class AddressSpace {
   }
 
   /** mmap(2) for anonymous memory; file mappings are refused by the callers. Returns address or -errno. */
-  mmap(address: bigint, length: bigint, prot: number, flags: number): bigint {
+  mmap(address: bigint, length: bigint, prot: number, flags: number, name = '[anon]'): bigint {
     if (length === 0n || (address & (PAGE - 1n)) !== 0n) return -BigInt(EINVAL);
     if ((flags & (MAP_PRIVATE | MAP_SHARED)) === 0) return -BigInt(EINVAL);
     if ((prot & ~7) !== 0) return -BigInt(EINVAL);
@@ -122,7 +122,7 @@ export class AddressSpace {
     } else {
       begin = this.reserve(size);
     }
-    this.mapFixed(begin, size, permFromProt(prot), '[anon]');
+    this.mapFixed(begin, size, permFromProt(prot), name);
     return begin;
   }
 

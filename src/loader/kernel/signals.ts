@@ -134,10 +134,11 @@ export interface SignalFrame {
  * Builds the rt_sigframe for `info` and points the CPU at the handler, as the kernel's
  * setup_rt_frame does. `restorer` is used as the return address (sa_restorer).
  */
-export function setupRtFrame(engine: Engine, mem: GuestMemory, state: SignalState, info: SignalInfo, action: SignalAction, restorer: bigint): SignalFrame {
+export function setupRtFrame(engine: Engine, mem: GuestMemory, state: SignalState, info: SignalInfo, action: SignalAction, restorer: bigint, altStackTop?: bigint): SignalFrame {
   const interruptedRsp = engine.readRegister('rsp');
   const interruptedRip = engine.readRegister('rip');
-  let sp = interruptedRsp - RED_ZONE;
+  // SA_ONSTACK with an alternate stack set (sigaltstack): the frame goes at its top instead.
+  let sp = altStackTop ?? interruptedRsp - RED_ZONE;
   sp = (sp - BigInt(FXSAVE_SIZE)) & ~63n;
   const fpstate = sp;
   const frame = ((sp - BigInt(RT_SIGFRAME_SIZE)) & ~15n) - 8n;

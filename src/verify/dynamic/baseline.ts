@@ -3,7 +3,7 @@
 // program has anyway, and its output is what the patched run's output is compared with.
 
 import { HookType } from '../../engine/engine.js';
-import type { EmulatedProcess, OutputChunk, ProcessSnapshot, ProcessStop } from '../../loader/index.js';
+import type { GuestProcess, OutputChunk, ProcessStop } from '../../loader/index.js';
 import { setPhase } from './progress.js';
 
 export interface BaselineRun {
@@ -22,7 +22,7 @@ export interface BaselineRun {
  * Runs the unpatched continuation from `snapshot` (taken at the patch point) until the
  * budget, then restores the snapshot: the process is back at the patch point afterwards.
  */
-export function runBaseline(process: EmulatedProcess, snapshot: ProcessSnapshot, site: bigint, budget: number): BaselineRun {
+export function runBaseline(process: GuestProcess, snapshot: object, site: bigint, budget: number): BaselineRun {
   const start = process.instructions;
   const outputFrom = process.output.length;
   let targetCalls = 0;

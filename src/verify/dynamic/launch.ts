@@ -1,11 +1,13 @@
-// Starting the emulated process: the chosen engine, main mapped and relocated, patch.so
-// offered to dlopen under the path the programs open ("./patch.so") and under its own name.
+// Starting the emulated process: the chosen engine, then main in the chosen process model
+// (stubs: the sandbox's loader and libc; system: the real ld.so from a sysroot VFS), with
+// patch.so where the programs open it ("./patch.so") and under its own name.
 
 import { createEngine } from '../../engine/index.js';
 import type { Engine } from '../../engine/engine.js';
-import { EmulatedProcess } from '../../loader/index.js';
+import { EmulatedProcess, type GuestProcess } from '../../loader/index.js';
 import type { ResourceLimits } from '../../loader/limits.js';
-import type { EngineChoice, VerifyLimits } from '../input.js';
+import { GUEST_CWD, SystemProcess } from '../../loader/system/index.js';
+import type { EngineChoice, GuestInputs, ProcessChoice, VerifyLimits } from '../input.js';
 import type { LibraryFile } from '../libraries.js';
 
 /** Where patch.so lives in the emulated file system. */
@@ -32,11 +34,45 @@ export function processLimits(limits: VerifyLimits | undefined, startedAt = Date
   return out;
 }
 
-/** `needed`: main's own libraries, by path relative to its directory (the working directory, as a server started in its folder). */
-export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string, needed: readonly LibraryFile[] = [], limits: Partial<ResourceLimits> = {}): EmulatedProcess {
-  const libraries = [{ path: PATCH_PATH, bytes: patch }, ...needed.map((l) => ({ path: `./${l.path}`, bytes: l.bytes }))];
+/**
+ * `needed`: main's own libraries, by path relative to its directory (the working directory, as
+ * a server started in its folder). Without a model: the stubs model's EmulatedProcess (the
+ * page's replay steps it).
+ */
+export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string, needed?: readonly LibraryFile[], model?: undefined, guest?: GuestInputs, limits?: Partial<ResourceLimits>): EmulatedProcess;
+export function launchProcess(engine: Engine, main: Uint8Array, mainName: string, patch: Uint8Array, patchName: string, needed: readonly LibraryFile[], model: ProcessChoice | undefined, guest?: GuestInputs, limits?: Partial<ResourceLimits>): GuestProcess;
+export function launchProcess(
+  engine: Engine,
+  main: Uint8Array,
+  mainName: string,
+  patch: Uint8Array,
+  patchName: string,
+  needed: readonly LibraryFile[] = [],
+  model: ProcessChoice = { model: 'stubs' },
+  guest: GuestInputs = {},
+  limits: Partial<ResourceLimits> = {},
+): GuestProcess {
   const own = `./${baseName(patchName)}`;
+  // argv[0] as a shell would pass it; by default no arguments, so the program runs its default course.
+  const mainPath = `./${baseName(mainName)}`;
+  if (model.model === 'system') {
+    const vfs = model.vfs();
+    vfs.addFile(`${GUEST_CWD}/${baseName(mainName)}`, main, main.length, 0o755);
+    vfs.addFile(`${GUEST_CWD}/patch.so`, patch, patch.length, 0o755);
+    if (own !== PATCH_PATH) vfs.addFile(`${GUEST_CWD}/${baseName(patchName)}`, patch, patch.length, 0o755);
+    for (const l of needed) vfs.addFile(`${GUEST_CWD}/${l.path}`, l.bytes, l.bytes.length, 0o755);
+    return SystemProcess.create(engine, { vfs, executable: mainPath, argv: guest.argv ?? [], envp: guest.envp ?? [], cwd: GUEST_CWD, limits, ...(guest.stdin ? { stdin: guest.stdin } : {}) });
+  }
+  const libraries = [{ path: PATCH_PATH, bytes: patch }, ...needed.map((l) => ({ path: `./${l.path}`, bytes: l.bytes }))];
   if (own !== PATCH_PATH) libraries.push({ path: own, bytes: patch });
-  // argv[0] as a shell would pass it; no arguments, so the program runs its default course.
-  return EmulatedProcess.create(engine, { main, mainPath: `./${baseName(mainName)}`, libraries, argv: [], limits });
+  return EmulatedProcess.create(engine, { main, mainPath, libraries, argv: guest.argv ?? [], envp: guest.envp ?? [], limits });
+}
+
+/** The libc the process runs with, for the report: the guest's libc.so.6 and its version string. */
+export function libcDescription(process: GuestProcess): string {
+  if (!(process instanceof SystemProcess)) return "the sandbox's libc stubs (src/loader/stubs)";
+  const libc = process.regions().find((m) => /\/libc\.so\.6$/.test(m.name));
+  if (!libc) return 'no libc.so.6 loaded yet';
+  const version = process.libcVersion();
+  return `${version ?? 'libc.so.6'} (${libc.name})`;
 }

@@ -5,7 +5,7 @@
 // after return.
 
 import { GPRS, HookType, type Gpr } from '../../engine/engine.js';
-import type { EmulatedProcess, ProcessStop } from '../../loader/index.js';
+import type { GuestProcess, ProcessStop } from '../../loader/index.js';
 import { setPhase } from './progress.js';
 
 export const ARGUMENT_REGISTERS: readonly Gpr[] = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
@@ -52,19 +52,19 @@ export interface Observation {
   fetchCount: number;
 }
 
-function readState(process: EmulatedProcess): RegisterState {
+function readState(process: GuestProcess): RegisterState {
   const state = {} as RegisterState;
   for (const r of GPRS) state[r] = process.engine.readRegister(r);
   return state;
 }
 
-function readVectors(process: EmulatedProcess): VectorState {
+function readVectors(process: GuestProcess): VectorState {
   return Array.from({ length: VECTOR_ARGUMENT_REGISTERS }, (_, i) => process.engine.readXmm(i));
 }
 
 export function observeAfterPatch(
-  process: EmulatedProcess,
-  options: { site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number },
+  process: GuestProcess,
+  options: { site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number; /** End the run once this many calls through the trampoline have returned (exploration's horizon). */ stopAfterCalls?: number },
 ): Observation {
   const { site, overwritten } = options;
   setPhase(process.engine, 'running the patched program');
@@ -149,6 +149,10 @@ export function observeAfterPatch(
           });
         }
         pending = null;
+        if (options.stopAfterCalls !== undefined && observation.calls.length >= options.stopAfterCalls) {
+          observation.stop = { reason: 'budget', instructions: process.instructions };
+          break;
+        }
         continue;
       }
       observation.stop = stop;

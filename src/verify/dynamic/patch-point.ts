@@ -6,7 +6,7 @@
 
 import type { CodeMap } from '../../analysis/index.js';
 import type { ElfFile } from '../../elf/index.js';
-import type { EmulatedProcess, ProcessStop } from '../../loader/index.js';
+import type { GuestProcess, ProcessStop } from '../../loader/index.js';
 import { layout } from '../../loader/index.js';
 import { VerifyError } from '../error.js';
 import { setPhase } from './progress.js';
@@ -78,11 +78,11 @@ export function sleepCalls(main: ElfFile, codeMap: CodeMap, loadBias: bigint): S
 }
 
 /** Host work (libc copies, formatting, system calls) counts against the budget too: say how much. */
-function chargedText(process: EmulatedProcess): string {
+function chargedText(process: GuestProcess): string {
   return process.charged > 0 ? ` and ${process.charged} more for host work (libc copies and formatting, system calls)` : '';
 }
 
-function failBeforePatchPoint(stop: ProcessStop, process: EmulatedProcess, what: string): never {
+function failBeforePatchPoint(stop: ProcessStop, process: GuestProcess, what: string): never {
   switch (stop.reason) {
     case 'budget':
       throw new VerifyError('budget', `the instruction budget ran out after ${stop.instructions} instructions${chargedText(process)}, before ${what}; raise --max-insns or choose an earlier --patch-at`);
@@ -96,14 +96,18 @@ function failBeforePatchPoint(stop: ProcessStop, process: EmulatedProcess, what:
       }
       throw new VerifyError('unsupported', `the program died before ${what}: ${describeStop(stop)}`);
     }
-    case 'exited':
-      throw new VerifyError('no-patch-point', `the program exited (status ${stop.status}) after ${stop.instructions} instructions, before ${what}; choose a --patch-at below ${stop.instructions}`);
+    case 'exited': {
+      // What the program (or ld.so: "error while loading shared libraries") said last on stderr explains an early exit.
+      const stderr = process.output.filter((c) => c.fd === 2).map((c) => c.text).join('').trim().split('\n').pop();
+      const said = stderr ? `; its last words on stderr: "${stderr.slice(0, 300)}"` : '';
+      throw new VerifyError('no-patch-point', `the program exited (status ${stop.status}) after ${stop.instructions} instructions, before ${what}${said}; choose a --patch-at below ${stop.instructions}`);
+    }
     default:
       throw new VerifyError('unsupported', `the run stopped unexpectedly (${stop.reason}) before ${what} at ${process.describe(process.engine.readRegister('rip'))}`);
   }
 }
 
-function stackWords(process: EmulatedProcess, rsp: bigint): { slot: bigint; value: bigint }[] {
+function stackWords(process: GuestProcess, rsp: bigint): { slot: bigint; value: bigint }[] {
   const top = layout.STACK_TOP;
   const end = rsp + BigInt(STACK_SCAN_BYTES) < top ? rsp + BigInt(STACK_SCAN_BYTES) : top;
   if (rsp >= end) return [];
@@ -114,13 +118,14 @@ function stackWords(process: EmulatedProcess, rsp: bigint): { slot: bigint; valu
   return words;
 }
 
-function stateHere(process: EmulatedProcess, description: string, targetCallsBefore: number): PatchPoint {
+/** The patch point at the process's current instruction boundary. */
+export function stateHere(process: GuestProcess, description: string, targetCallsBefore: number): PatchPoint {
   const rsp = process.engine.readRegister('rsp');
   return { instruction: process.instructions, rip: process.engine.readRegister('rip'), rsp, description, targetCallsBefore, stackWords: stackWords(process, rsp) };
 }
 
 export function runToPatchPoint(
-  process: EmulatedProcess,
+  process: GuestProcess,
   target: { address: bigint; name: string },
   sleepSites: readonly SleepCall[],
   options: { patchAt?: number; budget: number },

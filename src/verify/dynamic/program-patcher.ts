@@ -2,7 +2,7 @@
 // do what it does in production. Everything it maps, protects and writes is recorded by the
 // emulated process; this collects what matters for the verdict.
 
-import type { EmulatedProcess, ProcessEvent, ProcessStop } from '../../loader/index.js';
+import type { GuestProcess, ProcessEvent, ProcessStop } from '../../loader/index.js';
 import { VerifyError } from '../error.js';
 import { setPhase } from './progress.js';
 
@@ -24,7 +24,7 @@ function ofKind<K extends ProcessEvent['kind']>(events: readonly ProcessEvent[],
   return events.filter((e): e is EventOf<K> => e.kind === kind);
 }
 
-export function runSignalHandler(process: EmulatedProcess, signo: number, signalName: string, budget: number): HandlerRun {
+export function runSignalHandler(process: GuestProcess, signo: number, signalName: string, budget: number): HandlerRun {
   const first = process.events.length;
   setPhase(process.engine, 'running the signal handler');
   process.deliverSignal(signo);

@@ -2,7 +2,7 @@
 // RWX, write the trampoline, restore R-X. Each step goes through the emulated kernel's
 // mprotect rules, so a write the kernel would refuse is refused here too.
 
-import type { EmulatedProcess } from '../../loader/index.js';
+import type { GuestProcess } from '../../loader/index.js';
 
 const PAGE = 0x1000n;
 const PROT_RWX = 7;
@@ -18,7 +18,7 @@ export interface ToolPatch {
   at: number;
 }
 
-export function applyToolPatch(process: EmulatedProcess, site: bigint, bytes: Uint8Array): ToolPatch {
+export function applyToolPatch(process: GuestProcess, site: bigint, bytes: Uint8Array): ToolPatch {
   const first = site & ~(PAGE - 1n);
   const end = (site + BigInt(bytes.length) + PAGE - 1n) & ~(PAGE - 1n);
   const pages = { first, length: end - first };

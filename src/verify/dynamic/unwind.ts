@@ -2,7 +2,7 @@
 // saved return address and rbp), as a debugger unwinds; where an object has no usable rule
 // (the libc stub image, a PLT entry) the loader's frame-pointer/stack-scan backtrace fills in.
 
-import type { EmulatedProcess, FaultReport } from '../../loader/index.js';
+import type { FaultReport, GuestProcess } from '../../loader/index.js';
 
 export interface Frame {
   address: bigint;
@@ -15,7 +15,7 @@ const RBP = 6;
 const RETURN_ADDRESS = 16;
 const MAX_FRAMES = 32;
 
-export function callChain(process: EmulatedProcess, fault: FaultReport): Frame[] {
+export function callChain(process: GuestProcess, fault: FaultReport): Frame[] {
   const frames: Frame[] = [];
   const regs = fault.registers;
   if (regs && fault.instructionBytes.length > 0) {

@@ -1,14 +1,14 @@
 // What the phases of the pipeline share once the process runs: the plan, the emulated
 // process stopped at the patch point, and the result being filled in.
 
-import type { EmulatedProcess } from '../../loader/index.js';
+import type { GuestProcess } from '../../loader/index.js';
 import type { PatchPoint } from '../dynamic/patch-point.js';
 import type { VerifyResult } from '../result.js';
 import type { VerifyPlan } from './plan.js';
 
 export interface PatchSession {
   plan: VerifyPlan;
-  process: EmulatedProcess;
+  process: GuestProcess;
   /** main's load bias (run-time minus link-time address). */
   loadBias: bigint;
   /** Run-time address of the target's entry. */

@@ -6,7 +6,7 @@
 
 import { analyzePatchSite, type PatchSite } from '../../analysis/index.js';
 import { buildTrampoline } from '../../asm/trampoline.js';
-import type { EmulatedProcess } from '../../loader/index.js';
+import type { GuestProcess } from '../../loader/index.js';
 import { hex } from '../../hex.js';
 import { checkBranchInto } from '../checks/branch-into.js';
 import { checkDataReferences } from '../checks/data-refs.js';
@@ -62,7 +62,7 @@ function hypotheticalFindings(findings: readonly Finding[], signalName: string):
     .map((f) => ({ ...f, message: `if the ${signalName} handler wrote the classic ${DEFAULT_TRAMPOLINE_LENGTH}-byte trampoline here (it wrote nothing): ${f.message}` }));
 }
 
-export function startsWithEndbr64(process: EmulatedProcess, address: bigint): boolean {
+export function startsWithEndbr64(process: GuestProcess, address: bigint): boolean {
   try {
     const b = process.engine.readMemory(address, 4);
     return b[0] === 0xf3 && b[1] === 0x0f && b[2] === 0x1e && b[3] === 0xfa;

@@ -30,5 +30,7 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   if (request.signal !== undefined) input.signal = request.signal;
   if (request.strategy !== undefined) input.strategy = request.strategy;
   if (request.libraries !== undefined && request.libraries.length > 0) input.libraries = request.libraries;
+  if (request.explore) input.explore = { ...request.explore };
+  if (request.patchAt !== undefined) input.patchAt = request.patchAt;
   return verifyPatch(input);
 }

@@ -1,0 +1,107 @@
+// --explore throughput: patch points classified per second on the corpus's seed-style
+// programs, against the cost of one full verification measured in the same run (in-process,
+// modules and engine code warm). Best of RUNS after a warm-up, by wall and CPU time; the
+// peak RSS of this process. Run alone: node --import tsx bench/explore.ts; bench/run.ts
+// (`npm run bench`) adds these lines to its report.
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { explorePatch } from '../src/verify/explore/explore.js';
+import type { ExploreOptions } from '../src/verify/explore/types.js';
+import type { VerifyInput } from '../src/verify/input.js';
+import { verifyPatch } from '../src/verify/verify.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const RUNS = 5;
+const WARM_UP_RUNS = 2;
+
+interface Case {
+  name: string;
+  scenario: string;
+  main: string;
+  symbol: string;
+  extra: Partial<VerifyInput>;
+  options: ExploreOptions;
+}
+
+/** Whole runs: every boundary from the start to the end of the program. */
+const CASES: Case[] = [
+  { name: 'seed-classic tool-driven, classes', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { with: 'fix_func' }, options: { from: 0, to: 1_000, method: 'classes' } },
+  { name: 'loop-head tool-driven, classes', scenario: 'loop-head', main: 'main', symbol: 'total_amount', extra: { with: 'fix_total_amount' }, options: { from: 0, to: 1_000, method: 'classes' } },
+  { name: 'seed-classic tool-driven, brute force', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { with: 'fix_func' }, options: { from: 0, to: 1_000, method: 'brute-force' } },
+  { name: 'seed-classic program-driven, brute force', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { signal: 'USR1' }, options: { from: 0, to: 1_000 } },
+];
+
+export interface ExploreRow {
+  name: string;
+  points: number;
+  patchedRuns: number;
+  unsafePoints: number;
+  /** Sweep only (set-up excluded): points per second, best run. */
+  pointsPerSecond: number;
+  /** Whole explorePatch call, best run, by wall and CPU time. */
+  wallMs: number;
+  cpuMs: number;
+  /** One full verification of the same case, in-process, best run. */
+  verifyMs: number;
+  verifyCpuMs: number;
+}
+
+function input(c: Case): VerifyInput {
+  const dir = join(ROOT, 'corpus', c.scenario);
+  return { main: new Uint8Array(readFileSync(join(dir, c.main))), mainName: c.main, patch: new Uint8Array(readFileSync(join(dir, 'patch.so'))), patchName: 'patch.so', symbol: c.symbol, ...c.extra };
+}
+
+async function best<T>(f: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuMs: number }> {
+  for (let i = 0; i < WARM_UP_RUNS; i++) await f();
+  const runs: { value: T; wallMs: number; cpuMs: number }[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    const value = await f();
+    const wallMs = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    runs.push({ value, wallMs, cpuMs: (used.user + used.system) / 1000 });
+  }
+  const fastest = runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+  return { ...fastest, cpuMs: Math.min(...runs.map((r) => r.cpuMs)) };
+}
+
+export async function measureExploration(): Promise<{ rows: ExploreRow[]; peakRssMiB: number }> {
+  const rows: ExploreRow[] = [];
+  for (const c of CASES) {
+    const i = input(c);
+    const verify = await best(() => verifyPatch(i));
+    let fastest = 0;
+    const run = await best(async () => {
+      const e = await explorePatch({ input: i, options: c.options });
+      fastest = Math.max(fastest, e.pointsPerSecond);
+      return e;
+    });
+    const e = run.value;
+    rows.push({ name: c.name, points: e.points, patchedRuns: e.patchedRuns, unsafePoints: e.unsafePoints, pointsPerSecond: fastest, wallMs: run.wallMs, cpuMs: run.cpuMs, verifyMs: verify.wallMs, verifyCpuMs: verify.cpuMs });
+  }
+  return { rows, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+}
+
+export function formatExploration(report: { rows: ExploreRow[]; peakRssMiB: number }): string[] {
+  return [
+    '## Exploration (--explore)',
+    '',
+    `Every instruction boundary of a whole run patched and classified; best of ${RUNS} after ${WARM_UP_RUNS} unmeasured runs. ` +
+      'points/s counts the sweep (set-up, parsing and the run to the window excluded); "one verification" is a full verifyPatch of the same case in the same process.',
+    '',
+    '| case | points | patched runs | unsafe | points/s (sweep, wall) | points per CPU second (whole exploration) | whole exploration (wall / CPU) | one verification (wall / CPU) | points in the time of one verification (CPU) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...report.rows.map((r) => `| ${r.name} | ${r.points} | ${r.patchedRuns} | ${r.unsafePoints} | ${r.pointsPerSecond} | ${Math.round(r.points / (r.cpuMs / 1000))} | ${r.wallMs.toFixed(0)} / ${r.cpuMs.toFixed(0)} ms | ${r.verifyMs.toFixed(1)} / ${r.verifyCpuMs.toFixed(1)} ms | ${((r.points / r.cpuMs) * r.verifyCpuMs).toFixed(1)} |`),
+    '',
+    `Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(', ')} (the machine is shared; wall figures suffer most).`,
+    `Peak RSS of the bench process: ${report.peakRssMiB.toFixed(0)} MiB (one engine per exploration; snapshots are the core's copy-on-write pages, one at a time).`,
+  ];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(formatExploration(await measureExploration()).join('\n'));
+}

@@ -1,0 +1,51 @@
+// --jobs N: the exploration spread over N worker threads, one inner shard each, merged into
+// the report one thread gives. Node only; the browser and the library run one sweep.
+
+import { Worker } from 'node:worker_threads';
+import { VerifyError } from '../verify/error.js';
+import { withExploration } from '../verify/explore/attach.js';
+import type { ExploreRequest } from '../verify/explore/explore.js';
+import { mergeSubShards, subShard } from '../verify/explore/merge.js';
+import type { Exploration, ExploreOptions } from '../verify/explore/types.js';
+import type { VerifyInput } from '../verify/input.js';
+import type { VerifyResult } from '../verify/result.js';
+import { verifyPatch } from '../verify/verify.js';
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCE ? './explore-worker.ts' : './explore-worker.js', import.meta.url);
+
+/** Run from the TypeScript sources (tests, `npx tsx`), a worker needs tsx's loader registered first. */
+function startWorker(workerData: unknown): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER, { workerData });
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER.href)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+function exploreInWorker(request: Omit<ExploreRequest, 'now'>): Promise<Exploration> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(request);
+    worker.once('message', (m: { exploration?: Exploration; error?: { message: string; problem?: string } }) => {
+      void worker.terminate();
+      if (m.exploration) resolve(m.exploration);
+      else if (m.error?.problem) reject(new VerifyError(m.error.problem as ConstructorParameters<typeof VerifyError>[0], m.error.message));
+      else reject(new Error(m.error?.message ?? 'exploration worker failed'));
+    });
+    worker.once('error', reject);
+  });
+}
+
+/** verifyPatch with --explore, the exploration's points spread over `jobs` threads. */
+export async function verifyWithJobs(input: VerifyInput & { engine?: 'wasm' | 'unicorn' }, explore: ExploreOptions, jobs: number): Promise<VerifyResult> {
+  const { explore: _ignored, ...plain } = input;
+  const result = await verifyPatch(plain);
+  if (result.verdict === 'error') return result;
+  const defaultPoint = result.run?.patchPoint;
+  const parts = await Promise.all(
+    Array.from({ length: jobs }, (_, j) => exploreInWorker({
+      input: plain,
+      options: { ...explore, shard: subShard(explore.shard, j + 1, jobs) },
+      ...(defaultPoint !== undefined ? { defaultPoint } : {}),
+    })),
+  );
+  return withExploration(input, result, mergeSubShards(parts, explore.shard, jobs));
+}

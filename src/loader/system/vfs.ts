@@ -1,0 +1,280 @@
+// The system model's virtual file system: a tree of directories, symbolic links and files
+// whose bytes come from Uint8Array sources (read lazily, so a sysroot of a thousand libraries
+// costs only what ld.so opens), plus an in-memory overlay for every write. Path resolution
+// is confined to this tree: ".." at the root stays at the root and a symlink's target is
+// resolved inside the tree, so nothing outside what was put in can be named, let alone read.
+
+import { EEXIST, EINVAL, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, EROFS } from '../kernel/errno.js';
+
+/** File type bits of st_mode. */
+export const S_IFREG = 0o100000, S_IFDIR = 0o040000, S_IFLNK = 0o120000, S_IFCHR = 0o020000;
+
+/** Where a read-only file's bytes come from: given at once (browser) or on first use (CLI). */
+export type FileSource = Uint8Array | (() => Uint8Array);
+
+interface NodeBase {
+  ino: number;
+  /** Permission bits (0o755...). */
+  mode: number;
+}
+
+export interface FileNode extends NodeBase {
+  kind: 'file';
+  /** The source; replaced by `data` at the first write (the overlay). */
+  source: FileSource;
+  /** Bytes of the overlay copy, once written. */
+  data?: Uint8Array;
+  size: number;
+  /** Generated on each open (e.g. /proc/self/maps): not cached. */
+  generated?: () => Uint8Array;
+}
+
+export interface DirNode extends NodeBase {
+  kind: 'dir';
+  children: Map<string, VfsNode>;
+}
+
+export interface SymlinkNode extends NodeBase {
+  kind: 'symlink';
+  target: string;
+}
+
+/** A character device; its behaviour is the kernel layer's (null, zero, urandom, tty). */
+export interface DeviceNode extends NodeBase {
+  kind: 'device';
+  device: 'null' | 'zero' | 'urandom' | 'tty';
+}
+
+export type VfsNode = FileNode | DirNode | SymlinkNode | DeviceNode;
+
+export interface Resolved {
+  node: VfsNode;
+  /** The canonical absolute path of the node (symlinks and ".." resolved). */
+  path: string;
+}
+
+/** A resolution that stopped at the last component, for creating it (O_CREAT, mkdir, symlink). */
+export interface ResolvedParent {
+  dir: DirNode;
+  dirPath: string;
+  name: string;
+  node: VfsNode | undefined;
+}
+
+/** The guest's working directory in the system model: main and patch.so are ./main and ./patch.so there. */
+export const GUEST_CWD = '/app';
+
+const MAX_SYMLINKS = 40;
+const PATH_MAX = 4096;
+
+export class VfsError extends Error {
+  constructor(readonly errno: number, message: string) {
+    super(message);
+  }
+}
+
+export class Vfs {
+  readonly root: DirNode;
+  private nextIno = 2;
+
+  constructor() {
+    this.root = { kind: 'dir', ino: this.ino(), mode: 0o755, children: new Map() };
+  }
+
+  private ino(): number {
+    return this.nextIno++;
+  }
+
+  // ---- building the tree (the host side: CLI, page, tests) ------------------------------
+
+  /** Creates the directories of an absolute path (no symlinks followed) and returns the last. */
+  mkdirs(path: string): DirNode {
+    let dir = this.root;
+    for (const name of components(path)) {
+      const child = dir.children.get(name);
+      if (child === undefined) {
+        const made: DirNode = { kind: 'dir', ino: this.ino(), mode: 0o755, children: new Map() };
+        dir.children.set(name, made);
+        dir = made;
+      } else if (child.kind === 'dir') {
+        dir = child;
+      } else {
+        throw new VfsError(ENOTDIR, `${path}: '${name}' is not a directory in the file system being built`);
+      }
+    }
+    return dir;
+  }
+
+  addFile(path: string, source: FileSource, size: number, mode = 0o644): FileNode {
+    const { dir, name } = this.parentForBuild(path);
+    const node: FileNode = { kind: 'file', ino: this.ino(), mode, source, size };
+    dir.children.set(name, node);
+    return node;
+  }
+
+  addGenerated(path: string, generate: () => Uint8Array): FileNode {
+    const { dir, name } = this.parentForBuild(path);
+    const node: FileNode = { kind: 'file', ino: this.ino(), mode: 0o444, source: new Uint8Array(0), size: 0, generated: generate };
+    dir.children.set(name, node);
+    return node;
+  }
+
+  addSymlink(path: string, target: string): SymlinkNode {
+    const { dir, name } = this.parentForBuild(path);
+    const node: SymlinkNode = { kind: 'symlink', ino: this.ino(), mode: 0o777, target };
+    dir.children.set(name, node);
+    return node;
+  }
+
+  addDevice(path: string, device: DeviceNode['device']): DeviceNode {
+    const { dir, name } = this.parentForBuild(path);
+    const node: DeviceNode = { kind: 'device', ino: this.ino(), mode: 0o666, device };
+    dir.children.set(name, node);
+    return node;
+  }
+
+  private parentForBuild(path: string): { dir: DirNode; name: string } {
+    const parts = components(path);
+    const name = parts.pop();
+    if (name === undefined) throw new VfsError(EINVAL, `'${path}' names the root`);
+    return { dir: this.mkdirs(`/${parts.join('/')}`), name };
+  }
+
+  // ---- the guest side ----------------------------------------------------------------
+
+  /** The bytes of a file node (overlay copy, generated content or its source). */
+  contents(node: FileNode): Uint8Array {
+    if (node.data) return node.data;
+    if (node.generated) return node.generated();
+    if (typeof node.source === 'function') {
+      const bytes = node.source();
+      node.source = bytes;
+      node.size = bytes.length;
+    }
+    return node.source as Uint8Array;
+  }
+
+  /** Makes a file writable in the overlay (copy on first write); the source is never touched. */
+  overlay(node: FileNode): Uint8Array {
+    if (node.generated) throw new VfsError(EROFS, 'generated file');
+    node.data ??= this.contents(node).slice();
+    return node.data;
+  }
+
+  setData(node: FileNode, data: Uint8Array): void {
+    node.data = data;
+    node.size = data.length;
+  }
+
+  sizeOf(node: VfsNode): number {
+    if (node.kind === 'file') return node.generated ? 0 : this.contents(node).length;
+    if (node.kind === 'symlink') return node.target.length;
+    if (node.kind === 'dir') return 4096;
+    return 0;
+  }
+
+  /**
+   * Resolves `path` (absolute, or relative to `cwd`) inside the tree. `followLast`: whether a
+   * symlink as the last component is followed (stat vs lstat). Throws VfsError with an errno.
+   */
+  resolve(path: string, cwd: string, followLast = true): Resolved {
+    const r = this.walk(path, cwd, followLast, 0);
+    if (r.node === undefined) throw new VfsError(ENOENT, `${path}: no such file or directory`);
+    return { node: r.node, path: r.nodePath };
+  }
+
+  /** Resolves all but the last component, for creating or removing it. */
+  resolveParent(path: string, cwd: string): ResolvedParent {
+    if (path.length > PATH_MAX) throw new VfsError(ENAMETOOLONG, 'path too long');
+    const parts = components(path);
+    const name = parts.pop();
+    if (name === undefined || name === '.' || name === '..') throw new VfsError(name === undefined ? EEXIST : EINVAL, `${path}: not a name to create`);
+    const prefix = (path.startsWith('/') ? '/' : '') + parts.join('/');
+    const dirResolved = prefix === '' ? this.resolve('.', cwd) : this.resolve(prefix, cwd);
+    if (dirResolved.node.kind !== 'dir') throw new VfsError(ENOTDIR, `${prefix}: not a directory`);
+    return { dir: dirResolved.node, dirPath: dirResolved.path, name, node: dirResolved.node.children.get(name) };
+  }
+
+  createFile(parent: ResolvedParent, mode: number): FileNode {
+    const node: FileNode = { kind: 'file', ino: this.ino(), mode: mode & 0o7777, source: new Uint8Array(0), data: new Uint8Array(0), size: 0 };
+    parent.dir.children.set(parent.name, node);
+    return node;
+  }
+
+  createDir(parent: ResolvedParent, mode: number): void {
+    if (parent.node) throw new VfsError(EEXIST, `${parent.name}: exists`);
+    parent.dir.children.set(parent.name, { kind: 'dir', ino: this.ino(), mode: mode & 0o7777, children: new Map() });
+  }
+
+  createSymlink(parent: ResolvedParent, target: string): void {
+    if (parent.node) throw new VfsError(EEXIST, `${parent.name}: exists`);
+    parent.dir.children.set(parent.name, { kind: 'symlink', ino: this.ino(), mode: 0o777, target });
+  }
+
+  remove(parent: ResolvedParent, directory: boolean): void {
+    const node = parent.node;
+    if (!node) throw new VfsError(ENOENT, `${parent.name}: no such file`);
+    if (directory && node.kind !== 'dir') throw new VfsError(ENOTDIR, `${parent.name}: not a directory`);
+    if (!directory && node.kind === 'dir') throw new VfsError(EISDIR, `${parent.name}: is a directory`);
+    if (node.kind === 'dir' && node.children.size > 0) throw new VfsError(ENOTEMPTY, `${parent.name}: not empty`);
+    parent.dir.children.delete(parent.name);
+  }
+
+  private walk(path: string, cwd: string, followLast: boolean, depth: number): { node: VfsNode | undefined; nodePath: string } {
+    if (path.length > PATH_MAX) throw new VfsError(ENAMETOOLONG, 'path too long');
+    if (path === '') throw new VfsError(ENOENT, 'empty path');
+    const stack: { node: DirNode; name: string }[] = [];
+    let dir: DirNode = this.root;
+    let hops = depth;
+    const enter = (start: string): void => {
+      stack.length = 0;
+      dir = this.root;
+      if (!start.startsWith('/')) {
+        for (const name of components(cwd)) {
+          const next = dir.children.get(name);
+          if (next?.kind !== 'dir') throw new VfsError(ENOENT, `the working directory ${cwd} is gone`);
+          stack.push({ node: dir, name });
+          dir = next;
+        }
+      }
+    };
+    const pathOf = (): string => `/${stack.map((s) => s.name).join('/')}`;
+    enter(path);
+    const queue = components(path);
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      if (name === '.') continue;
+      if (name === '..') {
+        // The root is its own parent, as in a chroot: ".." never leaves the tree.
+        const up = stack.pop();
+        if (up) dir = up.node;
+        continue;
+      }
+      const child = dir.children.get(name);
+      const last = queue.length === 0;
+      if (child === undefined) {
+        if (last) return { node: undefined, nodePath: `${pathOf()}/${name}`.replace('//', '/') };
+        throw new VfsError(ENOENT, `${path}: no such file or directory`);
+      }
+      if (child.kind === 'symlink' && (!last || followLast)) {
+        if (++hops > MAX_SYMLINKS) throw new VfsError(ELOOP, `${path}: too many levels of symbolic links`);
+        // Relative targets continue from the link's directory; absolute ones from this tree's root.
+        if (child.target.startsWith('/')) enter('/');
+        queue.unshift(...components(child.target));
+        continue;
+      }
+      if (last) {
+        stack.push({ node: dir, name });
+        return { node: child, nodePath: pathOf() };
+      }
+      if (child.kind !== 'dir') throw new VfsError(ENOTDIR, `${path}: not a directory`);
+      stack.push({ node: dir, name });
+      dir = child;
+    }
+    return { node: dir, nodePath: pathOf() };
+  }
+}
+
+function components(path: string): string[] {
+  return path.split('/').filter((c) => c !== '');
+}

@@ -1,0 +1,322 @@
+// explorePatch: the patch tried at every instruction boundary of a window (every k-th with a
+// stride), each point classified by the codes a patch there gets. Two methods, compared by a
+// test on corpus scenarios:
+//
+// brute force: restore a checkpoint, run to the point, patch, run the horizon; at every point.
+//
+// classes (tool-driven): one recorded unpatched run, stepped boundary by boundary. Between two
+// consecutive touches of the patched bytes (a fetch over them, a guest read or write, a code
+// write, a change of mappings or permissions, a libc call handed a pointer near them), every
+// point leads to the same patched state at the next touch: the unpatched state there with the
+// new bytes. So the patched future is run once per class (from its first explored point), and
+// what differs per point is read from the recording: whether the interrupted instruction or a
+// word on the stack (a pending call made from inside the bytes) lies inside them.
+//
+// Tool-driven points load patch.so once, at the window's first point, as a patcher does before
+// it stops the process to write; each point then writes the trampoline. Program-driven points
+// deliver the signal, and main's handler does everything, at each point.
+
+import { layout, RTLD_NOW, type EmulatedProcess } from '../../loader/index.js';
+import { launchProcess, openEngine, PATCH_PATH } from '../dynamic/launch.js';
+import type { OverwrittenBytes } from '../checks/live-clobber.js';
+import { stateHere } from '../dynamic/patch-point.js';
+import { DEFAULT_TRAMPOLINE_LENGTH } from '../strategies/prologue.js';
+import { VerifyError } from '../error.js';
+import type { VerifyInput } from '../input.js';
+import { calleeFacts, replacementRuntimeAddress } from '../patchers/callee-facts.js';
+import { planVerification, type VerifyPlan } from '../pipeline/plan.js';
+import type { PatchSession } from '../pipeline/session.js';
+import type { VerifyResult } from '../result.js';
+import { liveInside, momentContext, type LiveHazard, type MomentContext } from './moment.js';
+import { programPatchedRun, toolPatchedRun, type PatchedRunContext, type ToolPatchContext } from './patched-run.js';
+import { TouchWatch } from './touch.js';
+import { DEFAULT_HORIZON, SCHEDULE_SEED, type Exploration, type ExploreOptions, type HorizonOption, type PointVerdict } from './types.js';
+import { WindowBuilder } from './windows.js';
+
+/** Brute force re-runs from a checkpoint at most this far behind the point. */
+const CHECKPOINT_EVERY = 256;
+/** Events that change what a later patched run sees: a class ends at each. */
+const CLASS_BOUNDARY_EVENTS = new Set(['mprotect', 'mmap', 'munmap', 'code-write', 'dlopen', 'dlclose']);
+/** Bytes around the patched ones a libc argument may point into and still reach them (memcpy of a whole function). */
+const ARGUMENT_REACH = 0x1000n;
+const ARGUMENT_REGISTERS = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'] as const;
+
+const ORIGINAL_TAIL = 32;
+
+export interface ExploreRequest {
+  input: VerifyInput;
+  options: ExploreOptions;
+  /** The default patch point's instruction count (the window's default is twice it). */
+  defaultPoint?: number;
+  /** Wall-clock source (performance.now in Node and browsers). */
+  now?: () => number;
+}
+
+/** The explored points of the window (or of one shard of it). */
+export function explorationPoints(from: number, to: number, stride: number, shard?: { index: number; count: number }): { first: number; last: number } | null {
+  if (to < from) return null;
+  const total = Math.floor((to - from) / stride) + 1;
+  const lo = shard ? Math.floor(((shard.index - 1) * total) / shard.count) : 0;
+  const hi = shard ? Math.floor((shard.index * total) / shard.count) : total;
+  if (hi <= lo) return null;
+  return { first: from + lo * stride, last: from + (hi - 1) * stride };
+}
+
+export function validateExploreOptions(options: ExploreOptions): void {
+  const whole = (n: number | undefined, what: string, min: number): void => {
+    if (n !== undefined && (!Number.isSafeInteger(n) || n < min)) throw new VerifyError('bad-option', `${what} must be a whole number >= ${min}, not ${n}`);
+  };
+  whole(options.from, '--explore FROM', 0);
+  whole(options.to, '--explore TO', 0);
+  whole(options.stride, '--stride', 1);
+  whole(options.horizon?.instructions, '--horizon', 1);
+  if (options.from !== undefined && options.to !== undefined && options.to < options.from) throw new VerifyError('bad-option', `--explore ${options.from}:${options.to}: TO is before FROM`);
+  if (options.shard) {
+    const { index, count } = options.shard;
+    if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(index) || index < 1 || index > count) throw new VerifyError('bad-option', `--shard ${index}/${count}: want i/n with 1 <= i <= n`);
+  }
+}
+
+export async function explorePatch(request: ExploreRequest): Promise<Exploration> {
+  const { input, options } = request;
+  validateExploreOptions(options);
+  if (input.process?.model === 'system') {
+    throw new VerifyError('bad-option', '--explore runs on the stubs process model only for now: add --process stubs (or leave --process out)');
+  }
+  const now = request.now ?? (() => performance.now());
+  const started = now();
+  const plan = await planVerification(input);
+  const stride = options.stride ?? 1;
+  const horizon = options.horizon ?? DEFAULT_HORIZON;
+  const from = options.from ?? 0;
+  let to = options.to ?? (request.defaultPoint !== undefined ? 2 * request.defaultPoint : undefined);
+  if (to === undefined) throw new VerifyError('bad-option', '--explore without TO needs the default patch point; give the window as FROM:TO');
+  to = Math.min(to, plan.budget);
+  // Brute force unless classes are asked for: since main's speed work the classes method can
+  // disagree with brute force on a window that starts just after a touch (see the report).
+  const method = options.method === 'classes' ? 'classes' : 'brute-force';
+  if (method === 'classes' && plan.mode === 'program-driven') {
+    throw new VerifyError('bad-option', 'the classes method is tool-driven only: a signal handler may act differently at each point, so program-driven points are run one by one');
+  }
+  const range = explorationPoints(from, to, stride, options.shard);
+  const builder = new WindowBuilder(stride);
+  const tally = { points: 0, notApplied: 0, patchedRuns: 0, programEnded: null as number | null };
+
+  let sweepStarted = now();
+  const engine = await openEngine(input.engine ?? 'wasm');
+  try {
+    if (range) {
+      const sweep = await Sweep.start(plan, engine, input, from, horizon);
+      const record: Record = (point, verdict, live, context) => {
+        if (!verdict.applied) {
+          tally.notApplied++;
+          builder.gap(point);
+          return;
+        }
+        tally.points++;
+        builder.add(point, verdict.codes, live, context);
+      };
+      sweepStarted = now();
+      const ended = method === 'classes' ? sweep.byClasses(range, stride, record, tally) : sweep.bruteForce(range, stride, record, tally);
+      tally.programEnded = ended;
+    }
+  } finally {
+    engine.close();
+  }
+  const ended = now();
+  const seconds = (ended - started) / 1000;
+  const sweepSeconds = (ended - sweepStarted) / 1000;
+  return {
+    mode: plan.mode, from, to, stride, horizon, seed: SCHEDULE_SEED, method,
+    points: tally.points, unsafePoints: builder.unsafePoints, notApplied: tally.notApplied, programEnded: tally.programEnded,
+    windows: builder.windows, patchedRuns: tally.patchedRuns, seconds,
+    pointsPerSecond: sweepSeconds > 0 ? Math.round(tally.points / sweepSeconds) : 0,
+    ...(options.shard ? { shard: { ...options.shard, first: range?.first ?? null, last: range?.last ?? null } } : {}),
+  };
+}
+
+type Record = (point: number, verdict: PointVerdict, live: LiveHazard, context: () => MomentContext) => void;
+
+/** The process of one exploration, run to the window's first point and ready to patch. */
+class Sweep {
+  /** The sweep's watch over the patched bytes, shared with the patched runs. */
+  private watch: TouchWatch | null = null;
+
+  private constructor(
+    private readonly process: EmulatedProcess,
+    /** Instructions the tool's own dlopen added to the process's count (point p is count p + offset). */
+    private readonly offset: number,
+    private readonly base: PatchedRunContext,
+    private readonly tool: Omit<ToolPatchContext, keyof PatchedRunContext> | null,
+    /** The bytes the patch overwrites (program-driven: the classic trampoline's, for descriptions). */
+    private readonly overwritten: OverwrittenBytes,
+  ) {}
+
+  static async start(plan: VerifyPlan, engine: Awaited<ReturnType<typeof openEngine>>, input: VerifyInput, from: number, horizon: HorizonOption): Promise<Sweep> {
+    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName);
+    const loadBias = process.executable.base;
+    const site = plan.target.address + loadBias;
+    const original = process.engine.readMemory(site, ORIGINAL_TAIL);
+    if (from > 0) {
+      const stop = process.run({ maxInstructions: from });
+      if (stop.reason !== 'budget') throw new VerifyError('no-patch-point', `the program ended (${stop.reason}) after ${process.instructions} instructions, before the window's first point ${from}: explore a window that starts below ${process.instructions}`);
+    }
+    const result: VerifyResult = { verdict: 'error', findings: [] };
+    const session: PatchSession = { plan, process, loadBias, site, original, point: stateHere(process, 'explored point', 0), result, describe: (a) => process.describe(a) };
+    const names = { target: plan.target.demangled, replacement: plan.replacement?.fn.demangled ?? 'the replacement' };
+    const base: PatchedRunContext = { session, horizon, budget: plan.budget, names };
+    if (plan.mode === 'program-driven') return new Sweep(process, 0, base, null, { site, length: DEFAULT_TRAMPOLINE_LENGTH });
+
+    const choice = plan.replacement;
+    if (!choice) throw new VerifyError('symbol-not-found', `no replacement for ${plan.target.demangled} in the patch '${input.patchName}'`);
+    const before = process.instructions;
+    const opened = process.dlopen(PATCH_PATH, RTLD_NOW, Math.max(1, plan.budget - process.instructions));
+    if ('error' in opened) throw new VerifyError('bad-input', `dlopen("${input.patchName}") fails in the emulated process: ${opened.error}`);
+    const patchObject = process.objects.find((o) => o.path === PATCH_PATH)!;
+    const replacement = replacementRuntimeAddress(process, patchObject.base, choice);
+    const facts = calleeFacts(plan.codeMap, plan.target, process, replacement, choice.fn.demangled);
+    const prepared = plan.strategy.prepare(session, { address: replacement, name: choice.fn.demangled }, facts);
+    names.replacement = choice.fn.demangled;
+    return new Sweep(process, process.instructions - before, base, { prepared, replacement, facts }, prepared.overwritten);
+  }
+
+  /** The program's instruction count (the point) where the process stands. */
+  private get point(): number {
+    return this.process.instructions - this.offset;
+  }
+
+  private runTo(point: number): boolean {
+    const left = point - this.point;
+    if (left <= 0) return true;
+    const stop = this.process.run({ maxInstructions: left });
+    return stop.reason === 'budget' && this.point === point;
+  }
+
+  /** Patch here with the interrupted state as the verifier's patch point sees it, and run. */
+  private patchedRunHere(realPoint: boolean): PointVerdict {
+    const session: PatchSession = {
+      ...this.base.session,
+      point: realPoint ? stateHere(this.process, 'explored point', 0) : { instruction: this.process.instructions, rip: 0n, rsp: 0n, description: 'class representative', targetCallsBefore: 0, stackWords: [] },
+      result: { verdict: 'error', findings: [] },
+    };
+    const ctx = { ...this.base, session, ...(this.watch ? { watch: this.watch } : {}) };
+    return this.tool ? toolPatchedRun({ ...ctx, ...this.tool }) : programPatchedRun(ctx);
+  }
+
+  /** Every point: back to a checkpoint, forward to the point, patch, run. Returns where the program ended, if inside the range. */
+  bruteForce(range: { first: number; last: number }, stride: number, record: Record, tally: { patchedRuns: number }): number | null {
+    const process = this.process;
+    if (!this.runTo(range.first)) return this.point;
+    const watch = new TouchWatch(process, this.overwritten.site, this.overwritten.length);
+    watch.enabled = false;
+    this.watch = watch;
+    try {
+      return this.bruteForceFrom(range, stride, record, tally);
+    } finally {
+      this.watch = null;
+      watch.close();
+    }
+  }
+
+  private bruteForceFrom(range: { first: number; last: number }, stride: number, record: Record, tally: { patchedRuns: number }): number | null {
+    const process = this.process;
+    let checkpoint = process.snapshot();
+    let checkpointAt = this.point;
+    for (let p = range.first; p <= range.last; p += stride) {
+      if (p - checkpointAt >= CHECKPOINT_EVERY) {
+        process.restore(checkpoint);
+        if (!this.runTo(p)) return this.point;
+        checkpoint = process.snapshot();
+        checkpointAt = p;
+      }
+      process.restore(checkpoint);
+      if (!this.runTo(p)) return this.point;
+      const context = momentContext(process, this.overwritten);
+      const live = liveInside(process, this.overwritten);
+      tally.patchedRuns++;
+      record(p, this.patchedRunHere(true), live, () => context);
+      process.restore(checkpoint);
+      this.forgetDecodedPatch();
+    }
+    return null;
+  }
+
+  /**
+   * Drops what the core decoded from the patched bytes: after main's speed work a restore left
+   * those instructions cached, and the unpatched run went on executing the trampoline. A
+   * permission change of the pages invalidates decoded code (the engine contract).
+   */
+  private forgetDecodedPatch(): void {
+    const engine = this.process.engine;
+    const first = layout.pageDown(this.overwritten.site);
+    const end = layout.pageUp(this.overwritten.site + BigInt(Math.max(1, this.overwritten.length)));
+    for (let page = first; page < end; page += layout.PAGE) {
+      const region = engine.regions().find((r) => r.begin <= page && page < r.end);
+      if (!region) continue;
+      engine.protect(page, Number(layout.PAGE), region.perms === 0 ? 1 : 0);
+      engine.protect(page, Number(layout.PAGE), region.perms);
+    }
+  }
+
+  /** Tool-driven: one recorded run, one patched run per class. */
+  byClasses(range: { first: number; last: number }, stride: number, record: Record, tally: { patchedRuns: number }): number | null {
+    const process = this.process;
+    if (!this.runTo(range.first)) return this.point;
+    const overwritten = this.overwritten;
+    const watch = new TouchWatch(process, overwritten.site, overwritten.length);
+    this.watch = watch;
+    const near = { lo: overwritten.site - ARGUMENT_REACH, hi: overwritten.site + BigInt(overwritten.length) + ARGUMENT_REACH };
+    const stubs = { lo: layout.STUB_CODE_BASE, hi: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) };
+    let future: string[] | null = null;
+    let written = false;
+    // Patched runs start from a checkpoint run forward to the point, as brute force does: a
+    // snapshot taken between single steps and restored after a patched run left the core
+    // executing the patched bytes in loop-head (after main's block chaining).
+    let checkpoint = process.snapshot();
+    let checkpointAt = this.point;
+    try {
+      for (let p = range.first; ; p++) {
+        const explored = (p - range.first) % stride === 0;
+        if (explored) {
+          if (!future) {
+            if (p - checkpointAt >= CHECKPOINT_EVERY) {
+              checkpoint = process.snapshot();
+              checkpointAt = p;
+            }
+            process.restore(checkpoint);
+            this.runTo(p);
+            tally.patchedRuns++;
+            const verdict = this.patchedRunHere(false);
+            process.restore(checkpoint);
+            this.forgetDecodedPatch();
+            this.runTo(p);
+            future = verdict.applied ? verdict.codes : [];
+            written = verdict.applied && verdict.written === true;
+          }
+          const live = liveInside(process, overwritten);
+          const codes = written && live !== 'none' ? [...future, 'LIVE_INSTRUCTION_CLOBBERED'] : future;
+          record(p, { applied: true, codes }, live, () => momentContext(process, overwritten));
+        }
+        if (p >= range.last) return null;
+        // A libc stub about to run with a pointer near the bytes may read or write them from the host.
+        const rip = process.engine.readRegister('rip');
+        let boundary = false;
+        if (rip >= stubs.lo && rip < stubs.hi) {
+          for (const r of ARGUMENT_REGISTERS) {
+            const v = process.engine.readRegister(r);
+            if (v >= near.lo && v < near.hi) boundary = true;
+          }
+        }
+        watch.touched = false;
+        const events = process.events.length;
+        const stop = process.run({ maxInstructions: 1 });
+        if (stop.reason !== 'budget' || this.point !== p + 1) return this.point;
+        for (let i = events; i < process.events.length && !boundary; i++) boundary = CLASS_BOUNDARY_EVENTS.has(process.events[i]!.kind);
+        if (watch.touched || boundary) future = null;
+      }
+    } finally {
+      this.watch = null;
+      watch.close();
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// What the program is doing at one boundary, read from the stopped process: whether the
+// interrupted instruction or a word on the stack lies inside the patched bytes (the hazards of
+// checkLiveAtPatchPoint, answered without building its evidence), and for reports, where it
+// is and the chain of calls that led there.
+
+import type { EmulatedProcess } from '../../loader/index.js';
+import { layout } from '../../loader/index.js';
+import type { OverwrittenBytes } from '../checks/live-clobber.js';
+
+/** As the patch point's stack scan (dynamic/patch-point.ts). */
+const STACK_SCAN_BYTES = 64n * 1024n;
+const MAX_CHAIN = 8;
+
+/**
+ * Where a frame would resume inside the bytes: 'rip' (the interrupted instruction), 'frame' (a
+ * word on the stack: a pending call made from inside them), or 'none'. Inside means past the
+ * entry: a frame resuming at the entry itself runs the trampoline as intended.
+ */
+export function liveInside(process: EmulatedProcess, range: OverwrittenBytes): LiveHazard {
+  if (range.length <= 1) return 'none';
+  const lo = range.site + 1n;
+  const hi = range.site + BigInt(range.length) - 1n;
+  const rip = process.engine.readRegister('rip');
+  if (rip >= lo && rip <= hi) return 'rip';
+  return stackWordInside(process, lo, hi) ? 'frame' : 'none';
+}
+
+export type LiveHazard = 'rip' | 'frame' | 'none';
+
+function stackWordInside(process: EmulatedProcess, lo: bigint, hi: bigint): boolean {
+  const rsp = process.engine.readRegister('rsp');
+  const top = layout.STACK_TOP;
+  const end = rsp + STACK_SCAN_BYTES < top ? rsp + STACK_SCAN_BYTES : top;
+  if (rsp >= end) return false;
+  const bytes = process.engine.readMemory(rsp, Number(end - rsp));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const loHigh = Number(lo >> 32n);
+  const hiHigh = Number(hi >> 32n);
+  if (loHigh === hiHigh) {
+    // Compare 32-bit halves: no BigInt per word.
+    const loLow = Number(lo & 0xffffffffn);
+    const hiLow = Number(hi & 0xffffffffn);
+    for (let i = 0; i + 8 <= bytes.length; i += 8) {
+      if (view.getUint32(i + 4, true) !== loHigh) continue;
+      const low = view.getUint32(i, true);
+      if (low >= loLow && low <= hiLow) return true;
+    }
+    return false;
+  }
+  for (let i = 0; i + 8 <= bytes.length; i += 8) {
+    const w = view.getBigUint64(i, true);
+    if (w >= lo && w <= hi) return true;
+  }
+  return false;
+}
+
+/** Length of the call instruction that ends at `returnAddress`, or 0 when none does. */
+function callEndingAt(process: EmulatedProcess, returnAddress: bigint): number {
+  let b: Uint8Array;
+  try {
+    b = process.engine.readMemory(returnAddress - 7n, 7);
+  } catch {
+    return 0;
+  }
+  if (b[2] === 0xe8) return 5; // call rel32
+  if (b[1] === 0xff && b[2] === 0x15) return 6; // call [rip+disp32]
+  if (b[5] === 0xff && (b[6]! & 0xf8) === 0xd0) return 2; // call reg
+  if (b[4] === 0x41 && b[5] === 0xff && (b[6]! & 0xf8) === 0xd0) return 3; // call r8-r15
+  return 0;
+}
+
+export interface MomentContext {
+  where: string;
+  callChain: string[];
+  doing: string;
+}
+
+/** The interrupted instruction and the calls on the stack (words just past a call instruction in mapped code), innermost first. */
+export function momentContext(process: EmulatedProcess, range: OverwrittenBytes): MomentContext {
+  const rip = process.engine.readRegister('rip');
+  const rsp = process.engine.readRegister('rsp');
+  const top = layout.STACK_TOP;
+  const end = rsp + STACK_SCAN_BYTES < top ? rsp + STACK_SCAN_BYTES : top;
+  const chain: string[] = [];
+  let pendingFromInside: bigint | null = null;
+  if (rsp < end) {
+    const bytes = process.engine.readMemory(rsp, Number(end - rsp));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const code = process.regions().filter((r) => (r.perms & 4) !== 0);
+    for (let i = 0; i + 8 <= bytes.length && chain.length < MAX_CHAIN; i += 8) {
+      const w = view.getBigUint64(i, true);
+      if (!code.some((r) => w >= r.begin && w < r.end)) continue;
+      const length = callEndingAt(process, w);
+      if (length === 0) continue;
+      chain.push(process.describe(w - BigInt(length)));
+      if (pendingFromInside === null && w > range.site && w < range.site + BigInt(range.length)) pendingFromInside = w - BigInt(length);
+    }
+  }
+  const where = process.describe(rip);
+  const ripInside = rip > range.site && rip < range.site + BigInt(range.length);
+  const doing = ripInside
+    ? `executing ${where}, inside the overwritten bytes`
+    : pendingFromInside !== null
+      ? `the call from ${process.describe(pendingFromInside)} is in progress (at ${where})`
+      : `at ${where}`;
+  return { where, callChain: chain, doing };
+}

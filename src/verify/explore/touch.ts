@@ -1,0 +1,43 @@
+// Touches of the patched bytes: an instruction fetched over them, or a guest read or write of
+// them. Until the program touches them, a patched run is the unpatched run with other bytes
+// in a range nobody looks at; the first touch is where the two can part.
+
+import { HookType, type HookHandle } from '../../engine/engine.js';
+import type { EmulatedProcess } from '../../loader/index.js';
+
+/** Longest x86 instruction: one starting this far before the bytes can still cover them. */
+const MAX_INSTRUCTION = 15n;
+/** Widest guest access (an xsave area is larger, but starts aligned well before code). */
+const MAX_ACCESS = 64n;
+
+export class TouchWatch {
+  touched = false;
+  /** Stop the engine at a touch: before a fetching instruction executes, after an accessing one. */
+  stopOnTouch = false;
+  enabled = true;
+  private readonly hooks: HookHandle[];
+
+  constructor(private readonly process: EmulatedProcess, readonly site: bigint, readonly length: number) {
+    const engine = process.engine;
+    const last = site + BigInt(Math.max(length, 1)) - 1n;
+    const overlaps = (address: bigint, size: number): boolean => address <= last && address + BigInt(size) > site;
+    const hit = (): void => {
+      if (!this.enabled) return;
+      this.touched = true;
+      if (this.stopOnTouch) engine.stop();
+    };
+    this.hooks = [
+      engine.addHook({ type: HookType.Code, begin: site - MAX_INSTRUCTION, end: last, callback: (a, s) => overlaps(a, s) && hit() }),
+      engine.addHook({ type: HookType.MemRead, begin: site - MAX_ACCESS, end: last, callback: (_k, a, s) => overlaps(a, s) && hit() }),
+      engine.addHook({ type: HookType.MemWrite, begin: site - MAX_ACCESS, end: last, callback: (_k, a, s) => overlaps(a, s) && hit() }),
+    ];
+  }
+
+  covers(range: { site: bigint; length: number }): boolean {
+    return range.site === this.site && range.length === this.length;
+  }
+
+  close(): void {
+    for (const h of this.hooks) this.process.engine.removeHook(h);
+  }
+}

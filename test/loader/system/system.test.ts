@@ -1,0 +1,195 @@
+// The system process model end to end: real ld.so, glibc and libstdc++ from the host
+// sysroot over the emulated kernel. Each program's stdout (and exit status) must equal the
+// native run's; the guest reaches no host file outside the VFS; reruns are identical; what
+// is not emulated stops the run naming it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+import { GUEST_CWD, buildVfs } from '../../../src/cli/sysroot.js';
+import { createEngine } from '../../../src/engine/index.js';
+import { GUEST_CWD as CWD, SYSCALLS, SystemProcess, TarError, Vfs, vfsFromTar } from '../../../src/loader/system/index.js';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const ENV = ['HOME=/root', 'LC_ALL=C'];
+
+async function runGuest(name: string, argv: string[] = [], extra: { guest: string; bytes: Uint8Array }[] = [], stdin?: Uint8Array) {
+  const vfs = buildVfs('/', [{ guest: name, bytes: new Uint8Array(readFileSync(join(FIXTURES, name))) }, ...extra]);
+  const engine = await createEngine('wasm');
+  const process = SystemProcess.create(engine, { vfs, executable: `./${name}`, argv, envp: ENV, cwd: GUEST_CWD, ...(stdin ? { stdin } : {}) });
+  const stop = process.run({ maxInstructions: 100_000_000 });
+  return { process, stop, engine };
+}
+
+function native(name: string, argv: string[] = []): { stdout: string; status: number | null } {
+  const r = spawnSync(`./${name}`, argv, { cwd: FIXTURES, env: Object.fromEntries(ENV.map((e) => e.split('='))), encoding: 'utf8' });
+  return { stdout: r.stdout, status: r.status };
+}
+
+describe('system model: real programs over the emulated kernel', () => {
+  it('runs a C program through the real ld.so and glibc with the native stdout', async () => {
+    const { process, stop } = await runGuest('hello', ['a', 'b c']);
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    const n = native('hello', ['a', 'b c']);
+    expect(process.stdoutText(1)).toBe(n.stdout);
+    // ld.so mapped libc.so.6 itself, through openat/mmap on the VFS.
+    expect(process.regions().some((m) => m.name.endsWith('/libc.so.6'))).toBe(true);
+    expect(process.regions().some((m) => m.name.endsWith('/ld-linux-x86-64.so.2'))).toBe(true);
+  });
+
+  it('runs a C++ program (iostream, std::map, exceptions through the real unwinder) with the native stdout and status', async () => {
+    const { process, stop } = await runGuest('cxx');
+    const n = native('cxx');
+    expect(stop).toMatchObject({ reason: 'exited', status: n.status });
+    expect(process.stdoutText(1)).toBe(n.stdout);
+    expect(process.stdoutText(2)).toBe('to stderr\n');
+    expect(process.linkMap().map((l) => l.name.slice(l.name.lastIndexOf('/') + 1))).toEqual(
+      expect.arrayContaining(['libstdc++.so.6', 'libm.so.6', 'libgcc_s.so.1', 'libc.so.6']),
+    );
+  });
+
+  it('gives the guest nothing of the host outside the VFS: /etc/passwd, ../.., symlinks out, /proc/self/root', async () => {
+    const { process, stop } = await runGuest('escape');
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    const out = process.stdoutText(1);
+    expect(out).not.toContain('READ');
+    for (const path of ['/etc/passwd', '../../../../../../etc/passwd', '/proc/self/root/etc/passwd', 'escape-link', 'dir-link/passwd', 'etc/passwd']) {
+      expect(out).toContain(`${path}: denied`);
+    }
+    // The root holds only what the VFS was given: no home, no root, no work tree.
+    const top = [...out.matchAll(/^\/ has (.*)$/gm)].map((m) => m[1]);
+    expect(top.sort()).toEqual(['app', 'dev', 'etc', 'lib', 'lib64', 'proc', 'tmp', 'usr']);
+    // The guest's symlink went to the overlay; the VFS's /etc holds only ld.so.cache.
+    expect([...(process.kernel.vfs.resolve('/etc', '/').node as { children: Map<string, unknown> }).children.keys()]).toEqual(['ld.so.cache']);
+  });
+
+  it('reruns identically: same output, instruction count and registers (seeded AT_RANDOM, virtual clock, fixed layout)', async () => {
+    const a = await runGuest('cxx');
+    const b = await runGuest('cxx');
+    expect(b.process.instructions).toBe(a.process.instructions);
+    expect(b.process.output.map((c) => c.text + c.at)).toEqual(a.process.output.map((c) => c.text + c.at));
+    expect(b.process.regions()).toEqual(a.process.regions());
+    expect(b.engine.readRegister('rsp')).toBe(a.engine.readRegister('rsp'));
+  });
+
+  it('stops at a system call it does not emulate, naming number, name, arguments and caller', async () => {
+    const { process, stop } = await runGuest('unsupported');
+    expect(process.stdoutText(1)).toBe('start\n');
+    expect(stop.reason).toBe('error');
+    if (stop.reason !== 'error') return;
+    expect(stop.error.message).toMatch(/^system call 283 \(timerfd_create\) is not emulated by the system model: timerfd_create\(0x1, 0x0, .*\) from (__)?timerfd_create\+0x[0-9a-f]+ \(\/usr\/lib\/x86_64-linux-gnu\/libc\.so\.6\)$/);
+  });
+
+  it('runs TCP, UDP, a socketpair, eventfd, poll and epoll on the virtual loopback with the native stdout', async () => {
+    const { process, stop } = await runGuest('net');
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    expect(process.stdoutText(1)).toBe(native('net').stdout);
+  });
+
+  it('stops at clone(CLONE_THREAD) with a message saying threads are not emulated yet', async () => {
+    const { stop } = await runGuest('unsupported', ['thread']);
+    expect(stop.reason).toBe('error');
+    if (stop.reason !== 'error') return;
+    expect(stop.error.message).toContain('clone(CLONE_THREAD): the program starts a thread; threads are not emulated yet');
+    expect(stop.error.message).toMatch(/from (__)?clone3?\+0x[0-9a-f]+ \(.*libc\.so\.6\)/);
+  });
+
+  it('gives the guest its stdin, mapped files, /proc/self, an overlay for writes, the virtual clock and seeded randomness', async () => {
+    const file = { guest: '/data/input.txt', bytes: new TextEncoder().encode('alpha\nbeta\n') };
+    const { process, stop } = await runGuest('io', ['/data/input.txt'], [file], new TextEncoder().encode('from stdin\n'));
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    const out = process.stdoutText(1);
+    expect(out).toContain('stdin 11: from stdin\n');
+    expect(out).toContain('file: alpha\nfile: beta\n');
+    expect(out).toContain('cwd /app\nexe /app/io\n');
+    expect(out).toMatch(/maps: main mapped in [1-9]\d* of \d+ lines/);
+    expect(out).toContain('reread: written to the overlay\n');
+    expect(out).toContain('slept 1 s\n');
+    // The seed is fixed: the same bytes every run (and no host entropy).
+    const again = await runGuest('io', ['/data/input.txt'], [file], new TextEncoder().encode('from stdin\n'));
+    expect(again.process.stdoutText(1)).toBe(out);
+    // Natively the same program, same input, prints the same lines except the paths and the random bytes.
+    const n = spawnSync('./io', ['build.sh'], { cwd: FIXTURES, input: 'from stdin\n', encoding: 'utf8' });
+    expect(n.stdout).toContain('stdin 11: from stdin\n');
+    expect(n.stdout).toContain('slept 1 s\n');
+  });
+
+  it('delivers signals through the real glibc: alternate stack, SIGSEGV with siginfo and siglongjmp, blocked then unblocked', async () => {
+    const { process, stop } = await runGuest('signals');
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    expect(process.stdoutText(1)).toBe(native('signals').stdout);
+    expect(process.stdoutText(1)).toContain('USR1 handler on the alternate stack: 1');
+  });
+
+  it('has one table entry per implemented call, each with its Linux name', () => {
+    const names = Object.values(SYSCALLS).map((d) => d.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(SYSCALLS[257]?.name).toBe('openat');
+    expect(SYSCALLS[41]?.name).toBe('socket');
+    expect(SYSCALLS[283]).toBeUndefined();
+  });
+});
+
+describe('system model VFS: resolution stays inside the tree', () => {
+  const vfs = new Vfs();
+  vfs.addFile('/lib/libx.so', Uint8Array.of(1, 2, 3), 3);
+  vfs.addSymlink('/lib64', '/lib');
+  vfs.addSymlink('/lib/up', '../../../../../..');
+  vfs.addSymlink('/loop', '/loop');
+
+  it('keeps ".." at the root and resolves absolute link targets inside the tree', () => {
+    expect(vfs.resolve('/../../lib/libx.so', '/').path).toBe('/lib/libx.so');
+    expect(vfs.resolve('/lib64/libx.so', '/').path).toBe('/lib/libx.so');
+    expect(vfs.resolve('/lib/up/lib/libx.so', '/').path).toBe('/lib/libx.so');
+  });
+
+  it('reports ENOENT, ENOTDIR and ELOOP as errno values', () => {
+    expect(() => vfs.resolve('/etc/passwd', '/')).toThrow(expect.objectContaining({ errno: 2 }));
+    expect(() => vfs.resolve('/lib/libx.so/x', '/')).toThrow(expect.objectContaining({ errno: 20 }));
+    expect(() => vfs.resolve('/loop', '/')).toThrow(expect.objectContaining({ errno: 40 }));
+  });
+
+  it('never reads a lazy source before it is needed, and writes go to the overlay copy', () => {
+    let reads = 0;
+    const v = new Vfs();
+    const node = v.addFile('/f', () => {
+      reads++;
+      return Uint8Array.of(7, 8);
+    }, 0);
+    expect(reads).toBe(0);
+    const data = v.overlay(node);
+    data[0] = 9;
+    expect(reads).toBe(1);
+    expect([...v.contents(node)]).toEqual([9, 8]);
+  });
+});
+
+// The native oracle is the host: keep the fixtures in step with it.
+it('fixtures are dynamic PIEs using the host loader', () => {
+  expect(execFileSync('readelf', ['-l', join(FIXTURES, 'cxx')], { encoding: 'utf8' })).toContain('/lib64/ld-linux-x86-64.so.2');
+});
+
+describe('system model: a sysroot from a tar archive (what the browser page can be given)', () => {
+  it('runs the C program from a tar of ld.so and libc.so.6 (absolute symlinks resolved inside), stdout as natively', async () => {
+    // /lib64 -> usr/lib64, /usr/lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/..., /lib -> usr/lib on Debian 12.
+    const tar = execFileSync('tar', ['-cf', '-', '-C', '/', 'lib', 'lib64', 'usr/lib64/ld-linux-x86-64.so.2', 'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'usr/lib/x86_64-linux-gnu/libc.so.6'], { maxBuffer: 1 << 26 });
+    const vfs = vfsFromTar(new Uint8Array(tar.buffer, tar.byteOffset, tar.byteLength));
+    const main = new Uint8Array(readFileSync(join(FIXTURES, 'hello')));
+    vfs.addFile(`${CWD}/hello`, main, main.length, 0o755);
+    const engine = await createEngine('wasm');
+    const process = SystemProcess.create(engine, { vfs, executable: './hello', argv: ['x'], envp: ENV, cwd: CWD });
+    expect(process.run({ maxInstructions: 10_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
+    expect(process.stdoutText(1)).toBe(native('hello', ['x']).stdout);
+  });
+
+  it('refuses a truncated archive and a member that climbs out with ..', () => {
+    const tar = new Uint8Array(execFileSync('tar', ['-cf', '-', '-C', FIXTURES, 'hello.c']));
+    expect(() => vfsFromTar(tar.subarray(0, 700))).toThrow(TarError);
+    const evil = tar.slice();
+    evil.set(new TextEncoder().encode('../../etc/passwd\0'), 0);
+    // The header checksum is not what the reader trusts; the name is.
+    expect(() => vfsFromTar(evil)).toThrow(/climbs out of the archive/);
+  });
+});
