@@ -87,6 +87,7 @@ options:
   --arg ARG               an argument for main (after argv[0]); repeatable
   --env NAME=VALUE        an environment variable for main (default: none); repeatable
   --stdin FILE            system model: main's standard input (default: empty)
+  --seed N                system model: the thread scheduler's seed (default 1; the report names it)
   --help, --version
 
 exploration (try the patch at every instruction boundary of a window):

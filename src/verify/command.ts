@@ -62,6 +62,8 @@ export interface ParsedCommand {
   explore?: ExploreOptions;
   /** --jobs: worker threads for the exploration (the CLI's; the core runs one). */
   jobs?: number;
+  /** --seed N: the thread scheduler's seed (system model). */
+  seed?: bigint;
   /** --report FORMAT:FILE (repeatable): more reports of the same run, written to files by the CLI. */
   reports?: ReportFile[];
 }
@@ -90,7 +92,7 @@ export type CommandRequest =
   | { kind: 'help' }
   | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs', 'report'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs', 'seed', 'report'] as const;
 /** Options that may be given more than once; each adds one value. */
 const REPEATED_OPTIONS = ['file', 'arg', 'env'] as const;
 /** Options of the exploration that mean nothing without --explore. */
@@ -202,6 +204,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   }
   if (values.sysroot !== undefined) command.sysroot = values.sysroot;
   if (values.stdin !== undefined) command.stdin = values.stdin;
+  if (values.seed !== undefined) {
+    if (!/^\d{1,19}$/.test(values.seed) || BigInt(values.seed) >= 1n << 64n) throw new VerifyError('bad-option', `--seed wants a whole number below 2^64, not '${values.seed}'`);
+    command.seed = BigInt(values.seed);
+  }
   for (const e of repeated.env) {
     if (!/^[^=]+=/.test(e)) throw new VerifyError('bad-option', `--env wants NAME=VALUE, not '${e}'`);
   }
@@ -302,6 +308,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (host?.process) input.process = host.process;
   const guest: GuestInputs = { argv: command.args, envp: command.env };
   if (host?.stdin) guest.stdin = host.stdin;
+  if (command.seed !== undefined) guest.seed = command.seed;
   input.guest = guest;
   const result: VerifyResult = command.process === 'system' && !host?.process
     ? { verdict: 'error', findings: [], error: 'the system process model needs a sysroot, which this caller cannot read (use the command line, or pass one)' }

@@ -61,6 +61,8 @@ export interface GuestInputs {
   argv?: string[];
   envp?: string[];
   stdin?: Uint8Array;
+  /** The thread scheduler's seed (system model; --seed). */
+  seed?: bigint;
 }
 
 export interface VerifyLimits {

@@ -44,7 +44,7 @@ export interface OutputLine {
 export interface RunSummary {
   engine: string;
   /** Which process model ran main, and which libc it used. */
-  process?: { model: 'stubs' | 'system'; libc: string };
+  process?: { model: 'stubs' | 'system'; libc: string; threads?: { seed: string; threads: number; switches: number } };
   mode: 'tool-driven' | 'program-driven';
   instructions: number;
   /** Instruction count at which the patch was applied or the signal delivered. */

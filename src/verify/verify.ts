@@ -21,7 +21,7 @@ import { checkReached } from './checks/not-reached.js';
 import { checkOwnCopy } from './checks/own-copy.js';
 import { checkRegisterPreservation } from './checks/register-preservation.js';
 import { checkStackBalance } from './checks/stack-balance.js';
-import { launchProcess, libcDescription, openEngine, PATCH_PATH, processLimits } from './dynamic/launch.js';
+import { launchProcess, libcDescription, openEngine, PATCH_PATH, processLimits, threadsDescription } from './dynamic/launch.js';
 import { refuseIfunc } from './ifunc.js';
 import { observeAfterPatch, type Observation } from './dynamic/observe.js';
 import { runToPatchPoint, sleepCalls } from './dynamic/patch-point.js';
@@ -123,6 +123,8 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     findings.push(...verdictOfRun.findings);
     run.instructions = process.instructions;
     run.process = { model: process.model, libc: libcDescription(process) };
+    const threads = threadsDescription(process);
+    if (threads) run.process.threads = threads;
     run.ended = observation ? describeStop(observation.stop) : outcome.stopped ?? 'the patch was not applied';
     run.endReason = run.ended;
     run.patchPointDescription = point.description;

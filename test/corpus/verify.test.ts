@@ -11,7 +11,8 @@ import { createEngine } from '../../src/engine/index.js';
 import { parseCommandLine, runCommand, type CommandOutcome } from '../../src/verify/command.js';
 import { corpusCases, neededLibraries, type ResolvedCase } from './cases.js';
 
-const cases = corpusCases();
+// Cases that need the system process model ("process": "system") run in test/corpus/system.test.ts.
+const cases = corpusCases().filter((c) => c.process !== 'system');
 const bytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
 
 async function verifyCase(c: ResolvedCase, engine: 'wasm' | 'unicorn'): Promise<CommandOutcome> {

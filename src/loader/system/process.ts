@@ -27,6 +27,8 @@ import { LiveImage, type LinkMapEntry } from './live-image.js';
 import { addProcFiles } from './proc-files.js';
 import { Kernel, KernelErrno, KernelStop, UserFault, type KernelState } from './kernel.js';
 import { SYSCALLS, syscallName } from './syscalls/table.js';
+import { THREAD_SYSCALLS } from './syscalls/threads.js';
+import { DEFAULT_SCHEDULE_SEED, Scheduler, type ThreadsState } from './threads.js';
 import type { Vfs } from './vfs.js';
 
 const SS_DISABLE = 2;
@@ -49,6 +51,10 @@ export interface SystemProcessOptions {
   randomSeed?: bigint;
   /** Touched memory, captured output and wall-clock limits (defaults: limits.ts). */
   limits?: Partial<ResourceLimits>;
+  /** Seed of the thread scheduler (quantum jitter and the thread picked at each switch). */
+  scheduleSeed?: bigint;
+  /** Mean quantum in instructions (default threads.ts's DEFAULT_QUANTUM). */
+  quantum?: number;
 }
 
 export interface SystemSnapshot {
@@ -64,6 +70,7 @@ export interface SystemSnapshot {
   ended: ProcessStop | undefined;
   watched: Set<bigint>;
   probeReturns: { address: bigint; rsp: bigint; kind: 'dlopen' | 'dlsym' | 'dlvsym'; args: bigint[] }[];
+  threads: ThreadsState;
 }
 
 export class SystemProcess implements GuestProcess {
@@ -72,6 +79,8 @@ export class SystemProcess implements GuestProcess {
   readonly image: ExecResult;
   /** What the guest's ld.so has loaded, read from memory. */
   readonly loaded: LiveImage;
+  /** The threads and their deterministic scheduler (threads.ts). */
+  readonly threads: Scheduler;
   instructions = 0;
   /** Instruction-budget units charged for system calls (SYSCALL_COST each). */
   charged = 0;
@@ -100,6 +109,7 @@ export class SystemProcess implements GuestProcess {
     });
     this.kernel.now = () => this.instructions;
     this.kernel.space.reservationLimit = this.limits.maxMemory * RESERVATION_FACTOR;
+    this.threads = new Scheduler(this.kernel, options.scheduleSeed ?? DEFAULT_SCHEDULE_SEED, ...(options.quantum ? [options.quantum] : []));
     const argv = [options.executable, ...(options.argv ?? [])];
     this.image = exec(this.kernel, { path: options.executable, argv, envp: options.envp ?? [] });
     addProcFiles(this.kernel, this.image.main.path, argv);
@@ -265,8 +275,11 @@ export class SystemProcess implements GuestProcess {
           continue;
         }
         this.checkDeadline();
+        const blocked = this.schedule();
+        if (blocked) return blocked;
         let budget = limit - this.instructions - this.charged;
         if (signalAt) budget = Math.min(budget, signalAt.instruction - this.instructions);
+        if (!this.threads.frozen) budget = Math.min(budget, Math.max(1, this.threads.quantumLeft));
         if (budget <= 0) {
           if (signalAt) continue;
           return { reason: 'budget', instructions: this.instructions };
@@ -277,6 +290,7 @@ export class SystemProcess implements GuestProcess {
         if (this.limits.deadline !== undefined) start.timeoutMs = Math.max(1, this.limits.deadline - Date.now());
         const r = this.engine.start(rip, start);
         this.instructions += r.instructions;
+        this.threads.consume(r.instructions);
         const stop = this.handle(r);
         if (stop) return stop;
       }
@@ -285,6 +299,27 @@ export class SystemProcess implements GuestProcess {
       this.updateBreakpoints();
     }
   }
+
+  /**
+   * Gives the CPU to another thread when the running one blocked, exited, yielded or used up its
+   * quantum. A stop when every thread is blocked for good, or when the world is frozen (a host
+   * call) and the running thread blocks.
+   */
+  private schedule(): ProcessStop | undefined {
+    const t = this.threads;
+    if (t.frozen) {
+      if (t.current.state === 'runnable') return undefined;
+      return this.stopWith(new LoaderError('unsupported', `thread ${t.current.tid} blocked (${t.current.state}) while the other threads are stopped by the tool (a host call into the guest waits for another thread)`));
+    }
+    if (!t.shouldSwitch() && !this.yielding) return undefined;
+    const message = t.switchThread(this.yielding);
+    this.yielding = false;
+    if (message) return this.stopWith(new LoaderError('unsupported', message));
+    this.deliverPendingSignals();
+    return this.ended;
+  }
+
+  private yielding = false;
 
   private handle(r: RunResult): ProcessStop | undefined {
     switch (r.reason) {
@@ -331,7 +366,8 @@ export class SystemProcess implements GuestProcess {
     this.charged += SYSCALL_COST;
     const nr = Number(this.engine.readRegister('rax'));
     const args = (['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'] as const).map((r) => this.engine.readRegister(r));
-    const def = SYSCALLS[nr];
+    const threadDef = THREAD_SYSCALLS[nr];
+    const def = threadDef ?? SYSCALLS[nr];
     const caller = this.engine.readRegister('rip') - 2n;
     if (!def) {
       const name = syscallName(nr);
@@ -340,8 +376,14 @@ export class SystemProcess implements GuestProcess {
     }
     let value: bigint;
     try {
-      const out = def.run(this.kernel, args);
+      const out = threadDef ? threadDef.run(this.kernel, this.threads, args) : SYSCALLS[nr]!.run(this.kernel, args);
       if (typeof out === 'object') {
+        if (out.kind === 'blocked') return this.ended; // rax is set when the thread is woken
+        if (out.kind === 'yield') {
+          this.engine.writeRegister('rax', 0n);
+          this.yielding = true;
+          return this.ended;
+        }
         if (out.kind === 'exit') {
           this.ended = { reason: 'exited', status: out.status, instructions: this.instructions };
           return this.ended;
@@ -373,8 +415,15 @@ export class SystemProcess implements GuestProcess {
 
   // ---- signals and faults -------------------------------------------------------------
 
+  /** A process-directed signal: it goes to a thread that does not block it (the running one first). */
   deliverSignal(signo: number): void {
-    this.kernel.signals.raise({ signo, code: SI_USER, pid: 1, uid: 1000 });
+    const info = { signo, code: SI_USER, pid: 1, uid: 1000 };
+    const target = this.threads.targetFor(signo);
+    if (target === this.threads.current && target.state !== 'runnable' && target.state !== 'exited') {
+      this.threads.wake(target, -4n); // EINTR for the interrupted wait
+      this.threads.switchTo(target);
+    }
+    this.threads.queueSignal(target, info);
     this.deliverPendingSignals();
   }
 
@@ -490,6 +539,8 @@ export class SystemProcess implements GuestProcess {
   callFunction(address: bigint, args: readonly bigint[], maxInstructions: number): bigint {
     if (args.length > 6) throw new LoaderError('unsupported', `a host call with ${args.length} arguments`);
     const saved = this.engine.saveContext();
+    const wasFrozen = this.threads.frozen;
+    this.threads.frozen = true;
     const rsp = this.engine.readRegister('rsp');
     // Below the red zone, aligned as at a call: (rsp + 8) % 16 == 0 at the callee's entry.
     const entryRsp = ((rsp - 1024n) & ~15n) - 8n;
@@ -500,7 +551,12 @@ export class SystemProcess implements GuestProcess {
     this.engine.writeRegister('rax', 0n);
     this.engine.writeRegister('rsp', entryRsp);
     this.engine.writeRegister('rip', address);
-    const stop = this.run({ maxInstructions, until: HOST_RETURN });
+    let stop: ProcessStop;
+    try {
+      stop = this.run({ maxInstructions, until: HOST_RETURN });
+    } finally {
+      this.threads.frozen = wasFrozen;
+    }
     const rax = this.engine.readRegister('rax');
     const returned = stop.reason === 'until' && this.engine.readRegister('rip') === HOST_RETURN;
     if (!this.ended) this.engine.restoreContext(saved);
@@ -593,6 +649,7 @@ export class SystemProcess implements GuestProcess {
       ended: this.ended,
       watched: new Set(this.watched),
       probeReturns: [...this.probeReturns],
+      threads: this.threads.saveState(),
     };
   }
 
@@ -614,6 +671,7 @@ export class SystemProcess implements GuestProcess {
     this.watched.clear();
     for (const a of s.watched) this.watched.add(a);
     this.probeReturns = [...s.probeReturns];
+    this.threads.restoreState(s.threads);
     this.updateBreakpoints();
   }
 

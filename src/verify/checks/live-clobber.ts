@@ -16,14 +16,42 @@ const inside = (r: OverwrittenBytes, a: bigint): boolean => a > r.site && a < r.
 
 export function checkLiveAtPatchPoint(range: OverwrittenBytes, point: PatchPoint, describe: (a: bigint) => string): Finding[] {
   const evidence: Evidence[] = [];
+  const self = point.thread ? `thread ${point.thread.tid} (${point.thread.name}): ` : '';
   if (inside(range, point.rip)) {
-    evidence.push({ label: 'interrupted rip', address: point.rip, location: describe(point.rip), text: `byte ${point.rip - range.site} of the overwritten bytes` });
+    evidence.push({ label: `${self}interrupted rip`, address: point.rip, location: describe(point.rip), text: `byte ${point.rip - range.site} of the overwritten bytes` });
   }
   for (const w of point.stackWords) {
     if (!inside(range, w.value)) continue;
-    evidence.push({ label: `return address on the stack at ${hex(w.slot)}`, address: w.value, location: describe(w.value), text: `byte ${w.value - range.site} of the overwritten bytes` });
+    evidence.push({ label: `${self}return address on the stack at ${hex(w.slot)}`, address: w.value, location: describe(w.value), text: `byte ${w.value - range.site} of the overwritten bytes` });
+  }
+  const threads = new Set<number>();
+  if (evidence.length > 0 && point.thread && (point.otherThreads ?? []).length > 0) threads.add(point.thread.tid);
+  for (const t of point.otherThreads ?? []) {
+    const who = `thread ${t.tid} (${t.name})`;
+    const chain = t.callChain.slice(0, 8).map((c) => c.location).join(' <- ');
+    const frames: Evidence[] = [];
+    if (inside(range, t.rip)) frames.push({ label: `${who}: stopped at rip`, address: t.rip, location: describe(t.rip), text: `byte ${t.rip - range.site} of the overwritten bytes` });
+    for (const w of t.stackWords) {
+      if (!inside(range, w.value)) continue;
+      frames.push({ label: `${who}: return address on its stack at ${hex(w.slot)}`, address: w.value, location: describe(w.value), text: `byte ${w.value - range.site} of the overwritten bytes` });
+    }
+    if (frames.length === 0) continue;
+    threads.add(t.tid);
+    if (chain) frames.push({ label: `${who}: call chain`, text: chain });
+    evidence.push(...frames);
   }
   if (evidence.length === 0) return [];
+  if (threads.size > 0) {
+    const first = evidence.find((e) => e.address !== undefined)!;
+    return [{
+      code: 'LIVE_INSTRUCTION_CLOBBERED',
+      severity: 'error',
+      message: `at the patch point (instruction ${point.instruction}, every thread stopped) ${threads.size === 1 ? `thread ${[...threads][0]} was` : `threads ${[...threads].join(', ')} were`} inside the overwritten bytes: ${threads.size === 1 ? 'it' : 'they'} will resume in the middle of the trampoline`,
+      address: first.address!,
+      evidence,
+      hint: 'patch only when every thread is outside the first bytes of the function (libcare unwinds every thread and retries), or choose a function whose prologue has no calls',
+    }];
+  }
   return [{
     code: 'LIVE_INSTRUCTION_CLOBBERED',
     severity: 'error',

@@ -6,6 +6,7 @@
 
 import { GPRS, HookType, type Gpr } from '../../engine/engine.js';
 import type { GuestProcess, ProcessStop } from '../../loader/index.js';
+import { threadOf } from './patch-point.js';
 import { setPhase } from './progress.js';
 
 export const ARGUMENT_REGISTERS: readonly Gpr[] = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
@@ -95,7 +96,7 @@ export function observeAfterPatch(
   // hook, not a stop: it counts every run of the replacement, also in the unwatched rest of
   // the run and inside the run to the return, without breaking those runs up.
   let pending: {
-    at: number; state: RegisterState; xmm: VectorState; returnAddress: bigint;
+    at: number; state: RegisterState; xmm: VectorState; returnAddress: bigint; thread: number;
     atReplacement: RegisterState | null; xmmAtReplacement: VectorState; replacementReturnAddress: bigint;
   } | null = null;
   const replacementHooks = [...new Set(options.replacements)].map((address) =>
@@ -106,7 +107,7 @@ export function observeAfterPatch(
       callback: () => {
         observation.replacementRuns++;
         observation.firstReplacementRun ??= process.instructions;
-        if (pending && !pending.atReplacement) {
+        if (pending && !pending.atReplacement && threadOf(process) === pending.thread) {
           pending.atReplacement = readState(process);
           pending.xmmAtReplacement = readVectors(process);
           pending.replacementReturnAddress = process.mem.u64(pending.atReplacement.rsp);
@@ -130,8 +131,15 @@ export function observeAfterPatch(
       if (stop.reason === 'call') {
         observation.targetCalls++;
         const state = readState(process);
-        pending = { at: process.instructions, state, xmm: readVectors(process), returnAddress: process.mem.u64(state.rsp), atReplacement: null, xmmAtReplacement: [], replacementReturnAddress: 0n };
+        pending = { at: process.instructions, state, xmm: readVectors(process), returnAddress: process.mem.u64(state.rsp), thread: threadOf(process), atReplacement: null, xmmAtReplacement: [], replacementReturnAddress: 0n };
         continue;
+      }
+      if (stop.reason === 'until' && pending && threadOf(process) !== pending.thread) {
+        // Another thread reached the return address: step off it and wait for the caller's thread.
+        const step = process.run({ maxInstructions: 1 });
+        if (step.reason === 'budget') continue;
+        observation.stop = step;
+        break;
       }
       if (stop.reason === 'until' && pending) {
         const state = readState(process);

@@ -8,6 +8,7 @@ import type { CodeMap } from '../../analysis/index.js';
 import type { ElfFile } from '../../elf/index.js';
 import type { GuestProcess, ProcessStop } from '../../loader/index.js';
 import { layout } from '../../loader/index.js';
+import { SystemProcess, viewThreads, type ThreadView } from '../../loader/system/index.js';
 import { VerifyError } from '../error.js';
 import { setPhase } from './progress.js';
 import { describeStop } from './stop-text.js';
@@ -26,6 +27,10 @@ export interface PatchPoint {
   targetCallsBefore: number;
   /** 8-byte words from rsp upwards (slot address and value): candidate return addresses. */
   stackWords: { slot: bigint; value: bigint }[];
+  /** The system model's threads other than the one stopped in, with the world stopped (empty with one thread). */
+  otherThreads?: ThreadView[];
+  /** The stopped thread's id and name (system model). */
+  thread?: { tid: number; name: string };
 }
 
 /**
@@ -118,10 +123,22 @@ function stackWords(process: GuestProcess, rsp: bigint): { slot: bigint; value: 
   return words;
 }
 
+/** The running thread's id (system model), 0 for the single-threaded stubs model. */
+export function threadOf(process: GuestProcess): number {
+  return process instanceof SystemProcess ? process.threads.current.tid : 0;
+}
+
 /** The patch point at the process's current instruction boundary. */
 export function stateHere(process: GuestProcess, description: string, targetCallsBefore: number): PatchPoint {
   const rsp = process.engine.readRegister('rsp');
-  return { instruction: process.instructions, rip: process.engine.readRegister('rip'), rsp, description, targetCallsBefore, stackWords: stackWords(process, rsp) };
+  const point: PatchPoint = { instruction: process.instructions, rip: process.engine.readRegister('rip'), rsp, description, targetCallsBefore, stackWords: stackWords(process, rsp), otherThreads: [] };
+  if (process instanceof SystemProcess) {
+    const views = viewThreads(process, STACK_SCAN_BYTES);
+    point.otherThreads = views.filter((v) => !v.running);
+    const self = views.find((v) => v.running);
+    if (self) point.thread = { tid: self.tid, name: self.name };
+  }
+  return point;
 }
 
 export function runToPatchPoint(
@@ -148,11 +165,17 @@ export function runToPatchPoint(
   if (stop.reason !== 'call') failBeforePatchPoint(stop, process, what);
   const entryRsp = process.engine.readRegister('rsp');
   const returnAddress = process.mem.u64(entryRsp);
-  // Recursion returns to the same address first, from deeper frames: wait for ours.
-  do {
+  const entryThread = threadOf(process);
+  // Recursion returns to the same address first, from deeper frames, and other threads may
+  // return there too: wait for our thread's return from our frame.
+  for (;;) {
     stop = process.run({ maxInstructions: left(), until: returnAddress });
     if (stop.reason !== 'until') failBeforePatchPoint(stop, process, `${target.name} returned`);
-  } while (process.engine.readRegister('rsp') <= entryRsp);
+    if (process.engine.readRegister('rsp') > entryRsp && threadOf(process) === entryThread) break;
+    // Step off the address (a run from `until` itself would stop at once).
+    stop = process.run({ maxInstructions: 1 });
+    if (stop.reason !== 'budget') failBeforePatchPoint(stop, process, `${target.name} returned`);
+  }
   const afterReturn = `right after ${target.name} returned for the first time, at ${process.describe(returnAddress)}`;
   if (sleepSites.length === 0) return stateHere(process, afterReturn, 1);
 

@@ -88,12 +88,11 @@ describe('system model: real programs over the emulated kernel', () => {
     expect(process.stdoutText(1)).toBe(native('net').stdout);
   });
 
-  it('stops at clone(CLONE_THREAD) with a message saying threads are not emulated yet', async () => {
-    const { stop } = await runGuest('unsupported', ['thread']);
-    expect(stop.reason).toBe('error');
-    if (stop.reason !== 'error') return;
-    expect(stop.error.message).toContain('clone(CLONE_THREAD): the program starts a thread; threads are not emulated yet');
-    expect(stop.error.message).toMatch(/from (__)?clone3?\+0x[0-9a-f]+ \(.*libc\.so\.6\)/);
+  it('runs a thread started by pthread_create (clone) to its join (threads: test/loader/threads)', async () => {
+    const { process, stop } = await runGuest('unsupported', ['thread']);
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    expect(process.stdoutText(1)).toBe(native('unsupported', ['thread']).stdout);
+    expect(process.threads.threads.length).toBe(2);
   });
 
   it('gives the guest its stdin, mapped files, /proc/self, an overlay for writes, the virtual clock and seeded randomness', async () => {

@@ -1,0 +1,302 @@
+// Emulated threads for the system model: one CPU, threads interleaved by a deterministic
+// scheduler. A thread runs until it blocks (futex wait, sleep) or its quantum ends; the
+// quantum (instructions, with jitter) and the thread picked at each switch come from a seeded
+// generator, so a schedule is a function of its seed and any run can be replayed exactly.
+// A thread's CPU state (register file, fs_base, xmm, x87) lives in an Engine context while it
+// is not running: switching is saveContext + restoreContext, memory is shared and never copied.
+// The per-thread parts of the kernel state (signal mask, thread-directed pending signals,
+// sigaltstack) are swapped in and out of the Kernel's with the CPU state.
+
+import type { CpuContext } from '../../engine/engine.js';
+import type { SignalInfo } from '../kernel/signals.js';
+import { sigbit } from '../kernel/signals.js';
+import { SeededRandom, type Kernel } from './kernel.js';
+
+export const DEFAULT_SCHEDULE_SEED = 1n;
+/** Mean quantum in instructions: a switch every few thousand instructions. */
+export const DEFAULT_QUANTUM = 4000;
+
+export type ThreadState = 'runnable' | 'futex' | 'sleep' | 'exited';
+
+export interface GuestThread {
+  tid: number;
+  /** comm, as prctl(PR_SET_NAME) / pthread_setname_np set it (15 bytes at most). */
+  name: string;
+  state: ThreadState;
+  /** The CPU state while not running (undefined for the running thread). */
+  context: CpuContext | undefined;
+  /** rax to deliver when the thread next runs (a blocked system call's result). */
+  resumeValue: bigint | undefined;
+  /** futex wait: the word's address and the bitset. */
+  futex: { address: bigint; bitset: number } | undefined;
+  /** A blocked call's deadline on CLOCK_MONOTONIC (ns), if any; the value rax gets when it passes. */
+  deadline: { ns: bigint; value: bigint } | undefined;
+  /** set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when the thread exits. */
+  clearChildTid: bigint;
+  /** set_robust_list's head (recorded; glibc's non-robust mutexes leave it empty). */
+  robustList: bigint;
+  /** Signal mask, thread-directed pending signals, sigaltstack (live in the Kernel while running). */
+  blocked: bigint;
+  pending: SignalInfo[];
+  altStack: { sp: bigint; flags: number; size: bigint };
+  /** Instructions this thread has retired. */
+  instructions: number;
+  /** When the thread was created (the process's instruction count). */
+  createdAt: number;
+  exitStatus?: number;
+  /** FIFO order of futex waits. */
+  waitSeq?: number;
+}
+
+export interface ThreadsState {
+  threads: GuestThread[];
+  current: number;
+  nextTid: number;
+  quantumLeft: number;
+  random: bigint;
+  switches: number;
+}
+
+/** What a thread switch needs from the process: the engine through the kernel. */
+export class Scheduler {
+  readonly threads: GuestThread[] = [];
+  private currentIndex = 0;
+  private nextTid: number;
+  private readonly random: SeededRandom;
+  quantumLeft: number;
+  /** Context switches so far (for reports and the bench). */
+  switches = 0;
+  /** While set (a host call into the guest, a stopped world), no switch happens. */
+  frozen = false;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly seed: bigint = DEFAULT_SCHEDULE_SEED,
+    readonly quantum: number = DEFAULT_QUANTUM,
+  ) {
+    this.random = new SeededRandom(seed ^ 0x7468726561647321n);
+    this.nextTid = kernel.pid + 1;
+    this.threads.push(this.blank(kernel.pid, 0));
+    this.quantumLeft = this.nextQuantum();
+  }
+
+  private blank(tid: number, at: number): GuestThread {
+    return {
+      tid, name: 'main', state: 'runnable', context: undefined, resumeValue: undefined, futex: undefined, deadline: undefined,
+      clearChildTid: 0n, robustList: 0n, blocked: 0n, pending: [], altStack: { sp: 0n, flags: 2, size: 0n }, instructions: 0, createdAt: at,
+    };
+  }
+
+  get current(): GuestThread {
+    return this.threads[this.currentIndex]!;
+  }
+
+  /** Threads that have not exited. */
+  get live(): GuestThread[] {
+    return this.threads.filter((t) => t.state !== 'exited');
+  }
+
+  byTid(tid: number): GuestThread | undefined {
+    return this.threads.find((t) => t.tid === tid && t.state !== 'exited');
+  }
+
+  private nextQuantum(): number {
+    const r = this.random.bytes(4);
+    const jitter = (r[0]! | (r[1]! << 8) | (r[2]! << 16)) % this.quantum;
+    return Math.max(1, (this.quantum >> 1) + jitter);
+  }
+
+  private pick(n: number): number {
+    const r = this.random.bytes(4);
+    return ((r[0]! | (r[1]! << 8) | (r[2]! << 16)) >>> 0) % n;
+  }
+
+  /** Counts retired instructions against the running thread's quantum. */
+  consume(instructions: number): void {
+    this.quantumLeft -= instructions;
+    this.current.instructions += instructions;
+  }
+
+  /** A new thread (clone with CLONE_THREAD): `context` is its CPU state, ready to run. */
+  spawn(context: CpuContext, at: number): GuestThread {
+    const parent = this.current;
+    const t = this.blank(this.nextTid++, at);
+    t.context = context;
+    t.name = parent.name;
+    t.blocked = this.kernel.signals.blocked; // the creator's mask, as clone copies it
+    this.threads.push(t);
+    return t;
+  }
+
+  /** Blocks the running thread (a futex wait or a sleep): it runs again when woken. */
+  block(state: 'futex' | 'sleep', futex?: { address: bigint; bitset: number }, deadline?: { ns: bigint; value: bigint }): void {
+    const t = this.current;
+    t.state = state;
+    t.futex = futex;
+    t.deadline = deadline;
+  }
+
+  wake(t: GuestThread, value: bigint): void {
+    t.state = 'runnable';
+    t.futex = undefined;
+    t.deadline = undefined;
+    t.resumeValue = value;
+  }
+
+  /** FUTEX_WAKE: up to `count` waiters on `address` whose bitset meets `bitset`, in wait order. */
+  futexWake(address: bigint, count: number, bitset = 0xffffffff): number {
+    let woken = 0;
+    for (const t of this.waitOrder()) {
+      if (woken >= count) break;
+      if (t.state === 'futex' && t.futex?.address === address && (t.futex.bitset & bitset) !== 0) {
+        this.wake(t, 0n);
+        woken++;
+      }
+    }
+    return woken;
+  }
+
+  /** FUTEX_REQUEUE: wakes `wake` waiters, moves up to `move` of the rest to `to`. */
+  futexRequeue(address: bigint, wake: number, move: number, to: bigint): number {
+    let done = this.futexWake(address, wake);
+    let moved = 0;
+    for (const t of this.waitOrder()) {
+      if (moved >= move) break;
+      if (t.state === 'futex' && t.futex?.address === address) {
+        t.futex = { address: to, bitset: t.futex.bitset };
+        moved++;
+      }
+    }
+    done += moved;
+    return done;
+  }
+
+  /** Waiters in the order they started waiting (a sequence kept on the thread). */
+  private waitOrder(): GuestThread[] {
+    return this.threads.filter((t) => t.state === 'futex').sort((a, b) => (a.waitSeq ?? 0) - (b.waitSeq ?? 0));
+  }
+
+  private waitCounter = 0;
+  /** Stamps the running thread's wait so wakes go in FIFO order. */
+  stampWait(): void {
+    this.current.waitSeq = ++this.waitCounter;
+  }
+
+  /**
+   * A process-directed signal (kill, the tool's signal): queued on the running thread when it
+   * does not block it, else on the first thread that does not (as Linux's complete_signal).
+   */
+  targetFor(signo: number): GuestThread {
+    const cur = this.current;
+    if (cur.state !== 'exited' && (this.kernel.signals.blocked & sigbit(signo)) === 0n) return cur;
+    return this.live.find((t) => t !== cur && (t.blocked & sigbit(signo)) === 0n) ?? cur;
+  }
+
+  /** Queues a signal on a thread that is not running; a blocked wait is interrupted (EINTR). */
+  queueSignal(t: GuestThread, info: SignalInfo): void {
+    if (t === this.current) {
+      this.kernel.signals.raise(info);
+      return;
+    }
+    if (!t.pending.some((p) => p.signo === info.signo)) t.pending.push(info);
+    if ((t.state === 'futex' || t.state === 'sleep') && (t.blocked & sigbit(info.signo)) === 0n) this.wake(t, -4n /* EINTR */);
+  }
+
+  /** Whether the running thread should give up the CPU now. */
+  shouldSwitch(): boolean {
+    if (this.frozen) return false;
+    return this.current.state !== 'runnable' || this.quantumLeft <= 0;
+  }
+
+  /**
+   * Switches to the next thread: a seeded pick among the runnable ones. When none is runnable,
+   * the virtual clock advances to the earliest deadline; with none, it returns a deadlock message.
+   * `yieldCpu`: prefer another thread (sched_yield).
+   */
+  switchThread(yieldCpu = false): string | undefined {
+    for (;;) {
+      let runnable = this.threads.filter((t) => t.state === 'runnable');
+      if (yieldCpu && runnable.length > 1) runnable = runnable.filter((t) => t !== this.current);
+      if (runnable.length > 0) {
+        const next = runnable.length === 1 ? runnable[0]! : runnable[this.pick(runnable.length)]!;
+        this.switchTo(next);
+        this.quantumLeft = this.nextQuantum();
+        return undefined;
+      }
+      const waiting = this.threads.filter((t) => t.deadline !== undefined && (t.state === 'futex' || t.state === 'sleep'));
+      if (waiting.length === 0) return this.deadlockMessage();
+      const first = waiting.reduce((a, b) => (a.deadline!.ns <= b.deadline!.ns ? a : b));
+      const now = this.kernel.clock.now(1);
+      if (first.deadline!.ns > now) this.kernel.clock.advance(first.deadline!.ns - now);
+      const at = this.kernel.clock.now(1);
+      for (const t of waiting) if (t.deadline!.ns <= at) this.wake(t, t.deadline!.value);
+    }
+  }
+
+  private deadlockMessage(): string {
+    const waits = this.live.map((t) => `thread ${t.tid} (${t.name}) ${t.state === 'futex' ? `waits on futex 0x${t.futex!.address.toString(16)}` : t.state}`);
+    return `every thread is blocked and nothing can wake them (a deadlock in the program): ${waits.join('; ')}`;
+  }
+
+  /** Makes `next` the running thread: saves the current CPU and per-thread kernel state, loads next's. */
+  switchTo(next: GuestThread): void {
+    const cur = this.current;
+    const engine = this.kernel.engine;
+    if (next === cur) {
+      this.applyResume(next);
+      return;
+    }
+    if (cur.state !== 'exited') cur.context = engine.saveContext();
+    cur.blocked = this.kernel.signals.blocked;
+    cur.pending = this.kernel.signals.pending;
+    cur.altStack = this.kernel.altStack;
+    engine.restoreContext(next.context!);
+    next.context = undefined;
+    this.kernel.signals.blocked = next.blocked;
+    this.kernel.signals.pending = next.pending;
+    this.kernel.altStack = next.altStack;
+    this.currentIndex = this.threads.indexOf(next);
+    this.kernel.tidAddress = next.clearChildTid;
+    this.switches++;
+    this.applyResume(next);
+  }
+
+  private applyResume(t: GuestThread): void {
+    if (t.resumeValue !== undefined) {
+      this.kernel.engine.writeRegister('rax', BigInt.asUintN(64, t.resumeValue));
+      t.resumeValue = undefined;
+    }
+  }
+
+  /** The CPU context of any thread (the running one's is read live). */
+  contextOf(t: GuestThread): CpuContext {
+    return t === this.current ? this.kernel.engine.saveContext() : t.context!;
+  }
+
+  saveState(): ThreadsState {
+    return {
+      threads: this.threads.map((t) => ({ ...t, pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } })),
+      current: this.currentIndex,
+      nextTid: this.nextTid,
+      quantumLeft: this.quantumLeft,
+      random: this.random.seed,
+      switches: this.switches,
+    };
+  }
+
+  restoreState(s: ThreadsState): void {
+    this.threads.length = 0;
+    for (const t of s.threads) this.threads.push({ ...t, pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } });
+    this.currentIndex = s.current;
+    this.nextTid = s.nextTid;
+    this.quantumLeft = s.quantumLeft;
+    this.random.seed = s.random;
+    this.switches = s.switches;
+  }
+
+  /** Replays from here with another schedule: reseeds the generator (quantum and picks). */
+  reseed(seed: bigint): void {
+    this.random.seed = BigInt.asUintN(64, seed ^ 0x7468726561647321n) || 1n;
+    this.quantumLeft = this.nextQuantum();
+  }
+}
