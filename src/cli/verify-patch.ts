@@ -5,7 +5,7 @@
 // could not verify; a problem is one line on stderr, never a stack trace.
 
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { collectNeededLibraries } from '../verify/libraries.js';
 import { DEFAULT_MAX_FILE_SIZE, parseCommandLine, render, runCommand, TOOL, type ParsedCommand } from '../verify/command.js';
@@ -58,7 +58,11 @@ options:
   --max-insns <n>         instruction budget for the whole run (default 2000000000)
   --progress, --no-progress  instructions executed and the phase on stderr during runs longer
                           than a second (default: on when stderr is a terminal)
-  --format text|json|sarif  report format (default: text)
+  --format <f>            report format: text (default) | json (schema/report.schema.json) |
+                          sarif (SARIF 2.1.0, code scanning) | html (one self-contained file) |
+                          markdown (a pull-request comment)
+  --report <f>:<file>     also write the report in format f to file (repeatable), e.g.
+                          --format sarif --report html:verify-patch.html --report markdown:summary.md
   --engine wasm|unicorn   CPU: the WebAssembly core (default) or native libunicorn
   --timeout <s>           wall-clock limit of the whole verification in seconds (default 60; 0: none)
   --max-memory <size>     guest memory: touched pages (default 1G; reserving untouched memory is
@@ -262,6 +266,16 @@ async function run(argv: string[]): Promise<number> {
       : await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined, libraries, host);
   } finally {
     line?.end();
+  }
+  // Every --report file is written whatever the verdict (a CI artifact says why it failed).
+  for (const report of command.reports ?? []) {
+    try {
+      writeFileSync(report.path, render(outcome.result, { ...command, format: report.format }));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOENT' ? 'no such directory' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+      throw new CliError(`cannot write the ${report.format} report '${report.path}': ${reason}`);
+    }
   }
   if (outcome.result.verdict === 'error') {
     // Machine formats still get a report (verdict "error"); a terminal gets the one line.

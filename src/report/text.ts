@@ -5,6 +5,7 @@
 
 import { sortFindings, type Finding, type Severity } from '../verify/finding.js';
 import type { InstructionLine, ProgramWrite, RunSummary, SymbolSummary, VerifyResult } from '../verify/result.js';
+import { formatSourceLine, type SourceLine } from '../elf/dwarf-line.js';
 import { escapeTerminal } from './escape.js';
 import { hex, hexBytes, plural } from './format.js';
 import { explorationLines } from './exploration-text.js';
@@ -55,7 +56,12 @@ function subfield(label: string, text: string): string {
 function whereText(f: Finding): string {
   if (f.address === undefined) return '';
   const location = f.evidence.find((e) => e.address === f.address && e.location)?.location;
-  return ` at ${hex(f.address)}${location ? ` <${location}>` : ''}`;
+  return ` at ${hex(f.address)}${location ? ` <${location}>` : ''}${sourceText(f.source)}`;
+}
+
+/** " (file.c:12)" when DWARF line info named the address. */
+function sourceText(source: SourceLine | undefined): string {
+  return source ? ` (${formatSourceLine(source)})` : '';
 }
 
 function displayName(s: SymbolSummary): string {
@@ -158,7 +164,7 @@ function runLines(r: RunSummary): string[] {
 
 function describeSymbol(s: SymbolSummary): string {
   const name = s.demangled && s.demangled !== s.name ? `${s.demangled} [${s.name}]` : s.name;
-  return `${name} at ${hex(s.address)}, ${plural(s.size, 'byte')}, in ${s.file}`;
+  return `${name} at ${hex(s.address)}, ${plural(s.size, 'byte')}, in ${s.file}${s.source ? ` (${formatSourceLine(s.source)})` : ''}`;
 }
 
 function instructionLines(lines: readonly InstructionLine[]): string[] {
@@ -169,7 +175,7 @@ function findingLines(f: Finding): string[] {
   const at = f.address === undefined ? '' : ` at ${hex(f.address)}`;
   const lines = [`  ${f.code}${at}: ${f.message}`];
   for (const e of f.evidence) {
-    const where = e.address === undefined ? '' : `${hex(e.address)}${e.location ? ` <${e.location}>` : ''}  `;
+    const where = e.address === undefined ? '' : `${hex(e.address)}${e.location ? ` <${e.location}>` : ''}${sourceText(e.source)}  `;
     const bytes = e.bytes ? `${hexBytes(e.bytes)}  ` : '';
     lines.push(`      ${e.label}: ${where}${bytes}${e.text ?? ''}`.trimEnd());
   }

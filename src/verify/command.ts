@@ -3,9 +3,12 @@
 // report. src/cli adds only the file system and the process; tests and the web page call
 // this directly, so they exercise exactly what the CLI does.
 
+import { renderHtml } from '../report/html.js';
 import { renderJson } from '../report/json.js';
+import { renderMarkdown } from '../report/markdown.js';
 import { renderSarif } from '../report/sarif.js';
 import { renderText } from '../report/text.js';
+import { TOOL } from '../report/tool.js';
 import { VerifyError } from './error.js';
 import { EXIT_CODES } from './finding.js';
 import type { EngineChoice, GuestInputs, PatcherLookup, ProcessChoice, TrampolineChoice, VerifyInput } from './input.js';
@@ -16,7 +19,9 @@ import type { VerifyResult } from './result.js';
 import { verifyPatch } from './verify.js';
 import { DEFAULT_MAX_MEMORY, DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT_SECONDS, MiB } from '../loader/limits.js';
 
-export type ReportFormat = 'text' | 'json' | 'sarif';
+export const REPORT_FORMATS = ['text', 'json', 'sarif', 'html', 'markdown'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export { TOOL };
 
 export interface ParsedCommand {
   mainPath: string;
@@ -59,6 +64,24 @@ export interface ParsedCommand {
   jobs?: number;
   /** --seed N: the thread scheduler's seed (system model). */
   seed?: bigint;
+  /** --report FORMAT:FILE (repeatable): more reports of the same run, written to files by the CLI. */
+  reports?: ReportFile[];
+}
+
+export interface ReportFile {
+  format: ReportFormat;
+  path: string;
+}
+
+/** One --report value: FORMAT:FILE. */
+function reportFile(value: string): ReportFile {
+  const colon = value.indexOf(':');
+  const format = colon < 0 ? '' : value.slice(0, colon);
+  const path = colon < 0 ? '' : value.slice(colon + 1);
+  if (!(REPORT_FORMATS as readonly string[]).includes(format) || path === '') {
+    throw new VerifyError('bad-option', `--report wants FORMAT:FILE with FORMAT one of ${REPORT_FORMATS.join(', ')} (e.g. html:verify-patch.html), not '${value}'`);
+  }
+  return { format: format as ReportFormat, path };
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 512 * MiB;
@@ -69,7 +92,7 @@ export type CommandRequest =
   | { kind: 'help' }
   | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs', 'seed'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs', 'seed', 'report'] as const;
 /** Options that may be given more than once; each adds one value. */
 const REPEATED_OPTIONS = ['file', 'arg', 'env'] as const;
 /** Options of the exploration that mean nothing without --explore. */
@@ -116,6 +139,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const values: Partial<Record<ValueOption, string>> = {};
   const repeated: Record<RepeatedOption, string[]> = { file: [], arg: [], env: [] };
   const positionals: string[] = [];
+  const reports: ReportFile[] = [];
   let progress: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -138,6 +162,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
       const optional = name === 'explore' && eq < 0 && !/^\d[\d_]*:\d[\d_]*$|^:\d[\d_]*$|^\d[\d_]*:$/.test(argv[i + 1] ?? '');
       let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : optional ? '' : argv[++i];
       if (value === undefined) throw new VerifyError('bad-option', `option --${name} needs a value (see --help)`);
+      if (name === 'report') {
+        reports.push(reportFile(value));
+        continue;
+      }
       if (many) {
         repeated[name as unknown as RepeatedOption].push(value);
         continue;
@@ -155,19 +183,20 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const [mainPath, patchPath, symbol] = positionals as [string, string, string];
   if (symbol === '') throw new VerifyError('bad-option', '<sym> is empty');
   const format = values.format ?? 'text';
-  if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new VerifyError('bad-option', `--format must be text, json or sarif, not '${format}'`);
+  if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new VerifyError('bad-option', `--format must be ${REPORT_FORMATS.slice(0, -1).join(', ')} or ${REPORT_FORMATS.at(-1)}, not '${format}'`);
   const engine = values.engine ?? 'wasm';
   if (engine !== 'wasm' && engine !== 'unicorn') throw new VerifyError('bad-option', `--engine must be wasm or unicorn, not '${engine}'`);
   const t = values.trampoline?.trim();
   const trampoline: TrampolineChoice = t === undefined || t === 'abs-rax' ? 'abs-rax' : t === 'rel32' || t === 'abs-indirect' ? t : { template: t };
   const command: ParsedCommand = {
-    mainPath, patchPath, symbol, trampoline, format, engine, files: repeated.file, args: repeated.arg, env: repeated.env,
+    mainPath, patchPath, symbol, trampoline, format: format as ReportFormat, engine, files: repeated.file, args: repeated.arg, env: repeated.env,
     maxFileSize: values['max-file-size'] === undefined ? DEFAULT_MAX_FILE_SIZE : byteSize(values['max-file-size'], 'max-file-size'),
     maxMemory: values['max-memory'] === undefined ? DEFAULT_MAX_MEMORY : byteSize(values['max-memory'], 'max-memory'),
     maxOutput: values['max-output'] === undefined ? DEFAULT_MAX_OUTPUT : byteSize(values['max-output'], 'max-output'),
     timeoutSeconds: values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : seconds(values.timeout, 'timeout'),
   };
   if (command.maxMemory < 16 * MiB) throw new VerifyError('bad-option', '--max-memory must be at least 16M (the process image alone needs a few MiB)');
+  if (reports.length > 0) command.reports = reports;
   if (progress !== undefined) command.progress = progress;
   if (values.process !== undefined) {
     if (values.process !== 'system' && values.process !== 'stubs') throw new VerifyError('bad-option', `--process must be system or stubs, not '${values.process}'`);
@@ -250,7 +279,6 @@ export interface CommandOutcome {
   exitCode: number;
 }
 
-export const TOOL = { name: 'verify-patch', version: '0.1.0' } as const;
 
 /**
  * Runs a parsed command on the two files' bytes. `engine` overrides the command's engine
@@ -296,5 +324,9 @@ export function render(result: VerifyResult, command: Pick<ParsedCommand, 'forma
       return renderSarif(result, TOOL, { main: command.mainPath, patch: command.patchPath });
     case 'text':
       return renderText(result);
+    case 'html':
+      return renderHtml(result, TOOL);
+    case 'markdown':
+      return renderMarkdown(result);
   }
 }

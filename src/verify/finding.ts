@@ -1,6 +1,8 @@
 // Findings: what the checks report, with the evidence a user needs to act on them.
 // The codes are a stable contract (shared/design.md): tests and users' CI key on them.
 
+import type { SourceLine } from '../elf/dwarf-line.js';
+
 export const FINDING_CODES = {
   TRAMPOLINE_OVERRUNS_FUNCTION: 'the overwrite is longer than the function',
   BRANCH_INTO_PATCHED_BYTES: 'a branch or jump-table target lies inside the overwritten bytes (not at the start)',
@@ -39,6 +41,8 @@ export interface Evidence {
   bytes?: Uint8Array;
   /** Disassembly or other one-line text. */
   text?: string;
+  /** The source line of `address`, when the file it lies in has DWARF line info (-g). */
+  source?: SourceLine;
 }
 
 export interface Finding {
@@ -51,6 +55,8 @@ export interface Finding {
   evidence: Evidence[];
   /** What to do instead. */
   hint?: string;
+  /** The source line of `address`, when the file it lies in has DWARF line info (-g). */
+  source?: SourceLine;
 }
 
 export function isFindingCode(code: string): code is FindingCode {

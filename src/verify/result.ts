@@ -1,5 +1,6 @@
 // The verifier's answer: everything a report (text, JSON, SARIF, the web page) shows.
 
+import type { SourceLine } from '../elf/dwarf-line.js';
 import type { Exploration } from './explore/types.js';
 import type { Finding, Verdict } from './finding.js';
 
@@ -11,6 +12,8 @@ export interface SymbolSummary {
   size: number;
   /** The input file it comes from, as the user named it. */
   file: string;
+  /** Where it starts in the sources, when its file has DWARF line info (-g). */
+  source?: SourceLine;
 }
 
 export interface InstructionLine {

@@ -36,6 +36,7 @@ import { attachExploration } from './explore/attach.js';
 import { planVerification, type VerifyPlan } from './pipeline/plan.js';
 import type { PatchSession } from './pipeline/session.js';
 import type { RunSummary, VerifyResult } from './result.js';
+import { attachSourceLines } from './source-lines.js';
 import { verifySlotStrategy } from './strategies/run.js';
 import { outputLines, symbolSummary } from './summary.js';
 
@@ -53,7 +54,7 @@ export async function verifyPatch(input: VerifyInput): Promise<VerifyResult> {
     if (input.explore && input.process?.model === 'system') {
       throw new VerifyError('bad-option', '--explore runs on the stubs process model only for now: add --process stubs (or leave --process out)');
     }
-    const result = await verify(input, partial);
+    const result = attachSourceLines(await verify(input, partial), input);
     return input.explore ? await attachExploration(input, input.explore, result) : result;
   } catch (e) {
     if (!isInputError(e)) throw e;

@@ -52,7 +52,7 @@ describe('verify-patch CLI', () => {
     expectOneLineError(misspelled.stderr, /function 'need_fix_fnc' not found in the executable .*did you mean 'need_fix_func'/);
     const badOption = run(join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--format', 'xml');
     expect(badOption.code).toBe(2);
-    expectOneLineError(badOption.stderr, /--format must be text, json or sarif/);
+    expectOneLineError(badOption.stderr, /--format must be text, json, sarif, html or markdown, not 'xml'/);
   });
 
   it('exits 2 when the budget runs out before the patch point, saying what to change', () => {

@@ -72,6 +72,9 @@ async function verifyInNode(id: string): Promise<VerifyResult> {
   });
 }
 
+/** The page verifies a permalink's case on load: wait for the DOM, not for every resource, on a loaded machine. */
+const OPEN = { waitUntil: 'domcontentloaded', timeout: 90_000 } as const;
+
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
 
 describe.skipIf(!available)('browser page', () => {
@@ -307,6 +310,86 @@ describe.skipIf(!available)('browser page', () => {
     expect(await error.textContent()).toBe(expected);
     await page.screenshot({ path: join(screenshots, 'truncated.png') });
   }, 60_000);
+
+  it('a permalink opens the case with its options and verifies it; the address bar is the permalink of what was verified', async () => {
+    const link = '#case=loop-head%2Ftool-patches-total-amount&symbol=total_amount&with=fix_total_amount&trampoline=rel32';
+    await page.goto(`${origin}/index.html${link}`, OPEN);
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    expect(await page.inputValue('#scenario')).toBe('loop-head/tool-patches-total-amount');
+    expect(await page.inputValue('#trampoline')).toBe('rel32');
+    // What the verifier says for the same case and options, run here in Node.
+    const dir = join(repo, 'corpus/loop-head');
+    const expected = await verifyPatch({ main: readFileSync(join(dir, 'main')), mainName: 'main', patch: readFileSync(join(dir, 'patch.so')), patchName: 'patch.so', symbol: 'total_amount', with: 'fix_total_amount', trampoline: 'rel32', engine: 'wasm' });
+    expect(expected.findings.map((f) => f.code)).toContain('REL32_OUT_OF_RANGE');
+    expect(await page.locator('#verdict .verdict-word').getAttribute('data-verdict')).toBe(expected.verdict);
+    expect(await page.locator('.finding').evaluateAll((items) => items.map((i) => i.getAttribute('data-code')))).toEqual(expected.findings.map((f) => f.code));
+    expect(new URL(page.url()).hash).toBe(link);
+    expect(await page.locator('#permalink').getAttribute('href')).toBe(link);
+    // Edited fields give a new permalink; opening it in a fresh page reproduces the verdict.
+    await page.selectOption('#trampoline', 'abs-rax');
+    await page.click('#verify');
+    await expect.poll(() => page.locator('#verdict .verdict-word').getAttribute('data-verdict'), { timeout: 90_000 }).toBe('unsafe');
+    const edited = new URL(page.url()).hash;
+    expect(edited).toBe('#case=loop-head%2Ftool-patches-total-amount&symbol=total_amount&with=fix_total_amount&trampoline=abs-rax');
+    const fresh = await page.context().newPage();
+    await fresh.goto(`${origin}/index.html${edited}`, OPEN);
+    await fresh.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    expect(await fresh.locator('#verdict .verdict-word').getAttribute('data-verdict')).toBe('unsafe');
+    await fresh.close();
+    // A link without a case carries the options only and asks for the files; a broken one says why.
+    await page.goto(`${origin}/index.html#symbol=handle_events&signal=USR1&template=movabs%20r11%2C%20%7Btarget%7D%3B%20jmp%20r11`, OPEN);
+    expect(await page.locator('#permalink-note').textContent()).toContain('choose main and patch.so');
+    expect(await page.inputValue('#symbol')).toBe('handle_events');
+    expect(await page.inputValue('#mode')).toBe('USR1');
+    expect(await page.inputValue('#template')).toBe('movabs r11, {target}; jmp r11');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main-file');
+    // Choosing the files keeps the link's options (they are not a corpus case's to clear).
+    await page.setInputFiles('#main-file', join(repo, 'test/fixtures/debug-lines/call-in-prologue/main'));
+    await page.setInputFiles('#patch-file', join(repo, 'test/fixtures/debug-lines/call-in-prologue/patch.so'));
+    expect(await page.inputValue('#symbol')).toBe('handle_events');
+    expect(await page.inputValue('#template')).toBe('movabs r11, {target}; jmp r11');
+    await page.goto(`${origin}/index.html#case=no-such%2Fcase&symbol=f`, OPEN);
+    expect(await page.locator('#permalink-note').textContent()).toContain("names the case 'no-such/case'");
+  }, 240_000);
+
+  it('files built with -g: the evidence names its source lines; the permalink holds the options, not the files', async () => {
+    await page.goto(`${origin}/index.html`, OPEN);
+    await page.setInputFiles('#main-file', join(repo, 'test/fixtures/debug-lines/loop-head/main'));
+    await page.setInputFiles('#patch-file', join(repo, 'test/fixtures/debug-lines/loop-head/patch.so'));
+    await page.fill('#symbol', 'total_amount');
+    await page.fill('#replacement', 'fix_total_amount');
+    await page.click('#verify');
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    expect(await page.locator('.finding[data-code="BRANCH_INTO_PATCHED_BYTES"] .evidence .source').allTextContents()).toEqual([
+      ' corpus/loop-head/target.c:12', ' corpus/loop-head/target.c:14',
+    ]);
+    expect(new URL(page.url()).hash).toBe('#symbol=total_amount&with=fix_total_amount&trampoline=abs-rax');
+  }, 120_000);
+
+  it('downloads the shown verification as JSON, SARIF and HTML reports, as the CLI writes them', async () => {
+    await page.goto(`${origin}/index.html#case=loop-head%2Ftool-patches-total-amount&symbol=total_amount&with=fix_total_amount&trampoline=abs-rax`, OPEN);
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    const download = async (format: string): Promise<{ name: string; text: string }> => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click(`.report-actions button[data-format="${format}"]`)]);
+      return { name: file.suggestedFilename(), text: readFileSync((await file.path())!, 'utf8') };
+    };
+    const expected = await verifyInNode('loop-head/tool-patches-total-amount');
+    const json = await download('json');
+    expect(json.name).toBe('verify-patch-total_amount.json');
+    const doc = JSON.parse(json.text) as { schemaVersion: number; verdict: string; findings: { code: string }[] };
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.verdict).toBe(expected.verdict);
+    expect(doc.findings.map((f) => f.code)).toEqual(expected.findings.map((f) => f.code));
+    const sarif = await download('sarif');
+    expect(sarif.name).toBe('verify-patch-total_amount.sarif');
+    const log = JSON.parse(sarif.text) as { version: string; runs: { results: { ruleId: string }[]; artifacts: { location: { uri: string } }[] }[] };
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs[0]!.results.map((r) => r.ruleId)).toEqual(expected.findings.map((f) => f.code));
+    expect(log.runs[0]!.artifacts.slice(0, 2).map((a) => a.location.uri)).toEqual(['main', 'patch.so']);
+    const html = await download('html');
+    expect(html.name).toBe('verify-patch-total_amount.html');
+    expect(html.text).toMatch(/^<!doctype html>[\s\S]*<span class="verdict unsafe">UNSAFE<\/span>[\s\S]*BRANCH_INTO_PATCHED_BYTES/);
+  }, 120_000);
 
   it('offers the strategy and draws the GOT and vtable slots written: slot, old target, new target', async () => {
     // got-slot: the case sets the strategy; libgame.so (next to main) is fetched with it.

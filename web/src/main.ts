@@ -11,6 +11,8 @@ import { renderTimeline } from './view/timeline.js';
 import { TraceStepper } from './view/trace.js';
 import { renderVerdict } from './view/verdict.js';
 import { CancelledError, VerificationWorker } from './worker-client.js';
+import { fromFragment, toFragment, type PermalinkState } from './permalink.js';
+import { renderDownloads } from './view/downloads.js';
 
 const byId = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const form = byId<HTMLFormElement>('inputs');
@@ -56,9 +58,9 @@ if (preferred) scenarioSelect.value = preferred.id;
 const selectedCase = (): CorpusCase | undefined => CORPUS_CASES.find((c) => c.id === scenarioSelect.value);
 
 /** The case's own settings into the fields: Verify reads the fields, so a user can change any of them. */
-function fillFieldsFrom(c: CorpusCase): void {
+function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'> & { id?: string; strategy?: CorpusCase['strategy']; explore?: CorpusCase['explore'] }): void {
   symbolInput.value = c.symbol;
-  symbolInput.dataset['fromCase'] = c.id;
+  if (c.id !== undefined) symbolInput.dataset['fromCase'] = c.id;
   replacementInput.value = c.replacement ?? '';
   trampolineSelect.value = typeof c.trampoline === 'string' ? c.trampoline : 'template';
   templateInput.value = typeof c.trampoline === 'string' ? '' : c.trampoline.template;
@@ -163,15 +165,49 @@ patchFile.addEventListener('change', () => {
 });
 selectScenario();
 
+/** Opens a permalink: its case and fields, then verifies; without a case, asks for the files. */
+function openPermalink(): void {
+  const state = fromFragment(location.hash);
+  if (state === null) return;
+  if ('error' in state) {
+    results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, `This link cannot be opened: ${state.error}.`));
+    return;
+  }
+  if (state.case !== undefined) {
+    if (!CORPUS_CASES.some((c) => c.id === state.case)) {
+      results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, `This link names the case '${state.case}', which this page does not have; pick a scenario.`));
+      return;
+    }
+    scenarioSelect.value = state.case;
+    mainFile.value = '';
+    patchFile.value = '';
+    selectScenario();
+    fillFieldsFrom(state);
+    form.requestSubmit();
+    return;
+  }
+  // No case: the fields are the link's, and choosing the files must not clear them as it clears a case's.
+  scenarioSelect.value = '';
+  scenarioDescription.textContent = '';
+  delete symbolInput.dataset['fromCase'];
+  fillFieldsFrom(state);
+  results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, 'This link holds the options, not the files: choose main and patch.so, then Verify.'));
+  mainFile.focus();
+}
+
 function trampolineChoice(): TrampolineChoice {
   const v = trampolineSelect.value;
   return v === 'template' ? { template: templateInput.value } : (v as 'abs-rax' | 'rel32' | 'abs-indirect');
 }
 
 /** The user's files if any were chosen, else the selected case's; what to patch and how from the fields. */
+/** The permalink of the request buildRequest made last (the case and the options, never the files). */
+let requestLink: PermalinkState | undefined;
+
 async function buildRequest(): Promise<VerifyRequest> {
   const [main, patch] = await Promise.all([fileBytes(mainFile), fileBytes(patchFile)]);
   let files: Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName' | 'libraries'>;
+  let caseId: string | undefined;
   if (main || patch) {
     if (!main || !patch) throw new Error('choose both files: main and patch.so');
     files = { main: main.bytes, mainName: main.name, patch: patch.bytes, patchName: patch.name };
@@ -181,6 +217,7 @@ async function buildRequest(): Promise<VerifyRequest> {
     const c = selectedCase();
     if (!c) throw new Error('pick a scenario or choose your files');
     files = await corpusFiles(c);
+    caseId = c.id;
   }
   if (symbolInput.value.trim() === '') throw new Error('name the function to patch');
   const request: VerifyRequest = { ...files, symbol: symbolInput.value.trim(), trampoline: trampolineChoice() };
@@ -189,6 +226,12 @@ async function buildRequest(): Promise<VerifyRequest> {
   if (strategySelect.value === 'got' || strategySelect.value === 'vtable') request.strategy = strategySelect.value;
   // A corpus case's own window while its files are used; the default window otherwise.
   if (exploreCheck.checked) request.explore = !main && !patch ? { ...(selectedCase()?.explore ?? {}) } : {};
+  const link: PermalinkState = { symbol: request.symbol, trampoline: request.trampoline };
+  if (caseId !== undefined) link.case = caseId;
+  if (request.replacement !== undefined) link.replacement = request.replacement;
+  if (request.signal !== undefined) link.signal = request.signal;
+  if (request.strategy !== undefined) link.strategy = request.strategy;
+  requestLink = link;
   return request;
 }
 
@@ -228,6 +271,8 @@ async function run(request: () => Promise<VerifyRequest>, replaying?: number): P
   results.replaceChildren(h('p', { class: 'muted' }, replaying === undefined ? 'Verifying…' : `Verifying at --patch-at ${replaying}…`));
   try {
     const built = await request();
+    // The address bar is the permalink of what is being verified (replaced, not pushed: Back leaves the page).
+    if (replaying === undefined && requestLink) history.replaceState(null, '', toFragment(requestLink));
     const view = await worker.verify(built, (stage, fraction) => {
       progressStage.textContent = stage;
       progressBar.value = fraction;
@@ -235,6 +280,7 @@ async function run(request: () => Promise<VerifyRequest>, replaying?: number): P
     if (view.result.exploration) lastExploration = { view, request: built };
     else if (replaying === undefined) lastExploration = undefined;
     showView(view, replaying);
+    results.querySelector('#verdict')?.append(renderDownloads(view.result, { main: built.mainName, patch: built.patchName }, location.hash));
   } catch (error) {
     if (error instanceof CancelledError) results.replaceChildren(h('p', { class: 'muted', id: 'cancelled' }, 'Cancelled.'));
     else showError((error as Error).message);
@@ -314,3 +360,7 @@ function showView(view: VerificationView, replaying?: number): void {
   results.querySelector<HTMLElement>('#verdict h2')?.setAttribute('tabindex', '-1');
   results.querySelector<HTMLElement>('#verdict h2')?.focus();
 }
+
+// Last, once every listener is in place (a permalink submits the form right away).
+openPermalink();
+window.addEventListener('hashchange', openPermalink);

@@ -42,6 +42,7 @@ function renderFinding(finding: Finding, index: number, onJump: (address: bigint
         e.location || e.address !== undefined ? h('code', {}, ` ${e.location ?? ''}${e.address !== undefined ? ` (${hex(e.address)})` : ''}`) : null,
         e.bytes ? h('code', { class: 'bytes' }, ` ${hexBytes(e.bytes)}`) : null,
         e.text ? h('code', {}, ` ${e.text}`) : null,
+        e.source ? h('span', { class: 'source' }, ` ${e.source.file}:${e.source.line}`) : null,
       );
       if (e.address !== undefined) {
         const address = e.address;

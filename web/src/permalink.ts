@@ -1,0 +1,64 @@
+// The page's permalink: the case and the options in the URL's fragment, never the files (a
+// fragment is not sent to the server either). `#case=loop-head/tool-patches-total-amount&
+// symbol=total_amount&trampoline=rel32` opens that case with those fields and verifies it.
+
+import type { TrampolineChoice } from './protocol.js';
+
+export interface PermalinkState {
+  /** A corpus case id; absent when the user's own files were verified. */
+  case?: string;
+  symbol: string;
+  replacement?: string;
+  trampoline: TrampolineChoice;
+  signal?: string;
+  /** Absent: prologue. */
+  strategy?: 'got' | 'vtable';
+}
+
+const TRAMPOLINE_FORMS = ['abs-rax', 'rel32', 'abs-indirect'] as const;
+
+/** The fragment (with its '#') for a state; keys in a fixed order so equal states give equal links. */
+export function toFragment(state: PermalinkState): string {
+  const params = new URLSearchParams();
+  if (state.case !== undefined) params.set('case', state.case);
+  params.set('symbol', state.symbol);
+  if (state.replacement !== undefined) params.set('with', state.replacement);
+  if (typeof state.trampoline === 'string') params.set('trampoline', state.trampoline);
+  else params.set('template', state.trampoline.template);
+  if (state.signal !== undefined) params.set('signal', state.signal);
+  if (state.strategy !== undefined) params.set('strategy', state.strategy);
+  return `#${params.toString()}`;
+}
+
+/** The state a fragment describes, or an error saying what is wrong with it; null for no fragment. */
+export function fromFragment(fragment: string): PermalinkState | { error: string } | null {
+  const text = fragment.replace(/^#/, '');
+  if (text === '') return null;
+  const params = new URLSearchParams(text);
+  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy']);
+  const unknown = [...params.keys()].filter((k) => !known.has(k));
+  if (unknown.length > 0) return { error: `the link has parameters this page does not know: ${unknown.join(', ')}` };
+  const symbol = params.get('symbol')?.trim() ?? '';
+  if (symbol === '') return { error: 'the link names no function to patch (symbol=)' };
+  const form = params.get('trampoline');
+  const template = params.get('template');
+  let trampoline: TrampolineChoice = 'abs-rax';
+  if (template !== null) trampoline = { template };
+  else if (form !== null) {
+    if (!(TRAMPOLINE_FORMS as readonly string[]).includes(form)) return { error: `unknown trampoline '${form}' in the link (abs-rax, rel32, abs-indirect or template=)` };
+    trampoline = form as (typeof TRAMPOLINE_FORMS)[number];
+  }
+  const state: PermalinkState = { symbol, trampoline };
+  const c = params.get('case');
+  if (c !== null) state.case = c;
+  const replacement = params.get('with');
+  if (replacement !== null && replacement.trim() !== '') state.replacement = replacement.trim();
+  const signal = params.get('signal');
+  if (signal !== null && signal.trim() !== '') state.signal = signal.trim();
+  const strategy = params.get('strategy');
+  if (strategy !== null && strategy !== 'prologue') {
+    if (strategy !== 'got' && strategy !== 'vtable') return { error: `unknown strategy '${strategy}' in the link (prologue, got or vtable)` };
+    state.strategy = strategy;
+  }
+  return state;
+}
