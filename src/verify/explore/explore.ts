@@ -314,8 +314,7 @@ class Sweep {
         }
         watch.touched = false;
         const events = process.events.length;
-        const stop = process.run({ maxInstructions: 1 });
-        if (stop.reason !== 'budget' || this.point !== p + 1) return this.point;
+        if (!this.runTo(p + 1)) return this.point;
         for (let i = events; i < process.events.length && !boundary; i++) boundary = CLASS_BOUNDARY_EVENTS.has(process.events[i]!.kind);
         if (watch.touched || boundary) future = null;
       }
