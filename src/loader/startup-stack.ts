@@ -50,6 +50,18 @@ export function buildInitialStack(mem: GuestMemory, top: bigint, argv: readonly 
     [AT_UID, 1000n], [AT_EUID, 1000n], [AT_GID, 1000n], [AT_EGID, 1000n], [AT_SECURE, 0n], [AT_RANDOM, random],
     [AT_HWCAP2, 2n], [AT_EXECFN, execfn], [AT_PLATFORM, platform], [AT_NULL, 0n],
   ];
+  sp = writeStartTable((at, bytes) => mem.write(at, bytes), sp, argPtrs, envPtrs, auxv);
+  const argvAt = sp + 8n;
+  const envpAt = argvAt + BigInt((argPtrs.length + 1) * 8);
+  return { rsp: sp, argv: argvAt, envp: envpAt, auxv: envpAt + BigInt((envPtrs.length + 1) * 8), random };
+}
+
+/**
+ * Below `sp`: argc, argv[] and NULL, envp[] and NULL, then the auxv pairs, 16-byte aligned as the
+ * kernel lays them out at process start. Returns the new stack pointer (at argc). Shared by the
+ * stubs model's start-up and the system model's exec.
+ */
+export function writeStartTable(write: (at: bigint, bytes: Uint8Array) => void, sp: bigint, argPtrs: readonly bigint[], envPtrs: readonly bigint[], auxv: readonly (readonly [number, bigint])[]): bigint {
   const words = 1 + argPtrs.length + 1 + envPtrs.length + 1 + auxv.length * 2;
   sp -= BigInt(words * 8);
   sp &= ~15n;
@@ -65,12 +77,10 @@ export function buildInitialStack(mem: GuestMemory, top: bigint, argv: readonly 
   put(0n);
   envPtrs.forEach(put);
   put(0n);
-  for (const [k, val] of auxv) {
-    put(BigInt(k));
-    put(val);
+  for (const [key, value] of auxv) {
+    put(BigInt(key));
+    put(value);
   }
-  mem.write(sp, table);
-  const argvAt = sp + 8n;
-  const envpAt = argvAt + BigInt((argPtrs.length + 1) * 8);
-  return { rsp: sp, argv: argvAt, envp: envpAt, auxv: envpAt + BigInt((envPtrs.length + 1) * 8), random };
+  write(sp, table);
+  return sp;
 }

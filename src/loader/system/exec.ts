@@ -10,6 +10,7 @@ import { LoaderError, hex } from '../error.js';
 import { PAGE, PIE_BASE, STACK_SIZE, STACK_TOP, pageDown, pageUp } from '../layout.js';
 import { VfsError } from './vfs.js';
 import type { Kernel } from './kernel.js';
+import { writeStartTable } from '../startup-stack.js';
 
 export const AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8,
   AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16,
@@ -157,25 +158,5 @@ function buildStack(k: Kernel, options: ExecOptions, main: MappedImage, interpre
     [AT_UID, 1000n], [AT_EUID, 1000n], [AT_GID, 1000n], [AT_EGID, 1000n], [AT_SECURE, 0n], [AT_RANDOM, randomAt],
     [AT_HWCAP2, 0n], [AT_EXECFN, execfn], [AT_PLATFORM, platform], [AT_NULL, 0n],
   ];
-  const words = 1 + argPtrs.length + 1 + envPtrs.length + 1 + auxv.length * 2;
-  sp -= BigInt(words * 8);
-  sp &= ~15n;
-  const table = new Uint8Array(words * 8);
-  const v = new DataView(table.buffer);
-  let o = 0;
-  const put = (x: bigint): void => {
-    v.setBigUint64(o, x, true);
-    o += 8;
-  };
-  put(BigInt(argPtrs.length));
-  argPtrs.forEach(put);
-  put(0n);
-  envPtrs.forEach(put);
-  put(0n);
-  for (const [key, value] of auxv) {
-    put(BigInt(key));
-    put(value);
-  }
-  k.mem.write(sp, table);
-  return sp;
+  return writeStartTable((at, bytes) => k.mem.write(at, bytes), sp, argPtrs, envPtrs, auxv);
 }
