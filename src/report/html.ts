@@ -6,6 +6,7 @@
 import { formatSourceLine, type SourceLine } from '../elf/dwarf-line.js';
 import { sortFindings, type Finding, type Severity } from '../verify/finding.js';
 import type { InstructionLine, RunSummary, SymbolSummary, TrampolineSummary, VerifyResult } from '../verify/result.js';
+import type { Exploration } from '../verify/explore/types.js';
 import { hex, hexBytes, plural } from './format.js';
 
 /** Escapes text for HTML content and attribute values; control characters become U+FFFD. */
@@ -103,6 +104,25 @@ function timeline(run: RunSummary): string {
 <ol class="timeline">${events.map((x) => `<li class="${x.cls}"><span class="n">insn ${x.at}</span> ${x.html}</li>`).join('\n')}</ol>`;
 }
 
+/**
+ * The exploration as a map over instruction counts: the explored window as a bar with its unsafe
+ * windows shaded (inline SVG, no script), then one row per window with its reproducing command.
+ */
+function explorationMap(x: Exploration): string {
+  const span = Math.max(1, x.to - x.from + 1);
+  const left = (n: number): number => ((n - x.from) / span) * 1000;
+  const shaded = x.windows
+    .map((w) => `<rect x="${left(w.from).toFixed(1)}" y="0" width="${Math.max(2, left(w.to + 1) - left(w.from)).toFixed(1)}" height="24" fill="#c62828"><title>${e(`insn ${w.from}-${w.to}: ${w.codes.join(', ')}`)}</title></rect>`)
+    .join('');
+  const share = x.points > 0 ? ((100 * x.unsafePoints) / x.points).toFixed(1) : '0.0';
+  const rows = x.windows
+    .map((w) => `<tr><td>${w.from}-${w.to}</td><td>${w.points}</td><td>${w.codes.map((c) => `<code>${e(c)}</code>`).join(' ')}</td><td>${e(w.doing)}</td><td><code>${e(w.reproduce ?? `--patch-at ${w.example}`)}</code></td></tr>`)
+    .join('\n');
+  return `<p>Patched at ${x.points} instruction boundaries from ${x.from} to ${x.to} (stride ${x.stride}, ${e(x.method)}): unsafe at ${x.unsafePoints} (${share}% of the points).</p>
+<svg viewBox="0 0 1000 24" width="100%" height="24" role="img" aria-label="explored window, unsafe windows shaded"><rect x="0" y="0" width="1000" height="24" fill="#2e7d32"/>${shaded}</svg>
+${x.windows.length > 0 ? `<table><tr><th>instructions</th><th>points</th><th>codes</th><th>the program was</th><th>reproduce</th></tr>\n${rows}</table>` : '<p>No unsafe moment in the window.</p>'}`;
+}
+
 export function renderHtml(result: VerifyResult, tool: { name: string; version: string }): string {
   const errors = result.findings.filter((f) => f.severity === 'error').length;
   const warnings = result.findings.filter((f) => f.severity === 'warning').length;
@@ -128,6 +148,7 @@ export function renderHtml(result: VerifyResult, tool: { name: string; version: 
     body.push('<h2>Patch site</h2>', `<p>The program's handler wrote nothing at the target; it wrote:</p><ul>${result.programWrites.map((w) => `<li>${plural(w.length, 'byte')} at ${address(w.address, w.location)}</li>`).join('')}</ul>`);
   }
   if (result.run) body.push('<h2>The emulated run</h2>', timeline(result.run));
+  if (result.exploration) body.push('<h2>Every moment: the exploration</h2>', explorationMap(result.exploration));
   body.push(`<p class="muted">${e(tool.name)} ${e(tool.version)}</p>`);
   return `<!doctype html>
 <html lang="en">

@@ -19,6 +19,7 @@ const CASES = {
   unsafeWithLines: ['test/fixtures/debug-lines/loop-head', 'main', 'total_amount'],
   signal: ['test/fixtures/debug-lines/call-in-prologue', 'main', 'handle_events', '--signal', 'USR1'],
   safe: ['corpus/seed-classic', 'main', 'need_fix_func'],
+  explored: ['corpus/seed-classic', 'main', 'need_fix_func', '--with', 'fix_func', '--explore'],
   nothingWritten: ['corpus/seed-own-copy', 'main', 'need_fix_func', '--signal', 'USR1'],
   error: ['corpus/bad-input', 'main-truncated', 'need_fix_func'],
 } as const;
@@ -70,6 +71,17 @@ describe('--format html', () => {
     expect(outcomes.nothingWritten.report).toMatch(/wrote nothing at the target; it wrote:<\/p><ul><li>12 bytes at <code>0x[0-9a-f]+<\/code>/);
     expect(outcomes.error.report).toMatch(/<span class="verdict error">COULD NOT VERIFY<\/span>[\s\S]*Could not verify the patch: .*truncated/);
   });
+  it('--explore: the exploration map (window bar with the unsafe windows shaded, a row per window with its reproducing command)', () => {
+    const x = outcomes.explored.result.exploration!;
+    expect(x.unsafePoints).toBeGreaterThan(0);
+    const html = outcomes.explored.report;
+    expect(html).toContain('<h2>Every moment: the exploration</h2>');
+    expect(html).toContain(`unsafe at ${x.unsafePoints}`);
+    expect(html.match(/<rect [^>]*fill="#c62828"/g)?.length).toBe(x.windows.length);
+    for (const w of x.windows) expect(html).toContain(`--patch-at ${w.example}`);
+    expect(outcomes.safe.report).not.toContain('Every moment');
+  });
+
   it('escapes what the inputs control', () => {
     const html = renderHtml(hostile(outcomes.unsafeWithLines.result), TOOL);
     expect(html).not.toMatch(/<script|<img|<iframe/);
