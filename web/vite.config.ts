@@ -3,6 +3,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { bundledSysroot } from './plugins/bundled-sysroot.js';
 import { corpusBinaries } from './plugins/corpus-binaries.js';
 import { icedBrowser } from './plugins/iced-browser.js';
 import { keystoneBrowser } from './plugins/keystone-browser.js';
@@ -15,7 +16,7 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  plugins: [icedBrowser(), keystoneBrowser(), corpusBinaries(`${repoRoot}corpus`)],
+  plugins: [icedBrowser(), keystoneBrowser(), corpusBinaries(`${repoRoot}corpus`), bundledSysroot({ repoRoot })],
   worker: { format: 'es', plugins: () => [icedBrowser(), keystoneBrowser()], rolldownOptions: { checks: { bundlerTimings: false } } },
   // The corpus binaries stay files (fetched on demand), never data: URLs in the bundle.
   // Bundler timing notes are about the machine's load, not the page: off, so "no warning" stays exact.

@@ -1,5 +1,6 @@
-// The corpus scenarios bundled into the page: each case of corpus/<name>/expect.json, with
-// its binaries emitted as static assets and fetched only when the case is run.
+// The corpus scenarios bundled into the page: each case of corpus/<name>/expect.json and
+// corpus/real/<name>/expect.json (upstream programs, system model), with its binaries emitted
+// as static assets and fetched only when the case is run.
 
 import type { TrampolineChoice, VerifyRequest } from './protocol.js';
 
@@ -12,6 +13,8 @@ interface ExpectFile {
     patch: string;
     symbol: string;
     args?: string[];
+    /** The process model the case is verified on (corpus/real: system). */
+    process?: 'system' | 'stubs';
     verdict: string;
     findings?: (string | { code: string })[];
   }[];
@@ -21,6 +24,10 @@ export interface CorpusCase {
   /** "seed-classic/tool-patches-need-fix-func" */
   id: string;
   scenario: string;
+  /** The scenario's folder under corpus/ ("seed-classic", "real/tinyxml2"). */
+  dir: string;
+  /** The model the case expects: system for real programs (they need the real glibc), else stubs. */
+  process: 'system' | 'stubs';
   description: string;
   name: string;
   main: string;
@@ -36,9 +43,12 @@ export interface CorpusCase {
   expectedCodes: string[];
 }
 
-const expectFiles = import.meta.glob<ExpectFile>('../../corpus/*/expect.json', { eager: true, import: 'default' });
+const expectFiles = import.meta.glob<ExpectFile>(['../../corpus/*/expect.json', '../../corpus/real/*/expect.json'], { eager: true, import: 'default' });
 const binaryUrls = import.meta.glob<string>(
-  ['../../corpus/*/*', '!../../corpus/*/*.{json,c,cpp,h,S,sh,md}', '!../../corpus/lib/**', '!../../corpus/common/**'],
+  [
+    '../../corpus/*/*', '!../../corpus/*/*.{json,c,cpp,h,S,sh,md}', '!../../corpus/lib/**', '!../../corpus/common/**', '!../../corpus/real/*',
+    '../../corpus/real/*/*', '!../../corpus/real/*/*.{json,c,cpp,h,sh,md}', '!../../corpus/real/*/BUILDINFO',
+  ],
   { eager: true, query: '?url', import: 'default' },
 );
 
@@ -55,13 +65,15 @@ function option(args: readonly string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-export const CORPUS_CASES: CorpusCase[] = Object.values(expectFiles)
-  .flatMap((file) =>
+export const CORPUS_CASES: CorpusCase[] = Object.entries(expectFiles)
+  .flatMap(([path, file]) =>
     file.cases.map((c) => {
       const args = c.args ?? [];
       const entry: CorpusCase = {
         id: `${file.scenario}/${c.name}`,
         scenario: file.scenario,
+        dir: path.slice('../../corpus/'.length, -'/expect.json'.length),
+        process: c.process ?? 'stubs',
         description: file.description,
         name: c.name,
         main: c.main,
@@ -86,10 +98,10 @@ export const CORPUS_CASES: CorpusCase[] = Object.values(expectFiles)
       return entry;
     }),
   )
-  .filter((c) => binaryUrl(c.scenario, c.main) !== undefined && binaryUrl(c.scenario, c.patch) !== undefined);
+  .filter((c) => binaryUrl(c.dir, c.main) !== undefined && binaryUrl(c.dir, c.patch) !== undefined);
 
-function binaryUrl(scenario: string, file: string): string | undefined {
-  return binaryUrls[`../../corpus/${scenario}/${file}`];
+function binaryUrl(dir: string, file: string): string | undefined {
+  return binaryUrls[`../../corpus/${dir}/${file}`];
 }
 
 const fetched = new Map<string, Promise<Uint8Array>>();
@@ -109,7 +121,7 @@ function fetchBytes(url: string): Promise<Uint8Array> {
 }
 
 export function corpusMain(c: CorpusCase): Promise<Uint8Array> {
-  return fetchBytes(binaryUrl(c.scenario, c.main)!);
+  return fetchBytes(binaryUrl(c.dir, c.main)!);
 }
 
 /**
@@ -118,10 +130,10 @@ export function corpusMain(c: CorpusCase): Promise<Uint8Array> {
  * how comes from the page's fields (the case fills them in).
  */
 export async function corpusFiles(c: CorpusCase): Promise<Pick<VerifyRequest, 'main' | 'mainName' | 'patch' | 'patchName' | 'libraries'>> {
-  const prefix = `../../corpus/${c.scenario}/`;
+  const prefix = `../../corpus/${c.dir}/`;
   const libraryNames = Object.keys(binaryUrls)
     .filter((key) => key.startsWith(prefix) && /^lib[^/]*\.so(\.\d+)*$/.test(key.slice(prefix.length)) && key.slice(prefix.length) !== c.patch)
     .map((key) => key.slice(prefix.length));
-  const [main, patch, ...libraries] = await Promise.all([corpusMain(c), fetchBytes(binaryUrl(c.scenario, c.patch)!), ...libraryNames.map((name) => fetchBytes(binaryUrl(c.scenario, name)!))]);
+  const [main, patch, ...libraries] = await Promise.all([corpusMain(c), fetchBytes(binaryUrl(c.dir, c.patch)!), ...libraryNames.map((name) => fetchBytes(binaryUrl(c.dir, name)!))]);
   return { main: main!, mainName: c.main, patch: patch!, patchName: c.patch, libraries: libraries.map((bytes, i) => ({ path: libraryNames[i]!, bytes })) };
 }

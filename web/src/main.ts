@@ -13,6 +13,7 @@ import { renderVerdict } from './view/verdict.js';
 import { CancelledError, VerificationWorker } from './worker-client.js';
 import { fromFragment, toFragment, type PermalinkState } from './permalink.js';
 import { renderDownloads } from './view/downloads.js';
+import { BUNDLED, bundledSummary, bundledTar, licenceFooter, sysrootFromFile } from './sysroot.js';
 
 const byId = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const form = byId<HTMLFormElement>('inputs');
@@ -31,6 +32,10 @@ const libraryFiles = byId<HTMLInputElement>('library-files');
 const templateInput = byId<HTMLInputElement>('template');
 const modeSelect = byId<HTMLSelectElement>('mode');
 const exploreCheck = byId<HTMLInputElement>('explore');
+const modelSelect = byId<HTMLSelectElement>('process-model');
+const sysrootFile = byId<HTMLInputElement>('sysroot-file');
+const sysrootFileLabel = byId<HTMLElement>('sysroot-file-label');
+const sysrootNote = byId<HTMLElement>('sysroot-note');
 const verifyButton = byId<HTMLButtonElement>('verify');
 const cancelButton = byId<HTMLButtonElement>('cancel');
 const progress = byId<HTMLElement>('progress');
@@ -39,6 +44,48 @@ const progressStage = byId<HTMLElement>('progress-stage');
 const results = byId<HTMLElement>('results');
 
 const worker = new VerificationWorker();
+
+// The process model: the system model on the bundled sysroot where the build has one (as the
+// command line runs on the machine's own), on a sysroot tar the user drops in, or the stubs.
+type ModelChoice = 'bundled' | 'own' | 'stubs';
+const bundledOption = modelSelect.querySelector<HTMLOptionElement>('option[value="bundled"]')!;
+if (!BUNDLED.available) {
+  bundledOption.disabled = true;
+  bundledOption.textContent = 'system: no bundled sysroot in this build';
+}
+byId<HTMLElement>('licences').append(...licenceFooter());
+
+/** What a case (or the user's own files) runs on by default: the system model wherever a sysroot is at hand. */
+function defaultModel(wants: 'system' | 'stubs'): ModelChoice {
+  if (wants === 'stubs') return 'stubs';
+  if (BUNDLED.available) return 'bundled';
+  return sysrootFile.files?.length ? 'own' : 'stubs';
+}
+
+function syncModel(): void {
+  const model = modelSelect.value as ModelChoice;
+  sysrootFile.hidden = model !== 'own';
+  sysrootFileLabel.hidden = model !== 'own';
+  sysrootNote.classList.remove('note');
+  sysrootNote.removeAttribute('id');
+  sysrootNote.id = 'sysroot-note';
+  if (model === 'bundled') sysrootNote.textContent = `ld.so, libc.so.6, libm.so.6, libstdc++.so.6 and libgcc_s.so.1 of ${bundledSummary()} (licences at the foot of the page).`;
+  else if (model === 'own') sysrootNote.textContent = 'A tar of the library directories of the image main runs on in production (lib64, lib, usr/lib/x86_64-linux-gnu...): main then meets exactly those libraries.';
+  else if (!BUNDLED.available) {
+    // The fallback the build announced: one visible line saying why the system model is not the default.
+    sysrootNote.textContent = `No bundled sysroot in this build (${BUNDLED.reason}): the page runs the stubs model; choose your own sysroot tar for the system model.`;
+    sysrootNote.classList.add('note');
+  } else sysrootNote.textContent = 'The sandbox\'s loader and TypeScript libc: fast and with an instruction trace, for programs that need no more of libc than the stubs cover.';
+}
+modelSelect.addEventListener('change', syncModel);
+sysrootFile.addEventListener('change', () => {
+  if (sysrootFile.files?.length) setModel('own');
+});
+syncModel();
+function setModel(model: ModelChoice): void {
+  modelSelect.value = model;
+  syncModel();
+}
 const functionsWorker = new VerificationWorker();
 
 // One group per scenario, so the list shows case names (the scenario is the group's label).
@@ -99,6 +146,7 @@ const selectScenario = (): void => {
   if (!c) return;
   showGroupLabel();
   fillFieldsFrom(c);
+  setModel(defaultModel(c.process));
   void listFunctions(async () => ({ bytes: await corpusMain(c), name: c.main }));
 };
 scenarioSelect.addEventListener('change', () => {
@@ -155,6 +203,7 @@ function leaveCorpusCase(): void {
   templateInput.hidden = true;
   modeSelect.value = '';
   delete symbolInput.dataset['fromCase'];
+  setModel(defaultModel('system'));
 }
 mainFile.addEventListener('change', () => {
   if (mainFile.files?.length) leaveCorpusCase();
@@ -221,6 +270,13 @@ async function buildRequest(): Promise<VerifyRequest> {
   }
   if (symbolInput.value.trim() === '') throw new Error('name the function to patch');
   const request: VerifyRequest = { ...files, symbol: symbolInput.value.trim(), trampoline: trampolineChoice() };
+  const model = modelSelect.value as ModelChoice;
+  if (model === 'bundled') request.sysroot = { name: `${BUNDLED.available ? BUNDLED.distribution : 'Debian'} (bundled)`, tar: await bundledTar() };
+  else if (model === 'own') {
+    const file = sysrootFile.files?.[0];
+    if (!file) throw new Error('choose a sysroot tar (or another process model)');
+    request.sysroot = { name: file.name, tar: await sysrootFromFile(file) };
+  }
   if (replacementInput.value.trim() !== '') request.replacement = replacementInput.value.trim();
   if (modeSelect.value !== '') request.signal = modeSelect.value;
   if (strategySelect.value === 'got' || strategySelect.value === 'vtable') request.strategy = strategySelect.value;

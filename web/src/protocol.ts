@@ -27,6 +27,11 @@ export interface VerifyRequest {
   explore?: { from?: number; to?: number };
   /** Patch (or deliver the signal) after this many instructions (--patch-at): replaying an unsafe window. */
   patchAt?: number;
+  /**
+   * The system process model's sysroot: a tar of library directories (the bundled Debian one
+   * or the user's own, decompressed); absent: the stubs model.
+   */
+  sysroot?: { name: string; tar: Uint8Array };
 }
 
 export type PageToWorker =

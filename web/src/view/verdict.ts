@@ -3,6 +3,7 @@
 import type { Finding } from '../../../src/verify/finding.js';
 import type { VerificationView } from '../protocol.js';
 import { h, hex, hexBytes } from './dom.js';
+import { processLine, renderProgramOutput } from './program-output.js';
 
 const VERDICT_TEXT = { safe: 'SAFE', unsafe: 'UNSAFE', error: 'COULD NOT VERIFY' } as const;
 
@@ -17,6 +18,7 @@ export function renderVerdict(view: VerificationView, onJump: (address: bigint) 
     result.error ? h('p', { class: 'error-text', role: 'alert' }, `could not verify: ${result.error}`) : null,
     result.trampoline ? h('p', { class: 'muted' }, `trampoline ${result.trampoline.form}: ${result.trampoline.bytes.length} bytes at ${hex(result.trampoline.site)} → ${hex(result.trampoline.target)}`) : null,
     result.run ? h('p', { class: 'muted' }, `${result.run.mode}, ${result.run.instructions.toLocaleString('en')} instructions emulated (${result.run.engine}); ${result.run.ended}; verified in ${(view.elapsedMs / 1000).toFixed(2)} s`) : null,
+    processLine(result),
   );
   if (result.verdict !== 'error') {
     section.append(
@@ -26,6 +28,8 @@ export function renderVerdict(view: VerificationView, onJump: (address: bigint) 
     );
   }
   for (const note of view.notes) section.append(h('p', { class: 'note' }, `note: ${note}`));
+  const output = renderProgramOutput(result);
+  if (output) section.append(output);
   return section;
 }
 

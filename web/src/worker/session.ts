@@ -7,7 +7,7 @@ import { Assembler } from '../../../src/asm/keystone.js';
 import { ElfType, initDemangler } from '../../../src/elf/index.js';
 import { PIE_BASE } from '../../../src/loader/layout.js';
 import type { VerifyResult } from '../../../src/verify/result.js';
-import type { FunctionEntry, TimelineEvent, VerificationView, VerifyRequest, WorkerToPage } from '../protocol.js';
+import type { FunctionEntry, PatchSiteView, TimelineEvent, VerificationView, VerifyRequest, WorkerToPage } from '../protocol.js';
 import { InputError, listFunctions, parseElf } from './inputs.js';
 import { buildPatchSiteView } from './patch-site.js';
 import { replay } from './replay.js';
@@ -31,19 +31,21 @@ export async function verify(request: VerifyRequest, post: (message: WorkerToPag
   // Bad input is the verifier's to report: the page then shows the CLI's own words.
   const result = await runVerifier(request);
   const view: VerificationView = { result, timeline: [], notes: [], elapsedMs: 0 };
-  if (request.strategy !== undefined) {
+  if (request.sysroot !== undefined) {
+    // The replay that records a trace steps the stubs model's process: on the system model the
+    // page shows the patch site and the verifier's own run, and says there is no trace.
+    view.timeline = verifierTimeline(result);
+    const site = result.verdict !== 'error' || result.run ? patchSite(request, result, view.notes) : undefined;
+    if (site) view.site = site;
+    if (result.run) view.notes.push('no instruction trace on the system process model yet: the timeline is the verifier\'s own run (choose the stubs model for a trace)');
+  } else if (request.strategy !== undefined) {
     // GOT and vtable patches write slots, not code: the page draws the slots (from the result)
     // and shows the verifier's own run; the replay that records a trace patches prologues only.
     view.timeline = verifierTimeline(result);
     if (result.run) view.notes.push('no instruction trace for a GOT or vtable patch: the timeline is the verifier\'s own run');
   } else if (result.verdict !== 'error' || result.run) {
-    const main = parseElf(request.main, request.mainName, 'main');
-    const base = main.header.type === ElfType.Executable ? 0n : PIE_BASE;
-    try {
-      if (result.target) view.site = buildPatchSiteView(main, base, result.target.name, overwriteLength(result, request));
-    } catch (error) {
-      view.notes.push(`patch site: ${(error as Error).message}`);
-    }
+    const site = patchSite(request, result, view.notes);
+    if (site) view.site = site;
     post({ type: 'progress', stage: 'replaying the run to record the trace', fraction: 0.55 });
     try {
       const replayed = await replay(request, result, (f) => post({ type: 'progress', stage: 'replaying the run to record the trace', fraction: 0.55 + f * 0.45 }));
@@ -63,6 +65,18 @@ export async function verify(request: VerifyRequest, post: (message: WorkerToPag
   }
   view.elapsedMs = performance.now() - started;
   return view;
+}
+
+/** The target's listing before and after the overwrite (both models map main at the same base). */
+function patchSite(request: VerifyRequest, result: VerifyResult, notes: string[]): PatchSiteView | undefined {
+  const main = parseElf(request.main, request.mainName, 'main');
+  const base = main.header.type === ElfType.Executable ? 0n : PIE_BASE;
+  try {
+    if (result.target) return buildPatchSiteView(main, base, result.target.name, overwriteLength(result, request));
+  } catch (error) {
+    notes.push(`patch site: ${(error as Error).message}`);
+  }
+  return undefined;
 }
 
 /** Trampoline lengths by form, for a patch site whose trampoline could not be built (rel32 out of range). */

@@ -1,9 +1,11 @@
 // The one place the page calls the verifier (src/verify). It is looked up through a glob so
 // the page still builds, and says so plainly, in a tree where the verifier has not landed.
 
+import { GUEST_CWD, TarError, vfsFromTar, type Vfs } from '../../../src/loader/system/index.js';
 import type { VerifyInput } from '../../../src/verify/input.js';
 import type { VerifyResult } from '../../../src/verify/result.js';
 import type { VerifyRequest } from '../protocol.js';
+import { InputError } from './inputs.js';
 
 type VerifyFunction = (input: VerifyInput) => Promise<VerifyResult>;
 
@@ -32,5 +34,36 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   if (request.libraries !== undefined && request.libraries.length > 0) input.libraries = request.libraries;
   if (request.explore) input.explore = { ...request.explore };
   if (request.patchAt !== undefined) input.patchAt = request.patchAt;
+  if (request.argv !== undefined) input.guest = { argv: request.argv };
+  if (request.sysroot) {
+    const { name, tar } = request.sysroot;
+    checkSysroot(name, sysrootVfs(name, tar));
+    input.process = { model: 'system', sysroot: name, vfs: () => sysrootVfs(name, tar) };
+  }
   return verifyPatch(input);
+}
+
+/** The system model's file system from the tar (a fresh one per run: slices, no copy), with the working directory. */
+export function sysrootVfs(name: string, tar: Uint8Array): Vfs {
+  try {
+    const vfs = vfsFromTar(tar);
+    vfs.mkdirs(GUEST_CWD);
+    vfs.mkdirs('/tmp');
+    return vfs;
+  } catch (error) {
+    if (error instanceof TarError) throw new InputError(`sysroot '${name}': ${error.message}`);
+    throw error;
+  }
+}
+
+/** Where x86-64 executables' PT_INTERP points: a sysroot without it cannot start anything. */
+const DYNAMIC_LOADER = '/lib64/ld-linux-x86-64.so.2';
+
+function checkSysroot(name: string, vfs: Vfs): void {
+  try {
+    if (vfs.resolve(DYNAMIC_LOADER, '/').node.kind === 'file') return;
+  } catch {
+    // reported below
+  }
+  throw new InputError(`sysroot '${name}' has no ${DYNAMIC_LOADER} (make the tar from the root of an x86-64 image: tar -cf sysroot.tar -C / lib64 lib usr/lib/x86_64-linux-gnu ...)`);
 }
