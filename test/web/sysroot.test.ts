@@ -3,7 +3,8 @@
 // corpus/real (TinyXML2: iostream and std::map) with it, and the verdict, the findings and the
 // emulated stdout on the page equal the command line's on the same libraries (--sysroot of the
 // extracted packages). Then the same with the archive dropped in as the user's own sysroot
-// (gzip-compressed), and a tar without ld.so refused with a clear message.
+// (gzip-compressed), and a tar without ld.so refused with a clear message; and a build
+// without the sysroot, whose page says so in one line and runs the stubs model.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -181,6 +182,37 @@ describe.skipIf(!available)('browser page: the system model with the bundled Deb
       expect(await page.locator('#verdict .error-text').textContent()).toContain("sysroot 'no-loader.tar' has no /lib64/ld-linux-x86-64.so.2");
     } finally {
       rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('a build without the sysroot ships none, and its page says so in one visible line and runs the stubs model', async () => {
+    const bare = mkdtempSync(join(tmpdir(), 'patchsandbox-web-bare-'));
+    const bareServer = { server: undefined as Server | undefined };
+    process.env['PATCHSANDBOX_WEB_SYSROOT'] = 'none';
+    try {
+      const logger = createLogger('warn');
+      logger.info = () => {};
+      await build({ configFile: join(repo, 'web/vite.config.ts'), customLogger: logger, logLevel: 'warn', build: { outDir: bare, emptyOutDir: true } });
+      expect(readdirSync(join(bare, 'assets')).filter((f) => f.endsWith('.tar') || f.endsWith('.txt'))).toEqual([]);
+      bareServer.server = await serve(bare);
+      const bareOrigin = `http://127.0.0.1:${(bareServer.server.address() as AddressInfo).port}`;
+      await page.goto(`${bareOrigin}/index.html`);
+      await page.selectOption('#scenario', 'tinyxml2/tool-patches-mangled-name');
+      expect(await page.inputValue('#process-model')).toBe('stubs');
+      expect(await page.locator('#process-model option[value="bundled"]').isDisabled()).toBe(true);
+      const note = page.locator('#sysroot-note');
+      expect(await note.isVisible()).toBe(true);
+      expect(await note.getAttribute('class')).toContain('note');
+      expect(await note.textContent()).toBe('No bundled sysroot in this build (PATCHSANDBOX_WEB_SYSROOT=none): the page runs the stubs model; choose your own sysroot tar for the system model.');
+      expect(await page.locator('#licences').textContent()).toContain('bundles no sysroot');
+      // The old corpus still verifies there, on the stubs model.
+      await verifyCase('seed-classic/tool-patches-need-fix-func');
+      expect((await shown()).verdict).toBe('safe');
+      expect((await shown()).process).toMatch(/^process: stubs model/);
+    } finally {
+      delete process.env['PATCHSANDBOX_WEB_SYSROOT'];
+      await new Promise((resolve) => (bareServer.server ? bareServer.server.close(resolve) : resolve(undefined)));
+      rmSync(bare, { recursive: true, force: true });
     }
   }, 120_000);
 });

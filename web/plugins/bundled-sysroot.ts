@@ -30,12 +30,20 @@ export interface BundledSysrootOptions {
 /** The script's outcome, computed once per process (the page and the worker builds share it). */
 const outcomes = new Map<string, { ok: true; manifest: Manifest; dir: string } | { ok: false; reason: string }>();
 
+/** PATCHSANDBOX_WEB_SYSROOT=none builds the page without the sysroot (5 MiB less to host; the page runs the stubs model). */
+const OPT_OUT = 'PATCHSANDBOX_WEB_SYSROOT';
+
 function fetchSysroot(options: BundledSysrootOptions): { ok: true; manifest: Manifest; dir: string } | { ok: false; reason: string } {
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  if (process.env[OPT_OUT] === 'none') {
+    const reason = `${OPT_OUT}=none`;
+    log(`web build: no bundled sysroot (${reason}): the page falls back to the stubs process model`);
+    return { ok: false, reason };
+  }
   const command = options.command ?? ['bash', join(options.repoRoot, 'scripts/fetch-sysroot.sh')];
   const key = `${options.repoRoot}\0${command.join('\0')}`;
   const known = outcomes.get(key);
   if (known) return known;
-  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const dir = join(options.repoRoot, '.cache/sysroot');
   const run = spawnSync(command[0]!, command.slice(1), { cwd: options.repoRoot, encoding: 'utf8', timeout: 300_000 });
   let outcome: { ok: true; manifest: Manifest; dir: string } | { ok: false; reason: string };
