@@ -1,7 +1,8 @@
 // The system model's file system from the host (Node only): the sysroot's library
 // directories that ld.so searches and /etc/ld.so.cache, read-only and read lazily; the
 // directory of main as the working directory holding ./main and ./patch.so; and files the
-// user maps with --file HOST[:GUEST]. Nothing else of the host is visible to the guest.
+// user maps with --file HOST[:GUEST]. Nothing else of the host is visible to the guest: host
+// symlinks become VFS symlinks, resolved inside the VFS, never followed on the host.
 
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,12 +12,15 @@ import { GUEST_CWD, Vfs } from '../loader/system/index.js';
 export const LIBRARY_DIRECTORIES = ['lib', 'lib64', 'usr/lib', 'usr/lib64', 'lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'usr/local/lib'];
 export { GUEST_CWD };
 
-export interface GuestFile {
-  /** Absolute guest path, or relative to the working directory. */
-  guest: string;
-  bytes: Uint8Array | (() => Uint8Array);
-  mode?: number;
-}
+/** One file of the guest's file system: its bytes, or a symbolic link (resolved inside the VFS). */
+export type GuestFile =
+  | {
+    /** Absolute guest path, or relative to the working directory. */
+    guest: string;
+    bytes: Uint8Array | (() => Uint8Array);
+    mode?: number;
+  }
+  | { guest: string; symlink: string };
 
 export class SysrootError extends Error {}
 
@@ -81,22 +85,27 @@ export function hasDynamicLoader(sysroot: string): boolean {
 /**
  * The regular files of main's directory (not its subdirectories), read on first use: what the
  * program finds next to itself (./patch.so, a library found through RUNPATH $ORIGIN, data).
+ * Its symlinks stay links: `liblz4.so.1 -> liblz4.so.1.9.4` works, a link out of the directory
+ * (`secret -> /etc/passwd`, `up -> ../..`) names nothing unless that place is in the VFS.
  */
 export function directoryFiles(dir: string): GuestFile[] {
   const out: GuestFile[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
-      try {
-        isFile = statSync(path).isFile();
-      } catch {
-        isFile = false;
-      }
-    }
-    if (isFile) out.push({ guest: entry.name, bytes: () => new Uint8Array(readFileSync(path)) });
+    if (entry.isSymbolicLink()) out.push({ guest: entry.name, symlink: readlinkSync(path) });
+    else if (entry.isFile()) out.push({ guest: entry.name, bytes: () => new Uint8Array(readFileSync(path)) });
   }
   return out;
+}
+
+/** A guest path for a file given to the guest: absolute, or below the working directory; never with '.' or '..' parts. */
+export function guestPathOf(guest: string): string {
+  const relative = guest.replace(/^(\.\/)+/, '');
+  const parts = relative.split('/').filter((p) => p !== '');
+  if (parts.length === 0 || parts.some((p) => p === '.' || p === '..')) {
+    throw new SysrootError(`guest path '${guest}': give an absolute path or one below the working directory, without '.' or '..' parts`);
+  }
+  return guest.startsWith('/') ? `/${parts.join('/')}` : `${GUEST_CWD}/${parts.join('/')}`;
 }
 
 /** The VFS for one run: sysroot libraries, the working directory with main and patch.so, mapped files. */
@@ -106,7 +115,11 @@ export function buildVfs(sysroot: string | undefined, files: readonly GuestFile[
   vfs.mkdirs(GUEST_CWD);
   vfs.mkdirs('/tmp');
   for (const f of files) {
-    const guest = f.guest.startsWith('/') ? f.guest : `${GUEST_CWD}/${f.guest.replace(/^\.\//, '')}`;
+    const guest = guestPathOf(f.guest);
+    if ('symlink' in f) {
+      vfs.addSymlink(guest, f.symlink);
+      continue;
+    }
     const bytes = f.bytes;
     vfs.addFile(guest, bytes, typeof bytes === 'function' ? 0 : bytes.length, f.mode ?? 0o755);
   }

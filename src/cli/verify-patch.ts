@@ -15,7 +15,7 @@ import { EXIT_CODES } from '../verify/finding.js';
 import { verifyWithJobs } from './explore-jobs.js';
 import { CliError } from './error.js';
 import { escapeTerminal } from '../report/escape.js';
-import { SysrootError, buildVfs, directoryFiles, hasDynamicLoader, type GuestFile } from './sysroot.js';
+import { SysrootError, buildVfs, directoryFiles, guestPathOf, hasDynamicLoader, type GuestFile } from './sysroot.js';
 import { engineWithProgress, ProgressLine } from './progress.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
@@ -213,6 +213,11 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
     const hostPath = colon >= 0 ? spec.slice(0, colon) : spec;
     const guest = colon >= 0 ? spec.slice(colon + 1) : basename(hostPath);
     if (guest === '') throw new CliError(`--file ${spec}: the guest path is empty`);
+    try {
+      guestPathOf(guest);
+    } catch (e) {
+      throw new CliError(`--file ${spec}: ${(e as Error).message}`);
+    }
     return { guest, bytes: readInput(hostPath, '--file', command.maxFileSize) };
   }));
   const result: { process: ProcessChoice; stdin?: Uint8Array } = {

@@ -45,6 +45,7 @@ describe('verify-patch --process', () => {
       [['--sysroot', join(REPO_ROOT, 'corpus')], /--sysroot .*corpus: no ld-linux-x86-64\.so\.2/],
       [['--file', '/nonexistent/file'], /cannot read --file '\/nonexistent\/file': no such file/],
       [['--stdin', '/nonexistent/in'], /cannot read --stdin '\/nonexistent\/in': no such file/],
+      [['--file', `${join(SEED, 'main')}:../../etc/x`], /^verify-patch: --file .*:\.\.\/\.\.\/etc\/x: guest path '\.\.\/\.\.\/etc\/x': give an absolute path or one below the working directory, without '\.' or '\.\.' parts$/],
     ];
     for (const [args, pattern] of cases) {
       const r = run(...seed, '--with', 'fix_func', ...args);

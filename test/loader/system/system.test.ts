@@ -3,12 +3,13 @@
 // native run's; the guest reaches no host file outside the VFS; reruns are identical; what
 // is not emulated stops the run naming it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { GUEST_CWD, buildVfs } from '../../../src/cli/sysroot.js';
+import { GUEST_CWD, SysrootError, buildVfs, directoryFiles } from '../../../src/cli/sysroot.js';
 import { createEngine } from '../../../src/engine/index.js';
 import { GUEST_CWD as CWD, SYSCALLS, SystemProcess, TarError, Vfs, vfsFromTar } from '../../../src/loader/system/index.js';
 
@@ -21,6 +22,11 @@ async function runGuest(name: string, argv: string[] = [], extra: { guest: strin
   const process = SystemProcess.create(engine, { vfs, executable: `./${name}`, argv, envp: ENV, cwd: GUEST_CWD, ...(stdin ? { stdin } : {}) });
   const stop = process.run({ maxInstructions: 100_000_000 });
   return { process, stop, engine };
+}
+
+/** The host's first line of /etc/passwd: the bytes no guest may ever print. */
+function hostPasswdLine(): string {
+  return readFileSync('/etc/passwd', 'utf8').split('\n')[0]!;
 }
 
 function native(name: string, argv: string[] = []): { stdout: string; status: number | null } {
@@ -50,19 +56,65 @@ describe('system model: real programs over the emulated kernel', () => {
     );
   });
 
-  it('gives the guest nothing of the host outside the VFS: /etc/passwd, ../.., symlinks out, /proc/self/root', async () => {
+  it('gives the guest nothing of the host outside the VFS: /etc/passwd, ../.., symlinks out, /proc/self/{root,cwd}, openat dirfd tricks', async () => {
     const { process, stop } = await runGuest('escape');
     expect(stop).toMatchObject({ reason: 'exited', status: 0 });
     const out = process.stdoutText(1);
     expect(out).not.toContain('READ');
-    for (const path of ['/etc/passwd', '../../../../../../etc/passwd', '/proc/self/root/etc/passwd', 'escape-link', 'dir-link/passwd', 'etc/passwd']) {
-      expect(out).toContain(`${path}: denied`);
+    expect(out).not.toContain(hostPasswdLine());
+    for (const path of [
+      '/etc/passwd', '../../../../../../etc/passwd', '/lib/../../etc/passwd', '/proc/self/root/etc/passwd', '/proc/1/root/etc/passwd',
+      '/proc/self/cwd/../../../etc/passwd', '/proc/self/cwd/etc/passwd', '/proc/self/fd/3', '/etc/shadow', '/home', 'escape-link', 'dir-link/passwd',
+      'openat(AT_FDCWD, /etc/passwd)', 'openat(AT_FDCWD, ../../../etc/passwd)', 'openat(/, etc/passwd)', 'openat(/, ../../etc/passwd)',
+      'openat(/, proc/self/root/etc/passwd)', 'openat(O_PATH ., ../../../../etc/passwd)', 'openat(/lib, /etc/passwd)', 'openat(/lib, ../etc/passwd)',
+      '../etc/passwd', 'etc/passwd',
+    ]) {
+      expect(`\n${out}`).toContain(`\n${path}: denied (ENOENT)\n`);
     }
+    // No /proc/self/root or cwd link to follow; access() finds nothing; bad dirfds are refused as Linux does.
+    expect(out).toContain('readlink /proc/self/root: denied (ENOENT)\nreadlink /proc/self/cwd: denied (ENOENT)\n');
+    expect(out).toContain('access /etc/passwd: ENOENT\n');
+    expect(out).toContain('openat(fd 12345, etc/passwd): denied (EBADF)\n');
+    expect(out).toContain('openat(a file, etc/passwd): denied (ENOTDIR)\n');
     // The root holds only what the VFS was given: no home, no root, no work tree.
     const top = [...out.matchAll(/^\/ has (.*)$/gm)].map((m) => m[1]);
     expect(top.sort()).toEqual(['app', 'dev', 'etc', 'lib', 'lib64', 'proc', 'tmp', 'usr']);
-    // The guest's symlink went to the overlay; the VFS's /etc holds only ld.so.cache.
+    // The guest's symlinks went to the overlay; the VFS's /etc holds only ld.so.cache.
     expect([...(process.kernel.vfs.resolve('/etc', '/').node as { children: Map<string, unknown> }).children.keys()]).toEqual(['ld.so.cache']);
+    // Natively the same program reads the host's file: the attempts are real ones.
+    expect(native('escape').stdout).toContain(`/etc/passwd: READ`);
+  });
+
+  it('keeps host symlinks in main\'s directory as links inside the VFS: one pointing out of it (a file, a directory) reads nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patchsandbox-escape-'));
+    try {
+      copyFileSync(join(FIXTURES, 'escape'), join(dir, 'escape'));
+      symlinkSync('/etc/passwd', join(dir, 'secret-link'));
+      symlinkSync('../../../../../..', join(dir, 'up-link'));
+      symlinkSync(join(FIXTURES, 'escape.c'), join(dir, 'host-file-link'));
+      writeFileSync(join(dir, 'data.txt'), 'inside the directory\n');
+      symlinkSync('data.txt', join(dir, 'inside-link'));
+      const vfs = buildVfs('/', directoryFiles(dir));
+      const engine = await createEngine('wasm');
+      const args = ['secret-link', 'up-link/etc/passwd', 'host-file-link', 'inside-link'];
+      const process = SystemProcess.create(engine, { vfs, executable: './escape', argv: args, envp: ENV, cwd: GUEST_CWD });
+      expect(process.run({ maxInstructions: 100_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
+      const out = process.stdoutText(1);
+      for (const path of args.slice(0, 3)) expect(out).toContain(`\n${path}: denied (ENOENT)\n`);
+      // A link to a file beside it still works, as it does natively.
+      expect(out).toContain('\ninside-link: READ 21 bytes: inside the directory\n');
+      expect(out).not.toContain(hostPasswdLine());
+      const host = spawnSync('./escape', args, { cwd: dir, encoding: 'utf8' }).stdout;
+      expect(host).toContain('secret-link: READ');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a mapped file\'s guest path with \'..\' or \'.\' parts', () => {
+    expect(() => buildVfs(undefined, [{ guest: '../../etc/x', bytes: Uint8Array.of(1) }])).toThrow(/guest path '..\/..\/etc\/x': give an absolute path or one below the working directory/);
+    expect(() => buildVfs(undefined, [{ guest: '/data/../../x', bytes: Uint8Array.of(1) }])).toThrow(SysrootError);
+    expect(buildVfs(undefined, [{ guest: './a/b', bytes: Uint8Array.of(1) }]).resolve('/app/a/b', '/').path).toBe('/app/a/b');
   });
 
   it('reruns identically: same output, instruction count and registers (seeded AT_RANDOM, virtual clock, fixed layout)', async () => {
