@@ -4,9 +4,11 @@
 
 import { encodeUtf8 } from '../guest-memory.js';
 import { permText } from '../kernel/address-space.js';
+import { SIG_DFL, SIG_IGN, sigbit } from '../kernel/signals.js';
 import type { Kernel } from './kernel.js';
 
-export function addProcFiles(k: Kernel, exePath: string, argv: readonly string[]): void {
+/** `threads`: how many threads the process has now (the scheduler's live ones). */
+export function addProcFiles(k: Kernel, exePath: string, argv: readonly string[], threads: () => number = () => 1): void {
   const vfs = k.vfs;
   vfs.addDevice('/dev/null', 'null');
   vfs.addDevice('/dev/zero', 'zero');
@@ -14,7 +16,7 @@ export function addProcFiles(k: Kernel, exePath: string, argv: readonly string[]
   vfs.addDevice('/dev/random', 'urandom');
   vfs.addSymlink('/proc/self/exe', exePath);
   vfs.addGenerated('/proc/self/maps', () => encodeUtf8(procMaps(k)));
-  vfs.addGenerated('/proc/self/status', () => encodeUtf8(procStatus(k, exePath)));
+  vfs.addGenerated('/proc/self/status', () => encodeUtf8(procStatus(k, exePath, threads())));
   vfs.addGenerated('/proc/self/cmdline', () => encodeUtf8(argv.map((a) => `${a}\0`).join('')));
 }
 
@@ -37,7 +39,28 @@ function procMaps(k: Kernel): string {
   }).join('');
 }
 
-function procStatus(k: Kernel, exePath: string): string {
+/** fs/proc/array.c's fields a program reads: identity, memory (kB, from the mappings), threads, signal masks. */
+function procStatus(k: Kernel, exePath: string, threads: number): string {
   const name = exePath.slice(exePath.lastIndexOf('/') + 1).slice(0, 15);
-  return `Name:\t${name}\nState:\tR (running)\nTgid:\t${k.pid}\nPid:\t${k.pid}\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nThreads:\t1\nSigBlk:\t${k.signals.blocked.toString(16).padStart(16, '0')}\n`;
+  const maps = k.space.list();
+  const kb = (bytes: bigint): string => `${(bytes / 1024n).toString().padStart(8)} kB`;
+  const size = maps.reduce((n, m) => n + (m.end - m.begin), 0n);
+  const stack = maps.filter((m) => m.name === '[stack]').reduce((n, m) => n + (m.end - m.begin), 0n);
+  const heap = maps.filter((m) => m.name === '[heap]').reduce((n, m) => n + (m.end - m.begin), 0n);
+  let ignored = 0n;
+  let caught = 0n;
+  for (const [signo, action] of k.signals.actions) {
+    if (action.handler === SIG_IGN) ignored |= sigbit(signo);
+    else if (action.handler !== SIG_DFL) caught |= sigbit(signo);
+  }
+  const pending = k.signals.pending.reduce((m, p) => m | sigbit(p.signo), 0n);
+  const mask = (m: bigint): string => m.toString(16).padStart(16, '0');
+  return [
+    `Name:\t${name}`, 'State:\tR (running)', `Tgid:\t${k.pid}`, `Pid:\t${k.pid}`, 'PPid:\t1',
+    'Uid:\t1000\t1000\t1000\t1000', 'Gid:\t1000\t1000\t1000\t1000',
+    `VmSize:\t${kb(size)}`, `VmData:\t${kb(heap)}`, `VmStk:\t${kb(stack)}`,
+    `Threads:\t${threads}`,
+    `SigPnd:\t${mask(0n)}`, `ShdPnd:\t${mask(pending)}`, `SigBlk:\t${mask(k.signals.blocked)}`, `SigIgn:\t${mask(ignored)}`, `SigCgt:\t${mask(caught)}`,
+    '',
+  ].join('\n');
 }

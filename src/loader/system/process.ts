@@ -112,7 +112,7 @@ export class SystemProcess implements GuestProcess {
     this.threads = new Scheduler(this.kernel, options.scheduleSeed ?? DEFAULT_SCHEDULE_SEED, ...(options.quantum ? [options.quantum] : []));
     const argv = [options.executable, ...(options.argv ?? [])];
     this.image = exec(this.kernel, { path: options.executable, argv, envp: options.envp ?? [] });
-    addProcFiles(this.kernel, this.image.main.path, argv);
+    addProcFiles(this.kernel, this.image.main.path, argv, () => this.threads.threads.filter((t) => t.state !== 'exited').length);
     this.loaded = new LiveImage(this.kernel, this.image.main);
     this.kernel.space.mapFixed(HOST_RETURN, 0x1000n, Perm.RW, '[sandbox]');
     this.kernel.mem.write(HOST_RETURN, new Uint8Array(0x1000).fill(0xcc));

@@ -167,6 +167,22 @@ describe('system model: real programs over the emulated kernel', () => {
     expect(n.stdout).toContain('slept 1 s\n');
   });
 
+  it('generates /proc/self/status from the emulated state: identity, memory, threads and the signal masks', async () => {
+    const { process, stop } = await runGuest('signals');
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    const node = process.kernel.vfs.resolve('/proc/self/status', '/').node;
+    const status = new TextDecoder().decode(node.kind === 'file' && node.generated ? node.generated() : new Uint8Array(0));
+    const field = (name: string): string => new RegExp(`^${name}:\\t(.*)$`, 'm').exec(status)?.[1] ?? '';
+    expect(field('Name')).toBe('signals');
+    expect(field('Pid')).toBe('4242');
+    expect(field('Threads')).toBe('1');
+    const size = process.regions().reduce((n, m) => n + Number(m.end - m.begin), 0);
+    expect(field('VmSize')).toBe(`${String(size / 1024).padStart(8)} kB`);
+    // The program installed handlers for SIGUSR1 (10) and SIGSEGV (11): bits 9 and 10 of SigCgt.
+    const caught = BigInt(`0x${field('SigCgt')}`);
+    expect(caught & 0x600n).toBe(0x600n);
+  });
+
   it('delivers signals through the real glibc: alternate stack, SIGSEGV with siginfo and siglongjmp, blocked then unblocked', async () => {
     const { process, stop } = await runGuest('signals');
     expect(stop).toMatchObject({ reason: 'exited', status: 0 });
