@@ -87,6 +87,8 @@ options:
   --arg ARG               an argument for main (after argv[0]); repeatable
   --env NAME=VALUE        an environment variable for main (default: none); repeatable
   --stdin FILE            system model: main's standard input (default: empty)
+  --tty                   system model: main's stdout and stderr are a terminal (isatty, an 80x24
+                          window, glibc's line buffering; default: pipes, as under a service manager)
   --seed N                system model: the thread scheduler's seed (default 1; the report names it)
   --help, --version
 

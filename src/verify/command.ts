@@ -59,6 +59,8 @@ export interface ParsedCommand {
   env: string[];
   /** --stdin FILE. */
   stdin?: string;
+  /** --tty: main's stdout and stderr are a terminal (system model). */
+  tty?: boolean;
   explore?: ExploreOptions;
   /** --jobs: worker threads for the exploration (the CLI's; the core runs one). */
   jobs?: number;
@@ -141,6 +143,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   const positionals: string[] = [];
   const reports: ReportFile[] = [];
   let progress: boolean | undefined;
+  let tty = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -151,6 +154,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     }
     if (arg === '--progress' || arg === '--no-progress') {
       progress = arg === '--progress';
+      continue;
+    }
+    if (arg === '--tty') {
+      tty = true;
       continue;
     }
     if (arg.startsWith('--')) {
@@ -204,6 +211,7 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   }
   if (values.sysroot !== undefined) command.sysroot = values.sysroot;
   if (values.stdin !== undefined) command.stdin = values.stdin;
+  if (tty) command.tty = true;
   if (values.seed !== undefined) {
     if (!/^\d{1,19}$/.test(values.seed) || BigInt(values.seed) >= 1n << 64n) throw new VerifyError('bad-option', `--seed wants a whole number below 2^64, not '${values.seed}'`);
     command.seed = BigInt(values.seed);
@@ -211,8 +219,8 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
   for (const e of repeated.env) {
     if (!/^[^=]+=/.test(e)) throw new VerifyError('bad-option', `--env wants NAME=VALUE, not '${e}'`);
   }
-  if (command.process === 'stubs' && (command.sysroot !== undefined || command.files.length > 0 || command.stdin !== undefined)) {
-    throw new VerifyError('bad-option', '--sysroot, --file and --stdin need the system process model (--process system)');
+  if (command.process === 'stubs' && (command.sysroot !== undefined || command.files.length > 0 || command.stdin !== undefined || command.tty)) {
+    throw new VerifyError('bad-option', '--sysroot, --file, --stdin and --tty need the system process model (--process system)');
   }
   if (values.with !== undefined) command.with = values.with;
   if (values.strategy !== undefined) {
@@ -308,6 +316,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (host?.process) input.process = host.process;
   const guest: GuestInputs = { argv: command.args, envp: command.env };
   if (host?.stdin) guest.stdin = host.stdin;
+  if (command.tty) guest.tty = true;
   if (command.seed !== undefined) guest.seed = command.seed;
   input.guest = guest;
   const result: VerifyResult = command.process === 'system' && !host?.process

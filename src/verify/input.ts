@@ -63,6 +63,8 @@ export interface GuestInputs {
   stdin?: Uint8Array;
   /** The thread scheduler's seed (system model; --seed). */
   seed?: bigint;
+  /** stdout and stderr are a terminal (system model; --tty). */
+  tty?: boolean;
 }
 
 export interface VerifyLimits {

@@ -40,7 +40,8 @@ describe('verify-patch --process', () => {
   it('exits 2 with one line for misuse', () => {
     const cases: [string[], RegExp][] = [
       [['--process', 'kernel'], /--process must be system or stubs, not 'kernel'/],
-      [['--process', 'stubs', '--sysroot', '/'], /--sysroot, --file and --stdin need the system process model/],
+      [['--process', 'stubs', '--sysroot', '/'], /--sysroot, --file, --stdin and --tty need the system process model/],
+      [['--process', 'stubs', '--tty'], /--sysroot, --file, --stdin and --tty need the system process model/],
       [['--env', 'NOEQUALS'], /--env wants NAME=VALUE, not 'NOEQUALS'/],
       [['--sysroot', join(REPO_ROOT, 'corpus')], /--sysroot .*corpus: no ld-linux-x86-64\.so\.2/],
       [['--file', '/nonexistent/file'], /cannot read --file '\/nonexistent\/file': no such file/],

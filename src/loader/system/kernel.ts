@@ -90,6 +90,8 @@ export interface KernelOptions {
   randomSeed: bigint;
   /** Output bytes kept per stream at each end (default limits.ts). */
   maxOutput?: number;
+  /** stdout and stderr are a terminal (isatty, a character device, an 80x24 window); default: pipes. */
+  tty?: boolean;
 }
 
 export interface KernelState {

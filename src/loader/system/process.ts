@@ -55,6 +55,8 @@ export interface SystemProcessOptions {
   scheduleSeed?: bigint;
   /** Mean quantum in instructions (default threads.ts's DEFAULT_QUANTUM). */
   quantum?: number;
+  /** stdout and stderr are a terminal (--tty); default: pipes, as under a service manager. */
+  tty?: boolean;
 }
 
 export interface SystemSnapshot {
@@ -106,6 +108,7 @@ export class SystemProcess implements GuestProcess {
       cwd: options.cwd,
       stdin: options.stdin ?? new Uint8Array(0),
       randomSeed: options.randomSeed ?? 0x5eed_0f_7a7c4_5a4dn,
+      ...(options.tty ? { tty: true } : {}),
     });
     this.kernel.now = () => this.instructions;
     this.kernel.space.reservationLimit = this.limits.maxMemory * RESERVATION_FACTOR;

@@ -16,10 +16,10 @@ import { GUEST_CWD as CWD, SYSCALLS, SystemProcess, TarError, Vfs, vfsFromTar } 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const ENV = ['HOME=/root', 'LC_ALL=C'];
 
-async function runGuest(name: string, argv: string[] = [], extra: { guest: string; bytes: Uint8Array }[] = [], stdin?: Uint8Array) {
+async function runGuest(name: string, argv: string[] = [], extra: { guest: string; bytes: Uint8Array }[] = [], stdin?: Uint8Array, tty = false) {
   const vfs = buildVfs('/', [{ guest: name, bytes: new Uint8Array(readFileSync(join(FIXTURES, name))) }, ...extra]);
   const engine = await createEngine('wasm');
-  const process = SystemProcess.create(engine, { vfs, executable: `./${name}`, argv, envp: ENV, cwd: GUEST_CWD, ...(stdin ? { stdin } : {}) });
+  const process = SystemProcess.create(engine, { vfs, executable: `./${name}`, argv, envp: ENV, cwd: GUEST_CWD, ...(stdin ? { stdin } : {}), ...(tty ? { tty } : {}) });
   const stop = process.run({ maxInstructions: 100_000_000 });
   return { process, stop, engine };
 }
@@ -181,6 +181,20 @@ describe('system model: real programs over the emulated kernel', () => {
     // The program installed handlers for SIGUSR1 (10) and SIGSEGV (11): bits 9 and 10 of SigCgt.
     const caught = BigInt(`0x${field('SigCgt')}`);
     expect(caught & 0x600n).toBe(0x600n);
+  });
+
+  it('makes stdout a pipe (as natively into a pipe), or a terminal with --tty: isatty, TIOCGWINSZ, fstat and glibc\'s line buffering follow', async () => {
+    const piped = await runGuest('tty');
+    expect(piped.stop).toMatchObject({ reason: 'exited', status: 0 });
+    const n = native('tty');
+    expect(piped.process.stdoutText(1)).toBe(n.stdout);
+    expect(piped.process.stdoutText(1)).toBe('[direct]\nline one\nline two\n');
+    expect(piped.process.stdoutText(2)).toBe('isatty 0 0 0\nwindow: ENOTTY\nstdout is a pipe\na file: isatty 0 (ENOTTY)\n');
+    const tty = await runGuest('tty', [], [], undefined, true);
+    expect(tty.stop).toMatchObject({ reason: 'exited', status: 0 });
+    expect(tty.process.stdoutText(2)).toBe('isatty 0 1 1\nwindow 80x24\nstdout is a character device\na file: isatty 0 (ENOTTY)\n');
+    // Line-buffered on a terminal: "line one" reaches the terminal before the direct write.
+    expect(tty.process.stdoutText(1)).toBe('line one\n[direct]\nline two\n');
   });
 
   it('delivers signals through the real glibc: alternate stack, SIGSEGV with siginfo and siglongjmp, blocked then unblocked', async () => {

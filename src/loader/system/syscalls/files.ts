@@ -18,7 +18,7 @@ const O_ACCMODE = 3, O_WRONLY = 1;
 const O_CREAT = 0o100, O_EXCL = 0o200, O_TRUNC = 0o1000, O_APPEND = 0o2000, O_NONBLOCK = 0o4000;
 const O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000, O_CLOEXEC = 0o2000000;
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030, F_SETLK = 6, F_SETLKW = 7, F_GETLK = 5;
-const TCGETS = 0x5401, TIOCGWINSZ = 0x5413, FIONREAD = 0x541b, FIONBIO = 0x5421, FIOCLEX = 0x5451, FIONCLEX = 0x5450;
+const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TIOCGPGRP = 0x540f, TIOCGWINSZ = 0x5413, FIONREAD = 0x541b, FIONBIO = 0x5421, FIOCLEX = 0x5451, FIONCLEX = 0x5450;
 const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 /** One device number for the whole VFS (st_dev), one for devices. */
 const VFS_DEV = 0x801n;
@@ -204,6 +204,7 @@ function modeOf(node: VfsNode): number {
 }
 
 function statOf(k: Kernel, f: OpenFile | undefined, node: VfsNode | undefined): { ino: bigint; mode: number; size: bigint; nlink: number; rdev: bigint; dev: bigint } {
+  if (!node && f && isTerminal(k, f)) return { ino: 3n, mode: 0o020620, size: 0n, nlink: 1, rdev: 0x8800n, dev: 0x18n }; // /dev/pts/0
   if (!node) {
     // stdin/stdout/stderr and pipes: FIFOs (S_IFIFO), as when the tool's caller pipes them; sockets S_IFSOCK.
     const mode = f?.kind === 'socket' ? 0o140777 : f?.kind === 'eventfd' || f?.kind === 'epoll' ? 0o600 : 0o010600;
@@ -324,12 +325,44 @@ function fcntl(k: Kernel, fd: number, cmd: number, arg: bigint): number {
   }
 }
 
+/** stdout/stderr under --tty: a pseudo-terminal (major 136), else a pipe to the tool. */
+function isTerminal(k: Kernel, f: OpenFile): boolean {
+  return k.options.tty === true && (f.kind === 'stdout' || f.kind === 'stderr');
+}
+
+/** struct termios as the kernel fills it for a fresh pty: ICRNL|IXON, OPOST|ONLCR, B38400|CS8|CREAD|HUPCL, ISIG|ICANON|ECHO... */
+function termios(): Uint8Array {
+  const b = new Uint8Array(36);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 0x500, true);
+  v.setUint32(4, 0x5, true);
+  v.setUint32(8, 0x4bf, true);
+  v.setUint32(12, 0x8a3b, true);
+  // c_line 0, then c_cc: INTR QUIT ERASE KILL EOF TIME MIN SWTC START STOP SUSP EOL REPRINT DISCARD WERASE LNEXT EOL2
+  b.set([3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0], 17);
+  return b;
+}
+
 function ioctl(k: Kernel, fd: number, request: number, arg: bigint): number {
   const f = k.file(fd);
   switch (request) {
     case TCGETS:
+      if (!isTerminal(k, f)) throw new KernelErrno(ENOTTY); // no terminal: stdout is a pipe to the tool
+      k.write(arg, termios());
+      return 0;
+    case TCSETS:
+    case TCSETSW:
+    case TCSETSF:
+      if (!isTerminal(k, f)) throw new KernelErrno(ENOTTY);
+      return 0;
     case TIOCGWINSZ:
-      throw new KernelErrno(ENOTTY); // no terminal: stdout is a pipe to the tool
+      if (!isTerminal(k, f)) throw new KernelErrno(ENOTTY);
+      k.write(arg, Uint8Array.of(24, 0, 80, 0, 0, 0, 0, 0));
+      return 0;
+    case TIOCGPGRP:
+      if (!isTerminal(k, f)) throw new KernelErrno(ENOTTY);
+      k.writeU32(arg, k.pid);
+      return 0;
     case FIONREAD:
       k.writeU32(arg, f.kind === 'pipe-read' ? f.pipe!.buffer.length : f.kind === 'file' ? Math.max(0, fileBytes(k, f).length - f.offset) : 0);
       return 0;
