@@ -9,6 +9,7 @@ describe('permalink fragments', () => {
     { case: 'seed-classic/signal-handler-patches', symbol: 'need_fix_func', trampoline: 'abs-rax', signal: 'USR1' },
     { symbol: 'record_hit(SessionTable&, std::string const&, int)', trampoline: { template: 'movabs r11, {target}; jmp r11' } },
     { symbol: 'f#&=?%', trampoline: 'abs-indirect' },
+    { case: 'tinyxml2/tool-patches-mangled-name', symbol: 'tally_item', trampoline: 'abs-rax', process: 'stubs' },
   ];
   for (const state of states) {
     it(`round trip: ${toFragment(state)}`, () => {
@@ -25,5 +26,6 @@ describe('permalink fragments', () => {
     expect(fromFragment('#case=a/b')).toEqual({ error: 'the link names no function to patch (symbol=)' });
     expect(fromFragment('#symbol=f&trampoline=jmp')).toEqual({ error: "unknown trampoline 'jmp' in the link (abs-rax, rel32, abs-indirect or template=)" });
     expect(fromFragment('#symbol=f&main=AAAA')).toEqual({ error: 'the link has parameters this page does not know: main' });
+    expect(fromFragment('#symbol=f&process=kernel')).toEqual({ error: "unknown process model 'kernel' in the link (system or stubs)" });
   });
 });

@@ -151,12 +151,19 @@ describe.skipIf(!available)('browser page: the system model with the bundled Deb
     expect(onPage.process).toBe(`process: system model: the real ld.so and ${cli.run.process!.libc}`);
     expect(onPage.process).toMatch(/glibc 2\.36 \(Debian GLIBC 2\.36-9\+deb12u\d+\) \(\/lib\/x86_64-linux-gnu\/libc\.so\.6\)/);
     expect(await page.locator('#verdict .note').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('no instruction trace on the system process model')]));
+    // The case's own model is not in its permalink; the stubs model, chosen by hand, is.
+    expect(new URL(page.url()).hash).not.toContain('process=');
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
   it('runs on a sysroot the user drops in (a .tar.gz), and refuses a tar without ld.so saying what to put in', async () => {
     const work = mkdtempSync(join(tmpdir(), 'patchsandbox-sysroot-'));
     try {
+      // A permalink with the stubs model for a real program: the stubs lack its libc and libstdc++ imports.
+      await page.goto(`${origin}/index.html#case=tinyxml2%2Ftool-patches-mangled-name&symbol=tally_item&process=stubs`);
+      await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+      expect(await page.inputValue('#process-model')).toBe('stubs');
+      expect(await page.locator('#verdict .verdict-word').getAttribute('data-verdict')).toBe('error');
       const gz = join(work, 'production-libs.tar.gz');
       writeFileSync(gz, gzipSync(readFileSync(join(sysrootDir, 'sysroot.tar'))));
       await page.selectOption('#scenario', 'tinyxml2/signal-handler-patches-demangled-name');

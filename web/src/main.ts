@@ -105,7 +105,7 @@ if (preferred) scenarioSelect.value = preferred.id;
 const selectedCase = (): CorpusCase | undefined => CORPUS_CASES.find((c) => c.id === scenarioSelect.value);
 
 /** The case's own settings into the fields: Verify reads the fields, so a user can change any of them. */
-function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'> & { id?: string; strategy?: CorpusCase['strategy']; explore?: CorpusCase['explore'] }): void {
+function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoline' | 'signal'> & { id?: string; strategy?: CorpusCase['strategy']; explore?: CorpusCase['explore']; process?: 'system' | 'stubs' }): void {
   symbolInput.value = c.symbol;
   if (c.id !== undefined) symbolInput.dataset['fromCase'] = c.id;
   replacementInput.value = c.replacement ?? '';
@@ -119,6 +119,7 @@ function fillFieldsFrom(c: Pick<CorpusCase, 'symbol' | 'replacement' | 'trampoli
   strategySelect.value = c.strategy ?? 'prologue';
   syncStrategy();
   exploreCheck.checked = c.explore !== undefined;
+  if (c.process !== undefined) setModel(defaultModel(c.process));
 }
 
 /** A trampoline is what the prologue strategy writes; the slot strategies write addresses. */
@@ -146,7 +147,6 @@ const selectScenario = (): void => {
   if (!c) return;
   showGroupLabel();
   fillFieldsFrom(c);
-  setModel(defaultModel(c.process));
   void listFunctions(async () => ({ bytes: await corpusMain(c), name: c.main }));
 };
 scenarioSelect.addEventListener('change', () => {
@@ -240,6 +240,7 @@ function openPermalink(): void {
   scenarioDescription.textContent = '';
   delete symbolInput.dataset['fromCase'];
   fillFieldsFrom(state);
+  if (state.process === undefined) setModel(defaultModel('system'));
   results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, 'This link holds the options, not the files: choose main and patch.so, then Verify.'));
   mainFile.focus();
 }
@@ -287,6 +288,9 @@ async function buildRequest(): Promise<VerifyRequest> {
   if (request.replacement !== undefined) link.replacement = request.replacement;
   if (request.signal !== undefined) link.signal = request.signal;
   if (request.strategy !== undefined) link.strategy = request.strategy;
+  // The model only when it is not what the case (or your own files) would run on anyway.
+  const chosen = model === 'stubs' ? 'stubs' : 'system';
+  if (chosen !== (caseId !== undefined ? selectedCase()?.process ?? 'stubs' : 'system')) link.process = chosen;
   requestLink = link;
   return request;
 }

@@ -13,6 +13,8 @@ export interface PermalinkState {
   signal?: string;
   /** Absent: prologue. */
   strategy?: 'got' | 'vtable';
+  /** The process model, when it is not the default (a corpus case's own, else system). */
+  process?: 'system' | 'stubs';
 }
 
 const TRAMPOLINE_FORMS = ['abs-rax', 'rel32', 'abs-indirect'] as const;
@@ -27,6 +29,7 @@ export function toFragment(state: PermalinkState): string {
   else params.set('template', state.trampoline.template);
   if (state.signal !== undefined) params.set('signal', state.signal);
   if (state.strategy !== undefined) params.set('strategy', state.strategy);
+  if (state.process !== undefined) params.set('process', state.process);
   return `#${params.toString()}`;
 }
 
@@ -35,7 +38,7 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
   const text = fragment.replace(/^#/, '');
   if (text === '') return null;
   const params = new URLSearchParams(text);
-  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy']);
+  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy', 'process']);
   const unknown = [...params.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) return { error: `the link has parameters this page does not know: ${unknown.join(', ')}` };
   const symbol = params.get('symbol')?.trim() ?? '';
@@ -59,6 +62,11 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
   if (strategy !== null && strategy !== 'prologue') {
     if (strategy !== 'got' && strategy !== 'vtable') return { error: `unknown strategy '${strategy}' in the link (prologue, got or vtable)` };
     state.strategy = strategy;
+  }
+  const model = params.get('process');
+  if (model !== null) {
+    if (model !== 'system' && model !== 'stubs') return { error: `unknown process model '${model}' in the link (system or stubs)` };
+    state.process = model;
   }
   return state;
 }
