@@ -6,11 +6,9 @@
 
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GUEST_CWD, Vfs } from '../loader/system/index.js';
+import { GUEST_CWD, LIBRARY_DIRECTORIES, Vfs } from '../loader/system/index.js';
 
-/** Where ld.so looks on x86-64 Debian/Ubuntu/Fedora (plus the multiarch and lib64 links). */
-export const LIBRARY_DIRECTORIES = ['lib', 'lib64', 'usr/lib', 'usr/lib64', 'lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'usr/local/lib'];
-export { GUEST_CWD };
+export { GUEST_CWD, LIBRARY_DIRECTORIES };
 
 /** One file of the guest's file system: its bytes, or a symbolic link (resolved inside the VFS). */
 export type GuestFile =

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GUEST_CWD, buildVfs, directoryFiles } from '../../src/cli/sysroot.js';
-import { vfsFromTar } from '../../src/loader/system/index.js';
+import { isSysrootPath, vfsFromTar } from '../../src/loader/system/index.js';
 import { parseCommandLine, runCommand, type CommandOutcome } from '../../src/verify/command.js';
 import type { ProcessChoice } from '../../src/verify/input.js';
 import { REAL_CORPUS_DIR, corpusCases, type ResolvedCase } from './cases.js';
@@ -37,7 +37,7 @@ describe.skipIf(!available)('corpus/real on the bundled Debian 12 sysroot (as th
   const bundled: ProcessChoice = {
     model: 'system',
     vfs: () => {
-      const vfs = vfsFromTar(tar);
+      const vfs = vfsFromTar(tar, undefined, { only: isSysrootPath });
       vfs.mkdirs(GUEST_CWD);
       vfs.mkdirs('/tmp');
       return vfs;

@@ -70,7 +70,7 @@ function syncModel(): void {
   sysrootNote.removeAttribute('id');
   sysrootNote.id = 'sysroot-note';
   if (model === 'bundled') sysrootNote.textContent = `ld.so, libc.so.6, libm.so.6, libstdc++.so.6 and libgcc_s.so.1 of ${bundledSummary()} (licences at the foot of the page).`;
-  else if (model === 'own') sysrootNote.textContent = 'A tar of the library directories of the image main runs on in production (lib64, lib, usr/lib/x86_64-linux-gnu...): main then meets exactly those libraries.';
+  else if (model === 'own') sysrootNote.textContent = 'A tar of the image main runs on in production, or of its library directories (lib64, lib, usr/lib/x86_64-linux-gnu...): main then meets exactly those libraries; only they and /etc/ld.so.cache are visible to it.';
   else if (!BUNDLED.available) {
     // The fallback the build announced: one visible line saying why the system model is not the default.
     sysrootNote.textContent = `No bundled sysroot in this build (${BUNDLED.reason}): the page runs the stubs model; choose your own sysroot tar for the system model.`;

@@ -5,4 +5,4 @@ export { GUEST_CWD, Vfs, VfsError, type FileSource, type VfsNode } from './vfs.j
 export { SYSCALLS, SYSCALL_AREAS, syscallName } from './syscalls/table.js';
 export { Scheduler, DEFAULT_SCHEDULE_SEED, DEFAULT_QUANTUM, type GuestThread, type ThreadState } from './threads.js';
 export { viewThreads, type ThreadView } from './thread-view.js';
-export { vfsFromTar, TarError } from './tar.js';
+export { vfsFromTar, isSysrootPath, LIBRARY_DIRECTORIES, TarError, type TarOptions } from './tar.js';

@@ -7,6 +7,26 @@ import { Vfs, VfsError } from './vfs.js';
 
 export class TarError extends Error {}
 
+/** Where ld.so looks on x86-64 Debian/Ubuntu/Fedora (plus the multiarch and lib64 links). */
+export const LIBRARY_DIRECTORIES = ['lib', 'lib64', 'usr/lib', 'usr/lib64', 'lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'usr/local/lib'];
+
+/**
+ * Whether a sysroot's member is one the guest may see, as the command line's --sysroot shows a
+ * directory: a library directory itself (or the link it is), a file or link directly in one,
+ * and /etc/ld.so.cache. The rest of an image (its /etc/passwd, /home, /root...) stays out.
+ */
+export function isSysrootPath(path: string): boolean {
+  const relative = path.replace(/^\/+/, '');
+  if (relative === 'etc/ld.so.cache' || LIBRARY_DIRECTORIES.includes(relative)) return true;
+  const slash = relative.lastIndexOf('/');
+  return slash > 0 && LIBRARY_DIRECTORIES.includes(relative.slice(0, slash));
+}
+
+export interface TarOptions {
+  /** Keep only the members whose guest path passes (e.g. isSysrootPath); default: all. */
+  only?: (path: string) => boolean;
+}
+
 const BLOCK = 512;
 const decoder = new TextDecoder();
 
@@ -46,8 +66,8 @@ function paxRecords(data: Uint8Array): Map<string, string> {
   return out;
 }
 
-/** Adds every member of the archive to `vfs` (a new one by default) and returns it. */
-export function vfsFromTar(archive: Uint8Array, vfs = new Vfs()): Vfs {
+/** Adds the archive's members (all, or those `options.only` keeps) to `vfs` (a new one by default) and returns it. */
+export function vfsFromTar(archive: Uint8Array, vfs = new Vfs(), options: TarOptions = {}): Vfs {
   let at = 0;
   let longName: string | undefined;
   let longLink: string | undefined;
@@ -80,7 +100,7 @@ export function vfsFromTar(archive: Uint8Array, vfs = new Vfs()): Vfs {
     longName = longLink = undefined;
     pax = new Map();
     const path = guestPath(name);
-    if (path === undefined) continue;
+    if (path === undefined || (options.only && !options.only(path))) continue;
     const mode = octal(header, 100, 8, 'mode') & 0o7777;
     try {
       if (type === '0' || type === '\0' || type === '7') vfs.addFile(path, data, data.length, mode);

@@ -3,7 +3,7 @@
 // native run's; the guest reaches no host file outside the VFS; reruns are identical; what
 // is not emulated stops the run naming it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 import { GUEST_CWD, SysrootError, buildVfs, directoryFiles } from '../../../src/cli/sysroot.js';
 import { createEngine } from '../../../src/engine/index.js';
-import { GUEST_CWD as CWD, SYSCALLS, SystemProcess, TarError, Vfs, vfsFromTar } from '../../../src/loader/system/index.js';
+import { GUEST_CWD as CWD, SYSCALLS, SystemProcess, TarError, Vfs, isSysrootPath, vfsFromTar } from '../../../src/loader/system/index.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const ENV = ['HOME=/root', 'LC_ALL=C'];
@@ -263,6 +263,22 @@ describe('system model: a sysroot from a tar archive (what the browser page can 
     const process = SystemProcess.create(engine, { vfs, executable: './hello', argv: ['x'], envp: ENV, cwd: CWD });
     expect(process.run({ maxInstructions: 10_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
     expect(process.stdoutText(1)).toBe(native('hello', ['x']).stdout);
+  });
+
+  it('keeps only the library directories and /etc/ld.so.cache of a whole image\'s tar when asked (the page does)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patchsandbox-image-'));
+    try {
+      for (const d of ['etc', 'root', 'usr/lib/x86_64-linux-gnu/glibc-hwcaps', 'lib64']) mkdirSync(join(dir, d), { recursive: true });
+      for (const f of ['etc/passwd', 'etc/ld.so.cache', 'root/secret', 'usr/lib/x86_64-linux-gnu/libc.so.6', 'usr/lib/x86_64-linux-gnu/glibc-hwcaps/x', 'lib64/ld-linux-x86-64.so.2']) writeFileSync(join(dir, f), f);
+      symlinkSync('usr/lib', join(dir, 'lib'));
+      const tar = new Uint8Array(execFileSync('tar', ['-cf', '-', '-C', dir, '.']));
+      const vfs = vfsFromTar(tar, undefined, { only: isSysrootPath });
+      for (const kept of ['/etc/ld.so.cache', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']) expect(vfs.resolve(kept, '/').node.kind).toBe('file');
+      for (const dropped of ['/etc/passwd', '/root/secret', '/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x']) expect(() => vfs.resolve(dropped, '/')).toThrow(expect.objectContaining({ errno: 2 }));
+      expect(() => vfsFromTar(tar).resolve('/etc/passwd', '/')).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a truncated archive and a member that climbs out with ..', () => {

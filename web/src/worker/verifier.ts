@@ -1,7 +1,7 @@
 // The one place the page calls the verifier (src/verify). It is looked up through a glob so
 // the page still builds, and says so plainly, in a tree where the verifier has not landed.
 
-import { GUEST_CWD, TarError, vfsFromTar, type Vfs } from '../../../src/loader/system/index.js';
+import { GUEST_CWD, TarError, isSysrootPath, vfsFromTar, type Vfs } from '../../../src/loader/system/index.js';
 import type { VerifyInput } from '../../../src/verify/input.js';
 import type { VerifyResult } from '../../../src/verify/result.js';
 import type { VerifyRequest } from '../protocol.js';
@@ -43,10 +43,14 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   return verifyPatch(input);
 }
 
-/** The system model's file system from the tar (a fresh one per run: slices, no copy), with the working directory. */
+/**
+ * The system model's file system from the tar (a fresh one per run: slices, no copy), with the
+ * working directory: only the library directories and /etc/ld.so.cache, as --sysroot shows a
+ * directory, so a whole image's tar shows the program no more than its libraries.
+ */
 export function sysrootVfs(name: string, tar: Uint8Array): Vfs {
   try {
-    const vfs = vfsFromTar(tar);
+    const vfs = vfsFromTar(tar, undefined, { only: isSysrootPath });
     vfs.mkdirs(GUEST_CWD);
     vfs.mkdirs('/tmp');
     return vfs;
