@@ -6,7 +6,8 @@
 
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GUEST_CWD, LIBRARY_DIRECTORIES, Vfs } from '../loader/system/index.js';
+import { gunzipSync } from 'node:zlib';
+import { GUEST_CWD, LIBRARY_DIRECTORIES, TarError, Vfs, isSysrootPath, vfsFromTar } from '../loader/system/index.js';
 
 export { GUEST_CWD, LIBRARY_DIRECTORIES };
 
@@ -30,13 +31,50 @@ function isDir(path: string): boolean {
   }
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Sysroot archives read once per process (a verification builds a fresh VFS per run). */
+const archives = new Map<string, Uint8Array>();
+
+/** A sysroot given as a file: a tar (or a gzip-compressed one) of a root, e.g. `docker export` or the page's. */
+function sysrootArchive(path: string): Uint8Array {
+  let bytes = archives.get(path);
+  if (!bytes) {
+    bytes = new Uint8Array(readFileSync(path));
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      try {
+        bytes = new Uint8Array(gunzipSync(bytes));
+      } catch (e) {
+        throw new SysrootError(`--sysroot ${path}: not a readable gzip file (${(e as Error).message})`);
+      }
+    }
+    archives.set(path, bytes);
+  }
+  return bytes;
+}
+
 /**
  * Mirrors the library directories of `sysroot` into `vfs`: regular files (not
  * subdirectories, except the multiarch ones listed) and symlinks as links, resolved later
- * inside the VFS only.
+ * inside the VFS only. A file is read as a tar of a root, keeping the same members.
  */
 export function addSysroot(vfs: Vfs, sysroot: string): void {
-  if (!isDir(sysroot)) throw new SysrootError(`--sysroot ${sysroot}: not a directory`);
+  if (isFile(sysroot)) {
+    try {
+      vfsFromTar(sysrootArchive(sysroot), vfs, { only: isSysrootPath });
+    } catch (e) {
+      if (e instanceof TarError) throw new SysrootError(`--sysroot ${sysroot}: ${e.message}`);
+      throw e;
+    }
+    return;
+  }
+  if (!isDir(sysroot)) throw new SysrootError(`--sysroot ${sysroot}: not a directory or a tar file`);
   for (const rel of LIBRARY_DIRECTORIES) {
     const host = join(sysroot, rel);
     let st;
@@ -70,6 +108,15 @@ export function addSysroot(vfs: Vfs, sysroot: string): void {
 
 /** Whether `sysroot` has an x86-64 dynamic loader where main's PT_INTERP usually points. */
 export function hasDynamicLoader(sysroot: string): boolean {
+  if (isFile(sysroot)) {
+    const vfs = new Vfs();
+    addSysroot(vfs, sysroot);
+    try {
+      return vfs.resolve('/lib64/ld-linux-x86-64.so.2', '/').node.kind === 'file';
+    } catch {
+      return false;
+    }
+  }
   for (const p of ['lib64/ld-linux-x86-64.so.2', 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2']) {
     try {
       if (statSync(join(sysroot, p)).isFile()) return true;

@@ -77,8 +77,9 @@ options:
                           a read-only virtual file system. stubs: the sandbox's own loader and
                           libc stubs (no sysroot needed; the default otherwise, and with
                           --engine unicorn, whose CPU model Debian's ld.so refuses)
-  --sysroot DIR           system model: the root to take ld.so and the libraries from
-                          (default /): only its library directories and /etc/ld.so.cache are
+  --sysroot DIR|TAR       system model: the root to take ld.so and the libraries from
+                          (default /), a directory or a tar (.tar.gz too) of one, e.g. the
+                          production image's: only its library directories and /etc/ld.so.cache are
                           visible, plus main's directory (its files, not subdirectories) as
                           the working directory /app, where main and patch.so are ./main and
                           ./patch.so
@@ -207,7 +208,14 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
     command.process = 'system';
   }
   if (command.process !== 'system') return {};
-  if (!hasDynamicLoader(sysroot)) throw new CliError(`--sysroot ${sysroot}: no ld-linux-x86-64.so.2 in its lib64 or lib/x86_64-linux-gnu (is it an x86-64 root file system?)`);
+  let loader: boolean;
+  try {
+    loader = hasDynamicLoader(sysroot);
+  } catch (e) {
+    if (e instanceof SysrootError) throw new CliError(e.message);
+    throw e;
+  }
+  if (!loader) throw new CliError(`--sysroot ${sysroot}: no ld-linux-x86-64.so.2 in its lib64 or lib/x86_64-linux-gnu (is it an x86-64 root file system?)`);
   // main's directory is the working directory: its files first, then --file (which may replace one).
   const files: GuestFile[] = directoryFiles(dirname(command.mainPath));
   files.push(...command.files.map((spec) => {

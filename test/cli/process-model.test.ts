@@ -44,6 +44,7 @@ describe('verify-patch --process', () => {
       [['--process', 'stubs', '--tty'], /--sysroot, --file, --stdin and --tty need the system process model/],
       [['--env', 'NOEQUALS'], /--env wants NAME=VALUE, not 'NOEQUALS'/],
       [['--sysroot', join(REPO_ROOT, 'corpus')], /--sysroot .*corpus: no ld-linux-x86-64\.so\.2/],
+      [['--sysroot', join(SEED, 'main.c')], /^verify-patch: --sysroot .*main\.c: tar: bad \w+ field/],
       [['--file', '/nonexistent/file'], /cannot read --file '\/nonexistent\/file': no such file/],
       [['--stdin', '/nonexistent/in'], /cannot read --stdin '\/nonexistent\/in': no such file/],
       [['--file', `${join(SEED, 'main')}:../../etc/x`], /^verify-patch: --file .*:\.\.\/\.\.\/etc\/x: guest path '\.\.\/\.\.\/etc\/x': give an absolute path or one below the working directory, without '\.' or '\.\.' parts$/],
@@ -74,6 +75,16 @@ describe('verify-patch --process', () => {
       const r = run(join(cxx, 'main'), join(cxx, 'patch.so'), '_Z10record_hitR12SessionTableRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEi', '--sysroot', root);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('error while loading shared libraries: libstdc++.so.6: cannot open shared object file: No such file or directory');
+      // The same root as a .tar.gz (as `docker export | gzip` gives): the same run.
+      const archive = join(root, '..', `${root.split('/').pop()}.tar.gz`);
+      spawnSync('tar', ['-czf', archive, '-C', root, '.']);
+      try {
+        const t = run(...seed, '--with', 'fix_func', '--sysroot', archive, '--format', 'json');
+        expect(t.code).toBe(0);
+        expect(JSON.parse(t.stdout).run.output).toEqual(JSON.parse(run(...seed, '--with', 'fix_func', '--sysroot', root, '--format', 'json').stdout).run.output);
+      } finally {
+        rmSync(archive, { force: true });
+      }
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

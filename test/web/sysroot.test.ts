@@ -2,7 +2,7 @@
 // (scripts/fetch-sysroot.sh) and its licence notices; chromium verifies a real C++ program of
 // corpus/real (TinyXML2: iostream and std::map) with it, and the verdict, the findings and the
 // emulated stdout on the page equal the command line's on the same libraries (--sysroot of the
-// extracted packages). Then the same with the archive dropped in as the user's own sysroot
+// bundled archive itself). Then the same with the archive dropped in as the user's own sysroot
 // (gzip-compressed), and a tar without ld.so refused with a clear message; and a build
 // without the sysroot, whose page says so in one line and runs the stubs model.
 
@@ -52,7 +52,7 @@ function cliReport(dir: string, caseName: string): JsonReport {
   const expect = JSON.parse(readFileSync(join(repo, 'corpus/real', dir, 'expect.json'), 'utf8')) as { cases: { name: string; main: string; patch: string; symbol: string; args?: string[] }[] };
   const c = expect.cases.find((x) => x.name === caseName)!;
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'src/cli/verify-patch.ts'), c.main, c.patch, c.symbol, ...(c.args ?? []),
-    '--process', 'system', '--sysroot', join(sysrootDir, 'root'), '--format', 'json', '--no-progress'], { cwd: join(repo, 'corpus/real', dir), encoding: 'utf8', timeout: 120_000 });
+    '--process', 'system', '--sysroot', join(sysrootDir, 'sysroot.tar'), '--format', 'json', '--no-progress'], { cwd: join(repo, 'corpus/real', dir), encoding: 'utf8', timeout: 120_000 });
   if (run.status !== 0 && run.status !== 1) throw new Error(`the command line failed (${run.status}): ${run.stderr}`);
   return JSON.parse(run.stdout) as JsonReport;
 }
