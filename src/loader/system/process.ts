@@ -73,6 +73,14 @@ export interface SystemSnapshot {
   watched: Set<bigint>;
   probeReturns: { address: bigint; rsp: bigint; kind: 'dlopen' | 'dlsym' | 'dlvsym'; args: bigint[] }[];
   threads: ThreadsState;
+  arrival: Arrival | undefined;
+}
+
+/** The last arrival at a watched call or a stop, reported once: the next run starts there without reporting it again. */
+interface Arrival {
+  rip: bigint;
+  at: number;
+  tid: number;
 }
 
 export class SystemProcess implements GuestProcess {
@@ -97,6 +105,7 @@ export class SystemProcess implements GuestProcess {
   private probes: Map<bigint, 'dlopen' | 'dlsym' | 'dlvsym'> | null = null;
   /** Probed calls in progress: the return address to catch, with rsp just after the return. */
   private probeReturns: { address: bigint; rsp: bigint; kind: 'dlopen' | 'dlsym' | 'dlvsym'; args: bigint[] }[] = [];
+  private arrival: Arrival | undefined;
 
   private constructor(readonly engine: Engine, options: SystemProcessOptions) {
     this.limits = { maxMemory: DEFAULT_MAX_MEMORY, maxOutput: DEFAULT_MAX_OUTPUT, ...options.limits };
@@ -288,6 +297,13 @@ export class SystemProcess implements GuestProcess {
           return { reason: 'budget', instructions: this.instructions };
         }
         const rip = this.engine.readRegister('rip');
+        // Engines do not report a breakpoint at the address a run starts from (Unicorn's rule): a
+        // step or a return that lands on a watched call or a stop is reported here, once, as the
+        // stubs model does (the page's replay single-steps into the replacement).
+        if ((this.watched.has(rip) || this.runStops.has(rip)) && !this.alreadyArrived(rip)) {
+          const stop = this.arrive(rip);
+          if (stop) return stop;
+        }
         const start: { count: number; until?: bigint; timeoutMs?: number } = { count: budget };
         if (options.until !== undefined) start.until = options.until;
         if (this.limits.deadline !== undefined) start.timeoutMs = Math.max(1, this.limits.deadline - Date.now());
@@ -324,6 +340,23 @@ export class SystemProcess implements GuestProcess {
 
   private yielding = false;
 
+  private alreadyArrived(rip: bigint): boolean {
+    const a = this.arrival;
+    return a !== undefined && a.rip === rip && a.at === this.instructions && a.tid === this.threads.current.tid;
+  }
+
+  /** Execution is about to run the instruction at a breakpoint: record a watched call, stop at a stop. */
+  private arrive(rip: bigint): ProcessStop | undefined {
+    if (!this.watched.has(rip) && !this.runStops.has(rip)) return undefined;
+    this.arrival = { rip, at: this.instructions, tid: this.threads.current.tid };
+    if (this.watched.has(rip)) {
+      const rsp = this.engine.readRegister('rsp');
+      this.kernel.record({ kind: 'call', at: this.instructions, address: rip, returnAddress: this.mem.u64(rsp), rsp });
+    }
+    if (this.runStops.has(rip)) return { reason: 'call', address: rip, instructions: this.instructions };
+    return undefined;
+  }
+
   private handle(r: RunResult): ProcessStop | undefined {
     switch (r.reason) {
       case 'count':
@@ -339,12 +372,7 @@ export class SystemProcess implements GuestProcess {
       case 'breakpoint': {
         this.engine.writeRegister('rip', r.rip);
         this.onProbe(r.rip);
-        if (this.watched.has(r.rip)) {
-          const rsp = this.engine.readRegister('rsp');
-          this.kernel.record({ kind: 'call', at: this.instructions, address: r.rip, returnAddress: this.mem.u64(rsp), rsp });
-        }
-        if (this.runStops.has(r.rip)) return { reason: 'call', address: r.rip, instructions: this.instructions };
-        return undefined;
+        return this.arrive(r.rip);
       }
       case 'syscall':
         return this.onSyscall();
@@ -656,6 +684,7 @@ export class SystemProcess implements GuestProcess {
       watched: new Set(this.watched),
       probeReturns: [...this.probeReturns],
       threads: this.threads.saveState(),
+      arrival: this.arrival,
     };
   }
 
@@ -678,6 +707,7 @@ export class SystemProcess implements GuestProcess {
     for (const a of s.watched) this.watched.add(a);
     this.probeReturns = [...s.probeReturns];
     this.threads.restoreState(s.threads);
+    this.arrival = s.arrival;
     this.updateBreakpoints();
   }
 

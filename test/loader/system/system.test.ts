@@ -10,17 +10,19 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { GUEST_CWD, SysrootError, buildVfs, directoryFiles } from '../../../src/cli/sysroot.js';
+import { ElfFile } from '../../../src/elf/index.js';
 import { createEngine } from '../../../src/engine/index.js';
+import { PIE_BASE } from '../../../src/loader/layout.js';
 import { GUEST_CWD as CWD, SYSCALLS, SystemProcess, TarError, Vfs, isSysrootPath, vfsFromTar } from '../../../src/loader/system/index.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const ENV = ['HOME=/root', 'LC_ALL=C'];
 
-async function runGuest(name: string, argv: string[] = [], extra: { guest: string; bytes: Uint8Array }[] = [], stdin?: Uint8Array, tty = false) {
+async function runGuest(name: string, argv: string[] = [], extra: { guest: string; bytes: Uint8Array }[] = [], stdin?: Uint8Array, tty = false, maxInstructions = 100_000_000) {
   const vfs = buildVfs('/', [{ guest: name, bytes: new Uint8Array(readFileSync(join(FIXTURES, name))) }, ...extra]);
   const engine = await createEngine('wasm');
   const process = SystemProcess.create(engine, { vfs, executable: `./${name}`, argv, envp: ENV, cwd: GUEST_CWD, ...(stdin ? { stdin } : {}), ...(tty ? { tty } : {}) });
-  const stop = process.run({ maxInstructions: 100_000_000 });
+  const stop = maxInstructions > 0 ? process.run({ maxInstructions }) : { reason: 'budget' as const, instructions: 0 };
   return { process, stop, engine };
 }
 
@@ -202,6 +204,27 @@ describe('system model: real programs over the emulated kernel', () => {
     expect(stop).toMatchObject({ reason: 'exited', status: 0 });
     expect(process.stdoutText(1)).toBe(native('signals').stdout);
     expect(process.stdoutText(1)).toContain('USR1 handler on the alternate stack: 1');
+  });
+
+  it('reports a watched call once, whether a run reaches it or a step lands on it (engines skip a breakpoint at the start address)', async () => {
+    const main = PIE_BASE + ElfFile.parse(new Uint8Array(readFileSync(join(FIXTURES, 'hello')))).symbols.find((s) => s.name === 'main')!.value;
+    const calls = (p: SystemProcess): number => p.events.filter((e) => e.kind === 'call' && e.address === main).length;
+    const a = (await runGuest('hello', [], [], undefined, false, 0)).process;
+    a.watchCalls([main]);
+    expect(a.run({ maxInstructions: 10_000_000, stopAtCallOf: [main] })).toMatchObject({ reason: 'call', address: main });
+    const arrival = a.instructions;
+    expect(calls(a)).toBe(1);
+    // The next run starts at main: the arrival was reported, it is not reported (or stopped at) again.
+    expect(a.run({ maxInstructions: 1, stopAtCallOf: [main] }).reason).toBe('budget');
+    expect(calls(a)).toBe(1);
+    // A run that ends just before main (its budget used up) and a step from there: reported by the step.
+    const b = (await runGuest('hello', [], [], undefined, false, 0)).process;
+    b.watchCalls([main]);
+    while (b.instructions < arrival) expect(b.run({ maxInstructions: arrival - b.instructions }).reason).toBe('budget');
+    expect(calls(b)).toBe(0);
+    b.run({ maxInstructions: 1 });
+    expect(calls(b)).toBe(1);
+    expect(b.events.find((e) => e.kind === 'call')).toMatchObject({ at: arrival, address: main });
   });
 
   it('has one table entry per implemented call, each with its Linux name', () => {

@@ -1,6 +1,7 @@
-// Re-runs the verified scenario in an EmulatedProcess of its own to show it: the whole run's
-// events and output as a timeline, and a bounded window of single steps around the patch
-// point with registers and the stack, which the verifier does not keep. It starts the process,
+// Re-runs the verified scenario in a process of its own (either model: the stubs model's
+// EmulatedProcess or the system model's SystemProcess on the request's sysroot) to show it: the
+// whole run's events and output as a timeline, and a bounded window of single steps around the
+// patch point with registers and the stack, which the verifier does not keep. It starts the process,
 // opens patch.so and writes the trampoline with the verifier's own functions, under the same
 // instruction budget, and then checks that its run is the verifier's: same patch point, output
 // lines, code writes, instruction count and end. A replay that differs is not shown as a trace.
@@ -8,12 +9,12 @@
 import { disassemble } from '../../../src/asm/disasm.js';
 import { SymbolType } from '../../../src/elf/index.js';
 import { createEngine } from '../../../src/engine/index.js';
-import { EmulatedProcess, RTLD_NOW, layout, signalNumber, type ProcessEvent, type ProcessStop } from '../../../src/loader/index.js';
+import { EmulatedProcess, RTLD_NOW, layout, signalNumber, type GuestObject, type GuestProcess, type ProcessEvent, type ProcessStop } from '../../../src/loader/index.js';
 import { launchProcess, PATCH_PATH } from '../../../src/verify/dynamic/launch.js';
 import { writtenRanges } from '../../../src/verify/dynamic/program-patcher.js';
 import { describeStop } from '../../../src/verify/dynamic/stop-text.js';
 import { applyToolPatch } from '../../../src/verify/dynamic/tool-patcher.js';
-import { DEFAULT_MAX_INSTRUCTIONS } from '../../../src/verify/input.js';
+import { DEFAULT_MAX_INSTRUCTIONS, type ProcessChoice } from '../../../src/verify/input.js';
 import type { OutputLine, VerifyResult } from '../../../src/verify/result.js';
 import { outputLines } from '../../../src/verify/summary.js';
 import {
@@ -42,23 +43,30 @@ interface FunctionRange {
   end: bigint;
 }
 
-export async function replay(request: VerifyRequest, result: VerifyResult, onProgress: (fraction: number) => void): Promise<Replay> {
+export async function replay(request: VerifyRequest, result: VerifyResult, onProgress: (fraction: number) => void, model?: ProcessChoice): Promise<Replay> {
   const notes: string[] = [];
   const mainPath = `./${baseName(request.mainName)}`;
   const libraryPaths = [...new Set([PATCH_PATH, `./${baseName(request.patchName)}`])];
   // The verifier's budget and process: argv, library names and layout are the verifier's.
   const budget = DEFAULT_MAX_INSTRUCTIONS;
-  const process = launchProcess(await createEngine('wasm'), request.main, request.mainName, request.patch, request.patchName, request.libraries ?? []);
+  const process: GuestProcess = launchProcess(await createEngine('wasm'), request.main, request.mainName, request.patch, request.patchName, request.libraries ?? [], model);
+  const stubs = process instanceof EmulatedProcess ? process : undefined;
+  /** A symbol's run-time address: the stubs model's linker knows; on the system model, the live image's objects. */
+  const symbolAddress = (name: string, path: string): bigint | undefined => {
+    if (stubs) return stubs.symbolAddress(name, path);
+    const object = path === mainPath ? process.executable : process.objects.find((o) => o.path === path);
+    return symbolIn(object, name);
+  };
 
   const targetName = result.target?.name ?? request.symbol;
   const replacementName = result.replacement?.name ?? request.replacement ?? targetName;
-  const targetAddress = process.symbolAddress(targetName, mainPath);
+  const targetAddress = symbolAddress(targetName, mainPath);
   if (targetAddress !== undefined) process.watchCalls([targetAddress]);
   let replacementAddress: bigint | undefined;
   const watchReplacement = (): void => {
     if (replacementAddress !== undefined) return;
     for (const path of libraryPaths) {
-      replacementAddress = process.symbolAddress(replacementName, path);
+      replacementAddress = symbolAddress(replacementName, path);
       if (replacementAddress !== undefined) break;
     }
     if (replacementAddress !== undefined) process.watchCalls([replacementAddress]);
@@ -93,7 +101,7 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
       functions = functionRanges(process);
       objectCount = process.objects.length;
     }
-    if (rip >= layout.STUB_CODE_BASE && rip < layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE)) return stubListing(rip);
+    if (stubs && rip >= layout.STUB_CODE_BASE && rip < layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE)) return stubListing(rip);
     const fn = functions.find((f) => rip >= f.start && rip < f.end);
     const codeWrites = process.events.filter((e) => e.kind === 'code-write' && fn && e.address < fn.end && e.address + BigInt(e.bytes.length) > fn.start).length;
     const start = fn?.start ?? rip;
@@ -145,7 +153,8 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
     stop = process.run({ maxInstructions: budget });
   } else {
     const firstInstruction = Math.max(0, patchPoint - STEPS_BEFORE);
-    if (firstInstruction > 0) stop = process.run({ maxInstructions: firstInstruction });
+    // The system model charges system calls to the budget too: a run may end a little early, so run on to the count.
+    while (process.instructions < firstInstruction && (stop === undefined || stop.reason === 'budget')) stop = process.run({ maxInstructions: firstInstruction - process.instructions });
     onProgress(0.3);
     const steps: TraceStep[] = [];
     let applied = false;
@@ -235,11 +244,19 @@ function compareWithVerifier(
   return { compared: true, differences, outputLines: run.output.length, instructions: run.instructions };
 }
 
-function describe(process: EmulatedProcess): (address: bigint) => string {
+/** A defined symbol of a loaded object, at its run-time address. */
+function symbolIn(object: GuestObject | undefined, name: string): bigint | undefined {
+  const elf = object?.elf;
+  if (!object || !elf) return undefined;
+  const symbol = [...elf.dynamicSymbols, ...elf.symbols].find((s) => s.name === name && s.sectionIndex !== 0 && s.value !== 0n);
+  return symbol ? object.base + symbol.value : undefined;
+}
+
+function describe(process: GuestProcess): (address: bigint) => string {
   return (address) => process.describe(address);
 }
 
-function snapshotStep(process: EmulatedProcess, listingFor: (rip: bigint) => number): TraceStep {
+function snapshotStep(process: GuestProcess, listingFor: (rip: bigint) => number): TraceStep {
   const engine = process.engine;
   const rip = engine.readRegister('rip');
   const registers = TRACE_REGISTERS.map((r) => engine.readRegister(r));
@@ -255,8 +272,8 @@ function snapshotStep(process: EmulatedProcess, listingFor: (rip: bigint) => num
   return { at: process.instructions, rip, registers, stack, listing: listingFor(rip) };
 }
 
-/** Function symbols of every loaded object at their run-time addresses, plus the libc stub area. */
-function functionRanges(process: EmulatedProcess): FunctionRange[] {
+/** Function symbols of every loaded object at their run-time addresses, plus (stubs model) the libc stub area. */
+function functionRanges(process: GuestProcess): FunctionRange[] {
   const out: FunctionRange[] = [];
   for (const o of process.objects) {
     if (!o.elf) continue;
@@ -266,7 +283,7 @@ function functionRanges(process: EmulatedProcess): FunctionRange[] {
       out.push({ title: `${o.elf.demangledName(s)}  [${o.path.replace(/^\.\//, '')}]`, start, end: start + s.size });
     }
   }
-  out.push({ title: 'emulated libc (host stubs)', start: layout.STUB_CODE_BASE, end: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) });
+  if (process instanceof EmulatedProcess) out.push({ title: 'emulated libc (host stubs)', start: layout.STUB_CODE_BASE, end: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) });
   return out;
 }
 

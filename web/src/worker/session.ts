@@ -11,7 +11,7 @@ import type { FunctionEntry, PatchSiteView, TimelineEvent, VerificationView, Ver
 import { InputError, listFunctions, parseElf } from './inputs.js';
 import { buildPatchSiteView } from './patch-site.js';
 import { replay } from './replay.js';
-import { runVerifier } from './verifier.js';
+import { processChoice, runVerifier } from './verifier.js';
 
 let ready: Promise<void> | undefined;
 /** iced's and Keystone's wasm are served as assets next to the bundle; the demangler's is embedded. */
@@ -31,14 +31,7 @@ export async function verify(request: VerifyRequest, post: (message: WorkerToPag
   // Bad input is the verifier's to report: the page then shows the CLI's own words.
   const result = await runVerifier(request);
   const view: VerificationView = { result, timeline: [], notes: [], elapsedMs: 0 };
-  if (request.sysroot !== undefined) {
-    // The replay that records a trace steps the stubs model's process: on the system model the
-    // page shows the patch site and the verifier's own run, and says there is no trace.
-    view.timeline = verifierTimeline(result);
-    const site = result.verdict !== 'error' || result.run ? patchSite(request, result, view.notes) : undefined;
-    if (site) view.site = site;
-    if (result.run) view.notes.push('no instruction trace on the system process model yet: the timeline is the verifier\'s own run (choose the stubs model for a trace)');
-  } else if (request.strategy !== undefined) {
+  if (request.strategy !== undefined) {
     // GOT and vtable patches write slots, not code: the page draws the slots (from the result)
     // and shows the verifier's own run; the replay that records a trace patches prologues only.
     view.timeline = verifierTimeline(result);
@@ -48,7 +41,7 @@ export async function verify(request: VerifyRequest, post: (message: WorkerToPag
     if (site) view.site = site;
     post({ type: 'progress', stage: 'replaying the run to record the trace', fraction: 0.55 });
     try {
-      const replayed = await replay(request, result, (f) => post({ type: 'progress', stage: 'replaying the run to record the trace', fraction: 0.55 + f * 0.45 }));
+      const replayed = await replay(request, result, (f) => post({ type: 'progress', stage: 'replaying the run to record the trace', fraction: 0.55 + f * 0.45 }), processChoice(request));
       view.replay = replayed.check;
       view.notes.push(...replayed.notes);
       if (replayed.check.differences.length === 0) {

@@ -2,7 +2,7 @@
 // the page still builds, and says so plainly, in a tree where the verifier has not landed.
 
 import { GUEST_CWD, TarError, isSysrootPath, vfsFromTar, type Vfs } from '../../../src/loader/system/index.js';
-import type { VerifyInput } from '../../../src/verify/input.js';
+import type { ProcessChoice, VerifyInput } from '../../../src/verify/input.js';
 import type { VerifyResult } from '../../../src/verify/result.js';
 import type { VerifyRequest } from '../protocol.js';
 import { InputError } from './inputs.js';
@@ -35,12 +35,17 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   if (request.explore) input.explore = { ...request.explore };
   if (request.patchAt !== undefined) input.patchAt = request.patchAt;
   if (request.argv !== undefined) input.guest = { argv: request.argv };
-  if (request.sysroot) {
-    const { name, tar } = request.sysroot;
-    checkSysroot(name, sysrootVfs(name, tar));
-    input.process = { model: 'system', sysroot: name, vfs: () => sysrootVfs(name, tar) };
-  }
+  const model = processChoice(request);
+  if (model) input.process = model;
   return verifyPatch(input);
+}
+
+/** The request's system model (its sysroot checked for ld.so), or undefined for the stubs model. */
+export function processChoice(request: VerifyRequest): ProcessChoice | undefined {
+  if (!request.sysroot) return undefined;
+  const { name, tar } = request.sysroot;
+  checkSysroot(name, sysrootVfs(name, tar));
+  return { model: 'system', sysroot: name, vfs: () => sysrootVfs(name, tar) };
 }
 
 /**
