@@ -152,7 +152,11 @@ describe('findings on the corpus, with their evidence', () => {
   it('vtable, hook stub reading this from the stack: the crash is in the generated stub; the baseline exits', async () => {
     const { result } = await verify('vtable-swap', 'main-stack-this', 'Imp1::hello()', '--strategy', 'vtable', '--signal', 'USR1');
     const f = result.findings.find((x) => x.code === 'CRASH_AFTER_PATCH')!;
-    expect(f.message).toMatch(/dies \(SIGSEGV\) in code generated at run time .*hook stub.*without the patch it exits with status 0/);
+    // The common CRASH_AFTER_PATCH: against the baseline run from the patch point, with the faulting instruction and the call chain.
+    expect(f.message).toMatch(/^the patched run dies of SIGSEGV \d+ instructions after the patch point in code generated at run time at 0x[0-9a-f]+ \(\[anon\]\+0x[0-9a-f]+\), where the unpatched run from the same point exited with status 0$/);
+    expect(f.hint).toMatch(/hook stub.*rdi/);
+    expect(f.evidence.map((e) => e.label)).toEqual(expect.arrayContaining(['faulting instruction', 'fault', 'call chain #1 (frame pointer or stack scan)', 'the unpatched baseline from the same point']));
+    expect(result.baseline?.ended).toMatch(/exited with status 0/);
     // The patched run's output is kept, not the baseline's.
     expect(result.run?.output.map((l) => l.text).join('')).toContain('convert object 1 from version 1 to 2');
     expect(result.run?.output.map((l) => l.text).join('')).not.toContain('obj 1 version 1 hello a=2008\nobj 2 version 1 foo a=2008\nobj 1 version 1 hello a=2008\nobj 2 version 1 foo a=2008\nobj 1 version 1 hello a=2008\n');

@@ -29,6 +29,8 @@ export interface CrashInput {
   callChain(fault: FaultReport): { address: bigint; location: string; how: string }[];
   /** The old function's run-time bounds: a crash there is old code running after the patch. */
   target: { start: bigint; end: bigint };
+  /** "code generated at run time at ..." for an address no loaded object owns (a hook stub a handler wrote), else null. */
+  generatedCode?(address: bigint): string | null;
 }
 
 /** Registers the faulting instruction reads that hold CALLER_SAVED_POISON|n at the fault. */
@@ -74,7 +76,8 @@ export function checkCrashAfterPatch(input: CrashInput): Finding[] {
         where = `, jumping to ${hex(fault.rip)} where nothing is mapped`;
         evidence.push({ label: 'execution jumped to', address: fault.rip, text: 'unmapped memory (a return address or function pointer was overwritten or wrong)' });
       } else {
-        where = ` at ${fault.location}`;
+        const generated = input.generatedCode?.(fault.rip) ?? null;
+        where = generated ? ` in ${generated}` : ` at ${fault.location}`;
         evidence.push({ label: 'faulting instruction', address: fault.rip, location: `${fault.location}, ${input.fileOffset(fault.rip)}`, ...(insn && !insn.invalid ? { bytes: insn.bytes, text: insn.text } : {}) });
       }
       evidence.push({ label: 'fault', text: fault.message });
@@ -98,13 +101,16 @@ export function checkCrashAfterPatch(input: CrashInput): Finding[] {
   const fault = patched.reason === 'killed' ? patched.fault : undefined;
   const poisoned = poisonedRegisters(fault);
   const inOldCode = fault !== undefined && fault.rip >= input.target.start && fault.rip < input.target.end;
+  const inGeneratedCode = fault !== undefined && fault.instructionBytes.length > 0 && (input.generatedCode?.(fault.rip) ?? null) !== null;
   return [{
     code: 'CRASH_AFTER_PATCH',
     severity: 'error',
     message: `the patched run ${what} ${input.instructionsAfter} instructions after the patch point${where}, where the unpatched run from the same point ${endingText(baseline)}${
       poisoned.length > 0 ? `; ${poisoned.join(', ')} held the poison a libc call leaves in caller-saved registers: code relies on ${poisoned.length > 1 ? 'them' : 'it'} surviving a call` : ''}`,
     evidence,
-    hint: inOldCode
+    hint: inGeneratedCode
+      ? 'the code that faulted was generated at run time by the patcher (a hook stub): it must follow the x86-64 calling convention: `this` and the other arguments arrive in rdi, rsi, rdx, rcx, r8, r9 (keep them across a converter call) and rsp must be 16-byte aligned at each call'
+      : inOldCode
       ? `the old ${input.targetName}'s remaining bytes ran after the patch: see the other findings for how control got there`
       : poisoned.length > 0
       ? `a caller of ${input.targetName} keeps a value in a caller-saved register across the call (gcc -fipa-ra) and the replacement clobbers it: build main with -fno-ipa-ra (or -flive-patching=inline-clone), or make the replacement preserve ${poisoned.join(', ')}`
