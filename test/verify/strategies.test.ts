@@ -19,6 +19,8 @@ import { buildVfs, directoryFiles, GUEST_CWD } from '../../src/cli/sysroot.js';
 import { SystemProcess } from '../../src/loader/system/index.js';
 import { strategyFor } from '../../src/verify/strategies/index.js';
 import { planStatic } from '../../src/verify/pipeline/plan.js';
+import { createEngine } from '../../src/engine/index.js';
+import { corpusCases, neededLibraries } from '../corpus/cases.js';
 
 const corpus = new URL('../../corpus/', import.meta.url).pathname;
 const bytes = (path: string): Uint8Array => new Uint8Array(readFileSync(corpus + path));
@@ -332,4 +334,30 @@ describe('the slot strategies and the other options', () => {
     const { result } = await verify('got-slot', 'main', 'compute_damage', '--strategy', 'got', '--lookup', 'symtab');
     expect(result.error).toMatch(/--lookup applies to --strategy prologue only/);
   });
+});
+
+describe('the slot strategies on UnicornEngine (stubs model): each corpus case as expect.json says, the same slots as on the WasmEngine', async () => {
+  let missing: string | null = null;
+  try {
+    (await createEngine('unicorn')).close();
+  } catch (e) {
+    missing = e instanceof Error ? e.message : String(e);
+  }
+  if (missing !== null && process.env.CI === 'true') throw new Error(`UnicornEngine unavailable on CI: ${missing}`);
+  const cases = corpusCases().filter((c) => c.scenario === 'got-slot' || c.scenario === 'vtable-swap');
+  it('covers every case of both scenarios', () => expect(cases.length).toBe(13));
+  for (const c of cases) {
+    it.skipIf(missing !== null)(`${c.scenario}/${c.name}`, async () => {
+      const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args, '--engine', 'unicorn']);
+      if (request.kind !== 'verify') throw new Error('not a verify command');
+      const run = (engine: 'wasm' | 'unicorn'): Promise<CommandOutcome> => runCommand(request.command, new Uint8Array(readFileSync(c.mainPath)), new Uint8Array(readFileSync(c.patchPath)), engine, neededLibraries(c));
+      const [unicorn, wasm] = [await run('unicorn'), await run('wasm')];
+      expect(unicorn.result.run?.engine).toBe('unicorn');
+      expect({ verdict: unicorn.result.verdict, exitCode: unicorn.exitCode, findings: unicorn.result.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code}:${f.severity}`).sort() }).toEqual({
+        verdict: c.verdict, exitCode: c.exitCode, findings: c.findings.map((f) => `${f.code}:${f.severity}`).sort(),
+      });
+      expect(unicorn.result.slotWrites).toEqual(wasm.result.slotWrites);
+      expect(unicorn.result.run?.output).toEqual(wasm.result.run?.output);
+    });
+  }
 });

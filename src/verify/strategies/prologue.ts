@@ -8,7 +8,7 @@
 
 import { analyzePatchSite, type PatchSite } from '../../analysis/index.js';
 import { buildTrampoline } from '../../asm/trampoline.js';
-import type { GuestProcess, ProcessStop } from '../../loader/index.js';
+import type { GuestProcess } from '../../loader/index.js';
 import { hex } from '../../hex.js';
 import { checkBranchInto } from '../checks/branch-into.js';
 import { checkFetchesAfterPatch } from '../checks/live-clobber.js';
@@ -19,6 +19,7 @@ import { checkStackBalance } from '../checks/stack-balance.js';
 import { observeAfterPatch, type Observation } from '../dynamic/observe.js';
 import { refuseIfunc } from '../ifunc.js';
 import type { PatchOutcome } from '../patchers/patcher.js';
+import { calledAgain } from '../pipeline/judge.js';
 import { checkDataReferences } from '../checks/data-refs.js';
 import { checkEndbr64 } from '../checks/endbr64.js';
 import { checkLiveAtPatchPoint } from '../checks/live-clobber.js';
@@ -183,16 +184,6 @@ function observedFindings(session: PatchSession, outcome: PatchOutcome, observat
     nothingWritten: outcome.nothingWritten,
   }));
   return findings;
-}
-
-/**
- * Whether the run had the chance to reach the replacement: a process that died right after
- * the patch, before calling the function again, did not (the crash is the finding, not "not
- * reached"); nor did a run whose budget ended before anything called it ("could not verify").
- */
-export function calledAgain(stop: ProcessStop, targetCalls: number, replacementRuns: number): boolean {
-  if (targetCalls > 0 || replacementRuns > 0) return true;
-  return stop.reason !== 'killed' && stop.reason !== 'budget' && stop.reason !== 'until' && stop.reason !== 'call';
 }
 
 /** CALLER_ASSUMES_PRESERVED_REGISTER for the replacement the patch sends callers to. */

@@ -19,10 +19,10 @@ import type { HandlerRun } from '../dynamic/program-patcher.js';
 import { describeStop } from '../dynamic/stop-text.js';
 import { VerifyError } from '../error.js';
 import type { Evidence, Finding } from '../finding.js';
+import { calledAgain } from '../pipeline/judge.js';
 import type { PatchSession } from '../pipeline/session.js';
 import type { SlotWriteSummary } from '../result.js';
 import type { ResolvedFunction } from '../symbols.js';
-import { calledAgain } from './prologue.js';
 import type { PatchStrategy, ReplacementAt } from './strategy.js';
 
 export const PAGE = 0x1000n;
