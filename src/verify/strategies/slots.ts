@@ -462,7 +462,10 @@ function startUp(process: GuestProcess, mainElf: ElfFile, budget: number): void 
   if (process.engine.readRegister('rip') === entry) return;
   const stop = process.run({ maxInstructions: budget, until: entry });
   if (stop.reason !== 'until') {
-    throw new VerifyError('no-patch-point', `the program did not get through start-up to main's entry point (${describeStop(stop)}): the guest's ld.so must load and relocate the libraries before their slots can be found`);
+    // What ld.so said last on stderr ("error while loading shared libraries", "CPU ISA level is lower than required") explains it.
+    const stderr = process.output.filter((c) => c.fd === 2).map((c) => c.text).join('').trim().split('\n').pop();
+    const said = stderr ? `; its last words on stderr: "${stderr.slice(0, 300)}"` : '';
+    throw new VerifyError(stop.reason === 'budget' ? 'budget' : 'no-patch-point', `the program did not get through start-up to main's entry point (${describeStop(stop)}${said}): the guest's ld.so must load and relocate the libraries before their slots can be found`);
   }
 }
 
