@@ -20,7 +20,6 @@ import { CodeMap } from '../../analysis/index.js';
 import { codeImageFromElf } from '../../analysis/from-elf.js';
 import { RelocationType } from '../../elf/index.js';
 import type { GuestObject, GuestProcess } from '../../loader/index.js';
-
 import { hex } from '../../hex.js';
 import { VerifyError } from '../error.js';
 import type { Evidence, Finding } from '../finding.js';
