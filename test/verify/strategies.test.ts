@@ -345,7 +345,7 @@ describe('the slot strategies on UnicornEngine (stubs model): each corpus case a
   }
   if (missing !== null && process.env.CI === 'true') throw new Error(`UnicornEngine unavailable on CI: ${missing}`);
   const cases = corpusCases().filter((c) => c.scenario === 'got-slot' || c.scenario === 'vtable-swap');
-  it('covers every case of both scenarios', () => expect(cases.length).toBe(13));
+  it('covers every case of both scenarios', () => expect(cases.length).toBe(15));
   for (const c of cases) {
     it.skipIf(missing !== null)(`${c.scenario}/${c.name}`, async () => {
       const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args, '--engine', 'unicorn']);

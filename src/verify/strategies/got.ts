@@ -56,7 +56,8 @@ export function planGot(process: GuestProcess, query: string): SlotPlan {
     old: { name: fn.name, demangled: fn.demangled, address: oldAddress, size: fn.size, object: library.path, resolved: fn },
     slots,
     targets: slots.map((s) => ({ start: s.address, end: s.address + 8n, what: `GOT slot for ${fn.demangled} (${s.what})` })),
-    watched: relroRanges(process),
+    // RELRO holds the GOT with -z relro -z now; a lazily bound slot is in .got.plt, outside it.
+    watched: [...relroRanges(process), ...slots.map((s) => ({ start: s.address, end: s.address + 8n, what: `GOT slot for ${fn.demangled}` }))],
     findings: [],
   };
   plan.findings.push(...bypassingReferences(process, library, fn, oldAddress));
@@ -81,12 +82,17 @@ function gotSlots(process: GuestProcess, name: string, oldAddress: bigint): Poin
       } catch {
         continue;
       }
-      const lazy = r.type === RelocationType.R_X86_64_JUMP_SLOT && object.contains(value);
+      const lazy = r.type === RelocationType.R_X86_64_JUMP_SLOT && inPlt(object, value);
       if (value !== oldAddress && !lazy) continue;
-      slots.push({ address, object: object.path, what: `${r.typeName} of ${object.path}${lazy ? ' (not bound yet: lazy binding)' : ''}`, old: value });
+      slots.push({ address, object: object.path, what: `${r.typeName} of ${object.path}${lazy ? ' (lazy binding: bound at the first call)' : ''}`, old: value });
     }
   }
   return slots;
+}
+
+/** The address is in the object's own PLT (where an unbound lazy JUMP_SLOT points: its stub's push). */
+function inPlt(object: GuestObject, address: bigint): boolean {
+  return (object.elf?.sections ?? []).some((s) => (s.name === '.plt' || s.name === '.plt.sec') && s.address !== 0n && object.base + s.address <= address && address < object.base + s.address + s.size);
 }
 
 /**
