@@ -206,6 +206,9 @@ function judgeEnding(
           targetName: plan.target.demangled,
           target: { start: session.site, end: session.site + BigInt(Math.max(plan.target.size, 1)) },
           generatedCode: (a) => generatedCode(process, a),
+          mprotects: process.events.flatMap((e) => (e.kind === 'mprotect' && e.at >= point.instruction
+            ? [{ at: e.at, address: e.address, length: e.length, prot: e.prot, result: e.result, by: e.via === 'host' ? 'the tool' : e.caller === 0n ? 'the program (an mprotect system call)' : session.describe(e.caller) }]
+            : [])),
         }),
         inconclusive: null,
       };

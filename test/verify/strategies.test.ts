@@ -361,3 +361,22 @@ describe('the slot strategies on UnicornEngine (stubs model): each corpus case a
     });
   }
 });
+
+describe('CRASH_AFTER_PATCH names the mprotect that took a page away from the program', () => {
+  it('got-slot/main-lazy: the handler restores read-only on the lazy GOT page, and .data beside it faults at exit (stubs model)', async () => {
+    const { result } = await verify('got-slot', 'main-lazy', 'compute_damage', '--strategy', 'got', '--signal', 'USR1');
+    const f = result.findings.find((x) => x.code === 'CRASH_AFTER_PATCH')!;
+    // __do_global_dtors_aux's store to completed.0 (.data), where the native run dies too.
+    expect(f.message).toMatch(/dies of SIGSEGV \d+ instructions after the patch point at 0x[0-9a-f]+ \(\.\/main-lazy\+0x129c\), where the unpatched run from the same point exited with status 0$/);
+    const page = f.evidence.find((e) => e.label === 'the page was protected after the patch point')!;
+    expect(page.text).toMatch(/^mprotect\(0x[0-9a-f]+000, 0x1000, R--\) by got_patch\+0x[0-9a-f]+ \(\.\/main-lazy\) at instruction \d+: it covers 0x[0-9a-f]+, which the program still writes$/);
+    expect(f.hint).toMatch(/left a page read-only that the program still writes/);
+  });
+
+  it('the same on the system model: the real ld.so\'s lazy binding of usleep faults on that page', async () => {
+    const { result } = await verifyOnSystem('got-slot', 'main-lazy', 'compute_damage', '--strategy', 'got', '--signal', 'USR1');
+    const f = result.findings.find((x) => x.code === 'CRASH_AFTER_PATCH')!;
+    expect(f.message).toMatch(/dies of SIGSEGV .*ld-linux-x86-64\.so\.2/);
+    expect(f.evidence.find((e) => e.label === 'the page was protected after the patch point')?.text).toMatch(/R--\) by the program \(an mprotect system call\)/);
+  });
+});
