@@ -1,10 +1,15 @@
 // Bundles the CLI (dist/cli/verify-patch.js and everything it imports, iced-x86 included) into
-// one ES module, dist/verify-patch-bundle.mjs, run by the bin dist/verify-patch.mjs: a cold start then parses one file instead of resolving
+// one CommonJS file, dist/verify-patch-bundle.cjs, run by the bin dist/verify-patch.mjs: a cold start then parses one file instead of resolving
 // and lexing ~100 modules (iced-x86's 900 KB CommonJS file alone took ~150 ms of cjs-module-lexer).
+// CommonJS so that the bin can compile it with a V8 code cache (vm.Script cachedData): Node 20 has no
+// compile cache for ES modules, and compiling the 2 MB bundle plus its lazily compiled functions cost ~80 ms
+// of CPU per cold start.
 // UnicornEngine is bundled too (the factory's hidden import is named for esbuild). Kept external: keystone-wasm (loaded only for a template trampoline, reads its wasm next to
 // itself) and koffi (native, optional). Run by `npm run build` after tsc.
+import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,23 +49,72 @@ const unicornInBundle = {
 
 await build({
   entryPoints: [join(root, 'dist/cli/verify-patch.js')],
-  outfile: join(root, 'dist/verify-patch-bundle.mjs'),
+  outfile: join(root, 'dist/verify-patch-bundle.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
+  // The explore worker's URL is taken relative to the bundle.
+  define: { 'import.meta.url': '__bundleUrl' },
   target: 'node20',
   external: ['keystone-wasm', 'koffi'],
   plugins: [icedPath, unicornInBundle],
-  // CommonJS inside an ES module needs a require of its own.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
+  // iced-x86's wasm path is resolved at run time, by the bundle's real require (see icedPath).
+  logOverride: { 'require-resolve-not-external': 'silent' },
 });
-// The bin: turns on Node's on-disk compile cache where Node has one (22.1+; absent on 20),
-// before the bundle is compiled, then runs it.
+// The bin: compiles the bundle with the V8 code cache written next to it (named by the bundle's
+// hash: V8 checks only the source's length), and writes the cache at exit when it was missing or
+// rejected (another Node version or V8 flags). A cache that cannot be written (read-only install)
+// is skipped silently: it only saves time.
+const bundle = readFileSync(join(root, 'dist/verify-patch-bundle.cjs'));
+const hash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+for (const f of readdirSync(join(root, 'dist'))) {
+  if (/^verify-patch-bundle\..*\.v8cache$/.test(f) || f === 'verify-patch-bundle.mjs') rmSync(join(root, 'dist', f), { force: true });
+}
 writeFileSync(
   join(root, 'dist/verify-patch.mjs'),
-  "#!/usr/bin/env node\n// verify-patch: the bundled CLI (scripts/bundle-cli.mjs).\nimport module from 'node:module';\n\nmodule.enableCompileCache?.();\nawait import('./verify-patch-bundle.mjs');\n",
+  `#!/usr/bin/env node
+// verify-patch: the bundled CLI (scripts/bundle-cli.mjs), compiled with a V8 code cache.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const file = fileURLToPath(new URL('./verify-patch-bundle.cjs', import.meta.url));
+const cacheFile = fileURLToPath(new URL('./verify-patch-bundle.${hash}.v8cache', import.meta.url));
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  cachedData = undefined;
+}
+const text = readFileSync(file, 'utf8');
+const script = new vm.Script(\`(function (exports, require, module, __filename, __dirname) {\${text.startsWith('#!') ? '//' + text : text}\\n})\`, {
+  filename: file,
+  cachedData,
+  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+});
+if (cachedData === undefined || script.cachedDataRejected) {
+  process.once('exit', () => {
+    try {
+      const partial = \`\${cacheFile}.\${process.pid}\`;
+      writeFileSync(partial, script.createCachedData());
+      renameSync(partial, cacheFile);
+    } catch {
+      // only a speed-up
+    }
+  });
+}
+const module = { exports: {} };
+script.runInThisContext()(module.exports, createRequire(file), module, file, fileURLToPath(new URL('.', import.meta.url)));
+`,
   { mode: 0o755 },
 );
-console.log('scripts/bundle-cli.mjs: dist/verify-patch.mjs, dist/verify-patch-bundle.mjs');
+// One run on seed-classic writes the code cache, so that the first real run is a warm one too.
+const seed = join(root, 'corpus/seed-classic');
+if (existsSync(join(seed, 'main'))) {
+  spawnSync(process.execPath, [join(root, 'dist/verify-patch.mjs'), join(seed, 'main'), join(seed, 'patch.so'), 'need_fix_func'], { stdio: 'ignore', timeout: 60_000 });
+}
+console.log('scripts/bundle-cli.mjs: dist/verify-patch.mjs, dist/verify-patch-bundle.cjs');
