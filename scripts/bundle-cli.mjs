@@ -47,6 +47,21 @@ const unicornInBundle = {
   },
 };
 
+// A vm.Script has no import() of its own on Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING, with or
+// without a code cache): the on-demand imports of the external packages go through the bin's.
+const HOST_IMPORTS = { keystone: "loading ??= import('keystone-wasm')", 'unicorn-engine': "(await import('koffi'))" };
+const hostImports = {
+  name: 'host-imports',
+  setup(b) {
+    b.onLoad({ filter: /[\\/](asm[\\/]keystone|engine[\\/]unicorn-engine)\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const call = HOST_IMPORTS[/([a-z-]+)\.js$/.exec(args.path)[1]];
+      if (!text.includes(call)) throw new Error(`scripts/bundle-cli.mjs: ${args.path} no longer has "${call}": update the bundler`);
+      return { contents: text.replace(call, call.replace('import(', '__bundleImport(')), loader: 'js' };
+    });
+  },
+};
+
 await build({
   entryPoints: [join(root, 'dist/cli/verify-patch.js')],
   outfile: join(root, 'dist/verify-patch-bundle.cjs'),
@@ -57,7 +72,7 @@ await build({
   define: { 'import.meta.url': '__bundleUrl' },
   target: 'node20',
   external: ['keystone-wasm', 'koffi'],
-  plugins: [icedPath, unicornInBundle],
+  plugins: [icedPath, unicornInBundle, hostImports],
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
@@ -91,10 +106,9 @@ try {
   cachedData = undefined;
 }
 const text = readFileSync(file, 'utf8');
-const script = new vm.Script(\`(function (exports, require, module, __filename, __dirname) {\${text.startsWith('#!') ? '//' + text : text}\\n})\`, {
+const script = new vm.Script(\`(function (exports, require, module, __filename, __dirname, __bundleImport) {\${text.startsWith('#!') ? '//' + text : text}\\n})\`, {
   filename: file,
   cachedData,
-  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
@@ -108,7 +122,8 @@ if (cachedData === undefined || script.cachedDataRejected) {
   });
 }
 const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(file), module, file, fileURLToPath(new URL('.', import.meta.url)));
+// keystone-wasm and koffi, imported on demand: a vm.Script cannot import() itself (Node 20), the bin imports for it.
+script.runInThisContext()(module.exports, createRequire(file), module, file, fileURLToPath(new URL('.', import.meta.url)), (specifier) => import(specifier));
 `,
   { mode: 0o755 },
 );
