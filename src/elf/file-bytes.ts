@@ -73,12 +73,31 @@ export class FileBytes {
 }
 
 /** A NUL-terminated string table (.strtab, .dynstr, .shstrtab) with bounds-checked look-ups. */
+/**
+ * bytes[start, end) as text: symbol names are nearly always ASCII, built here without a
+ * TextDecoder call each (thousands per libc, a tenth of a cold start's ELF parsing).
+ */
+function asciiOrDecode(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > 64) return StringTable.decode(bytes.subarray(start, end));
+  let text = '';
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return StringTable.decode(bytes.subarray(start, end));
+    text += String.fromCharCode(c);
+  }
+  return text;
+}
+
 export class StringTable {
   private readonly bytes: Uint8Array;
   private readonly where: string;
   private readonly fileOffset: number;
   private readonly cache = new Map<number, string>();
   private static readonly decoder = new TextDecoder('utf-8', { fatal: false });
+
+  static decode(bytes: Uint8Array): string {
+    return StringTable.decoder.decode(bytes);
+  }
 
   constructor(bytes: Uint8Array, where: string, fileOffset: number) {
     this.bytes = bytes;
@@ -108,7 +127,7 @@ export class StringTable {
         offset: this.fileOffset + index,
       });
     }
-    const text = StringTable.decoder.decode(this.bytes.subarray(index, end));
+    const text = asciiOrDecode(this.bytes, index, end);
     this.cache.set(index, text);
     return text;
   }

@@ -130,7 +130,10 @@ export class LiveImage {
     let elf: ElfFile | null = null;
     try {
       const r = this.kernel.vfs.resolve(path, this.kernel.cwd);
-      if (r.node.kind === 'file') elf = ElfFile.parse(this.kernel.vfs.contents(r.node));
+      // One parse per file, whichever name it is asked by (libc.so.6 by its link-map name and its canonical path).
+      if (this.elfCache.has(r.path)) elf = this.elfCache.get(r.path)!;
+      else if (r.node.kind === 'file') elf = ElfFile.parse(this.kernel.vfs.contents(r.node));
+      this.elfCache.set(r.path, elf);
     } catch (e) {
       if (!(e instanceof ElfError) && !(e instanceof Error)) throw e;
     }
@@ -172,13 +175,13 @@ export class LiveImage {
 
 }
 
-/** The first offset of an ASCII string in bytes, or -1. */
+/** The first offset of an ASCII string in bytes, or -1 (found by its last character, '(' being rarer in code than 'G'). */
 function indexOfAscii(bytes: Uint8Array, text: string): number {
-  const first = text.charCodeAt(0);
-  for (let at = bytes.indexOf(first); at >= 0 && at + text.length <= bytes.length; at = bytes.indexOf(first, at + 1)) {
-    let i = 1;
-    while (i < text.length && bytes[at + i] === text.charCodeAt(i)) i++;
-    if (i === text.length) return at;
+  const last = text.length - 1;
+  for (let end = bytes.indexOf(text.charCodeAt(last), last); end >= 0; end = bytes.indexOf(text.charCodeAt(last), end + 1)) {
+    let i = last - 1;
+    while (i >= 0 && bytes[end - last + i] === text.charCodeAt(i)) i--;
+    if (i < 0) return end - last;
   }
   return -1;
 }
