@@ -96,10 +96,13 @@ writeFileSync(
   join(root, 'dist/verify-patch.mjs'),
   `#!/usr/bin/env node
 // verify-patch: the bundled CLI (scripts/bundle-cli.mjs), compiled with a V8 code cache.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+
+// Built-ins through require: an ES import of each costs a module facade at start-up.
+const require = createRequire(import.meta.url);
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { fileURLToPath } = require('node:url');
+const vm = require('node:vm');
 
 const file = fileURLToPath(new URL('./verify-patch-bundle.cjs', import.meta.url));
 const cacheFile = fileURLToPath(new URL('./verify-patch-bundle.${hash}.v8cache', import.meta.url));
