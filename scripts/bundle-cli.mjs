@@ -62,6 +62,20 @@ const hostImports = {
   },
 };
 
+// --jobs starts dist/cli/explore-worker.js (tsc's output) as a worker thread: named from the bundle,
+// one directory up from where explore-jobs.js names it.
+const WORKER_PATH = "'./explore-worker.js'";
+const explorerWorkerPath = {
+  name: 'explore-worker-path',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]cli[\\/]explore-jobs\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(WORKER_PATH)) throw new Error(`scripts/bundle-cli.mjs: ${args.path} no longer names ${WORKER_PATH}: update the bundler`);
+      return { contents: text.replace(WORKER_PATH, "'./cli/explore-worker.js'"), loader: 'js' };
+    });
+  },
+};
+
 await build({
   entryPoints: [join(root, 'dist/cli/verify-patch.js')],
   outfile: join(root, 'dist/verify-patch-bundle.cjs'),
@@ -72,7 +86,7 @@ await build({
   define: { 'import.meta.url': '__bundleUrl' },
   target: 'node20',
   external: ['keystone-wasm', 'koffi'],
-  plugins: [icedPath, unicornInBundle, hostImports],
+  plugins: [icedPath, unicornInBundle, hostImports, explorerWorkerPath],
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   // No comments or layout (iced-x86's doc comments hold emoji, which made the whole source a

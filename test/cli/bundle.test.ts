@@ -37,6 +37,13 @@ describe('the bundled CLI (dist/verify-patch.mjs)', () => {
     expect(r.stdout).toMatch(/verdict: SAFE/);
   });
 
+  it('starts --jobs workers (dist/cli/explore-worker.js, named from the bundle)', () => {
+    const r = bin([...SEED, '--with', 'fix_func', '--explore', '40:180', '--jobs', '2', '--format', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1); // unsafe moments in the window, as test/cli/explore.test.ts finds through the sources
+    expect((JSON.parse(r.stdout) as { exploration?: unknown }).exploration).toBeDefined();
+  });
+
   it('is what package.json names as the bin', () => {
     const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { bin: Record<string, string> };
     expect(pkg.bin['verify-patch']).toBe('dist/verify-patch.mjs');
