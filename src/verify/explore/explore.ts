@@ -17,6 +17,8 @@
 // deliver the signal, and main's handler does everything, at each point.
 
 import { layout, RTLD_NOW, type EmulatedProcess } from '../../loader/index.js';
+
+const STUB_CODE = { lo: layout.STUB_CODE_BASE, hi: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) };
 import { launchProcess, openEngine, PATCH_PATH } from '../dynamic/launch.js';
 import type { OverwrittenBytes } from '../checks/live-clobber.js';
 import { stateHere } from '../dynamic/patch-point.js';
@@ -29,6 +31,7 @@ import type { PatchSession } from '../pipeline/session.js';
 import type { VerifyResult } from '../result.js';
 import { liveInside, momentContext, type LiveHazard, type MomentContext } from './moment.js';
 import { programPatchedRun, toolPatchedRun, type PatchedRunContext, type ToolPatchContext } from './patched-run.js';
+import { StackWords } from './stack-words.js';
 import { TouchWatch } from './touch.js';
 import { DEFAULT_HORIZON, SCHEDULE_SEED, type Exploration, type ExploreOptions, type HorizonOption, type PointVerdict } from './types.js';
 import { WindowBuilder } from './windows.js';
@@ -241,86 +244,177 @@ class Sweep {
       tally.patchedRuns++;
       record(p, this.patchedRunHere(true), live, () => context);
       process.restore(checkpoint);
-      this.forgetDecodedPatch();
     }
     return null;
   }
 
   /**
-   * Drops what the core decoded from the patched bytes: after main's speed work a restore left
-   * those instructions cached, and the unpatched run went on executing the trampoline. A
-   * permission change of the pages invalidates decoded code (the engine contract).
+   * Tool-driven: one recorded run, one patched run per class. The recording runs from touch to
+   * touch in one go while no stack word points inside the bytes (every point of such a stretch
+   * is hazard-free but the one right before a fetch of the bytes, where the run stops); it steps
+   * point by point while one does, and through a class where something else may end it (a
+   * mapping change, a code write, a signal, a libc call handed a pointer near the bytes, the
+   * program's end), so that every boundary is found where a single step would find it.
    */
-  private forgetDecodedPatch(): void {
-    const engine = this.process.engine;
-    const first = layout.pageDown(this.overwritten.site);
-    const end = layout.pageUp(this.overwritten.site + BigInt(Math.max(1, this.overwritten.length)));
-    for (let page = first; page < end; page += layout.PAGE) {
-      const region = engine.regions().find((r) => r.begin <= page && page < r.end);
-      if (!region) continue;
-      engine.protect(page, Number(layout.PAGE), region.perms === 0 ? 1 : 0);
-      engine.protect(page, Number(layout.PAGE), region.perms);
-    }
-  }
-
-  /** Tool-driven: one recorded run, one patched run per class. */
   byClasses(range: { first: number; last: number }, stride: number, record: Record, tally: { patchedRuns: number }): number | null {
     const process = this.process;
     if (!this.runTo(range.first)) return this.point;
     const overwritten = this.overwritten;
     const watch = new TouchWatch(process, overwritten.site, overwritten.length);
+    const words = new StackWords(process, overwritten.site + 1n, overwritten.site + BigInt(Math.max(1, overwritten.length)) - 1n);
     this.watch = watch;
     const near = { lo: overwritten.site - ARGUMENT_REACH, hi: overwritten.site + BigInt(overwritten.length) + ARGUMENT_REACH };
-    const stubs = { lo: layout.STUB_CODE_BASE, hi: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) };
-    let future: string[] | null = null;
-    let written = false;
-    // Patched runs start from a checkpoint run forward to the point, as brute force does: a
-    // snapshot taken between single steps and restored after a patched run left the core
-    // executing the patched bytes in loop-head (after main's block chaining).
-    let checkpoint = process.snapshot();
-    let checkpointAt = this.point;
+    let nearCall = false;
+    process.onStubCall = () => {
+      for (const r of ARGUMENT_REGISTERS) {
+        const v = process.engine.readRegister(r);
+        if (v >= near.lo && v < near.hi) nearCall = true;
+      }
+    };
+    const explored = (p: number): boolean => p >= range.first && p <= range.last && (p - range.first) % stride === 0;
+    const firstExplored = (from: number): number => from + ((stride - ((from - range.first) % stride)) % stride);
+    /** The class's patched future, once run; null for a new class. */
+    let future: { codes: string[]; written: boolean } | null = null;
+    /** Step point by point until the class ends (set after a fallback). */
+    let stepping = false;
+    const patchedRun = (): { codes: string[]; written: boolean } => {
+      const snapshot = process.snapshot();
+      const saved = words.save();
+      words.enabled = false;
+      tally.patchedRuns++;
+      const verdict = this.patchedRunHere(false);
+      process.restore(snapshot);
+      words.restore(saved);
+      words.enabled = true;
+      return { codes: verdict.applied ? verdict.codes : [], written: verdict.applied && verdict.written === true };
+    };
+    const recordPoint = (p: number, live: LiveHazard, context: () => MomentContext): void => {
+      const codes = future!.written && live !== 'none' ? [...future!.codes, 'LIVE_INSTRUCTION_CLOBBERED'] : future!.codes;
+      record(p, { applied: true, codes }, live, context);
+    };
     try {
-      for (let p = range.first; ; p++) {
-        const explored = (p - range.first) % stride === 0;
-        if (explored) {
-          if (!future) {
-            if (p - checkpointAt >= CHECKPOINT_EVERY) {
-              checkpoint = process.snapshot();
-              checkpointAt = p;
+      for (let p = range.first; ;) {
+        if (stepping || !words.empty) {
+          // One point: classify it where the process stands, then one step with the boundary checks.
+          if (explored(p)) {
+            future ??= patchedRun();
+            recordPoint(p, liveInside(process, overwritten), () => momentContext(process, overwritten));
+          }
+          if (p >= range.last) return null;
+          const rip = process.engine.readRegister('rip');
+          let boundary = false;
+          if (rip >= STUB_CODE.lo && rip < STUB_CODE.hi) {
+            for (const r of ARGUMENT_REGISTERS) {
+              const v = process.engine.readRegister(r);
+              if (v >= near.lo && v < near.hi) boundary = true;
             }
-            process.restore(checkpoint);
-            this.runTo(p);
-            tally.patchedRuns++;
-            const verdict = this.patchedRunHere(false);
-            process.restore(checkpoint);
-            this.forgetDecodedPatch();
-            this.runTo(p);
-            future = verdict.applied ? verdict.codes : [];
-            written = verdict.applied && verdict.written === true;
           }
-          const live = liveInside(process, overwritten);
-          const codes = written && live !== 'none' ? [...future, 'LIVE_INSTRUCTION_CLOBBERED'] : future;
-          record(p, { applied: true, codes }, live, () => momentContext(process, overwritten));
-        }
-        if (p >= range.last) return null;
-        // A libc stub about to run with a pointer near the bytes may read or write them from the host.
-        const rip = process.engine.readRegister('rip');
-        let boundary = false;
-        if (rip >= stubs.lo && rip < stubs.hi) {
-          for (const r of ARGUMENT_REGISTERS) {
-            const v = process.engine.readRegister(r);
-            if (v >= near.lo && v < near.hi) boundary = true;
+          watch.touched = false;
+          const events = process.events.length;
+          if (!this.runTo(p + 1)) return this.point;
+          for (let i = events; i < process.events.length && !boundary; i++) boundary = CLASS_BOUNDARY_EVENTS.has(process.events[i]!.kind);
+          p++;
+          if (watch.touched || boundary) {
+            future = null;
+            stepping = false;
           }
+          continue;
         }
-        watch.touched = false;
+        // A stretch in one run, from p to the class's end (or to a stack write that needs steps).
+        const eager = explored(p) && stride === 1;
+        if (eager) future ??= patchedRun();
+        const startContext = future && future.codes.length > 0 ? momentContext(process, overwritten) : null;
+        const snapshot = process.snapshot();
+        const saved = words.save();
         const events = process.events.length;
-        if (!this.runTo(p + 1)) return this.point;
-        for (let i = events; i < process.events.length && !boundary; i++) boundary = CLASS_BOUNDARY_EVENTS.has(process.events[i]!.kind);
-        if (watch.touched || boundary) future = null;
+        nearCall = false;
+        watch.touched = false;
+        watch.stopOnTouch = true;
+        words.inserted = false;
+        words.stopOnInsert = true;
+        let alive: boolean;
+        try {
+          alive = this.runUntil(range.last, () => watch.touched || words.inserted);
+        } finally {
+          watch.stopOnTouch = false;
+          words.stopOnInsert = false;
+        }
+        let unusual = nearCall || !alive;
+        for (let i = events; i < process.events.length && !unusual; i++) unusual = CLASS_BOUNDARY_EVENTS.has(process.events[i]!.kind) || process.events[i]!.kind === 'signal-delivered';
+        if (unusual) {
+          // Something that ends a class at a step the run does not show: redo this class step by step.
+          process.restore(snapshot);
+          words.restore(saved);
+          stepping = true;
+          continue;
+        }
+        const stop = this.point;
+        // The stretch's points: [p, last] hazard-free; `last` is where the process stands (a
+        // fetch of the bytes or the range's end: its hazard is read there) or the one before.
+        const standing = !(watch.touched && watch.kind === 'access') && !(words.inserted && !watch.touched);
+        const last = standing ? stop : stop - 1;
+        const lastLive = standing ? liveInside(process, overwritten) : 'none';
+        if (future === null && firstExplored(p) <= last) {
+          // A class without a patched run yet: run it at its first explored point, then come back.
+          const first = firstExplored(p);
+          process.restore(snapshot);
+          words.restore(saved);
+          watch.enabled = false;
+          this.runTo(first);
+          watch.enabled = true;
+          future = patchedRun();
+          const firstContext = future.codes.length > 0 ? momentContext(process, overwritten) : null;
+          process.restore(snapshot);
+          words.restore(saved);
+          watch.enabled = false;
+          this.runTo(stop);
+          watch.enabled = true;
+          this.recordStretch(first, last, stride, lastLive, firstContext, recordPoint);
+        } else if (future !== null) {
+          this.recordStretch(firstExplored(p), last, stride, lastLive, startContext, recordPoint);
+        }
+        if (stop >= range.last && !watch.touched && !words.inserted) return null;
+        if (watch.touched) {
+          if (watch.kind === 'fetch') {
+            // Past the fetching instruction: the next class starts after it.
+            watch.enabled = false;
+            const ok = this.runTo(stop + 1);
+            watch.enabled = true;
+            if (!ok) return this.point;
+          }
+          future = null;
+        }
+        p = this.point;
       }
     } finally {
+      process.onStubCall = undefined;
       this.watch = null;
       watch.close();
+      words.close();
+    }
+  }
+
+  /** Records the explored points of [from, last] of a stretch: hazard-free but the last (`lastLive`). */
+  private recordStretch(from: number, last: number, stride: number, lastLive: LiveHazard, startContext: MomentContext | null, recordPoint: (p: number, live: LiveHazard, context: () => MomentContext) => void): void {
+    const standing = this.point === last;
+    for (let q = from; q <= last; q += stride) {
+      const live = q === last ? lastLive : 'none';
+      recordPoint(q, live, () => {
+        if (q === from && startContext) return startContext;
+        if (q === last && standing) return momentContext(this.process, this.overwritten);
+        throw new Error(`exploration: no context kept for point ${q} (a bug in the class sweep)`);
+      });
+    }
+  }
+
+  /** Runs until `last` or until `done()` says a hook stopped the run; false when the program ended. */
+  private runUntil(last: number, done: () => boolean): boolean {
+    for (;;) {
+      const left = last - this.point;
+      if (left <= 0) return true;
+      const stop = this.process.run({ maxInstructions: left });
+      if (stop.reason !== 'budget') return false;
+      if (done() || this.point >= last) return true;
     }
   }
 }

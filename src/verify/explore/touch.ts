@@ -12,6 +12,8 @@ const MAX_ACCESS = 64n;
 
 export class TouchWatch {
   touched = false;
+  /** What the last touch was: a fetch (seen before the instruction runs) or a read or write (after it). */
+  kind: 'fetch' | 'access' = 'fetch';
   /** Stop the engine at a touch: before a fetching instruction executes, after an accessing one. */
   stopOnTouch = false;
   enabled = true;
@@ -21,15 +23,16 @@ export class TouchWatch {
     const engine = process.engine;
     const last = site + BigInt(Math.max(length, 1)) - 1n;
     const overlaps = (address: bigint, size: number): boolean => address <= last && address + BigInt(size) > site;
-    const hit = (): void => {
+    const hit = (kind: 'fetch' | 'access'): void => {
       if (!this.enabled) return;
+      if (!this.touched) this.kind = kind;
       this.touched = true;
       if (this.stopOnTouch) engine.stop();
     };
     this.hooks = [
-      engine.addHook({ type: HookType.Code, begin: site - MAX_INSTRUCTION, end: last, callback: (a, s) => overlaps(a, s) && hit() }),
-      engine.addHook({ type: HookType.MemRead, begin: site - MAX_ACCESS, end: last, callback: (_k, a, s) => overlaps(a, s) && hit() }),
-      engine.addHook({ type: HookType.MemWrite, begin: site - MAX_ACCESS, end: last, callback: (_k, a, s) => overlaps(a, s) && hit() }),
+      engine.addHook({ type: HookType.Code, begin: site - MAX_INSTRUCTION, end: last, callback: (a, s) => overlaps(a, s) && hit('fetch') }),
+      engine.addHook({ type: HookType.MemRead, begin: site - MAX_ACCESS, end: last, callback: (_k, a, s) => overlaps(a, s) && hit('access') }),
+      engine.addHook({ type: HookType.MemWrite, begin: site - MAX_ACCESS, end: last, callback: (_k, a, s) => overlaps(a, s) && hit('access') }),
     ];
   }
 
