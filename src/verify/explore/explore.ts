@@ -53,6 +53,8 @@ export interface ExploreRequest {
   defaultPoint?: number;
   /** Wall-clock source (performance.now in Node and browsers). */
   now?: () => number;
+  /** Told every explored point's classification, in order (tests compare the methods point by point). */
+  onPoint?: (point: number, verdict: PointVerdict, live: LiveHazard) => void;
 }
 
 /** The explored points of the window (or of one shard of it). */
@@ -95,9 +97,9 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
   let to = options.to ?? (request.defaultPoint !== undefined ? 2 * request.defaultPoint : undefined);
   if (to === undefined) throw new VerifyError('bad-option', '--explore without TO needs the default patch point; give the window as FROM:TO');
   to = Math.min(to, plan.budget);
-  // Brute force unless classes are asked for: since main's speed work the classes method can
-  // disagree with brute force on a window that starts just after a touch (see the report).
-  const method = options.method === 'classes' ? 'classes' : 'brute-force';
+  // Classes for tool-driven points (proven equal to brute force point by point on corpus
+  // windows, test/verify/explore.test.ts); program-driven points are run one by one.
+  const method = options.method === 'brute-force' || (options.method !== 'classes' && plan.mode === 'program-driven') ? 'brute-force' : 'classes';
   if (method === 'classes' && plan.mode === 'program-driven') {
     throw new VerifyError('bad-option', 'the classes method is tool-driven only: a signal handler may act differently at each point, so program-driven points are run one by one');
   }
@@ -111,6 +113,7 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
     if (range) {
       const sweep = await Sweep.start(plan, engine, input, from, horizon);
       const record: Record = (point, verdict, live, context) => {
+        request.onPoint?.(point, verdict, live);
         if (!verdict.applied) {
           tally.notApplied++;
           builder.gap(point);
@@ -277,9 +280,9 @@ class Sweep {
     let future: { codes: string[]; written: boolean } | null = null;
     /** Step point by point until the class ends (set after a fallback). */
     let stepping = false;
-    const patchedRun = (): { codes: string[]; written: boolean } => {
-      const snapshot = process.snapshot();
-      const saved = words.save();
+    const patchedRun = (taken?: { snapshot: object; saved: ReadonlySet<bigint> }): { codes: string[]; written: boolean } => {
+      const snapshot = taken?.snapshot ?? process.snapshot();
+      const saved = taken?.saved ?? words.save();
       words.enabled = false;
       tally.patchedRuns++;
       const verdict = this.patchedRunHere(false);
@@ -321,11 +324,10 @@ class Sweep {
           continue;
         }
         // A stretch in one run, from p to the class's end (or to a stack write that needs steps).
-        const eager = explored(p) && stride === 1;
-        if (eager) future ??= patchedRun();
-        const startContext = future && future.codes.length > 0 ? momentContext(process, overwritten) : null;
         const snapshot = process.snapshot();
         const saved = words.save();
+        if (explored(p) && stride === 1) future ??= patchedRun({ snapshot, saved });
+        const startContext = future && future.codes.length > 0 ? momentContext(process, overwritten) : null;
         const events = process.events.length;
         nearCall = false;
         watch.touched = false;
@@ -364,8 +366,7 @@ class Sweep {
           watch.enabled = true;
           future = patchedRun();
           const firstContext = future.codes.length > 0 ? momentContext(process, overwritten) : null;
-          process.restore(snapshot);
-          words.restore(saved);
+          // Back at `first` (the patched run's own snapshot): on to where the stretch ended.
           watch.enabled = false;
           this.runTo(stop);
           watch.enabled = true;

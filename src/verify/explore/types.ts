@@ -30,7 +30,7 @@ export interface ExploreOptions {
    * 'classes' (tool-driven only): one recorded run, one patched run per class of points that
    * lead to the same patched future, per-point hazards from the recording. 'brute-force':
    * restore, run to the point, patch and run the horizon at every point. 'auto' (default):
-   * brute force (classes are tool-driven only, and opt-in while a disagreement is open).
+   * classes for tool-driven points, brute force for program-driven ones.
    */
   method?: ExploreMethod;
 }
