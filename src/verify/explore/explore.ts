@@ -29,7 +29,7 @@ import { calleeFacts, replacementRuntimeAddress } from '../patchers/callee-facts
 import { planVerification, type VerifyPlan } from '../pipeline/plan.js';
 import type { PatchSession } from '../pipeline/session.js';
 import type { VerifyResult } from '../result.js';
-import { liveInside, momentContext, type LiveHazard, type MomentContext } from './moment.js';
+import { captureMoment, liveInside, momentContext, type LiveHazard, type Moment, type MomentContext } from './moment.js';
 import { programPatchedRun, toolPatchedRun, type PatchedRunContext, type ToolPatchContext } from './patched-run.js';
 import { StackWords } from './stack-words.js';
 import { TouchWatch } from './touch.js';
@@ -254,10 +254,12 @@ class Sweep {
   /**
    * Tool-driven: one recorded run, one patched run per class. The recording runs from touch to
    * touch in one go while no stack word points inside the bytes (every point of such a stretch
-   * is hazard-free but the one right before a fetch of the bytes, where the run stops); it steps
-   * point by point while one does, and through a class where something else may end it (a
-   * mapping change, a code write, a signal, a libc call handed a pointer near the bytes, the
-   * program's end), so that every boundary is found where a single step would find it.
+   * is hazard-free but the one right before a fetch of the bytes, where the run stops, and where
+   * the class's patched run starts: nothing between the class's start and its touch looked at
+   * the bytes). It steps point by point while such a word is on the stack, and through a class
+   * where something else may end it (a mapping change, a code write, a signal, a libc call
+   * handed a pointer near the bytes, the program's end), so every boundary is found where a
+   * single step would find it.
    */
   byClasses(range: { first: number; last: number }, stride: number, record: Record, tally: { patchedRuns: number }): number | null {
     const process = this.process;
@@ -267,27 +269,37 @@ class Sweep {
     const words = new StackWords(process, overwritten.site + 1n, overwritten.site + BigInt(Math.max(1, overwritten.length)) - 1n);
     this.watch = watch;
     const near = { lo: overwritten.site - ARGUMENT_REACH, hi: overwritten.site + BigInt(overwritten.length) + ARGUMENT_REACH };
+    const argumentsNear = (): boolean => ARGUMENT_REGISTERS.some((r) => {
+      const v = process.engine.readRegister(r);
+      return v >= near.lo && v < near.hi;
+    });
     let nearCall = false;
     process.onStubCall = () => {
-      for (const r of ARGUMENT_REGISTERS) {
-        const v = process.engine.readRegister(r);
-        if (v >= near.lo && v < near.hi) nearCall = true;
-      }
+      if (argumentsNear()) nearCall = true;
     };
     const explored = (p: number): boolean => p >= range.first && p <= range.last && (p - range.first) % stride === 0;
     const firstExplored = (from: number): number => from + ((stride - ((from - range.first) % stride)) % stride);
-    /** The class's patched future, once run; null for a new class. */
+    // The latest snapshot (the engine keeps one), at or before the current class's start.
+    let checkpoint = { snapshot: process.snapshot(), at: this.point, words: words.save() };
+    const goTo = (point: number): boolean => {
+      process.restore(checkpoint.snapshot);
+      words.restore(checkpoint.words);
+      watch.enabled = false;
+      try {
+        return this.runTo(point);
+      } finally {
+        watch.enabled = true;
+      }
+    };
+    /** The class's patched future, run where the process stands (any point of the class gives the same). */
     let future: { codes: string[]; written: boolean } | null = null;
-    /** Step point by point until the class ends (set after a fallback). */
-    let stepping = false;
-    const patchedRun = (taken?: { snapshot: object; saved: ReadonlySet<bigint> }): { codes: string[]; written: boolean } => {
-      const snapshot = taken?.snapshot ?? process.snapshot();
-      const saved = taken?.saved ?? words.save();
+    const patchedRun = (): { codes: string[]; written: boolean } => {
+      checkpoint = { snapshot: process.snapshot(), at: this.point, words: words.save() };
       words.enabled = false;
       tally.patchedRuns++;
       const verdict = this.patchedRunHere(false);
-      process.restore(snapshot);
-      words.restore(saved);
+      process.restore(checkpoint.snapshot);
+      words.restore(checkpoint.words);
       words.enabled = true;
       return { codes: verdict.applied ? verdict.codes : [], written: verdict.applied && verdict.written === true };
     };
@@ -295,6 +307,8 @@ class Sweep {
       const codes = future!.written && live !== 'none' ? [...future!.codes, 'LIVE_INSTRUCTION_CLOBBERED'] : future!.codes;
       record(p, { applied: true, codes }, live, context);
     };
+    /** Step point by point until the class ends (after a stretch that saw something unusual). */
+    let stepping = false;
     try {
       for (let p = range.first; ;) {
         if (stepping || !words.empty) {
@@ -305,13 +319,7 @@ class Sweep {
           }
           if (p >= range.last) return null;
           const rip = process.engine.readRegister('rip');
-          let boundary = false;
-          if (rip >= STUB_CODE.lo && rip < STUB_CODE.hi) {
-            for (const r of ARGUMENT_REGISTERS) {
-              const v = process.engine.readRegister(r);
-              if (v >= near.lo && v < near.hi) boundary = true;
-            }
-          }
+          let boundary = rip >= STUB_CODE.lo && rip < STUB_CODE.hi && argumentsNear();
           watch.touched = false;
           const events = process.events.length;
           if (!this.runTo(p + 1)) return this.point;
@@ -323,20 +331,24 @@ class Sweep {
           }
           continue;
         }
-        // A stretch in one run, from p to the class's end (or to a stack write that needs steps).
-        const snapshot = process.snapshot();
-        const saved = words.save();
-        if (explored(p) && stride === 1) future ??= patchedRun({ snapshot, saved });
-        const startContext = future && future.codes.length > 0 ? momentContext(process, overwritten) : null;
+        // A stretch in one run: from p to the class's touch, a stack word inside the bytes, or the range's end.
+        const first = firstExplored(p);
+        let moment: Moment | null = null;
         const events = process.events.length;
         nearCall = false;
         watch.touched = false;
         watch.stopOnTouch = true;
         words.inserted = false;
         words.stopOnInsert = true;
-        let alive: boolean;
+        const interrupted = (): boolean => watch.touched || words.inserted;
+        let alive = true;
         try {
-          alive = this.runUntil(range.last, () => watch.touched || words.inserted);
+          if (first <= range.last) {
+            // The context of the stretch's first explored point is copied on the way (a window may start there).
+            alive = this.runUntil(first, interrupted);
+            if (alive && !interrupted() && this.point === first) moment = captureMoment(process);
+          }
+          if (alive && !interrupted()) alive = this.runUntil(range.last, interrupted);
         } finally {
           watch.stopOnTouch = false;
           words.stopOnInsert = false;
@@ -344,67 +356,64 @@ class Sweep {
         let unusual = nearCall || !alive;
         for (let i = events; i < process.events.length && !unusual; i++) unusual = CLASS_BOUNDARY_EVENTS.has(process.events[i]!.kind) || process.events[i]!.kind === 'signal-delivered';
         if (unusual) {
-          // Something that ends a class at a step the run does not show: redo this class step by step.
-          process.restore(snapshot);
-          words.restore(saved);
+          if (!goTo(p)) return this.point;
           stepping = true;
           continue;
         }
         const stop = this.point;
-        // The stretch's points: [p, last] hazard-free; `last` is where the process stands (a
-        // fetch of the bytes or the range's end: its hazard is read there) or the one before.
-        const standing = !(watch.touched && watch.kind === 'access') && !(words.inserted && !watch.touched);
+        const fetched = watch.touched && watch.kind === 'fetch';
+        const accessed = watch.touched && watch.kind === 'access';
+        const inserted = !watch.touched && words.inserted;
+        // Where the process stands is the stretch's last point when it stopped before a fetch or
+        // at the range's end (its hazard read there); after an access or an inserting write, the
+        // instruction before it is.
+        const standing = !accessed && !inserted;
         const last = standing ? stop : stop - 1;
-        const lastLive = standing ? liveInside(process, overwritten) : 'none';
-        if (future === null && firstExplored(p) <= last) {
-          // A class without a patched run yet: run it at its first explored point, then come back.
-          const first = firstExplored(p);
-          process.restore(snapshot);
-          words.restore(saved);
-          watch.enabled = false;
-          this.runTo(first);
-          watch.enabled = true;
-          future = patchedRun();
-          const firstContext = future.codes.length > 0 ? momentContext(process, overwritten) : null;
-          // Back at `first` (the patched run's own snapshot): on to where the stretch ended.
-          watch.enabled = false;
-          this.runTo(stop);
-          watch.enabled = true;
-          this.recordStretch(first, last, stride, lastLive, firstContext, recordPoint);
-        } else if (future !== null) {
-          this.recordStretch(firstExplored(p), last, stride, lastLive, startContext, recordPoint);
-        }
-        if (stop >= range.last && !watch.touched && !words.inserted) return null;
-        if (watch.touched) {
-          if (watch.kind === 'fetch') {
-            // Past the fetching instruction: the next class starts after it.
-            watch.enabled = false;
-            const ok = this.runTo(stop + 1);
-            watch.enabled = true;
-            if (!ok) return this.point;
+        const lastLive: LiveHazard = standing ? liveInside(process, overwritten) : 'none';
+        if (future === null && first <= last) {
+          if (!accessed) future = patchedRun();
+          else {
+            // The access already saw the old bytes: run the future from the class's start.
+            if (!goTo(p)) return this.point;
+            future = patchedRun();
+            if (!goTo(stop)) return this.point;
           }
-          future = null;
         }
-        p = this.point;
+        for (let q = first; q <= last; q += stride) {
+          const live = q === last ? lastLive : 'none';
+          const at = q;
+          recordPoint(q, live, () => {
+            if (at === last && standing) return momentContext(process, overwritten);
+            if (at === first && moment) return momentContext(process, overwritten, moment);
+            throw new Error(`exploration: no context kept for point ${at} (a bug in the class sweep)`);
+          });
+        }
+        if (fetched) {
+          // Past the fetching instruction: the next class starts after it.
+          watch.enabled = false;
+          const ok = this.runTo(stop + 1);
+          watch.enabled = true;
+          if (!ok) return this.point;
+          future = null;
+          p = stop + 1;
+          continue;
+        }
+        if (accessed) {
+          future = null;
+          p = stop;
+          continue;
+        }
+        if (inserted) {
+          p = stop; // the same class, from here point by point
+          continue;
+        }
+        return null; // the range's end
       }
     } finally {
       process.onStubCall = undefined;
       this.watch = null;
       watch.close();
       words.close();
-    }
-  }
-
-  /** Records the explored points of [from, last] of a stretch: hazard-free but the last (`lastLive`). */
-  private recordStretch(from: number, last: number, stride: number, lastLive: LiveHazard, startContext: MomentContext | null, recordPoint: (p: number, live: LiveHazard, context: () => MomentContext) => void): void {
-    const standing = this.point === last;
-    for (let q = from; q <= last; q += stride) {
-      const live = q === last ? lastLive : 'none';
-      recordPoint(q, live, () => {
-        if (q === from && startContext) return startContext;
-        if (q === last && standing) return momentContext(this.process, this.overwritten);
-        throw new Error(`exploration: no context kept for point ${q} (a bug in the class sweep)`);
-      });
     }
   }
 

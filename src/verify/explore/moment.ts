@@ -75,16 +75,28 @@ export interface MomentContext {
   doing: string;
 }
 
-/** The interrupted instruction and the calls on the stack (words just past a call instruction in mapped code), innermost first. */
-export function momentContext(process: EmulatedProcess, range: OverwrittenBytes): MomentContext {
+/** What a report needs of one boundary, copied while the process stands there: rip and the stack words above rsp. */
+export interface Moment {
+  rip: bigint;
+  rsp: bigint;
+  stack: Uint8Array;
+}
+
+export function captureMoment(process: EmulatedProcess): Moment {
   const rip = process.engine.readRegister('rip');
   const rsp = process.engine.readRegister('rsp');
   const top = layout.STACK_TOP;
   const end = rsp + STACK_SCAN_BYTES < top ? rsp + STACK_SCAN_BYTES : top;
+  return { rip, rsp, stack: rsp < end ? process.engine.readMemory(rsp, Number(end - rsp)) : new Uint8Array(0) };
+}
+
+/** The interrupted instruction and the calls on the stack (words just past a call instruction in mapped code), innermost first. */
+export function momentContext(process: EmulatedProcess, range: OverwrittenBytes, moment: Moment = captureMoment(process)): MomentContext {
+  const { rip } = moment;
   const chain: string[] = [];
   let pendingFromInside: bigint | null = null;
-  if (rsp < end) {
-    const bytes = process.engine.readMemory(rsp, Number(end - rsp));
+  {
+    const bytes = moment.stack;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const code = process.regions().filter((r) => (r.perms & 4) !== 0);
     for (let i = 0; i + 8 <= bytes.length && chain.length < MAX_CHAIN; i += 8) {

@@ -55,7 +55,12 @@ export class StackWords {
   private scan(begin: bigint, end: bigint): void {
     const bytes = this.process.engine.readMemory(begin, Number(end - begin));
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // The high halves first: no BigInt for the words that cannot be inside.
+    const loHigh = Number(this.lo >> 32n);
+    const hiHigh = Number(this.hi >> 32n);
     for (let i = 0; i + 8 <= bytes.length; i += 8) {
+      const high = view.getUint32(i + 4, true);
+      if (high < loHigh || high > hiHigh) continue;
       const w = view.getBigUint64(i, true);
       if (w >= this.lo && w <= this.hi) this.inside.add(begin + BigInt(i));
     }
