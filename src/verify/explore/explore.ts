@@ -204,13 +204,13 @@ class Sweep {
   }
 
   /** Patch here with the interrupted state as the verifier's patch point sees it, and run. */
-  private patchedRunHere(realPoint: boolean): PointVerdict {
+  private patchedRunHere(realPoint: boolean, atTouch = false): PointVerdict {
     const session: PatchSession = {
       ...this.base.session,
       point: realPoint ? stateHere(this.process, 'explored point', 0) : { instruction: this.process.instructions, rip: 0n, rsp: 0n, description: 'class representative', targetCallsBefore: 0, stackWords: [] },
       result: { verdict: 'error', findings: [] },
     };
-    const ctx = { ...this.base, session, ...(this.watch ? { watch: this.watch } : {}) };
+    const ctx = { ...this.base, session, ...(this.watch ? { watch: this.watch } : {}), ...(atTouch ? { atTouch } : {}) };
     return this.tool ? toolPatchedRun({ ...ctx, ...this.tool }) : programPatchedRun(ctx);
   }
 
@@ -293,11 +293,11 @@ class Sweep {
     };
     /** The class's patched future, run where the process stands (any point of the class gives the same). */
     let future: { codes: string[]; written: boolean } | null = null;
-    const patchedRun = (): { codes: string[]; written: boolean } => {
+    const patchedRun = (atTouch = false): { codes: string[]; written: boolean } => {
       checkpoint = { snapshot: process.snapshot(), at: this.point, words: words.save() };
       words.enabled = false;
       tally.patchedRuns++;
-      const verdict = this.patchedRunHere(false);
+      const verdict = this.patchedRunHere(false, atTouch);
       process.restore(checkpoint.snapshot);
       words.restore(checkpoint.words);
       words.enabled = true;
@@ -371,7 +371,7 @@ class Sweep {
         const last = standing ? stop : stop - 1;
         const lastLive: LiveHazard = standing ? liveInside(process, overwritten) : 'none';
         if (future === null && first <= last) {
-          if (!accessed) future = patchedRun();
+          if (!accessed) future = patchedRun(fetched);
           else {
             // The access already saw the old bytes: run the future from the class's start.
             if (!goTo(p)) return this.point;

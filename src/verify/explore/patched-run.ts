@@ -37,6 +37,8 @@ export interface PatchedRunContext {
   names: { target: string; replacement: string };
   /** A watch over the patched bytes kept for the whole sweep (hooks are costly to add and remove per run). */
   watch?: TouchWatch;
+  /** The process stands right before the first touch (a fetch of the bytes): no run to it is needed. */
+  atTouch?: boolean;
 }
 
 export interface ToolPatchContext extends PatchedRunContext {
@@ -48,7 +50,7 @@ export interface ToolPatchContext extends PatchedRunContext {
 /** After the patch is in place: run to the first touch, then the horizon. */
 function watchAfterPatch(ctx: PatchedRunContext, range: OverwrittenBytes, replacements: readonly bigint[], facts: CalleeFacts): Finding[] {
   const { process, describe } = ctx.session;
-  const touched = runToFirstTouch(process as EmulatedProcess, range, ctx.budget, ctx.watch);
+  const touched = ctx.atTouch === true || runToFirstTouch(process as EmulatedProcess, range, ctx.budget, ctx.watch);
   if (!touched) return [];
   const left = ctx.budget - process.instructions;
   if (left <= 0) return [];
