@@ -192,11 +192,6 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
       command.process = 'stubs';
       return {};
     }
-    // Exploration runs on the stubs model for now (explorePatch refuses the system model).
-    if (command.explore !== undefined && command.sysroot === undefined) {
-      command.process = 'stubs';
-      return {};
-    }
     if (command.sysroot === undefined && !hasDynamicLoader(sysroot)) {
       process.stderr.write('verify-patch: note: no x86-64 ld.so under / (and no --sysroot): using the stubs process model\n');
       command.process = 'stubs';

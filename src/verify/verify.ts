@@ -51,9 +51,6 @@ function isInputError(e: unknown): e is Error {
 export async function verifyPatch(input: VerifyInput): Promise<VerifyResult> {
   const partial: VerifyResult = { verdict: 'error', findings: [] };
   try {
-    if (input.explore && input.process?.model === 'system') {
-      throw new VerifyError('bad-option', '--explore runs on the stubs process model only for now: add --process stubs (or leave --process out)');
-    }
     const result = attachSourceLines(await verify(input, partial), input);
     return input.explore ? await attachExploration(input, input.explore, result) : result;
   } catch (e) {

@@ -154,7 +154,10 @@ export function runToPatchPoint(
     process.watchCalls([target.address]);
     const what = `the patch point (--patch-at ${options.patchAt})`;
     if (options.patchAt > limit) throw new VerifyError('bad-option', `--patch-at ${options.patchAt} is beyond the instruction budget (--max-insns ${limit})`);
-    const stop = process.run({ maxInstructions: options.patchAt });
+    // Instructions, not budget units: host work charged to the budget (libc stubs, system
+    // calls) stops a run short of the count, so go on to it (as --explore counts its points).
+    let stop = process.run({ maxInstructions: options.patchAt });
+    while (stop.reason === 'budget' && process.instructions < options.patchAt) stop = process.run({ maxInstructions: options.patchAt - process.instructions });
     if (stop.reason !== 'budget') failBeforePatchPoint(stop, process, what);
     const calls = process.events.filter((e) => e.kind === 'call' && e.address === target.address).length;
     return stateHere(process, `after ${options.patchAt} instructions (--patch-at), at ${process.describe(process.engine.readRegister('rip'))}`, calls);

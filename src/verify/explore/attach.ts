@@ -36,7 +36,7 @@ export function withExploration(input: VerifyInput, result: VerifyResult, explor
   const exploration: Exploration = {
     defaultPointVerdict: result.verdict,
     ...explored,
-    windows: explored.windows.map((w) => ({ ...w, reproduce: `${command} --patch-at ${w.example}` })),
+    windows: explored.windows.map((w) => ({ ...w, reproduce: explored.patchLoadedAt !== undefined ? `${command} --explore ${w.example}:${w.example}` : `${command} --patch-at ${w.example}` })),
   };
   return { ...result, exploration, verdict: verdictWith(result.verdict, exploration) };
 }

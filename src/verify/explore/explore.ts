@@ -16,10 +16,11 @@
 // it stops the process to write; each point then writes the trampoline. Program-driven points
 // deliver the signal, and main's handler does everything, at each point.
 
-import { layout, RTLD_NOW, type EmulatedProcess } from '../../loader/index.js';
+import { HookType } from '../../engine/engine.js';
+import { EmulatedProcess, layout, RTLD_NOW, type GuestProcess, type ProcessStop } from '../../loader/index.js';
 
 const STUB_CODE = { lo: layout.STUB_CODE_BASE, hi: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) };
-import { launchProcess, openEngine, PATCH_PATH } from '../dynamic/launch.js';
+import { launchProcess, openEngine, PATCH_PATH, processLimits } from '../dynamic/launch.js';
 import type { OverwrittenBytes } from '../checks/live-clobber.js';
 import { stateHere } from '../dynamic/patch-point.js';
 import { DEFAULT_TRAMPOLINE_LENGTH } from '../strategies/prologue.js';
@@ -85,9 +86,6 @@ export function validateExploreOptions(options: ExploreOptions): void {
 export async function explorePatch(request: ExploreRequest): Promise<Exploration> {
   const { input, options } = request;
   validateExploreOptions(options);
-  if (input.process?.model === 'system') {
-    throw new VerifyError('bad-option', '--explore runs on the stubs process model only for now: add --process stubs (or leave --process out)');
-  }
   const now = request.now ?? (() => performance.now());
   const started = now();
   const plan = await planVerification(input);
@@ -108,10 +106,12 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
   const tally = { points: 0, notApplied: 0, patchedRuns: 0, programEnded: null as number | null };
 
   let sweepStarted = now();
+  let loadedAt: number | undefined;
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
     if (range) {
       const sweep = await Sweep.start(plan, engine, input, from, horizon);
+      loadedAt = sweep.loadedAt;
       const record: Record = (point, verdict, live, context) => {
         request.onPoint?.(point, verdict, live);
         if (!verdict.applied) {
@@ -123,8 +123,13 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
         builder.add(point, verdict.codes, live, context);
       };
       sweepStarted = now();
-      const ended = method === 'classes' ? sweep.byClasses(range, stride, record, tally) : sweep.bruteForce(range, stride, record, tally);
-      tally.programEnded = ended;
+      // Points before the tool could load patch.so: not applied.
+      let first = range.first;
+      for (; first <= range.last && first < (sweep.loadedAt ?? 0); first += stride) record(first, { applied: false }, 'none', () => ({ where: '', callChain: [], doing: '' }));
+      if (first <= range.last) {
+        const rest = { first, last: range.last };
+        tally.programEnded = method === 'classes' ? sweep.byClasses(rest, stride, record, tally) : sweep.bruteForce(rest, stride, record, tally);
+      }
     }
   } finally {
     engine.close();
@@ -137,11 +142,45 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
     points: tally.points, unsafePoints: builder.unsafePoints, notApplied: tally.notApplied, programEnded: tally.programEnded,
     windows: builder.windows, patchedRuns: tally.patchedRuns, seconds,
     pointsPerSecond: sweepSeconds > 0 ? Math.round(tally.points / sweepSeconds) : 0,
+    ...(loadedAt !== undefined ? { patchLoadedAt: loadedAt } : {}),
     ...(options.shard ? { shard: { ...options.shard, first: range?.first ?? null, last: range?.last ?? null } } : {}),
   };
 }
 
 type Record = (point: number, verdict: PointVerdict, live: LiveHazard, context: () => MomentContext) => void;
+
+/**
+ * Runs the process to the first point where a block of main's own code starts (where a patcher
+ * can load a library: not inside ld.so's start-up, nor libc, which may hold its locks), and
+ * returns that point. The same point for every window and shard, so their points share one
+ * timeline (the one with patch.so loaded there).
+ */
+function runToMainCode(process: GuestProcess, ended: (stop: ProcessStop) => VerifyError): number {
+  const engine = process.engine;
+  const main = process.executable;
+  const code = engine.regions().filter((r) => (r.perms & 4) !== 0 && main.contains(r.begin));
+  if (code.length === 0) throw new VerifyError('unsupported', `no executable mapping of ${main.path} to load patch.so from`);
+  let entered = false;
+  const hook = engine.addHook({
+    type: HookType.Block,
+    begin: code.reduce((lo, r) => (r.begin < lo ? r.begin : lo), code[0]!.begin),
+    end: code.reduce((hi, r) => (r.end > hi ? r.end : hi), code[0]!.end) - 1n,
+    callback: (address) => {
+      if (!main.contains(address)) return;
+      entered = true;
+      engine.stop();
+    },
+  });
+  try {
+    for (;;) {
+      const stop = process.run({ maxInstructions: 1_000_000 });
+      if (entered) return process.instructions;
+      if (stop.reason !== 'budget') throw ended(stop);
+    }
+  } finally {
+    engine.removeHook(hook);
+  }
+}
 
 /** The process of one exploration, run to the window's first point and ready to patch. */
 class Sweep {
@@ -149,7 +188,7 @@ class Sweep {
   private watch: TouchWatch | null = null;
 
   private constructor(
-    private readonly process: EmulatedProcess,
+    private readonly process: GuestProcess,
     /** Instructions the tool's own dlopen added to the process's count (point p is count p + offset). */
     private readonly offset: number,
     private readonly base: PatchedRunContext,
@@ -159,13 +198,21 @@ class Sweep {
   ) {}
 
   static async start(plan: VerifyPlan, engine: Awaited<ReturnType<typeof openEngine>>, input: VerifyInput, from: number, horizon: HorizonOption): Promise<Sweep> {
-    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName);
+    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.libraries ?? [], input.process, input.guest, processLimits(input.limits));
     const loadBias = process.executable.base;
     const site = plan.target.address + loadBias;
     const original = process.engine.readMemory(site, ORIGINAL_TAIL);
-    if (from > 0) {
+    const ended = (stop: ProcessStop): VerifyError => new VerifyError('no-patch-point', `the program ended (${stop.reason}) after ${process.instructions} instructions, before the window's first point ${from}: explore a window that starts below ${process.instructions}`);
+    // Where the tool loads patch.so: at the window's first point on the stubs model (its dlopen is
+    // the host's and leaves the program's course alone); on the system model the real dlopen
+    // runs in the guest and changes what follows (allocations, the link map), so it is loaded
+    // once, where main's own code first runs, and every window's points count from that course.
+    let loadedAt: number | undefined;
+    if (process.model === 'system' && plan.mode === 'tool-driven') {
+      loadedAt = runToMainCode(process, ended);
+    } else if (from > 0) {
       const stop = process.run({ maxInstructions: from });
-      if (stop.reason !== 'budget') throw new VerifyError('no-patch-point', `the program ended (${stop.reason}) after ${process.instructions} instructions, before the window's first point ${from}: explore a window that starts below ${process.instructions}`);
+      if (stop.reason !== 'budget') throw ended(stop);
     }
     const result: VerifyResult = { verdict: 'error', findings: [] };
     const session: PatchSession = { plan, process, loadBias, site, original, point: stateHere(process, 'explored point', 0), result, describe: (a) => process.describe(a) };
@@ -183,8 +230,13 @@ class Sweep {
     const facts = calleeFacts(plan.codeMap, plan.target, process, replacement, choice.fn.demangled);
     const prepared = plan.strategy.prepare(session, { address: replacement, name: choice.fn.demangled }, facts);
     names.replacement = choice.fn.demangled;
-    return new Sweep(process, process.instructions - before, base, { prepared, replacement, facts }, prepared.overwritten);
+    const sweep = new Sweep(process, process.instructions - before, base, { prepared, replacement, facts }, prepared.overwritten);
+    if (loadedAt !== undefined) sweep.loadedAt = loadedAt;
+    return sweep;
   }
+
+  /** System model, tool-driven: where patch.so was loaded; points before it are not applied. */
+  loadedAt: number | undefined;
 
   /** The program's instruction count (the point) where the process stands. */
   private get point(): number {
@@ -274,9 +326,14 @@ class Sweep {
       return v >= near.lo && v < near.hi;
     });
     let nearCall = false;
-    process.onStubCall = () => {
-      if (argumentsNear()) nearCall = true;
-    };
+    // The stubs model's libc runs on the host: a call handed a pointer near the bytes may read them unseen.
+    // (The system model's libc is guest code: its reads are touches.)
+    const stubs = process instanceof EmulatedProcess ? process : null;
+    if (stubs) {
+      stubs.onStubCall = () => {
+        if (argumentsNear()) nearCall = true;
+      };
+    }
     const explored = (p: number): boolean => p >= range.first && p <= range.last && (p - range.first) % stride === 0;
     const firstExplored = (from: number): number => from + ((stride - ((from - range.first) % stride)) % stride);
     // The latest snapshot (the engine keeps one), at or before the current class's start.
@@ -319,7 +376,7 @@ class Sweep {
           }
           if (p >= range.last) return null;
           const rip = process.engine.readRegister('rip');
-          let boundary = rip >= STUB_CODE.lo && rip < STUB_CODE.hi && argumentsNear();
+          let boundary = stubs !== null && rip >= STUB_CODE.lo && rip < STUB_CODE.hi && argumentsNear();
           watch.touched = false;
           const events = process.events.length;
           if (!this.runTo(p + 1)) return this.point;
@@ -410,7 +467,7 @@ class Sweep {
         return null; // the range's end
       }
     } finally {
-      process.onStubCall = undefined;
+      if (stubs) stubs.onStubCall = undefined;
       this.watch = null;
       watch.close();
       words.close();

@@ -3,7 +3,7 @@
 // checkLiveAtPatchPoint, answered without building its evidence), and for reports, where it
 // is and the chain of calls that led there.
 
-import type { EmulatedProcess } from '../../loader/index.js';
+import type { GuestProcess } from '../../loader/index.js';
 import { layout } from '../../loader/index.js';
 import type { OverwrittenBytes } from '../checks/live-clobber.js';
 
@@ -16,7 +16,7 @@ const MAX_CHAIN = 8;
  * word on the stack: a pending call made from inside them), or 'none'. Inside means past the
  * entry: a frame resuming at the entry itself runs the trampoline as intended.
  */
-export function liveInside(process: EmulatedProcess, range: OverwrittenBytes): LiveHazard {
+export function liveInside(process: GuestProcess, range: OverwrittenBytes): LiveHazard {
   if (range.length <= 1) return 'none';
   const lo = range.site + 1n;
   const hi = range.site + BigInt(range.length) - 1n;
@@ -27,7 +27,7 @@ export function liveInside(process: EmulatedProcess, range: OverwrittenBytes): L
 
 export type LiveHazard = 'rip' | 'frame' | 'none';
 
-function stackWordInside(process: EmulatedProcess, lo: bigint, hi: bigint): boolean {
+function stackWordInside(process: GuestProcess, lo: bigint, hi: bigint): boolean {
   const rsp = process.engine.readRegister('rsp');
   const top = layout.STACK_TOP;
   const end = rsp + STACK_SCAN_BYTES < top ? rsp + STACK_SCAN_BYTES : top;
@@ -55,7 +55,7 @@ function stackWordInside(process: EmulatedProcess, lo: bigint, hi: bigint): bool
 }
 
 /** Length of the call instruction that ends at `returnAddress`, or 0 when none does. */
-function callEndingAt(process: EmulatedProcess, returnAddress: bigint): number {
+function callEndingAt(process: GuestProcess, returnAddress: bigint): number {
   let b: Uint8Array;
   try {
     b = process.engine.readMemory(returnAddress - 7n, 7);
@@ -82,7 +82,7 @@ export interface Moment {
   stack: Uint8Array;
 }
 
-export function captureMoment(process: EmulatedProcess): Moment {
+export function captureMoment(process: GuestProcess): Moment {
   const rip = process.engine.readRegister('rip');
   const rsp = process.engine.readRegister('rsp');
   const top = layout.STACK_TOP;
@@ -91,14 +91,14 @@ export function captureMoment(process: EmulatedProcess): Moment {
 }
 
 /** The interrupted instruction and the calls on the stack (words just past a call instruction in mapped code), innermost first. */
-export function momentContext(process: EmulatedProcess, range: OverwrittenBytes, moment: Moment = captureMoment(process)): MomentContext {
+export function momentContext(process: GuestProcess, range: OverwrittenBytes, moment: Moment = captureMoment(process)): MomentContext {
   const { rip } = moment;
   const chain: string[] = [];
   let pendingFromInside: bigint | null = null;
   {
     const bytes = moment.stack;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const code = process.regions().filter((r) => (r.perms & 4) !== 0);
+    const code = process.engine.regions().filter((r) => (r.perms & 4) !== 0);
     for (let i = 0; i + 8 <= bytes.length && chain.length < MAX_CHAIN; i += 8) {
       const w = view.getBigUint64(i, true);
       if (!code.some((r) => w >= r.begin && w < r.end)) continue;

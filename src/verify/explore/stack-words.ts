@@ -5,7 +5,7 @@
 // the stack is reported at once (the sweep then classifies point by point).
 
 import { HookType, type HookHandle } from '../../engine/engine.js';
-import { layout, type EmulatedProcess } from '../../loader/index.js';
+import { layout, type GuestProcess } from '../../loader/index.js';
 
 export class StackWords {
   /** A guest write added a word inside the bytes since the flag was cleared. */
@@ -18,10 +18,10 @@ export class StackWords {
   private readonly hook: HookHandle;
 
   /** `lo`..`hi`: the addresses (inclusive) a word must hold to count. */
-  constructor(private readonly process: EmulatedProcess, private readonly lo: bigint, private readonly hi: bigint) {
+  constructor(private readonly process: GuestProcess, private readonly lo: bigint, private readonly hi: bigint) {
     const top = layout.STACK_TOP;
     const bottom = top - BigInt(layout.STACK_LIMIT);
-    for (const r of process.regions()) {
+    for (const r of process.engine.regions()) {
       const begin = r.begin > bottom ? r.begin : bottom;
       const end = r.end < top ? r.end : top;
       if (begin < end) this.scan(begin, end);

@@ -3,7 +3,7 @@
 // in a range nobody looks at; the first touch is where the two can part.
 
 import { HookType, type HookHandle } from '../../engine/engine.js';
-import type { EmulatedProcess } from '../../loader/index.js';
+import type { GuestProcess } from '../../loader/index.js';
 
 /** Longest x86 instruction: one starting this far before the bytes can still cover them. */
 const MAX_INSTRUCTION = 15n;
@@ -19,7 +19,7 @@ export class TouchWatch {
   enabled = true;
   private readonly hooks: HookHandle[];
 
-  constructor(private readonly process: EmulatedProcess, readonly site: bigint, readonly length: number) {
+  constructor(private readonly process: GuestProcess, readonly site: bigint, readonly length: number) {
     const engine = process.engine;
     const last = site + BigInt(Math.max(length, 1)) - 1n;
     const overlaps = (address: bigint, size: number): boolean => address <= last && address + BigInt(size) > site;

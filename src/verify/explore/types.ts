@@ -79,6 +79,12 @@ export interface Exploration {
   patchedRuns: number;
   seconds: number;
   pointsPerSecond: number;
+  /**
+   * System model, tool-driven: the point where the tool loaded patch.so (where main's code first
+   * runs); the real dlopen changes the program's course, so every point counts from the run with
+   * patch.so loaded there, and `--explore N:N` (not `--patch-at N`) reproduces point N.
+   */
+  patchLoadedAt?: number;
   /** Set on a shard's report; `verify-patch merge` combines shards into the unsharded report. */
   shard?: { index: number; count: number; first: number | null; last: number | null };
 }
