@@ -102,6 +102,29 @@ describe('exploration on the system model', () => {
     }
   }, 300_000);
 
+  it('with threads: a point is (instruction count, schedule seed); every thread is checked at each (blocked workers: unsafe throughout; parked: safe)', async () => {
+    const pool = (main: string, symbol: string, fix: string, seed?: bigint): VerifyInput => input('thread-pool', main, symbol, { with: fix, ...(seed !== undefined ? { guest: { seed } } : {}) });
+    const blocked = pool('main-blocking', 'serve', 'fix_serve');
+    const at = (await verifyPatch(blocked)).run!.patchPoint!;
+    const options: ExploreOptions = { from: at - 300, to: at + 300, stride: 10 };
+    const classesPoints: PointLog = [];
+    const brutePoints: PointLog = [];
+    const classes = await explorePatch({ input: blocked, options: { ...options, method: 'classes' }, onPoint: log(classesPoints) });
+    await explorePatch({ input: blocked, options: { ...options, method: 'brute-force' }, onPoint: log(brutePoints) });
+    expect(classesPoints).toEqual(brutePoints);
+    expect(classes.seed).toBe(1);
+    expect(classes.unsafePoints).toBe(classes.points);
+    expect(classes.windows[0]!.doing).toMatch(/^thread \d+ \(pool-\d\): the call from serve\+0x5 .*is in progress/);
+    // Another schedule is another set of points: the seed is part of the point.
+    const other = await explorePatch({ input: pool('main-blocking', 'serve', 'fix_serve', 7n), options });
+    expect(other.seed).toBe(7);
+    const parked = pool('main-parked', 'score', 'fix_score');
+    const parkedAt = (await verifyPatch(parked)).run!.patchPoint!;
+    const safe = await explorePatch({ input: parked, options: { from: parkedAt - 200, to: parkedAt + 200, stride: 10 } });
+    expect(safe.points).toBeGreaterThan(30);
+    expect(safe.unsafePoints, JSON.stringify(safe.windows)).toBe(0);
+  }, 300_000);
+
   it('points in ld.so\'s start-up are not applied for the tool (no dlopen before main\'s code runs); the signal\'s are brute force', async () => {
     const e = await explorePatch({ input: seed, options: { from: 0, to: 2_000, stride: 100 } });
     expect(e.notApplied).toBe(e.points === 0 ? 21 : e.notApplied);

@@ -118,6 +118,10 @@ describe('exploration: program-driven', () => {
     expect(classification(classes)).toEqual(classification(brute));
   }, 60_000);
 
+  it('--strategy got|vtable is refused with a clear message, not explored as a trampoline', async () => {
+    await expect(explorePatch({ input: input('vtable-swap', 'main', 'Imp1::hello()', { with: 'Imp1Fixed::hello()', strategy: 'vtable' }), options: { from: 0, to: 10 } })).rejects.toThrow(/--explore with --strategy vtable is not supported yet/);
+  });
+
   it('the classes method refuses program-driven points (the handler may act differently at each)', async () => {
     await expect(explorePatch({ input: input('seed-classic', 'main', 'need_fix_func', { signal: 'USR1' }), options: { from: 0, to: 10, method: 'classes' } })).rejects.toThrow(/tool-driven only/);
   });

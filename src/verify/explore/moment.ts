@@ -4,6 +4,7 @@
 // is and the chain of calls that led there.
 
 import type { GuestProcess } from '../../loader/index.js';
+import { SystemProcess, viewThreads } from '../../loader/system/index.js';
 import { layout } from '../../loader/index.js';
 import type { OverwrittenBytes } from '../checks/live-clobber.js';
 
@@ -20,12 +21,26 @@ export function liveInside(process: GuestProcess, range: OverwrittenBytes): Live
   if (range.length <= 1) return 'none';
   const lo = range.site + 1n;
   const hi = range.site + BigInt(range.length) - 1n;
+  if (threaded(process)) {
+    // The world stopped: every thread's instruction and stack, as the patcher's check sees them.
+    let hazard: LiveHazard = 'none';
+    for (const t of viewThreads(process)) {
+      if (t.rip >= lo && t.rip <= hi) return 'rip';
+      if (t.stackWords.some((w) => w.value >= lo && w.value <= hi)) hazard = 'frame';
+    }
+    return hazard;
+  }
   const rip = process.engine.readRegister('rip');
   if (rip >= lo && rip <= hi) return 'rip';
   return stackWordInside(process, lo, hi) ? 'frame' : 'none';
 }
 
 export type LiveHazard = 'rip' | 'frame' | 'none';
+
+/** A system-model process with more than one live thread. */
+export function threaded(process: GuestProcess): process is SystemProcess {
+  return process instanceof SystemProcess && process.threads.threads.filter((t) => t.state !== 'exited').length > 1;
+}
 
 function stackWordInside(process: GuestProcess, lo: bigint, hi: bigint): boolean {
   const rsp = process.engine.readRegister('rsp');
@@ -80,9 +95,22 @@ export interface Moment {
   rip: bigint;
   rsp: bigint;
   stack: Uint8Array;
+  /** With threads: which one (the one a patch here would hurt). */
+  thread?: string;
 }
 
-export function captureMoment(process: GuestProcess): Moment {
+export function captureMoment(process: GuestProcess, range?: OverwrittenBytes): Moment {
+  if (range && range.length > 1 && threaded(process)) {
+    // The thread a patch here would hurt (else the running one), with its stack.
+    const lo = range.site + 1n;
+    const hi = range.site + BigInt(range.length) - 1n;
+    const views = viewThreads(process);
+    const t = views.find((v) => v.rip >= lo && v.rip <= hi) ?? views.find((v) => v.stackWords.some((w) => w.value >= lo && w.value <= hi)) ?? views.find((v) => v.running)!;
+    const stack = new Uint8Array(t.stackWords.length * 8);
+    const view = new DataView(stack.buffer);
+    t.stackWords.forEach((w, i) => view.setBigUint64(i * 8, w.value, true));
+    return { rip: t.rip, rsp: t.rsp, stack, ...(views.length > 1 ? { thread: `thread ${t.tid}${t.name ? ` (${t.name})` : ''}` } : {}) };
+  }
   const rip = process.engine.readRegister('rip');
   const rsp = process.engine.readRegister('rsp');
   const top = layout.STACK_TOP;
@@ -91,7 +119,7 @@ export function captureMoment(process: GuestProcess): Moment {
 }
 
 /** The interrupted instruction and the calls on the stack (words just past a call instruction in mapped code), innermost first. */
-export function momentContext(process: GuestProcess, range: OverwrittenBytes, moment: Moment = captureMoment(process)): MomentContext {
+export function momentContext(process: GuestProcess, range: OverwrittenBytes, moment: Moment = captureMoment(process, range)): MomentContext {
   const { rip } = moment;
   const chain: string[] = [];
   let pendingFromInside: bigint | null = null;
@@ -115,5 +143,5 @@ export function momentContext(process: GuestProcess, range: OverwrittenBytes, mo
     : pendingFromInside !== null
       ? `the call from ${process.describe(pendingFromInside)} is in progress (at ${where})`
       : `at ${where}`;
-  return { where, callChain: chain, doing };
+  return { where, callChain: chain, doing: moment.thread ? `${moment.thread}: ${doing}` : doing };
 }

@@ -64,7 +64,7 @@ export interface Exploration {
   to: number;
   stride: number;
   horizon: HorizonOption;
-  /** Schedule seed of every point (one thread until the thread model lands). */
+  /** Schedule seed of every point (a point is (instruction count, seed)): the system model's --seed; 0 on the stubs model (one thread). */
   seed: number;
   method: 'classes' | 'brute-force';
   /** Points explored (patched and classified). */
