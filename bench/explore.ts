@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { buildVfs, directoryFiles } from '../src/cli/sysroot.js';
 import { explorePatch } from '../src/verify/explore/explore.js';
 import type { ExploreOptions } from '../src/verify/explore/types.js';
 import type { VerifyInput } from '../src/verify/input.js';
@@ -31,6 +32,8 @@ const CASES: Case[] = [
   { name: 'seed-classic tool-driven, classes (the default)', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { with: 'fix_func' }, options: { from: 0, to: 1_000 } },
   { name: 'loop-head tool-driven, classes (the default)', scenario: 'loop-head', main: 'main', symbol: 'total_amount', extra: { with: 'fix_total_amount' }, options: { from: 0, to: 1_000 } },
   { name: 'call-in-prologue (idle) tool-driven, classes (the default)', scenario: 'call-in-prologue', main: 'main-idle', symbol: 'handle_events', extra: { with: 'fix_handle_events' }, options: { from: 0, to: 1_000 } },
+  // The real ld.so and glibc (printf, usleep): the target runs once in ~1000 instructions, as in a real program.
+  { name: 'seed-classic on the system model (real glibc), tool-driven, classes (the default)', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { with: 'fix_func', process: { model: 'system', vfs: () => buildVfs('/', directoryFiles(join(ROOT, 'corpus', 'seed-classic'))) } }, options: { from: 89_000, to: 99_000 } },
   { name: 'seed-classic tool-driven, brute force', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { with: 'fix_func' }, options: { from: 0, to: 1_000, method: 'brute-force' } },
   { name: 'seed-classic program-driven, brute force', scenario: 'seed-classic', main: 'main', symbol: 'need_fix_func', extra: { signal: 'USR1' }, options: { from: 0, to: 1_000 } },
 ];
