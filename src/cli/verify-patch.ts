@@ -94,7 +94,9 @@ options:
 exploration (try the patch at every instruction boundary of a window):
   --explore [FROM:TO]     patch at every boundary from FROM to TO executed instructions (default:
                           0 to twice the default patch point) and report the unsafe windows;
-                          any unsafe point makes the verdict unsafe
+                          any unsafe point makes the verdict unsafe. Tool-driven points run by
+                          classes (about one patched run per touch of the bytes); --signal points
+                          one by one: on the system model (long start-up) give a window or --stride
   --stride <k>            only every k-th boundary (default 1)
   --horizon <h>           how long each patched run is watched after the program first touches the
                           patched bytes: return (default: until a call through the trampoline has
