@@ -358,9 +358,10 @@ function mergeSameCode(findings: readonly Finding[]): Finding[] {
   const merged = new Map<string, Finding>();
   const out: Finding[] = [];
   for (const f of findings) {
-    const key = `${f.code}/${f.severity}`;
+    // Return addresses stay one finding per address: the static call and the threads stopped in it are one.
+    const key = f.code === 'RETURN_ADDRESS_IN_PATCHED_BYTES' ? `${f.code}/${f.severity}/${f.address ?? ''}` : `${f.code}/${f.severity}`;
     const existing = merged.get(key);
-    if (!existing || f.code === 'BRANCH_INTO_PATCHED_BYTES' || f.code === 'RETURN_ADDRESS_IN_PATCHED_BYTES') {
+    if (!existing || f.code === 'BRANCH_INTO_PATCHED_BYTES') {
       const copy = { ...f, evidence: [...f.evidence] };
       merged.set(key, copy);
       out.push(copy);

@@ -11,6 +11,7 @@ import { layout } from '../../loader/index.js';
 import { SystemProcess, viewThreads, type ThreadView } from '../../loader/system/index.js';
 import { VerifyError } from '../error.js';
 import { setPhase } from './progress.js';
+import { unwindFrames } from './unwind.js';
 import { describeStop } from './stop-text.js';
 
 const SLEEP_FUNCTIONS = new Set(['usleep', 'sleep', 'nanosleep', 'clock_nanosleep', 'pause', 'sigsuspend', 'select', 'poll', 'epoll_wait', 'read']);
@@ -31,6 +32,18 @@ export interface PatchPoint {
   otherThreads?: ThreadView[];
   /** The stopped thread's id and name (system model). */
   thread?: { tid: number; name: string };
+  /** The stopped thread's view, with its frames (system model). */
+  self?: ThreadView;
+}
+
+/**
+ * A thread's frames: the .eh_frame walk from its registers; where that finds nothing (no rule
+ * for its code), the conservative scan of its stack words (each just after a call instruction).
+ */
+export function threadFrames(process: GuestProcess, v: ThreadView): { address: bigint; location: string; how: string }[] {
+  const cfi = unwindFrames(process, v);
+  if (cfi.length > 0) return cfi;
+  return v.callChain.map((c) => ({ ...c, how: 'stack scan' }));
 }
 
 /**
@@ -134,9 +147,17 @@ export function stateHere(process: GuestProcess, description: string, targetCall
   const point: PatchPoint = { instruction: process.instructions, rip: process.engine.readRegister('rip'), rsp, description, targetCallsBefore, stackWords: stackWords(process, rsp), otherThreads: [] };
   if (process instanceof SystemProcess) {
     const views = viewThreads(process, STACK_SCAN_BYTES);
+    for (const v of views) {
+      v.frames = threadFrames(process, v);
+      // The call chain as a debugger shows it: where the thread is, then its callers.
+      if (v.frames.length > 0 && v.frames[0]!.how === 'cfi') v.callChain = [{ address: v.rip, location: process.describe(v.rip) }, ...v.frames];
+    }
     point.otherThreads = views.filter((v) => !v.running);
     const self = views.find((v) => v.running);
-    if (self) point.thread = { tid: self.tid, name: self.name };
+    if (self) {
+      point.thread = { tid: self.tid, name: self.name };
+      point.self = self;
+    }
   }
   return point;
 }
