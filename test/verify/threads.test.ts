@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildVfs } from '../../src/cli/sysroot.js';
 import { parseCommandLine, runCommand } from '../../src/verify/command.js';
+import { validate } from '../helpers/json-schema.js';
 
 const DIR = join(import.meta.dirname, '../../corpus/thread-pool');
 const bytes = (name: string): Uint8Array => new Uint8Array(readFileSync(join(DIR, name)));
@@ -57,6 +58,8 @@ describe('verify on threads', () => {
     expect(schedules).toMatchObject({ tried: 4, seeds: '3..6' });
     expect(schedules!.failed).toBeGreaterThan(0);
     expect(schedules!.replay).toBe(`verify-patch main-torn patch.so score --signal USR1 --process system --seed ${schedules!.firstFailingSeed} --schedules 1`);
+    const schema = JSON.parse(readFileSync(join(import.meta.dirname, '../../schema/report.schema.json'), 'utf8')) as Record<string, unknown>;
+    expect(validate(schema, JSON.parse(out.report))).toEqual([]);
     // The same seed gives a byte-identical report.
     const again = await verify(['main-torn', 'patch.so', 'score', '--signal', 'USR1', '--seed', '3', '--schedules', '4', '--format', 'json']);
     expect(again.report).toBe(out.report);
