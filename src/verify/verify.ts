@@ -106,7 +106,7 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     const { outcome, observation, baseline, patchedOutput, verdictOfRun } = first;
     const findings = first.findings;
     if (hasErrors(findings)) failing.unshift({ seed: seeds[0]!, findings: [] });
-    if (seeds.length > 1 || process.model === 'system') run.schedules = schedulesSummary(input, seeds, failing);
+    if (seeds.length > 1) run.schedules = schedulesSummary(input, seeds, failing);
     // A schedule the report's run does not show failed: its errors join, said as such.
     const firstFailing = failing[0];
     if (firstFailing && firstFailing.seed !== seeds[0]) {

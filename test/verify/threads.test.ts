@@ -69,6 +69,17 @@ describe('verify on threads', () => {
     expect(() => parseCommandLine(['m', 'p', 's', '--schedules', '0'])).toThrow("--schedules wants a number of schedules from 1 to 1024, not '0'");
   }, 300_000);
 
+  it('a schedule that did not switch during the write is safe; the next seeds tear it and make the verdict unsafe', async () => {
+    const alone = await verify(['main-torn', 'patch.so', 'score', '--signal', 'USR1', '--seed', '30', '--schedules', '1']);
+    expect(alone.exitCode).toBe(0);
+    const out = await verify(['main-torn', 'patch.so', 'score', '--signal', 'USR1', '--seed', '30', '--schedules', '3']);
+    expect(out.exitCode).toBe(1);
+    expect(out.result.run?.schedules).toMatchObject({ tried: 3, failed: 2, seeds: '30..32', firstFailingSeed: '31' });
+    expect(out.result.run?.process?.threads?.seed).toBe('30'); // the report's run is the first schedule's
+    const torn = out.result.findings.find((f) => f.code === 'TORN_WRITE')!;
+    expect(torn.message).toMatch(/^in schedule 31 \(--seed 31 --schedules 1 replays it\): thread 424[3-5]/);
+  }, 300_000);
+
   it('parked workers: every schedule safe; a seed replays byte for byte and names it; --seed must be a number', async () => {
     const a = await verify(['main-parked', 'patch.so', 'score', '--signal', 'USR1', '--seed', '5', '--schedules', '3']);
     const b = await verify(['main-parked', 'patch.so', 'score', '--signal', 'USR1', '--seed', '5', '--schedules', '3']);

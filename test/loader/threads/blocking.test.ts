@@ -1,7 +1,7 @@
 // Blocking calls in threads (system model): read on an empty pipe, accept on a loopback
 // listener, poll with and without a timeout block the calling thread only, and wake it when
 // another thread writes or connects; a timeout passes on the virtual clock. Output equal to
-// the native run's.
+// the native run's. With threads, time passes while they compute (a sleeper wakes).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,4 +31,15 @@ describe('blocking calls in threads', () => {
       expect(p.stdoutText(1)).toContain('poll timed out 1');
     }, 120_000);
   }
+
+  it('time passes with the instructions of the threads that run: a sleeper wakes while main spins', async () => {
+    const p = await start('spin');
+    const before = p.kernel.clock.now(1);
+    const stop = p.run({ maxInstructions: 50_000_000 });
+    expect(stop).toMatchObject({ reason: 'exited', status: 0 });
+    expect(p.stdoutText(1)).toBe('woke after spinning: 1\n');
+    // usleep(1000): at least 1 ms of virtual time, spent by main's spinning (100 ns an instruction).
+    expect(p.kernel.clock.now(1) - before).toBeGreaterThanOrEqual(1_000_000n);
+    expect(p.instructions).toBeGreaterThan(10_000);
+  }, 120_000);
 });
