@@ -25,7 +25,7 @@ export interface ThreadView {
    * The frames' return addresses as an unwinder walks them (set by the verifier from .eh_frame,
    * which the loader does not read): innermost first, each with how it was found.
    */
-  frames?: { address: bigint; location: string; how: string }[];
+  frames?: { address: bigint; location: string; how: 'cfi' | 'frame pointer' | 'stack scan' | 'frame pointer or stack scan' }[];
 }
 
 /** Whether the bytes before `ret` end with a call instruction (e8 rel32, ff /2 forms). */

@@ -24,7 +24,7 @@ export function checkThreadReturnAddresses(range: OverwrittenBytes, point: Patch
     threads.push(who);
     for (const { f, i } of hits) {
       first ??= f.address;
-      evidence.push({ label: `${who}: frame ${i + 1} returns to`, address: f.address, location: describe(f.address), text: `byte ${f.address - range.site} of the overwritten bytes (found by ${f.how === 'cfi' ? 'the .eh_frame unwind' : 'a stack scan'})` });
+      evidence.push({ label: `${who}: frame ${i + 1} returns to`, address: f.address, location: describe(f.address), text: `byte ${f.address - range.site} of the overwritten bytes (found by ${f.how === 'cfi' ? 'the .eh_frame unwind' : f.how === 'frame pointer' ? 'the frame-pointer chain' : 'a stack scan'})` });
     }
     evidence.push({ label: `${who}: call chain`, text: v.callChain.slice(0, 10).map((c) => c.location).join(' <- ') });
   }

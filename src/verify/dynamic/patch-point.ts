@@ -11,7 +11,7 @@ import { layout } from '../../loader/index.js';
 import { SystemProcess, viewThreads, type ThreadView } from '../../loader/system/index.js';
 import { VerifyError } from '../error.js';
 import { setPhase } from './progress.js';
-import { unwindFrames } from './unwind.js';
+import { framePointerWalk, unwindWithRules, type Frame } from './unwind.js';
 import { describeStop } from './stop-text.js';
 
 const SLEEP_FUNCTIONS = new Set(['usleep', 'sleep', 'nanosleep', 'clock_nanosleep', 'pause', 'sigsuspend', 'select', 'poll', 'epoll_wait', 'read']);
@@ -37,13 +37,25 @@ export interface PatchPoint {
 }
 
 /**
- * A thread's frames: the .eh_frame walk from its registers; where that finds nothing (no rule
- * for its code), the conservative scan of its stack words (each just after a call instruction).
+ * A thread's frames: the .eh_frame walk from its registers; where the rules end on code that has
+ * none (generated code, a stripped object), the rbp chain, and past that the conservative scan
+ * of its stack words (each just after a call instruction).
  */
-export function threadFrames(process: GuestProcess, v: ThreadView): { address: bigint; location: string; how: string }[] {
-  const cfi = unwindFrames(process, v);
-  if (cfi.length > 0) return cfi;
-  return v.callChain.map((c) => ({ ...c, how: 'stack scan' }));
+export function threadFrames(process: GuestProcess, v: ThreadView): Frame[] {
+  const walk = unwindWithRules(process, v);
+  const frames: Frame[] = [...walk.frames];
+  if (!walk.noRule && frames.length > 0) return frames;
+  const stackEnd = v.stackWords.length > 0 ? v.stackWords[v.stackWords.length - 1]!.slot + 8n : v.rsp;
+  frames.push(...framePointerWalk(process, walk.at, stackEnd));
+  const seen = new Set(frames.map((f) => f.address));
+  // The scan: the words above where the walks reached that look like return addresses.
+  const scanned = new Set(v.callChain.map((c) => c.address));
+  for (const w of v.stackWords) {
+    if (w.slot < walk.at.rsp || !scanned.has(w.value) || seen.has(w.value)) continue;
+    seen.add(w.value);
+    frames.push({ address: w.value, location: process.describe(w.value), how: 'stack scan' });
+  }
+  return frames;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { FaultReport, GuestProcess } from '../../loader/index.js';
 export interface Frame {
   address: bigint;
   location: string;
-  how: 'cfi' | 'frame pointer or stack scan';
+  how: 'cfi' | 'frame pointer' | 'stack scan' | 'frame pointer or stack scan';
 }
 
 const RSP = 7;
@@ -27,14 +27,26 @@ export interface UnwindStart {
  * usable rule (the caller falls back to frame pointers or a stack scan) or a frame looks wrong.
  */
 export function unwindFrames(process: GuestProcess, start: UnwindStart): Frame[] {
+  return unwindWithRules(process, start).frames;
+}
+
+/**
+ * The .eh_frame walk, and where it stopped: `noRule` when the code at `at.rip` has no usable
+ * rule (generated code, a stripped object), with the registers there for another walk to go on.
+ */
+export function unwindWithRules(process: GuestProcess, start: UnwindStart): { frames: Frame[]; noRule: boolean; at: UnwindStart } {
   const frames: Frame[] = [];
   let { rip, rsp, rbp } = start;
+  let noRule = false;
   for (let depth = 0; depth < MAX_FRAMES; depth++) {
     const owner = process.objects.find((o) => o.contains(rip));
     // A caller's pc is its call's return address: look the rule up inside the call.
     const pc = (depth === 0 ? rip : rip - 1n) - (owner?.base ?? 0n);
     const rule = owner?.elf?.unwindRule(pc) ?? null;
-    if (!rule || (rule.cfaRegister !== RSP && rule.cfaRegister !== RBP)) break;
+    if (!rule || (rule.cfaRegister !== RSP && rule.cfaRegister !== RBP)) {
+      noRule = true;
+      break;
+    }
     const cfa = (rule.cfaRegister === RSP ? rsp : rbp) + rule.cfaOffset;
     const raOffset = rule.saved.get(RETURN_ADDRESS) ?? -8n;
     let ra: bigint;
@@ -49,6 +61,27 @@ export function unwindFrames(process: GuestProcess, start: UnwindStart): Frame[]
     frames.push({ address: ra, location: process.describe(ra), how: 'cfi' });
     rsp = cfa;
     rip = ra;
+  }
+  return { frames, noRule, at: { rip, rsp, rbp } };
+}
+
+/** Where the rules end: the rbp chain ([rbp] the caller's rbp, [rbp+8] the return address) while it climbs the stack. */
+export function framePointerWalk(process: GuestProcess, at: UnwindStart, stackEnd: bigint): Frame[] {
+  const frames: Frame[] = [];
+  let rbp = at.rbp;
+  while (rbp >= at.rsp && rbp + 16n <= stackEnd && frames.length < MAX_FRAMES) {
+    let ra: bigint;
+    let next: bigint;
+    try {
+      ra = process.mem.u64(rbp + 8n);
+      next = process.mem.u64(rbp);
+    } catch {
+      break;
+    }
+    if (!process.objects.some((o) => o.contains(ra))) break;
+    frames.push({ address: ra, location: process.describe(ra), how: 'frame pointer' });
+    if (next <= rbp) break;
+    rbp = next;
   }
   return frames;
 }
