@@ -72,6 +72,8 @@ export interface ScheduleSummary {
   tried: number;
   /** Schedules with at least one error finding. */
   failed: number;
+  /** Other schedules whose run could not be judged (a stop on something unsupported, the budget): neither failed nor shown safe. */
+  inconclusive?: number;
   /** "S..S+N-1". */
   seeds: string;
   firstFailingSeed?: string;

@@ -97,16 +97,21 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     const atPoint = process.snapshot();
     // The other schedules first, then the first one, whose run the report describes (the process ends there).
     const failing: { seed: bigint; findings: Finding[] }[] = [];
+    let undecided = 0;
     for (const seed of seeds.slice(1)) {
       const other = patchOnce({ ...session, result: { verdict: 'error', findings: [] } }, seed, atPoint);
       process.restore(atPoint);
       if (hasErrors(other.findings)) failing.push({ seed, findings: other.findings.filter((f) => f.severity === 'error') });
+      else if (other.verdictOfRun.inconclusive !== null) undecided++;
     }
     const first = patchOnce(session, seeds[0]!, atPoint);
     const { outcome, observation, baseline, patchedOutput, verdictOfRun } = first;
     const findings = first.findings;
     if (hasErrors(findings)) failing.unshift({ seed: seeds[0]!, findings: [] });
-    if (seeds.length > 1) run.schedules = schedulesSummary(input, seeds, failing);
+    if (seeds.length > 1) {
+      run.schedules = schedulesSummary(input, seeds, failing);
+      if (undecided > 0) run.schedules.inconclusive = undecided;
+    }
     // A schedule the report's run does not show failed: its errors join, said as such.
     const firstFailing = failing[0];
     if (firstFailing && firstFailing.seed !== seeds[0]) {
