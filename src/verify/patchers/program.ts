@@ -27,7 +27,9 @@ export const programPatcher: Patcher = {
     const { plan, process, site, describe, result } = session;
     const signal = plan.signal!;
     // With threads, the others run while the handler writes: watch the target's bytes for a torn write.
-    const race = watchWriteRace(process, site);
+    plan.strategy.beforeHandler?.(session);
+    // (code bytes only: the slot strategies write data)
+    const race = plan.strategy.name === 'prologue' ? watchWriteRace(process, site) : null;
     let atFirstStore: PatchPoint | undefined;
     const pause = race
       ? { pending: () => race.pausePending, paused: () => {
@@ -82,7 +84,7 @@ export const programPatcher: Patcher = {
     findings.push(...checkCodeWritesOutside(result.programWrites, { site, length: reading.written ? reading.overwritten.length : 0, name: plan.target.demangled }, isProcessCode));
     const fault = handler.stop?.reason === 'killed' ? handler.stop.fault : undefined;
     const length = reading.written ? reading.overwritten.length : DEFAULT_TRAMPOLINE_LENGTH;
-    findings.push(...checkHandlerWriteFault(fault, handler.mprotects, { site, length }));
+    findings.push(...checkHandlerWriteFault(fault, handler.mprotects, reading.writeRange ?? { site, length }));
     findings.push(...checkFailedLookups(plan.target, handler.dlsyms.filter((d) => d.error !== undefined).map((d) => ({ symbol: d.symbol, error: d.error!, caller: describe(d.caller), instruction: d.at }))));
     const continues = handler.stop === null;
     return {
@@ -93,7 +95,7 @@ export const programPatcher: Patcher = {
       overwritten: reading.overwritten,
       replacements: candidates,
       replacementName,
-      facts: calleeFacts(plan.codeMap, plan.target, process, candidates[0] ?? null, replacementName ?? ''),
+      facts: plan.targetCode ? calleeFacts(plan.targetCode, plan.target, process, candidates[0] ?? null, replacementName ?? '') : { variadic: false },
       writesElsewhere,
       nothingWritten: !reading.written,
     };
