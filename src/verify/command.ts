@@ -66,6 +66,8 @@ export interface ParsedCommand {
   jobs?: number;
   /** --seed N: the thread scheduler's seed (system model). */
   seed?: bigint;
+  /** --schedules N: schedules replayed from the patch point (system model with threads). */
+  schedules?: number;
   /** --report FORMAT:FILE (repeatable): more reports of the same run, written to files by the CLI. */
   reports?: ReportFile[];
 }
@@ -94,7 +96,7 @@ export type CommandRequest =
   | { kind: 'help' }
   | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs', 'seed', 'report'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs', 'seed', 'schedules', 'report'] as const;
 /** Options that may be given more than once; each adds one value. */
 const REPEATED_OPTIONS = ['file', 'arg', 'env'] as const;
 /** Options of the exploration that mean nothing without --explore. */
@@ -216,6 +218,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (!/^\d{1,19}$/.test(values.seed) || BigInt(values.seed) >= 1n << 64n) throw new VerifyError('bad-option', `--seed wants a whole number below 2^64, not '${values.seed}'`);
     command.seed = BigInt(values.seed);
   }
+  if (values.schedules !== undefined) {
+    if (!/^\d{1,4}$/.test(values.schedules) || Number(values.schedules) < 1 || Number(values.schedules) > 1024) throw new VerifyError('bad-option', `--schedules wants a number of schedules from 1 to 1024, not '${values.schedules}'`);
+    command.schedules = Number(values.schedules);
+  }
   for (const e of repeated.env) {
     if (!/^[^=]+=/.test(e)) throw new VerifyError('bad-option', `--env wants NAME=VALUE, not '${e}'`);
   }
@@ -295,6 +301,15 @@ export interface CommandOutcome {
  * the system model's file system (from --sysroot/--file) and main's standard input (--stdin).
  */
 export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[], host?: { process?: ProcessChoice; stdin?: Uint8Array }): Promise<CommandOutcome> {
+  const input = commandInput(command, main, patch, engine, libraries, host);
+  const result: VerifyResult = command.process === 'system' && !host?.process
+    ? { verdict: 'error', findings: [], error: 'the system process model needs a sysroot, which this caller cannot read (use the command line, or pass one)' }
+    : await verifyPatch(input);
+  return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
+}
+
+/** The verifyPatch input a command line stands for (runCommand's, and the CLI's --jobs). */
+export function commandInput(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[], host?: { process?: ProcessChoice; stdin?: Uint8Array }): VerifyInput {
   const input: VerifyInput = {
     main,
     mainName: command.mainPath,
@@ -319,10 +334,30 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (command.tty) guest.tty = true;
   if (command.seed !== undefined) guest.seed = command.seed;
   input.guest = guest;
-  const result: VerifyResult = command.process === 'system' && !host?.process
-    ? { verdict: 'error', findings: [], error: 'the system process model needs a sysroot, which this caller cannot read (use the command line, or pass one)' }
-    : await verifyPatch(input);
-  return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
+  if (command.schedules !== undefined) input.schedules = command.schedules;
+  input.replayArgs = replayArgs(command);
+  return input;
+}
+
+/** The options that shape the run (not the report's form): what a replay command repeats. */
+function replayArgs(c: ParsedCommand): string[] {
+  const out: string[] = [];
+  const add = (name: string, value: string | number | undefined): void => {
+    if (value !== undefined) out.push(`--${name}`, String(value));
+  };
+  add('with', c.with);
+  add('signal', c.signal);
+  add('strategy', c.strategy);
+  add('lookup', c.lookup);
+  add('patch-at', c.patchAt);
+  add('max-insns', c.maxInstructions);
+  add('process', c.process);
+  add('sysroot', c.sysroot);
+  for (const f of c.files) add('file', f);
+  for (const a of c.args) add('arg', a);
+  for (const e of c.env) add('env', e);
+  add('stdin', c.stdin);
+  return out;
 }
 
 export function render(result: VerifyResult, command: Pick<ParsedCommand, 'format' | 'mainPath' | 'patchPath'>): string {

@@ -139,7 +139,11 @@ function showGroupLabel(): void {
   });
 }
 
+/** The exploration window and stride an opened permalink asked for (until the scenario changes). */
+let linkExplore: { from?: number; to?: number; stride?: number } | undefined;
+
 const selectScenario = (): void => {
+  linkExplore = undefined; // a permalink's window is for its own case
   const c = selectedCase();
   scenarioDescription.textContent = c
     ? `${c.description} Case: ${c.symbol}${c.replacement ? ` → ${c.replacement}` : ''}, ${c.signal ? `program-driven (SIG${c.signal})` : 'tool-driven'}, ${c.strategy ? `strategy ${c.strategy}` : `trampoline ${typeof c.trampoline === 'string' ? c.trampoline : c.trampoline.template}`}. Expected: ${c.expectedVerdict}${c.expectedCodes.length ? ` (${c.expectedCodes.join(', ')})` : ''}; change the fields below to try another function or trampoline on these files.`
@@ -232,6 +236,7 @@ function openPermalink(): void {
     patchFile.value = '';
     selectScenario();
     fillFieldsFrom(state);
+    exploreFromLink(state);
     form.requestSubmit();
     return;
   }
@@ -241,8 +246,15 @@ function openPermalink(): void {
   delete symbolInput.dataset['fromCase'];
   fillFieldsFrom(state);
   if (state.process === undefined) setModel(defaultModel('system'));
+  exploreFromLink(state);
   results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, 'This link holds the options, not the files: choose main and patch.so, then Verify.'));
   mainFile.focus();
+}
+
+/** A link's --explore window and --stride: the checkbox and the window the next Verify uses. */
+function exploreFromLink(state: PermalinkState): void {
+  exploreCheck.checked = state.explore !== undefined;
+  linkExplore = state.explore ? { ...state.explore, ...(state.stride !== undefined ? { stride: state.stride } : {}) } : undefined;
 }
 
 function trampolineChoice(): TrampolineChoice {
@@ -281,8 +293,10 @@ async function buildRequest(): Promise<VerifyRequest> {
   if (replacementInput.value.trim() !== '') request.replacement = replacementInput.value.trim();
   if (modeSelect.value !== '') request.signal = modeSelect.value;
   if (strategySelect.value === 'got' || strategySelect.value === 'vtable') request.strategy = strategySelect.value;
-  // A corpus case's own window while its files are used; the default window otherwise.
-  if (exploreCheck.checked) request.explore = !main && !patch ? { ...(selectedCase()?.explore ?? {}) } : {};
+  // A permalink's window and stride; else a corpus case's own window while its files are used; the default window otherwise.
+  if (exploreCheck.checked) {
+    request.explore = linkExplore ? { ...linkExplore } : !main && !patch ? { ...(selectedCase()?.explore ?? {}) } : {};
+  }
   const link: PermalinkState = { symbol: request.symbol, trampoline: request.trampoline };
   if (caseId !== undefined) link.case = caseId;
   if (request.replacement !== undefined) link.replacement = request.replacement;
@@ -291,6 +305,11 @@ async function buildRequest(): Promise<VerifyRequest> {
   // The model only when it is not what the case (or your own files) would run on anyway.
   const chosen = model === 'stubs' ? 'stubs' : 'system';
   if (chosen !== (caseId !== undefined ? selectedCase()?.process ?? 'stubs' : 'system')) link.process = chosen;
+  if (request.explore !== undefined) {
+    const { stride, ...window } = request.explore;
+    link.explore = window;
+    if (stride !== undefined) link.stride = stride;
+  }
   requestLink = link;
   return request;
 }

@@ -12,7 +12,7 @@ import { AddressSpace } from '../kernel/address-space.js';
 import { VirtualClock } from '../kernel/clock.js';
 import { EBADF, EFAULT, EMFILE } from '../kernel/errno.js';
 import { SignalState } from '../kernel/signals.js';
-import { Vfs, type VfsNode } from './vfs.js';
+import { Vfs, type VfsNode, type VfsState } from './vfs.js';
 import { socketClosed, type Epoll, type EventFd, type Loopback, type Socket } from './syscalls/net.js';
 
 /** A user pointer the guest passed was bad: the system call returns -EFAULT. */
@@ -104,6 +104,9 @@ export interface KernelState {
   random: bigint;
   umask: number;
   tidAddress: bigint;
+  altStack: { sp: bigint; flags: number; size: bigint };
+  /** The VFS overlay: files written, created, removed or renamed. */
+  vfs: VfsState;
 }
 
 export class Kernel {
@@ -258,6 +261,8 @@ export class Kernel {
       random: this.random.seed,
       umask: this.umask,
       tidAddress: this.tidAddress,
+      altStack: { ...this.altStack },
+      vfs: this.vfs.saveState(),
     };
   }
 
@@ -273,13 +278,15 @@ export class Kernel {
     this.random.seed = s.random;
     this.umask = s.umask;
     this.tidAddress = s.tidAddress;
+    this.altStack = { ...s.altStack };
+    this.vfs.restoreState(s.vfs);
   }
 }
 
 /**
  * The descriptor table and what it reaches, copied with its sharing kept (dup'ed fds share one
  * description, a socket's peer and an epoll set's entries point into the same copy). VFS nodes
- * are shared, not copied: overlay writes are not rolled back by a restore.
+ * are shared, not copied: the VFS's own state (Vfs.saveState) rolls their contents back.
  */
 function cloneDescriptors(fds: ReadonlyMap<number, FdEntry>, net: Loopback): { fds: Map<number, FdEntry>; net: Loopback } {
   const files = new Map<OpenFile, OpenFile>();
@@ -322,6 +329,13 @@ function cloneDescriptors(fds: ReadonlyMap<number, FdEntry>, net: Loopback): { f
 
 /** A system call that cannot complete in this sandbox (it would block forever): the run stops with the message. */
 export class KernelStop extends Error {}
+
+/** A call that waits for a descriptor (thrown where the handler cannot return the action): see WouldBlock. */
+export class KernelWouldBlock extends KernelStop {
+  constructor(message: string, readonly timeoutNs?: bigint, readonly aloneErrno?: number) {
+    super(message);
+  }
+}
 
 /** A system call's failure: the guest gets -errno in rax. */
 export class KernelErrno extends Error {

@@ -61,7 +61,7 @@ export function launchProcess(
     vfs.addFile(`${GUEST_CWD}/patch.so`, patch, patch.length, 0o755);
     if (own !== PATCH_PATH) vfs.addFile(`${GUEST_CWD}/${baseName(patchName)}`, patch, patch.length, 0o755);
     for (const l of needed) vfs.addFile(`${GUEST_CWD}/${l.path}`, l.bytes, l.bytes.length, 0o755);
-    return SystemProcess.create(engine, { vfs, executable: mainPath, argv: guest.argv ?? [], envp: guest.envp ?? [], cwd: GUEST_CWD, limits, ...(guest.stdin ? { stdin: guest.stdin } : {}), ...(guest.seed !== undefined ? { scheduleSeed: guest.seed } : {}), ...(guest.tty ? { tty: true } : {}) });
+    return SystemProcess.create(engine, { vfs, executable: mainPath, argv: guest.argv ?? [], envp: guest.envp ?? [], cwd: GUEST_CWD, limits, ...(guest.stdin ? { stdin: guest.stdin } : {}), ...(guest.tty ? { tty: true } : {}) });
   }
   const libraries = [{ path: PATCH_PATH, bytes: patch }, ...needed.map((l) => ({ path: `./${l.path}`, bytes: l.bytes }))];
   if (own !== PATCH_PATH) libraries.push({ path: own, bytes: patch });
@@ -71,7 +71,7 @@ export function launchProcess(
 /** The threads of a system-model run, for the report: the schedule's seed, threads created, switches. */
 export function threadsDescription(process: GuestProcess): { seed: string; threads: number; switches: number } | undefined {
   if (!(process instanceof SystemProcess)) return undefined;
-  return { seed: process.threads.seed.toString(), threads: process.threads.threads.length, switches: process.threads.switches };
+  return { seed: process.threads.scheduleSeed.toString(), threads: process.threads.threads.length, switches: process.threads.switches };
 }
 
 /** The libc the process runs with, for the report: the guest's libc.so.6 and its version string. */
