@@ -75,8 +75,7 @@ options:
                           ld.so): the real ld.so, glibc, libstdc++ and every other library
                           main needs, from the sysroot, over emulated Linux system calls and
                           a read-only virtual file system. stubs: the sandbox's own loader and
-                          libc stubs (no sysroot needed; the default otherwise, and with
-                          --engine unicorn, whose CPU model Debian's ld.so refuses)
+                          libc stubs (no sysroot needed; the default otherwise)
   --sysroot DIR           system model: the root to take ld.so and the libraries from
                           (default /): only its library directories and /etc/ld.so.cache are
                           visible, plus main's directory (its files, not subdirectories) as
@@ -187,11 +186,7 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
   const sysroot = command.sysroot ?? '/';
   if (command.process === undefined) {
     // The default: the system model when this machine (or --sysroot) has an x86-64 ld.so, else the
-    // stubs. Not on Unicorn: Debian's ld.so refuses its Haswell model ("CPU ISA level is lower than required").
-    if (command.engine === 'unicorn' && command.sysroot === undefined) {
-      command.process = 'stubs';
-      return {};
-    }
+    // stubs; on either engine (both report the same CPU model to glibc: src/engine/cpuid.ts).
     // Exploration runs on the stubs model for now (explorePatch refuses the system model).
     if (command.explore !== undefined && command.sysroot === undefined) {
       command.process = 'stubs';

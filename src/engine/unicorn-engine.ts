@@ -114,6 +114,9 @@ const UC_X86_REG_FPTAG = 247;
 /** What Linux gives a new process (all SSE exceptions masked); Unicorn starts with 0. */
 const INITIAL_MXCSR = 0x1f80n;
 
+/** IF and the always-one bit 1, as the wasm core and Linux start a process. */
+const INITIAL_RFLAGS = 0x202n;
+
 /** Never a canonical address: uc_emu_start's own `until` never triggers (see the header). */
 const NO_UNTIL = 0xffff_ffff_ffff_ffffn;
 
@@ -367,6 +370,8 @@ export class UnicornEngine implements Engine {
     engine.check(binding.regWrite(engine.uc, UC_X86_REG_FPCW, engine.scratch), 'set fpcw');
     engine.scratch[0] = 0xffffn;
     engine.check(binding.regWrite(engine.uc, UC_X86_REG_FPTAG, engine.scratch), 'set fptag');
+    // User space always runs with interrupts enabled (pushf shows IF); Unicorn starts with IF = 0.
+    engine.writeRegister('rflags', INITIAL_RFLAGS);
     return engine;
   }
 
