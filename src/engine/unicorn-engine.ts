@@ -659,8 +659,14 @@ export class UnicornEngine implements Engine {
 
   // ---- State ----
 
-  saveContext(): CpuContext {
+  saveContext(reuse?: CpuContext): CpuContext {
     this.assertOpen();
+    if (reuse !== undefined) {
+      // One uc_context per thread, saved into at every switch: no allocation, nothing to finalize.
+      const own = this.ownContext(reuse);
+      this.check(this.binding.contextSave(this.uc, own.pointer), 'save context');
+      return own;
+    }
     const out: unknown[] = [null];
     this.check(this.binding.contextAlloc(this.uc, out), 'allocate context');
     const pointer = out[0];

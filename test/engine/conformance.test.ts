@@ -191,6 +191,25 @@ describe.each(kinds)('Engine conformance: $kind', ({ kind, unavailable }) => {
       expect(engine.start(CODE + 12n)).toMatchObject({ reason: 'interrupt', instructions: 4 });
     });
 
+    it('saves a context into one it saved before (a thread switch without allocation)', () => {
+      load(program(INC_RAX, INT3));
+      engine.writeRegister('rax', 1n);
+      engine.writeRegister('fs_base', 0x7000n);
+      const a = engine.saveContext();
+      engine.writeRegister('rax', 2n);
+      engine.writeRegister('fs_base', 0x8000n);
+      engine.writeXmm(3, new Uint8Array(16).fill(0x5a));
+      const b = engine.saveContext(a);
+      expect(b).toBe(a);
+      engine.writeRegister('rax', 3n);
+      engine.writeRegister('fs_base', 0n);
+      engine.writeXmm(3, new Uint8Array(16));
+      engine.restoreContext(a);
+      expect([engine.readRegister('rax'), engine.readRegister('fs_base'), engine.readXmm(3)[0]]).toEqual([2n, 0x8000n, 0x5a]);
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', instructions: 2 });
+      expect(engine.readRegister('rax')).toBe(3n);
+    });
+
     it('answers cpuid with the model of src/engine/cpuid.ts', () => {
       load(program([0x0f, 0xa2], INT3)); // cpuid ; int3
       for (const leaf of [0, 1, 2, 4, 7, 0xb, 0xd, 0x80000000, 0x80000001, 0x80000008]) {

@@ -10,7 +10,7 @@
 import type { CpuContext } from '../../engine/engine.js';
 import type { SignalInfo } from '../kernel/signals.js';
 import { sigbit } from '../kernel/signals.js';
-import { SeededRandom, type Kernel } from './kernel.js';
+import type { Kernel } from './kernel.js';
 
 export const DEFAULT_SCHEDULE_SEED = 1n;
 /** Mean quantum in instructions: a switch every few thousand instructions. */
@@ -62,7 +62,11 @@ export class Scheduler {
   readonly threads: GuestThread[] = [];
   private currentIndex = 0;
   private nextTid: number;
-  private readonly random: SeededRandom;
+  private readonly random: ScheduleRandom;
+  /** Per thread, the context it was last switched in from: saved into at its next switch-out. */
+  private readonly spare = new WeakMap<GuestThread, CpuContext>();
+  /** Contexts a saved state or a caller of contextOf holds: never saved into. */
+  private readonly pinned = new WeakSet<CpuContext>();
   quantumLeft: number;
   /** Context switches so far (for reports and the bench). */
   switches = 0;
@@ -74,7 +78,7 @@ export class Scheduler {
     readonly seed: bigint = DEFAULT_SCHEDULE_SEED,
     readonly quantum: number = DEFAULT_QUANTUM,
   ) {
-    this.random = new SeededRandom(seed ^ 0x7468726561647321n);
+    this.random = new ScheduleRandom(seed ^ 0x7468726561647321n);
     this.nextTid = kernel.pid + 1;
     this.threads.push(this.blank(kernel.pid, 0));
     this.quantumLeft = this.nextQuantum();
@@ -101,14 +105,12 @@ export class Scheduler {
   }
 
   private nextQuantum(): number {
-    const r = this.random.bytes(4);
-    const jitter = (r[0]! | (r[1]! << 8) | (r[2]! << 16)) % this.quantum;
+    const jitter = (this.random.next32() & 0xffffff) % this.quantum;
     return Math.max(1, (this.quantum >> 1) + jitter);
   }
 
   private pick(n: number): number {
-    const r = this.random.bytes(4);
-    return ((r[0]! | (r[1]! << 8) | (r[2]! << 16)) >>> 0) % n;
+    return (this.random.next32() & 0xffffff) % n;
   }
 
   /** Counts retired instructions against the running thread's quantum. */
@@ -246,11 +248,16 @@ export class Scheduler {
       this.applyResume(next);
       return;
     }
-    if (cur.state !== 'exited') cur.context = engine.saveContext();
+    if (cur.state !== 'exited') {
+      cur.context = engine.saveContext(this.spare.get(cur));
+      this.spare.delete(cur);
+    }
     cur.blocked = this.kernel.signals.blocked;
     cur.pending = this.kernel.signals.pending;
     cur.altStack = this.kernel.altStack;
-    engine.restoreContext(next.context!);
+    const context = next.context!;
+    engine.restoreContext(context);
+    if (!this.pinned.has(context)) this.spare.set(next, context);
     next.context = undefined;
     this.kernel.signals.blocked = next.blocked;
     this.kernel.signals.pending = next.pending;
@@ -270,10 +277,13 @@ export class Scheduler {
 
   /** The CPU context of any thread (the running one's is read live). */
   contextOf(t: GuestThread): CpuContext {
-    return t === this.current ? this.kernel.engine.saveContext() : t.context!;
+    if (t === this.current) return this.kernel.engine.saveContext();
+    this.pinned.add(t.context!);
+    return t.context!;
   }
 
   saveState(): ThreadsState {
+    for (const t of this.threads) if (t.context) this.pinned.add(t.context);
     return {
       threads: this.threads.map((t) => ({ ...t, pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } })),
       current: this.currentIndex,
@@ -298,5 +308,43 @@ export class Scheduler {
   reseed(seed: bigint): void {
     this.random.seed = BigInt.asUintN(64, seed ^ 0x7468726561647321n) || 1n;
     this.quantumLeft = this.nextQuantum();
+  }
+}
+
+/**
+ * The scheduler's generator: kernel.ts's SeededRandom (xorshift64*) step for step, on two 32-bit
+ * halves instead of BigInt (a switch draws twice). next32() is the low 32 bits of the output,
+ * the first four bytes SeededRandom.bytes(4) would give.
+ */
+export class ScheduleRandom {
+  private hi = 0;
+  private lo = 0;
+
+  constructor(seed: bigint) {
+    this.seed = BigInt.asUintN(64, seed) || 0x9e3779b97f4a7c15n;
+  }
+
+  next32(): number {
+    let hi = this.hi;
+    let lo = this.lo;
+    lo = (lo ^ ((lo >>> 12) | (hi << 20))) >>> 0; // x ^= x >> 12
+    hi = (hi ^ (hi >>> 12)) >>> 0;
+    hi = (hi ^ ((hi << 25) | (lo >>> 7))) >>> 0; // x ^= x << 25
+    lo = (lo ^ (lo << 25)) >>> 0;
+    lo = (lo ^ ((lo >>> 27) | (hi << 5))) >>> 0; // x ^= x >> 27
+    hi = (hi ^ (hi >>> 27)) >>> 0;
+    this.hi = hi;
+    this.lo = lo;
+    return Math.imul(lo, 0x4f6cdd1d) >>> 0; // the low half of x * 0x2545f4914f6cdd1d
+  }
+
+  get seed(): bigint {
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+
+  set seed(value: bigint) {
+    const v = BigInt.asUintN(64, value);
+    this.hi = Number(v >> 32n);
+    this.lo = Number(v & 0xffff_ffffn);
   }
 }
