@@ -350,6 +350,17 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.inputValue('#template')).toBe('movabs r11, {target}; jmp r11');
     await page.goto(`${origin}/index.html#case=no-such%2Fcase&symbol=f`, OPEN);
     expect(await page.locator('#permalink-note').textContent()).toContain("names the case 'no-such/case'");
+    // A schedule seed rides along (seed=): the field shows it and the verified request keeps it.
+    const seeded = '#case=seed-classic%2Fsignal-handler-patches&symbol=need_fix_func&trampoline=abs-rax&signal=USR1&seed=7';
+    await page.goto(`${origin}/index.html${seeded}`, OPEN);
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    expect(await page.inputValue('#seed')).toBe('7');
+    expect(new URL(page.url()).hash).toBe(seeded);
+    await page.fill('#seed', 'x1');
+    await page.click('#verify');
+    await expect.poll(() => page.locator('#results').textContent(), { timeout: 30_000 }).toContain("the seed 'x1' is not a decimal number");
+    await page.goto(`${origin}/index.html#symbol=f&seed=18446744073709551616`, OPEN);
+    expect(await page.locator('#permalink-note').textContent()).toContain('the seed 18446744073709551616 does not fit in 64 bits in the link');
   }, 240_000);
 
   it('files built with -g: the evidence names its source lines; the permalink holds the options, not the files', async () => {

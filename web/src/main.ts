@@ -11,7 +11,7 @@ import { renderTimeline } from './view/timeline.js';
 import { TraceStepper } from './view/trace.js';
 import { renderVerdict } from './view/verdict.js';
 import { CancelledError, VerificationWorker } from './worker-client.js';
-import { fromFragment, toFragment, type PermalinkState } from './permalink.js';
+import { fromFragment, seedError, toFragment, type PermalinkState } from './permalink.js';
 import { renderDownloads } from './view/downloads.js';
 
 const byId = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -31,6 +31,7 @@ const libraryFiles = byId<HTMLInputElement>('library-files');
 const templateInput = byId<HTMLInputElement>('template');
 const modeSelect = byId<HTMLSelectElement>('mode');
 const exploreCheck = byId<HTMLInputElement>('explore');
+const seedInput = byId<HTMLInputElement>('seed');
 const verifyButton = byId<HTMLButtonElement>('verify');
 const cancelButton = byId<HTMLButtonElement>('cancel');
 const progress = byId<HTMLElement>('progress');
@@ -183,6 +184,7 @@ function openPermalink(): void {
     patchFile.value = '';
     selectScenario();
     fillFieldsFrom(state);
+    seedInput.value = state.seed ?? '';
     form.requestSubmit();
     return;
   }
@@ -191,6 +193,7 @@ function openPermalink(): void {
   scenarioDescription.textContent = '';
   delete symbolInput.dataset['fromCase'];
   fillFieldsFrom(state);
+  seedInput.value = state.seed ?? '';
   results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, 'This link holds the options, not the files: choose main and patch.so, then Verify.'));
   mainFile.focus();
 }
@@ -224,6 +227,11 @@ async function buildRequest(): Promise<VerifyRequest> {
   if (replacementInput.value.trim() !== '') request.replacement = replacementInput.value.trim();
   if (modeSelect.value !== '') request.signal = modeSelect.value;
   if (strategySelect.value === 'got' || strategySelect.value === 'vtable') request.strategy = strategySelect.value;
+  if (seedInput.value.trim() !== '') {
+    const error = seedError(seedInput.value);
+    if (error) throw new Error(error);
+    request.seed = BigInt(seedInput.value.trim()).toString();
+  }
   // A corpus case's own window while its files are used; the default window otherwise.
   if (exploreCheck.checked) request.explore = !main && !patch ? { ...(selectedCase()?.explore ?? {}) } : {};
   const link: PermalinkState = { symbol: request.symbol, trampoline: request.trampoline };
@@ -231,6 +239,7 @@ async function buildRequest(): Promise<VerifyRequest> {
   if (request.replacement !== undefined) link.replacement = request.replacement;
   if (request.signal !== undefined) link.signal = request.signal;
   if (request.strategy !== undefined) link.strategy = request.strategy;
+  if (request.seed !== undefined) link.seed = request.seed;
   requestLink = link;
   return request;
 }

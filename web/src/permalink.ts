@@ -13,6 +13,8 @@ export interface PermalinkState {
   signal?: string;
   /** Absent: prologue. */
   strategy?: 'got' | 'vtable';
+  /** The thread scheduler's seed (system model, --seed): a failing schedule replays from it. */
+  seed?: string;
 }
 
 const TRAMPOLINE_FORMS = ['abs-rax', 'rel32', 'abs-indirect'] as const;
@@ -27,6 +29,7 @@ export function toFragment(state: PermalinkState): string {
   else params.set('template', state.trampoline.template);
   if (state.signal !== undefined) params.set('signal', state.signal);
   if (state.strategy !== undefined) params.set('strategy', state.strategy);
+  if (state.seed !== undefined) params.set('seed', state.seed);
   return `#${params.toString()}`;
 }
 
@@ -35,7 +38,7 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
   const text = fragment.replace(/^#/, '');
   if (text === '') return null;
   const params = new URLSearchParams(text);
-  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy']);
+  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy', 'seed']);
   const unknown = [...params.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) return { error: `the link has parameters this page does not know: ${unknown.join(', ')}` };
   const symbol = params.get('symbol')?.trim() ?? '';
@@ -60,5 +63,19 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
     if (strategy !== 'got' && strategy !== 'vtable') return { error: `unknown strategy '${strategy}' in the link (prologue, got or vtable)` };
     state.strategy = strategy;
   }
+  const seed = params.get('seed');
+  if (seed !== null) {
+    const error = seedError(seed);
+    if (error) return { error: `${error} in the link` };
+    state.seed = BigInt(seed.trim()).toString();
+  }
   return state;
+}
+
+/** Why a schedule seed is not one (as --seed takes it: a decimal integer 0..2^64-1), or undefined. */
+export function seedError(text: string): string | undefined {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return `the seed '${text}' is not a decimal number`;
+  if (BigInt(t) >= 1n << 64n) return `the seed ${t} does not fit in 64 bits`;
+  return undefined;
 }

@@ -27,6 +27,8 @@ export interface VerifyRequest {
   explore?: { from?: number; to?: number };
   /** Patch (or deliver the signal) after this many instructions (--patch-at): replaying an unsafe window. */
   patchAt?: number;
+  /** The thread scheduler's seed, decimal (--seed; the system model's threads): replays a schedule. */
+  seed?: string;
 }
 
 export type PageToWorker =

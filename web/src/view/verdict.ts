@@ -17,6 +17,7 @@ export function renderVerdict(view: VerificationView, onJump: (address: bigint) 
     result.error ? h('p', { class: 'error-text', role: 'alert' }, `could not verify: ${result.error}`) : null,
     result.trampoline ? h('p', { class: 'muted' }, `trampoline ${result.trampoline.form}: ${result.trampoline.bytes.length} bytes at ${hex(result.trampoline.site)} → ${hex(result.trampoline.target)}`) : null,
     result.run ? h('p', { class: 'muted' }, `${result.run.mode}, ${result.run.instructions.toLocaleString('en')} instructions emulated (${result.run.engine}); ${result.run.ended}; verified in ${(view.elapsedMs / 1000).toFixed(2)} s`) : null,
+    threadsLine(view),
   );
   if (result.verdict !== 'error') {
     section.append(
@@ -62,4 +63,12 @@ function renderFinding(finding: Finding, index: number, onJump: (address: bigint
   });
   return h('li', { class: `finding severity-${finding.severity}`, 'data-code': finding.code },
     title, finding.hint ? h('p', { class: 'hint' }, finding.hint) : null, evidence);
+}
+
+/** The schedule a threaded run had: the seed replays it (the permalink keeps it as seed=). */
+function threadsLine(view: VerificationView): HTMLElement | null {
+  const threads = view.result.run?.process?.threads;
+  if (!threads || threads.threads < 2) return null;
+  return h('p', { class: 'muted', id: 'schedule' },
+    `${threads.threads} threads on one emulated CPU, schedule seed ${threads.seed} (${threads.switches.toLocaleString('en')} switches): the same seed replays this schedule exactly`);
 }

@@ -32,5 +32,6 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   if (request.libraries !== undefined && request.libraries.length > 0) input.libraries = request.libraries;
   if (request.explore) input.explore = { ...request.explore };
   if (request.patchAt !== undefined) input.patchAt = request.patchAt;
+  if (request.seed !== undefined) input.guest = { ...input.guest, seed: BigInt(request.seed) };
   return verifyPatch(input);
 }
