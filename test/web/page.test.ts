@@ -13,6 +13,8 @@ import { build, createLogger, createServer as createViteServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyResult } from '../../src/verify/result.js';
 import { verifyPatch } from '../../src/verify/verify.js';
+import type { TimelineEvent } from '../../web/src/protocol.js';
+import { threadPoolResult } from './thread-pool.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repo = new URL('../../', import.meta.url).pathname;
@@ -493,4 +495,52 @@ describe.skipIf(!available)('browser page from the dev server', () => {
     }, `/@fs${join(repo, 'corpus/seed-classic/main')}`);
     expect(main).toEqual({ type: 'application/octet-stream', magic: [0x7f, 0x45, 0x4c, 0x46] });
   }, 120_000);
+
+  it('draws a threaded run as one lane per thread (corpus/thread-pool on the system model, verified in Node)', async () => {
+    // The system model needs a sysroot, which this page cannot read: the run is the verifier's in
+    // Node; the page's own lane code (web/src/lanes.ts) and timeline view draw it in chromium.
+    const result = await threadPoolResult();
+    const threads = result.run!.process!.threads!;
+    const events: TimelineEvent[] = result.run!.output.map((o) => ({ kind: 'output', at: o.instruction, text: `${o.stream}: ${o.text}` }));
+    events.push({ kind: 'patch-point', at: result.run!.patchPoint!, text: 'patch point' });
+    const address = server.httpServer!.address() as AddressInfo;
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${address.port}/`);
+    // A module script (vitest would rewrite an import() inside page.evaluate): the dev server serves web/src as modules.
+    await page.evaluate((input) => Object.assign(window, { laneInput: input }), { events, threads, end: result.run!.instructions });
+    await page.addScriptTag({
+      type: 'module',
+      content: `
+        import { eventsOnLanes, threadLanes } from '/src/lanes.ts';
+        import { renderTimeline } from '/src/view/timeline.ts';
+        const { events, threads, end } = window.laneInput;
+        const results = document.getElementById('results');
+        results.replaceChildren(renderTimeline(eventsOnLanes(events, threads), () => {}, threadLanes(threads, end)));
+        const all = (root, selector) => Array.from(root.querySelectorAll(selector));
+        window.laneDrawn = {
+          labels: all(results, '.lane .lane-label').map((e) => e.textContent),
+          spans: all(results, '.lane').map((l) => l.querySelectorAll('.lane-span').length),
+          ticks: all(results, '.lane').map((l) => all(l, '.lane-event').map((t) => t.getAttribute('data-kind'))),
+          rows: all(results, '.timeline .event').map((e) => [e.getAttribute('data-kind'), e.getAttribute('data-thread')]),
+          widths: all(results, '.lane-track').map((t) => t.getBoundingClientRect().width),
+        };`,
+    });
+    await page.waitForFunction(() => 'laneDrawn' in window, undefined, { timeout: 30_000 });
+    const drawn = await page.evaluate(() => (window as unknown as { laneDrawn: { labels: string[]; spans: number[]; ticks: string[][]; rows: [string, string | null][]; widths: number[] } }).laneDrawn);
+    expect(errors).toEqual([]);
+    const tids = threads.list!.map((t) => t.tid);
+    expect(drawn.labels).toEqual(threads.list!.map((t) => `${t.tid} ${t.name}`));
+    expect(drawn.spans.reduce((a, b) => a + b, 0)).toBe(threads.ran!.length);
+    for (const w of drawn.widths) expect(w).toBeGreaterThan(100);
+    // Every output line and the patch point sit on some lane; each worker's lane starts with its thread event.
+    expect(drawn.ticks.flat().filter((k) => k === 'output').length).toBe(result.run!.output.length);
+    expect(drawn.ticks.flat().filter((k) => k === 'patch-point')).toHaveLength(1);
+    expect(drawn.ticks.slice(1).map((t) => t[0])).toEqual(['thread', 'thread', 'thread']);
+    expect(drawn.rows.filter(([kind]) => kind === 'thread').map(([, tid]) => Number(tid))).toEqual(tids.slice(1));
+    expect(drawn.rows.every(([, tid]) => tid !== null && tids.includes(Number(tid)))).toBe(true);
+    await page.screenshot({ path: join(screenshots, 'thread-lanes.png') });
+    await page.close();
+  }, 180_000);
 });

@@ -355,7 +355,7 @@ function showView(view: VerificationView, replaying?: number): void {
   }
   execution.append(
     h('div', { class: 'columns' },
-      h('div', { class: 'column' }, h('h3', {}, 'Timeline'), view.timeline.length > 0 ? renderTimeline(view.timeline, goToStep) : h('p', { class: 'muted' }, 'No run recorded.')),
+      h('div', { class: 'column' }, h('h3', {}, 'Timeline'), view.timeline.length > 0 ? renderTimeline(view.timeline, goToStep, view.lanes) : h('p', { class: 'muted' }, 'No run recorded.')),
       h('div', { class: 'column wide' }, h('h3', {}, 'Trace around the patch point'), stepper ? stepper.element : h('p', { class: 'muted' }, 'No trace recorded.'))));
   const parts: HTMLElement[] = [renderVerdict(view, onJump)];
   if (view.result.verdict !== 'error' || view.site) {

@@ -48,7 +48,11 @@ export interface GuestThread {
   waitSeq?: number;
 }
 
+/** How many switches the run log keeps (the first ones): the page's thread lanes come from it. */
+export const RUN_LOG_LIMIT = 1000;
+
 export interface ThreadsState {
+  ran: { at: number; tid: number }[];
   threads: GuestThread[];
   current: number;
   nextTid: number;
@@ -72,6 +76,8 @@ export class Scheduler {
   switches = 0;
   /** While set (a host call into the guest, a stopped world), no switch happens. */
   frozen = false;
+  /** Which thread ran from when (the process's instruction count), the first RUN_LOG_LIMIT switches. */
+  readonly ran: { at: number; tid: number }[] = [];
 
   constructor(
     readonly kernel: Kernel,
@@ -81,6 +87,7 @@ export class Scheduler {
     this.random = new ScheduleRandom(seed ^ 0x7468726561647321n);
     this.nextTid = kernel.pid + 1;
     this.threads.push(this.blank(kernel.pid, 0));
+    this.ran.push({ at: 0, tid: kernel.pid });
     this.quantumLeft = this.nextQuantum();
   }
 
@@ -265,6 +272,7 @@ export class Scheduler {
     this.currentIndex = this.threads.indexOf(next);
     this.kernel.tidAddress = next.clearChildTid;
     this.switches++;
+    if (this.ran.length < RUN_LOG_LIMIT) this.ran.push({ at: this.kernel.now(), tid: next.tid });
     this.applyResume(next);
   }
 
@@ -285,6 +293,7 @@ export class Scheduler {
   saveState(): ThreadsState {
     for (const t of this.threads) if (t.context) this.pinned.add(t.context);
     return {
+      ran: this.ran.map((r) => ({ ...r })),
       threads: this.threads.map((t) => ({ ...t, pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } })),
       current: this.currentIndex,
       nextTid: this.nextTid,
@@ -295,6 +304,8 @@ export class Scheduler {
   }
 
   restoreState(s: ThreadsState): void {
+    this.ran.length = 0;
+    this.ran.push(...s.ran.map((r) => ({ ...r })));
     this.threads.length = 0;
     for (const t of s.threads) this.threads.push({ ...t, pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } });
     this.currentIndex = s.current;
