@@ -91,6 +91,25 @@ describe('system model: WasmEngine and UnicornEngine agree', () => {
     }
   }, 120_000);
 
+  it('threads that exit (test/loader/threads/fixtures/interleave): the same schedule, output and counts per seed', async () => {
+    const guest = bytes('test/loader/threads/fixtures/interleave');
+    const run = async (kind: 'wasm' | 'unicorn', seed: bigint): Promise<unknown[]> => {
+      const engine = await createEngine(kind);
+      try {
+        const p = SystemProcess.create(engine, { vfs: buildVfs('/', [{ guest: 'interleave', bytes: guest }]), executable: './interleave', cwd: GUEST_CWD, scheduleSeed: seed });
+        const stop = p.run({ maxInstructions: 50_000_000 });
+        return [stop.reason, p.instructions, p.threads.switches, p.threads.ran, p.stdoutText(1)];
+      } finally {
+        engine.close();
+      }
+    };
+    for (const seed of [1n, 5n]) {
+      const onWasm = await run('wasm', seed);
+      expect(onWasm[0]).toBe('exited');
+      expect(await run('unicorn', seed), `seed ${seed}`).toEqual(onWasm);
+    }
+  }, 180_000);
+
   it('chooses cases from the threaded pool, the old corpus and corpus/real', () => {
     expect(cases.filter((c) => c.scenario === 'thread-pool').length).toBeGreaterThanOrEqual(3);
     expect(cases.length).toBe(cases.filter((c) => c.scenario === 'thread-pool').length + CHOSEN.size - 1);
