@@ -7,6 +7,7 @@ import type { ElfFile } from '../elf/index.js';
 import type { RelocationBinding } from './dynamic/bindings.js';
 import type { OutputChunk, ProcessEvent } from './events.js';
 import type { GuestMemory } from './guest-memory.js';
+import type { Mapping } from './kernel/address-space.js';
 import type { Poisoning, ProcessStop, RunOptions } from './process.js';
 
 /** A loaded object: the executable or a shared library. */
@@ -47,6 +48,8 @@ export interface GuestProcess {
   writeCode(address: bigint, bytes: Uint8Array): void;
   watchCalls(addresses: readonly bigint[]): void;
   describe(address: bigint): string;
+  /** The address space's mappings (begin, end, permissions, name), in address order. */
+  regions(): readonly Mapping[];
   /** The whole process at this instruction boundary; restore() returns to it. */
   snapshot(): object;
   restore(snapshot: object): void;

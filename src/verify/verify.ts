@@ -11,19 +11,11 @@ import { EmulationError } from '../engine/engine.js';
 import { LoaderError, type GuestProcess, type OutputChunk } from '../loader/index.js';
 import { hex } from '../hex.js';
 import { checkCrashAfterPatch, firstOutputDifference } from './checks/crash-after-patch.js';
-import { checkCallerAssumptions, replacementEffects } from './checks/preserved-register.js';
-import { staticContext } from './strategies/prologue.js';
 import { callChain } from './dynamic/unwind.js';
 import { runBaseline, type BaselineRun } from './dynamic/baseline.js';
 import { classifyStop, hasErrors, isCrash, sameCrash, whereText, type Ending } from './pipeline/judge.js';
-import { checkFetchesAfterPatch } from './checks/live-clobber.js';
-import { checkReached } from './checks/not-reached.js';
 import { checkOwnCopy } from './checks/own-copy.js';
-import { checkRegisterPreservation } from './checks/register-preservation.js';
-import { checkStackBalance } from './checks/stack-balance.js';
 import { launchProcess, libcDescription, openEngine, PATCH_PATH, processLimits, threadsDescription } from './dynamic/launch.js';
-import { refuseIfunc } from './ifunc.js';
-import { observeAfterPatch, type Observation } from './dynamic/observe.js';
 import { runToPatchPoint, sleepCalls } from './dynamic/patch-point.js';
 import { describeStop } from './dynamic/stop-text.js';
 import { VerifyError } from './error.js';
@@ -33,11 +25,11 @@ import type { PatchOutcome, Patcher } from './patchers/patcher.js';
 import { programPatcher } from './patchers/program.js';
 import { toolPatcher } from './patchers/tool.js';
 import { attachExploration } from './explore/attach.js';
-import { planVerification, type VerifyPlan } from './pipeline/plan.js';
+import { completePlan, planStatic, type VerifyPlan } from './pipeline/plan.js';
 import type { PatchSession } from './pipeline/session.js';
+import type { ObservedRun } from './strategies/index.js';
 import type { RunSummary, VerifyResult } from './result.js';
 import { attachSourceLines } from './source-lines.js';
-import { verifySlotStrategy } from './strategies/run.js';
 import { outputLines, symbolSummary } from './summary.js';
 
 /** Bytes of original code kept for the "replaced bytes" listing (the last instruction may extend past the trampoline). */
@@ -54,6 +46,9 @@ export async function verifyPatch(input: VerifyInput): Promise<VerifyResult> {
     if (input.explore && input.process?.model === 'system') {
       throw new VerifyError('bad-option', '--explore runs on the stubs process model only for now: add --process stubs (or leave --process out)');
     }
+    if (input.explore && input.strategy !== undefined && input.strategy !== 'prologue') {
+      throw new VerifyError('bad-option', `--explore tries --strategy prologue only, not ${input.strategy}: leave out --explore to verify the ${input.strategy} patch at its patch point`);
+    }
     const result = attachSourceLines(await verify(input, partial), input);
     return input.explore ? await attachExploration(input, input.explore, result) : result;
   } catch (e) {
@@ -68,27 +63,28 @@ function patcherFor(plan: VerifyPlan): Patcher {
 
 async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyResult> {
   const limits = processLimits(input.limits);
-  // The slot strategies run the same phases over slots instead of code bytes (strategies/run.ts).
-  const strategy = input.strategy ?? 'prologue';
-  if (strategy === 'got' || strategy === 'vtable') return verifySlotStrategy(input, strategy, result);
-  if (strategy !== 'prologue') throw new VerifyError('bad-option', `--strategy must be prologue, got or vtable, not '${String(strategy)}'`);
-  const plan = await planVerification(input);
+  // plan: what the files and options decide
+  const staticPlan = await planStatic(input);
   checkDeadline(limits, 'parsing and analysing the files');
+  if (staticPlan.strategy.name !== 'prologue') result.strategy = staticPlan.strategy.name;
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
-    // launch
+    // launch, then find the old function (and the slots) where the guest's ld.so put them
     const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.libraries ?? [], input.process, input.guest, limits);
     const loadBias = process.executable.base;
-    const site = plan.target.address + loadBias;
-    refuseIfunc(process, plan.target, site, 'target', input.mainName);
-    result.target = symbolSummary(plan.target, site, input.mainName);
+    const located = staticPlan.strategy.locate(staticPlan, process);
+    const plan = completePlan(staticPlan, located);
+    const site = located.site;
+    result.target = symbolSummary(plan.target, site, located.file);
     const original = process.engine.readMemory(site, ORIGINAL_TAIL);
     // run to the patch point
     const point = runToPatchPoint(process, { address: site, name: plan.target.demangled }, sleepCalls(plan.mainElf, plan.codeMap, loadBias), {
       ...(plan.patchAt !== undefined ? { patchAt: plan.patchAt } : {}),
       budget: plan.budget,
     });
-    const session: PatchSession = { plan, process, loadBias, site, original, point, result, describe: (a) => process.describe(a) };
+    const session: PatchSession = {
+      plan, process, loadBias, site, original, point, result, describe: (a) => process.describe(a), ...(located.slots ? { slots: located.slots } : {}),
+    };
     const run: RunSummary = { engine: engine.name, mode: plan.mode, instructions: 0, patchPoint: point.instruction, ended: '', output: [] };
     result.run = run;
     // the unpatched baseline from the patch point; the process is back there afterwards
@@ -96,13 +92,13 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     const outputAtPoint = process.output.length;
     // apply
     const outcome = patcherFor(plan).apply(session);
-    const findings: Finding[] = [...outcome.findings];
+    const findings: Finding[] = [...located.findings, ...outcome.findings];
     // observe
-    const observation = outcome.continues ? observeAfterPatch(process, { site, overwritten: outcome.overwritten.length, replacements: outcome.replacements, budget: plan.budget }) : null;
-    const patchedStop = observation?.stop ?? outcome.stop;
+    const observed = outcome.continues ? plan.strategy.observe(session, outcome) : null;
+    if (observed) findings.push(...observed.findings);
+    else findings.push(...(plan.strategy.unobserved?.(session, outcome) ?? []));
+    const patchedStop = observed?.stop ?? outcome.stop;
     const ending = patchedStop ? classifyStop(patchedStop) : null;
-    if (observation) findings.push(...observedFindings(session, outcome, observation, ending!));
-    findings.push(...callerAssumptions(session, outcome, observation));
     findings.push(...checkOwnCopy({
       bindings: process.relocationBindings,
       patchPath: PATCH_PATH,
@@ -122,13 +118,13 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
       output: outputLines(baseline.output),
       ...(difference?.text !== undefined ? { firstDifference: difference.text } : {}),
     };
-    const verdictOfRun = judgeEnding(session, outcome, observation, ending, baseline, patchedOutput, findings);
+    const verdictOfRun = judgeEnding(session, outcome, observed, ending, baseline, patchedOutput, findings);
     findings.push(...verdictOfRun.findings);
     run.instructions = process.instructions;
     run.process = { model: process.model, libc: libcDescription(process) };
     const threads = threadsDescription(process);
     if (threads) run.process.threads = threads;
-    run.ended = observation ? describeStop(observation.stop) : outcome.stopped ?? 'the patch was not applied';
+    run.ended = observed ? describeStop(observed.stop) : outcome.stopped ?? 'the patch was not applied';
     run.endReason = run.ended;
     run.patchPointDescription = point.description;
     run.ended = `${run.ended}; patch point: ${point.description}`;
@@ -167,7 +163,7 @@ function checkDeadline(limits: { deadline?: number; timeoutSeconds?: number }, p
 function judgeEnding(
   session: PatchSession,
   outcome: PatchOutcome,
-  observation: Observation | null,
+  observation: ObservedRun | null,
   ending: Ending | null,
   baseline: BaselineRun,
   patchedOutput: readonly OutputChunk[],
@@ -209,6 +205,10 @@ function judgeEnding(
           callChain: (fault) => callChain(process, fault),
           targetName: plan.target.demangled,
           target: { start: session.site, end: session.site + BigInt(Math.max(plan.target.size, 1)) },
+          generatedCode: (a) => generatedCode(process, a),
+          mprotects: process.events.flatMap((e) => (e.kind === 'mprotect' && e.at >= point.instruction
+            ? [{ at: e.at, address: e.address, length: e.length, prot: e.prot, result: e.result, by: e.via === 'host' ? 'the tool' : e.caller === 0n ? 'the program (an mprotect system call)' : session.describe(e.caller) }]
+            : [])),
         }),
         inconclusive: null,
       };
@@ -224,61 +224,16 @@ function judgeEnding(
   }
 }
 
-/** CALLER_ASSUMES_PRESERVED_REGISTER for the replacement the patch sends callers to. */
-function callerAssumptions(session: PatchSession, outcome: PatchOutcome, observation: Observation | null): Finding[] {
-  const address = outcome.replacements[0];
-  const size = session.result.replacement?.size ?? 0;
-  if (address === undefined || size <= 0 || !outcome.patched) return [];
-  let code: Uint8Array;
-  try {
-    code = session.process.engine.readMemory(address, Math.min(size, 1 << 16));
-  } catch {
-    return [];
-  }
-  const effects = replacementEffects(outcome.replacementName ?? 'the replacement', address, code);
-  if (effects.call?.target !== undefined) effects.call.text = `${effects.call.text.split(' ')[0]} ${calleeName(session.process, effects.call.target)}`;
-  return checkCallerAssumptions(staticContext(session, outcome.overwritten.length), effects, observation?.calls ?? [], session.describe);
-}
-
-/** "printf@plt" for a PLT stub, else the symbol+offset form. */
-function calleeName(process: GuestProcess, address: bigint): string {
-  const owner = process.objects.find((o) => o.contains(address));
-  const stub = owner?.elf?.sections.length ? owner.elf.pltStubs().find((s) => s.address === address - owner.base) : undefined;
-  return stub?.symbol ? `${stub.symbol.name}@plt` : process.describe(address);
+/** "code generated at run time (...)" for an address in an executable mapping no loaded object owns (a hook stub a handler wrote); else null. */
+function generatedCode(process: GuestProcess, address: bigint): string | null {
+  const mapping = process.regions().find((m) => m.begin <= address && address < m.end);
+  if (!mapping || process.objects.some((o) => o.contains(address))) return null;
+  return `code generated at run time at ${hex(address)} (${mapping.name}+${hex(address - mapping.begin)})`;
 }
 
 function fileOffset(process: GuestProcess, address: bigint): string {
   const o = process.objects.find((x) => x.contains(address));
   return o ? `${o.path}+${hex(address - o.base)}` : hex(address);
-}
-
-/** The checks of the run after the patch. */
-function observedFindings(session: PatchSession, outcome: PatchOutcome, observation: Observation, ending: Ending): Finding[] {
-  const { plan, process, point, describe } = session;
-  const findings: Finding[] = [];
-  if (outcome.overwritten.length > 0) findings.push(...checkFetchesAfterPatch(outcome.overwritten, observation, describe));
-  const names = { target: plan.target.demangled, replacement: outcome.replacementName ?? 'the replacement' };
-  findings.push(...checkStackBalance(observation.calls, names, outcome.overwritten, describe));
-  findings.push(...checkRegisterPreservation(observation.calls, names, outcome.facts));
-  // A process that died right after the patch, before calling the function again, did not
-  // get the chance to reach the replacement: the crash is the finding, not "not reached".
-  // Nor did a run whose budget ended before anything called the function again: that is
-  // "could not verify", not "the patch never took effect".
-  const diedBeforeNextCall = observation.stop.reason === 'killed' && observation.targetCalls === 0;
-  const budgetBeforeNextCall = ending.kind === 'budget' && observation.targetCalls === 0 && observation.replacementRuns === 0;
-  if (!diedBeforeNextCall && !budgetBeforeNextCall) {
-    findings.push(...checkReached({
-      targetName: plan.target.demangled,
-      replacementName: outcome.replacementName,
-      targetCallsBefore: point.targetCallsBefore,
-      targetCallsAfter: observation.targetCalls,
-      replacementRuns: observation.replacementRuns,
-      instructionsAfter: process.instructions - point.instruction,
-      writesElsewhere: outcome.writesElsewhere,
-      nothingWritten: outcome.nothingWritten,
-    }));
-  }
-  return findings;
 }
 
 /** One finding per code and severity: a static and a dynamic view of the same problem become one, with both evidences. */

@@ -15,6 +15,12 @@ import { planGot } from '../../src/verify/strategies/got.js';
 import { applySlotsAsTool, TRANSFER_REGISTERS, type HookTransfer, type SlotObservation } from '../../src/verify/strategies/slots.js';
 import { checkHookTransfers, checkObjectsConverted, newModuleMethods, planVtable, vtablesOf } from '../../src/verify/strategies/vtable.js';
 import { createTestEngine } from '../loader/engine.js';
+import { buildVfs, directoryFiles, GUEST_CWD } from '../../src/cli/sysroot.js';
+import { SystemProcess } from '../../src/loader/system/index.js';
+import { strategyFor } from '../../src/verify/strategies/index.js';
+import { planStatic } from '../../src/verify/pipeline/plan.js';
+import { createEngine } from '../../src/engine/index.js';
+import { corpusCases, neededLibraries } from '../corpus/cases.js';
 
 const corpus = new URL('../../corpus/', import.meta.url).pathname;
 const bytes = (path: string): Uint8Array => new Uint8Array(readFileSync(corpus + path));
@@ -28,6 +34,19 @@ async function launch(scenario: string, main: string): Promise<EmulatedProcess> 
     libraries: [{ path: './patch.so', bytes: bytes(`${scenario}/patch.so`) }, ...libraries.map((l) => ({ path: `./${l.path}`, bytes: l.bytes }))],
     argv: [],
   });
+}
+
+/** main started on the system model (the real ld.so and glibc of /), stopped before its first instruction. */
+async function launchSystem(scenario: string, main: string): Promise<SystemProcess> {
+  await initDemangler();
+  return SystemProcess.create(await createTestEngine(), { vfs: buildVfs('/', directoryFiles(corpus + scenario)), executable: `./${main}`, argv: [], cwd: GUEST_CWD });
+}
+
+async function verifyOnSystem(scenario: string, main: string, symbol: string, ...args: string[]): Promise<CommandOutcome> {
+  const request = parseCommandLine([main, 'patch.so', symbol, ...args, '--process', 'system']);
+  if (request.kind !== 'verify') throw new Error('not a verify command');
+  const libraries = collectNeededLibraries(bytes(`${scenario}/${main}`), (p) => (existsSync(`${corpus}${scenario}/${p}`) ? bytes(`${scenario}/${p}`) : undefined));
+  return runCommand(request.command, bytes(`${scenario}/${main}`), bytes(`${scenario}/patch.so`), 'wasm', libraries, { process: { model: 'system', vfs: () => buildVfs('/', directoryFiles(corpus + scenario)) } });
 }
 
 async function verify(scenario: string, main: string, symbol: string, ...args: string[]): Promise<CommandOutcome> {
@@ -152,7 +171,11 @@ describe('findings on the corpus, with their evidence', () => {
   it('vtable, hook stub reading this from the stack: the crash is in the generated stub; the baseline exits', async () => {
     const { result } = await verify('vtable-swap', 'main-stack-this', 'Imp1::hello()', '--strategy', 'vtable', '--signal', 'USR1');
     const f = result.findings.find((x) => x.code === 'CRASH_AFTER_PATCH')!;
-    expect(f.message).toMatch(/dies \(SIGSEGV\) in code generated at run time .*hook stub.*without the patch it exits with status 0/);
+    // The common CRASH_AFTER_PATCH: against the baseline run from the patch point, with the faulting instruction and the call chain.
+    expect(f.message).toMatch(/^the patched run dies of SIGSEGV \d+ instructions after the patch point in code generated at run time at 0x[0-9a-f]+ \(\[anon\]\+0x[0-9a-f]+\), where the unpatched run from the same point exited with status 0$/);
+    expect(f.hint).toMatch(/hook stub.*rdi/);
+    expect(f.evidence.map((e) => e.label)).toEqual(expect.arrayContaining(['faulting instruction', 'fault', 'call chain #1 (frame pointer or stack scan)', 'the unpatched baseline from the same point']));
+    expect(result.baseline?.ended).toMatch(/exited with status 0/);
     // The patched run's output is kept, not the baseline's.
     expect(result.run?.output.map((l) => l.text).join('')).toContain('convert object 1 from version 1 to 2');
     expect(result.run?.output.map((l) => l.text).join('')).not.toContain('obj 1 version 1 hello a=2008\nobj 2 version 1 foo a=2008\nobj 1 version 1 hello a=2008\nobj 2 version 1 foo a=2008\nobj 1 version 1 hello a=2008\n');
@@ -252,5 +275,108 @@ describe('hook stubs keep the calling convention (STACK_IMBALANCE, REGISTER_CLOB
     expect(findings.map((f) => f.code)).toEqual(['STACK_IMBALANCE', 'REGISTER_CLOBBERED']);
     expect(findings[0]!.message).toMatch(/with rsp -0x8 from where the caller's call left it/);
     expect(findings[1]!.message).toMatch(/changes rdi, rsi on the way to _ZN4Imp15helloEv\+0x0 \(\.\/main\): the method runs on the wrong `this`/);
+  });
+});
+
+describe('the slot strategies on the system model (the real ld.so relocated the slots)', () => {
+  it('locate runs start-up to _start, then finds the JUMP_SLOT the real ld.so bound in main\'s GOT', async () => {
+    const p = await launchSystem('got-slot', 'main');
+    expect(p.objects).toEqual([]); // nothing in the link map before ld.so ran
+    const plan = await planStatic({ main: bytes('got-slot/main'), mainName: 'main', patch: bytes('got-slot/patch.so'), patchName: 'patch.so', symbol: 'compute_damage', strategy: 'got' });
+    const located = strategyFor('got').locate(plan, p);
+    const main = p.executable;
+    expect(p.engine.readRegister('rip')).toBe(main.base + plan.mainElf.header.entry);
+    const lib = p.objects.find((o) => o.path.endsWith('/libgame.so'))!;
+    expect(located.site).toBe(lib.base + located.target.address);
+    expect(located.file).toBe('libgame.so');
+    const slots = located.slots!.plan.slots;
+    expect(slots.map((s) => s.what)).toEqual([`R_X86_64_JUMP_SLOT of ${main.path}`]);
+    // The slot is where readelf puts main's JUMP_SLOT for compute_damage, holding what ld.so stored.
+    const reloc = plan.mainElf.relocations.find((r) => r.symbol?.name === 'compute_damage')!;
+    expect(slots[0]!.address).toBe(main.base + reloc.offset);
+    expect(p.mem.u64(slots[0]!.address)).toBe(located.site);
+  });
+
+  it('vtable: the slots of Imp1 and the derived Imp1Loud in main, read after relocation', async () => {
+    const p = await launchSystem('vtable-swap', 'main');
+    const plan = await planStatic({ main: bytes('vtable-swap/main'), mainName: 'main', patch: bytes('vtable-swap/patch.so'), patchName: 'patch.so', symbol: 'Imp1::hello()', strategy: 'vtable' });
+    const slots = strategyFor('vtable').locate(plan, p).slots!.plan.slots;
+    expect(slots.map((s) => s.what.split(' [')[0])).toEqual(['vtable for Imp1', 'vtable for Imp1Loud']);
+    expect(new Set(slots.map((s) => p.mem.u64(s.address))).size).toBe(1);
+  });
+
+  it('runs on the system model it was asked for, and reports the slot as the real ld.so bound it', async () => {
+    const { result, exitCode } = await verifyOnSystem('got-slot', 'main-internal', 'compute_damage', '--strategy', 'got');
+    expect(exitCode).toBe(1);
+    expect(result.run?.process?.model).toBe('system');
+    expect(result.run?.process?.libc).toMatch(/^glibc /);
+    expect(result.slotWrites![0]).toMatchObject({ beforeTarget: expect.stringMatching(/^compute_damage\+0x0 \(.*\/libgame\.so\)$/), afterTarget: expect.stringMatching(/^compute_damage\+0x0 \(.*patch\.so\)$/) });
+    const f = result.findings.find((x) => x.code === 'OLD_FUNCTION_STILL_CALLED' && x.severity === 'error')!;
+    expect(f.evidence.map((e) => e.location)).toEqual([expect.stringMatching(/^game_tick\+0x8 \(.*\/libgame\.so\)$/)]);
+  });
+
+  it('the hook stub reading this from the stack: CRASH_AFTER_PATCH against the baseline, on the real glibc', async () => {
+    const { result } = await verifyOnSystem('vtable-swap', 'main-stack-this', 'Imp1::hello()', '--strategy', 'vtable', '--signal', 'USR1');
+    const f = result.findings.find((x) => x.code === 'CRASH_AFTER_PATCH')!;
+    expect(f.message).toMatch(/dies of SIGSEGV .* in code generated at run time .* where the unpatched run from the same point exited with status 0/);
+    expect(result.run?.process?.model).toBe('system');
+  });
+});
+
+describe('the slot strategies and the other options', () => {
+  it('--explore tries the prologue only: a slot strategy is refused, saying so', async () => {
+    const { result, exitCode } = await verify('got-slot', 'main', 'compute_damage', '--strategy', 'got', '--explore', '0:50');
+    expect(exitCode).toBe(2);
+    expect(result.error).toMatch(/--explore tries --strategy prologue only, not got/);
+  });
+
+  it('--lookup does not apply to slots', async () => {
+    const { result } = await verify('got-slot', 'main', 'compute_damage', '--strategy', 'got', '--lookup', 'symtab');
+    expect(result.error).toMatch(/--lookup applies to --strategy prologue only/);
+  });
+});
+
+describe('the slot strategies on UnicornEngine (stubs model): each corpus case as expect.json says, the same slots as on the WasmEngine', async () => {
+  let missing: string | null = null;
+  try {
+    (await createEngine('unicorn')).close();
+  } catch (e) {
+    missing = e instanceof Error ? e.message : String(e);
+  }
+  if (missing !== null && process.env.CI === 'true') throw new Error(`UnicornEngine unavailable on CI: ${missing}`);
+  const cases = corpusCases().filter((c) => c.scenario === 'got-slot' || c.scenario === 'vtable-swap');
+  it('covers every case of both scenarios', () => expect(cases.length).toBe(15));
+  for (const c of cases) {
+    it.skipIf(missing !== null)(`${c.scenario}/${c.name}`, async () => {
+      const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args, '--engine', 'unicorn']);
+      if (request.kind !== 'verify') throw new Error('not a verify command');
+      const run = (engine: 'wasm' | 'unicorn'): Promise<CommandOutcome> => runCommand(request.command, new Uint8Array(readFileSync(c.mainPath)), new Uint8Array(readFileSync(c.patchPath)), engine, neededLibraries(c));
+      const [unicorn, wasm] = [await run('unicorn'), await run('wasm')];
+      expect(unicorn.result.run?.engine).toBe('unicorn');
+      expect({ verdict: unicorn.result.verdict, exitCode: unicorn.exitCode, findings: unicorn.result.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code}:${f.severity}`).sort() }).toEqual({
+        verdict: c.verdict, exitCode: c.exitCode, findings: c.findings.map((f) => `${f.code}:${f.severity}`).sort(),
+      });
+      expect(unicorn.result.slotWrites).toEqual(wasm.result.slotWrites);
+      expect(unicorn.result.run?.output).toEqual(wasm.result.run?.output);
+    });
+  }
+});
+
+describe('CRASH_AFTER_PATCH names the mprotect that took a page away from the program', () => {
+  it('got-slot/main-lazy: the handler restores read-only on the lazy GOT page, and .data beside it faults at exit (stubs model)', async () => {
+    const { result } = await verify('got-slot', 'main-lazy', 'compute_damage', '--strategy', 'got', '--signal', 'USR1');
+    const f = result.findings.find((x) => x.code === 'CRASH_AFTER_PATCH')!;
+    // __do_global_dtors_aux's store to completed.0 (.data), where the native run dies too.
+    expect(f.message).toMatch(/dies of SIGSEGV \d+ instructions after the patch point at 0x[0-9a-f]+ \(\.\/main-lazy\+0x129c\), where the unpatched run from the same point exited with status 0$/);
+    const page = f.evidence.find((e) => e.label === 'the page was protected after the patch point')!;
+    expect(page.text).toMatch(/^mprotect\(0x[0-9a-f]+000, 0x1000, R--\) by got_patch\+0x[0-9a-f]+ \(\.\/main-lazy\) at instruction \d+: it covers 0x[0-9a-f]+, which the program still writes$/);
+    expect(f.hint).toMatch(/left a page read-only that the program still writes/);
+  });
+
+  it('the same on the system model: the real ld.so\'s lazy binding of usleep faults on that page', async () => {
+    const { result } = await verifyOnSystem('got-slot', 'main-lazy', 'compute_damage', '--strategy', 'got', '--signal', 'USR1');
+    const f = result.findings.find((x) => x.code === 'CRASH_AFTER_PATCH')!;
+    expect(f.message).toMatch(/dies of SIGSEGV .*ld-linux-x86-64\.so\.2/);
+    expect(f.evidence.find((e) => e.label === 'the page was protected after the patch point')?.text).toMatch(/R--\) by the program \(an mprotect system call\)/);
   });
 });

@@ -29,6 +29,39 @@ export interface CrashInput {
   callChain(fault: FaultReport): { address: bigint; location: string; how: string }[];
   /** The old function's run-time bounds: a crash there is old code running after the patch. */
   target: { start: bigint; end: bigint };
+  /** "code generated at run time at ..." for an address no loaded object owns (a hook stub a handler wrote), else null. */
+  generatedCode?(address: bigint): string | null;
+  /** The mprotect calls made from the patch point on (the patcher's, then the program's), in order. */
+  mprotects?: readonly PatchMprotect[];
+}
+
+export interface PatchMprotect {
+  at: number;
+  address: bigint;
+  length: bigint;
+  prot: number;
+  result: number;
+  /** The calling instruction, "the tool" for the verifier's own patcher. */
+  by: string;
+}
+
+/**
+ * The last successful mprotect since the patch point that covers the faulting address and
+ * took away what the access needed (a store on a page made read-only, a fetch on a page made
+ * non-executable): the patcher changed the protection of a page the program still uses.
+ */
+export function protectionTakenAway(fault: FaultReport, mprotects: readonly PatchMprotect[]): PatchMprotect | null {
+  const needed = fault.access === 'write' ? 2 : fault.access === 'fetch' ? 4 : 1;
+  for (let i = mprotects.length - 1; i >= 0; i--) {
+    const m = mprotects[i]!;
+    if (m.result !== 0 || fault.address < m.address || fault.address >= m.address + m.length) continue;
+    return (m.prot & needed) === 0 ? m : null;
+  }
+  return null;
+}
+
+function protText(prot: number): string {
+  return `${prot & 1 ? 'R' : '-'}${prot & 2 ? 'W' : '-'}${prot & 4 ? 'X' : '-'}`;
 }
 
 /** Registers the faulting instruction reads that hold CALLER_SAVED_POISON|n at the fault. */
@@ -74,11 +107,16 @@ export function checkCrashAfterPatch(input: CrashInput): Finding[] {
         where = `, jumping to ${hex(fault.rip)} where nothing is mapped`;
         evidence.push({ label: 'execution jumped to', address: fault.rip, text: 'unmapped memory (a return address or function pointer was overwritten or wrong)' });
       } else {
-        where = ` at ${fault.location}`;
+        const generated = input.generatedCode?.(fault.rip) ?? null;
+        where = generated ? ` in ${generated}` : ` at ${fault.location}`;
         evidence.push({ label: 'faulting instruction', address: fault.rip, location: `${fault.location}, ${input.fileOffset(fault.rip)}`, ...(insn && !insn.invalid ? { bytes: insn.bytes, text: insn.text } : {}) });
       }
       evidence.push({ label: 'fault', text: fault.message });
       input.callChain(fault).forEach((f, i) => evidence.push({ label: `call chain #${i + 1}${f.how === 'cfi' ? '' : ` (${f.how})`}`, address: f.address, location: `${f.location}, ${input.fileOffset(f.address)}` }));
+      const taken = input.mprotects ? protectionTakenAway(fault, input.mprotects) : null;
+      if (taken) {
+        evidence.push({ label: 'the page was protected after the patch point', text: `mprotect(${hex(taken.address)}, ${hex(taken.length)}, ${protText(taken.prot)}) by ${taken.by} at instruction ${taken.at}: it covers ${hex(fault.address)}, which the program ${fault.access === 'write' ? 'still writes' : fault.access === 'fetch' ? 'still executes' : 'still reads'}` });
+      }
       for (const r of poisonedRegisters(fault)) {
         const p = input.poisoning;
         const source = p ? `poisoned by the ${p.stub}() stub called from ${describe(p.caller)} (instruction ${p.at}), as a real libc call may clobber it` : 'poisoned by a libc stub, as a real libc call may clobber it';
@@ -98,13 +136,19 @@ export function checkCrashAfterPatch(input: CrashInput): Finding[] {
   const fault = patched.reason === 'killed' ? patched.fault : undefined;
   const poisoned = poisonedRegisters(fault);
   const inOldCode = fault !== undefined && fault.rip >= input.target.start && fault.rip < input.target.end;
+  const inGeneratedCode = fault !== undefined && fault.instructionBytes.length > 0 && (input.generatedCode?.(fault.rip) ?? null) !== null;
+  const taken = fault && input.mprotects ? protectionTakenAway(fault, input.mprotects) : null;
   return [{
     code: 'CRASH_AFTER_PATCH',
     severity: 'error',
     message: `the patched run ${what} ${input.instructionsAfter} instructions after the patch point${where}, where the unpatched run from the same point ${endingText(baseline)}${
       poisoned.length > 0 ? `; ${poisoned.join(', ')} held the poison a libc call leaves in caller-saved registers: code relies on ${poisoned.length > 1 ? 'them' : 'it'} surviving a call` : ''}`,
     evidence,
-    hint: inOldCode
+    hint: taken
+      ? `the patcher's mprotect(${hex(taken.address)}, ${hex(taken.length)}, ${protText(taken.prot)}) left a page ${taken.prot & 2 ? '' : 'read-only '}that the program still ${fault?.access === 'fetch' ? 'executes' : 'writes'} (a lazily bound .got.plt, .data beside the slot or the code): restore the protection the page had before (read it from /proc/self/maps), not a fixed one`
+      : inGeneratedCode
+      ? 'the code that faulted was generated at run time by the patcher (a hook stub): it must follow the x86-64 calling convention: `this` and the other arguments arrive in rdi, rsi, rdx, rcx, r8, r9 (keep them across a converter call) and rsp must be 16-byte aligned at each call'
+      : inOldCode
       ? `the old ${input.targetName}'s remaining bytes ran after the patch: see the other findings for how control got there`
       : poisoned.length > 0
       ? `a caller of ${input.targetName} keeps a value in a caller-saved register across the call (gcc -fipa-ra) and the replacement clobbers it: build main with -fno-ipa-ra (or -flive-patching=inline-clone), or make the replacement preserve ${poisoned.join(', ')}`

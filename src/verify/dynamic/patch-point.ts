@@ -154,7 +154,12 @@ export function runToPatchPoint(
     process.watchCalls([target.address]);
     const what = `the patch point (--patch-at ${options.patchAt})`;
     if (options.patchAt > limit) throw new VerifyError('bad-option', `--patch-at ${options.patchAt} is beyond the instruction budget (--max-insns ${limit})`);
-    const stop = process.run({ maxInstructions: options.patchAt });
+    // Counted from the program's first instruction, also when a strategy ran start-up first.
+    const steps = options.patchAt - process.instructions;
+    if (steps < 0) {
+      throw new VerifyError('bad-option', `--patch-at ${options.patchAt} falls in the start-up the strategy needs before it can find what to patch (the guest's ld.so ran ${process.instructions} instructions loading and relocating the libraries): choose --patch-at ${process.instructions} or more`);
+    }
+    const stop = steps > 0 ? process.run({ maxInstructions: steps }) : { reason: 'budget' as const, instructions: process.instructions };
     if (stop.reason !== 'budget') failBeforePatchPoint(stop, process, what);
     const calls = process.events.filter((e) => e.kind === 'call' && e.address === target.address).length;
     return stateHere(process, `after ${options.patchAt} instructions (--patch-at), at ${process.describe(process.engine.readRegister('rip'))}`, calls);

@@ -22,6 +22,7 @@ export const programPatcher: Patcher = {
   apply(session) {
     const { plan, process, site, describe, result } = session;
     const signal = plan.signal!;
+    plan.strategy.beforeHandler?.(session);
     const handler = runSignalHandler(process, signal.number, signal.name, plan.budget);
     const reading = plan.strategy.readProgramPatch(session, handler);
     const findings = [...reading.findings];
@@ -56,7 +57,7 @@ export const programPatcher: Patcher = {
     findings.push(...checkCodeWritesOutside(result.programWrites, { site, length: reading.written ? reading.overwritten.length : 0, name: plan.target.demangled }, isProcessCode));
     const fault = handler.stop?.reason === 'killed' ? handler.stop.fault : undefined;
     const length = reading.written ? reading.overwritten.length : DEFAULT_TRAMPOLINE_LENGTH;
-    findings.push(...checkHandlerWriteFault(fault, handler.mprotects, { site, length }));
+    findings.push(...checkHandlerWriteFault(fault, handler.mprotects, reading.writeRange ?? { site, length }));
     findings.push(...checkFailedLookups(plan.target, handler.dlsyms.filter((d) => d.error !== undefined).map((d) => ({ symbol: d.symbol, error: d.error!, caller: describe(d.caller), instruction: d.at }))));
     const continues = handler.stop === null;
     return {
@@ -67,7 +68,7 @@ export const programPatcher: Patcher = {
       overwritten: reading.overwritten,
       replacements: candidates,
       replacementName,
-      facts: calleeFacts(plan.codeMap, plan.target, process, candidates[0] ?? null, replacementName ?? ''),
+      facts: plan.targetCode ? calleeFacts(plan.targetCode, plan.target, process, candidates[0] ?? null, replacementName ?? '') : { variadic: false },
       writesElsewhere,
       nothingWritten: !reading.written,
     };

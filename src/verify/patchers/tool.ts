@@ -22,11 +22,11 @@ export const toolPatcher: Patcher = {
     const address = replacementRuntimeAddress(process, patchObject.base, choice);
     if (choice.how !== 'fix-table') refuseIfunc(process, choice.fn, address, 'replacement', plan.input.patchName);
     session.result.replacement = symbolSummary(choice.fn, address, plan.input.patchName);
-    const facts = calleeFacts(plan.codeMap, plan.target, process, address, choice.fn.demangled);
+    const facts = plan.targetCode ? calleeFacts(plan.targetCode, plan.target, process, address, choice.fn.demangled) : { variadic: false };
     const prepared = plan.strategy.prepare(session, { address, name: choice.fn.demangled }, facts);
     if (prepared.trampoline) session.result.trampoline = prepared.trampoline;
-    // dlsym(RTLD_DEFAULT) needs the target in .dynsym; a patcher reading the symbol table does not.
-    const findings = [...prepared.findings, ...(plan.lookup === 'dynsym' ? checkTargetExported(plan.target, plan.input.mainName) : [])];
+    // dlsym(RTLD_DEFAULT) needs the target in .dynsym; a patcher reading the symbol table does not (nor one rewriting slots).
+    const findings = [...prepared.findings, ...(plan.lookup === 'dynsym' && plan.strategy.name === 'prologue' ? checkTargetExported(plan.target, plan.input.mainName) : [])];
     const applied = plan.strategy.apply(session, prepared);
     findings.push(...applied.findings);
     return {

@@ -67,3 +67,13 @@ export function whereText(stop: ProcessStop): string {
 export function hasErrors(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === 'error');
 }
+
+/**
+ * Whether the run had the chance to reach the replacement: a process that died right after
+ * the patch, before calling the function again, did not (the crash is the finding, not "not
+ * reached"); nor did a run whose budget ended before anything called it ("could not verify").
+ */
+export function calledAgain(stop: ProcessStop, targetCalls: number, replacementRuns: number): boolean {
+  if (targetCalls > 0 || replacementRuns > 0) return true;
+  return stop.reason !== 'killed' && stop.reason !== 'budget' && stop.reason !== 'until' && stop.reason !== 'call';
+}

@@ -4,6 +4,7 @@
 import type { GuestProcess } from '../../loader/index.js';
 import type { PatchPoint } from '../dynamic/patch-point.js';
 import type { VerifyResult } from '../result.js';
+import type { SlotRun } from '../strategies/slots.js';
 import type { VerifyPlan } from './plan.js';
 
 export interface PatchSession {
@@ -11,7 +12,7 @@ export interface PatchSession {
   process: GuestProcess;
   /** main's load bias (run-time minus link-time address). */
   loadBias: bigint;
-  /** Run-time address of the target's entry. */
+  /** Run-time address of the target's entry (in main, or in the library that defines it). */
   site: bigint;
   /** The target's original bytes at the site and a little past it (for the "replaced bytes" listing). */
   original: Uint8Array;
@@ -20,4 +21,6 @@ export interface PatchSession {
   result: VerifyResult;
   /** "symbol+0x1c" for a run-time address. */
   describe(address: bigint): string;
+  /** The slot strategies (got, vtable): the slots, and what the patcher wrote into them. */
+  slots?: SlotRun;
 }

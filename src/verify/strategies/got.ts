@@ -9,22 +9,27 @@
 // inside the defining library (hidden/protected visibility, -Bsymbolic, LTO, a static alias:
 // direct calls), a function pointer taken before the patch, an object with its own slot the
 // patcher missed, a library dlopen'ed later (it binds the old definition).
+//
+// The phases (slots.ts runs them for both slot strategies): locate = planGot, in the live
+// image after the guest's ld.so relocated it (stubs model: our linker; system model: the
+// real ld.so); the tool dlopens patch.so in the guest and writes every slot (gotWrites);
+// program-driven, main's handler writes what it writes and the RELRO diff shows it; then the
+// old entry is watched and each call that still reaches it is explained (explainGotCall).
 
 import { CodeMap } from '../../analysis/index.js';
 import { codeImageFromElf } from '../../analysis/from-elf.js';
 import { RelocationType } from '../../elf/index.js';
-import type { EmulatedProcess } from '../../loader/index.js';
-import type { LoadedObject } from '../../loader/dynamic/loaded-object.js';
+import type { GuestObject, GuestProcess } from '../../loader/index.js';
 import { hex } from '../../hex.js';
 import { VerifyError } from '../error.js';
 import type { Evidence, Finding } from '../finding.js';
 import { findFunction, type ResolvedFunction } from '../symbols.js';
-import { relroRanges, type CallPath, type PointerSlot, type SlotPlan } from './slots.js';
+import { relroRanges, slotStrategy, type CallPath, type PointerSlot, type SlotPlan } from './slots.js';
 
 const GOT_RELOCATIONS = new Set<number>([RelocationType.R_X86_64_JUMP_SLOT, RelocationType.R_X86_64_GLOB_DAT]);
 
 /** The library that defines `query` as ld.so would bind main's reference: the first in the global scope. */
-function definingLibrary(process: EmulatedProcess, query: string): { object: LoadedObject; fn: ResolvedFunction } {
+function definingLibrary(process: GuestProcess, query: string): { object: GuestObject; fn: ResolvedFunction } {
   for (const object of process.objects) {
     if (object.kind !== 'library' || !object.elf) continue;
     const fn = findFunction(object.elf, query, object.path);
@@ -39,12 +44,10 @@ function definingLibrary(process: EmulatedProcess, query: string): { object: Loa
 }
 
 /** Plans a GOT patch in a process that has started (main and its needed libraries mapped and relocated). */
-export function planGot(process: EmulatedProcess, query: string): SlotPlan {
+export function planGot(process: GuestProcess, query: string): SlotPlan {
   const { object: library, fn } = definingLibrary(process, query);
   const oldAddress = library.base + fn.address;
-  const slots: PointerSlot[] = process.relocationBindings
-    .filter((b) => b.symbol === fn.name && GOT_RELOCATIONS.has(b.type) && b.value === oldAddress)
-    .map((b) => ({ address: b.offset, object: b.object, what: `${b.typeName} of ${b.object}`, old: b.value }));
+  const slots = gotSlots(process, fn.name, oldAddress);
   if (slots.length === 0) {
     throw new VerifyError('symbol-not-found', `no loaded object reaches ${fn.demangled} through a GOT slot (no R_X86_64_JUMP_SLOT or R_X86_64_GLOB_DAT bound to it): there is nothing for the GOT strategy to patch`);
   }
@@ -53,7 +56,8 @@ export function planGot(process: EmulatedProcess, query: string): SlotPlan {
     old: { name: fn.name, demangled: fn.demangled, address: oldAddress, size: fn.size, object: library.path, resolved: fn },
     slots,
     targets: slots.map((s) => ({ start: s.address, end: s.address + 8n, what: `GOT slot for ${fn.demangled} (${s.what})` })),
-    watched: relroRanges(process),
+    // RELRO holds the GOT with -z relro -z now; a lazily bound slot is in .got.plt, outside it.
+    watched: [...relroRanges(process), ...slots.map((s) => ({ start: s.address, end: s.address + 8n, what: `GOT slot for ${fn.demangled}` }))],
     findings: [],
   };
   plan.findings.push(...bypassingReferences(process, library, fn, oldAddress));
@@ -61,10 +65,41 @@ export function planGot(process: EmulatedProcess, query: string): SlotPlan {
 }
 
 /**
+ * Every GOT slot of every loaded object bound to the function: its JUMP_SLOT and GLOB_DAT
+ * relocations naming the symbol, read where the object is loaded (what ld.so stored there).
+ * A lazily bound JUMP_SLOT still holding its own PLT stub is a slot too: the first call
+ * would bind it to the old function.
+ */
+function gotSlots(process: GuestProcess, name: string, oldAddress: bigint): PointerSlot[] {
+  const slots: PointerSlot[] = [];
+  for (const object of process.objects) {
+    for (const r of object.elf?.relocations ?? []) {
+      if (r.symbol?.name !== name || !GOT_RELOCATIONS.has(r.type)) continue;
+      const address = object.base + r.offset;
+      let value: bigint;
+      try {
+        value = process.mem.u64(address);
+      } catch {
+        continue;
+      }
+      const lazy = r.type === RelocationType.R_X86_64_JUMP_SLOT && inPlt(object, value);
+      if (value !== oldAddress && !lazy) continue;
+      slots.push({ address, object: object.path, what: `${r.typeName} of ${object.path}${lazy ? ' (lazy binding: bound at the first call)' : ''}`, old: value });
+    }
+  }
+  return slots;
+}
+
+/** The address is in the object's own PLT (where an unbound lazy JUMP_SLOT points: its stub's push). */
+function inPlt(object: GuestObject, address: bigint): boolean {
+  return (object.elf?.sections ?? []).some((s) => (s.name === '.plt' || s.name === '.plt.sec') && s.address !== 0n && object.base + s.address <= address && address < object.base + s.address + s.size);
+}
+
+/**
  * Static view of OLD_FUNCTION_STILL_CALLED (info): direct calls and jumps to the function
  * inside its own library, and address loads there, never go through any GOT slot.
  */
-function bypassingReferences(process: EmulatedProcess, library: LoadedObject, fn: ResolvedFunction, oldAddress: bigint): Finding[] {
+function bypassingReferences(process: GuestProcess, library: GuestObject, fn: ResolvedFunction, oldAddress: bigint): Finding[] {
   const elf = library.elf!;
   const map = CodeMap.build(codeImageFromElf(elf));
   const direct = map.branchesInto(fn.address, fn.address + 1n).filter((e) => e.kind === 'call' || e.kind === 'jmp' || e.kind === 'jcc');
@@ -111,3 +146,11 @@ export function explainGotCall(plan: SlotPlan, patchedSlots: ReadonlySet<bigint>
     }
   };
 }
+
+export const gotStrategy = slotStrategy({
+  name: 'got',
+  plan: planGot,
+  toolWrites: (plan, replacement) => gotWrites(plan, replacement.address),
+  redirects: (plan, write) => plan.slots.some((s) => s.address === write.address),
+  explain: (process, plan, patchedSlots) => explainGotCall(plan, patchedSlots, (a) => process.objects.find((o) => o.contains(a))?.path ?? hex(a)),
+});

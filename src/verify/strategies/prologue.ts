@@ -3,12 +3,23 @@
 // checks: the overwrite against the function's bounds, branches and return addresses into the
 // bytes, instructions cut in two, rip-relative operands, the trampoline's form, endbr64.
 // The tool applies it as the seed's replaceFunction: mprotect RWX, write, mprotect R-X.
+// After the patch it watches the overwritten bytes being fetched, and each call through the
+// trampoline: the caller's state at the old entry against the replacement's entry and return.
 
 import { analyzePatchSite, type PatchSite } from '../../analysis/index.js';
 import { buildTrampoline } from '../../asm/trampoline.js';
 import type { GuestProcess } from '../../loader/index.js';
 import { hex } from '../../hex.js';
 import { checkBranchInto } from '../checks/branch-into.js';
+import { checkFetchesAfterPatch } from '../checks/live-clobber.js';
+import { checkReached } from '../checks/not-reached.js';
+import { checkCallerAssumptions, replacementEffects } from '../checks/preserved-register.js';
+import { checkRegisterPreservation } from '../checks/register-preservation.js';
+import { checkStackBalance } from '../checks/stack-balance.js';
+import { observeAfterPatch, type Observation } from '../dynamic/observe.js';
+import { refuseIfunc } from '../ifunc.js';
+import type { PatchOutcome } from '../patchers/patcher.js';
+import { calledAgain } from '../pipeline/judge.js';
 import { checkDataReferences } from '../checks/data-refs.js';
 import { checkEndbr64 } from '../checks/endbr64.js';
 import { checkLiveAtPatchPoint } from '../checks/live-clobber.js';
@@ -26,7 +37,7 @@ import type { Finding } from '../finding.js';
 import type { PatchSession } from '../pipeline/session.js';
 import { trampolineSummary } from '../summary.js';
 import { readWrittenTrampoline } from '../written-trampoline.js';
-import type { PatchStrategy, ProgramPatchReading } from './strategy.js';
+import type { ObservedRun, PatchStrategy, ProgramPatchReading } from './strategy.js';
 
 /** The classic trampoline's length: what a program-driven patch is assumed to write when it writes nothing we can see. */
 export const DEFAULT_TRAMPOLINE_LENGTH = 12;
@@ -73,6 +84,13 @@ export function startsWithEndbr64(process: GuestProcess, address: bigint): boole
 
 export const prologueStrategy: PatchStrategy = {
   name: 'prologue',
+
+  locate(plan, process) {
+    const target = plan.inMain!.target;
+    const site = target.address + process.executable.base;
+    refuseIfunc(process, target, site, 'target', plan.input.mainName);
+    return { target, site, file: plan.input.mainName, code: plan.codeMap, findings: [] };
+  },
 
   prepare(session, replacement, facts) {
     const { plan, site } = session;
@@ -129,4 +147,64 @@ export const prologueStrategy: PatchStrategy = {
       ...checkLiveAtPatchPoint(reading.overwritten, session.point, session.describe),
     ];
   },
+
+  observe(session, outcome): ObservedRun {
+    const { process, site, plan } = session;
+    const observation = observeAfterPatch(process, { site, overwritten: outcome.overwritten.length, replacements: outcome.replacements, budget: plan.budget });
+    return {
+      stop: observation.stop,
+      targetCalls: observation.targetCalls,
+      replacementRuns: observation.replacementRuns,
+      findings: [...observedFindings(session, outcome, observation), ...callerAssumptions(session, outcome, observation)],
+    };
+  },
+
+  unobserved(session, outcome) {
+    return callerAssumptions(session, outcome, null);
+  },
 };
+
+/** The checks of the run after the patch. */
+function observedFindings(session: PatchSession, outcome: PatchOutcome, observation: Observation): Finding[] {
+  const { plan, process, point, describe } = session;
+  const findings: Finding[] = [];
+  if (outcome.overwritten.length > 0) findings.push(...checkFetchesAfterPatch(outcome.overwritten, observation, describe));
+  const names = { target: plan.target.demangled, replacement: outcome.replacementName ?? 'the replacement' };
+  findings.push(...checkStackBalance(observation.calls, names, outcome.overwritten, describe));
+  findings.push(...checkRegisterPreservation(observation.calls, names, outcome.facts));
+  if (!calledAgain(observation.stop, observation.targetCalls, observation.replacementRuns)) return findings;
+  findings.push(...checkReached({
+    targetName: plan.target.demangled,
+    replacementName: outcome.replacementName,
+    targetCallsBefore: point.targetCallsBefore,
+    targetCallsAfter: observation.targetCalls,
+    replacementRuns: observation.replacementRuns,
+    instructionsAfter: process.instructions - point.instruction,
+    writesElsewhere: outcome.writesElsewhere,
+    nothingWritten: outcome.nothingWritten,
+  }));
+  return findings;
+}
+
+/** CALLER_ASSUMES_PRESERVED_REGISTER for the replacement the patch sends callers to. */
+function callerAssumptions(session: PatchSession, outcome: PatchOutcome, observation: Observation | null): Finding[] {
+  const address = outcome.replacements[0];
+  const size = session.result.replacement?.size ?? 0;
+  if (address === undefined || size <= 0 || !outcome.patched) return [];
+  let code: Uint8Array;
+  try {
+    code = session.process.engine.readMemory(address, Math.min(size, 1 << 16));
+  } catch {
+    return [];
+  }
+  const effects = replacementEffects(outcome.replacementName ?? 'the replacement', address, code);
+  if (effects.call?.target !== undefined) effects.call.text = `${effects.call.text.split(' ')[0]} ${calleeName(session.process, effects.call.target)}`;
+  return checkCallerAssumptions(staticContext(session, outcome.overwritten.length), effects, observation?.calls ?? [], session.describe);
+}
+
+/** "printf@plt" for a PLT stub, else the symbol+offset form. */
+function calleeName(process: GuestProcess, address: bigint): string {
+  const owner = process.objects.find((o) => o.contains(address));
+  const stub = owner?.elf?.sections.length ? owner.elf.pltStubs().find((s) => s.address === address - owner.base) : undefined;
+  return stub?.symbol ? `${stub.symbol.name}@plt` : process.describe(address);
+}

@@ -1,18 +1,29 @@
 // What the two pointer-slot strategies (got.ts, vtable.ts) share: their patch rewrites
 // 8-byte slots that hold the old function's address instead of code. Here: the plan's shape,
-// the tool's write (mprotect the RELRO page like a real patcher, write, restore), what a
-// program's handler wrote into relocated read-only data (a before/after diff, so libc
-// stores count too), the watch on the old entry after the patch, and the findings
-// OLD_FUNCTION_STILL_CALLED and WRITE_OUTSIDE_PATCH_TARGET.
+// the PatchStrategy both are built from (slotStrategy: locate, prepare/apply for the tool,
+// readProgramPatch for a handler, observe), the tool's write (mprotect the RELRO page like a
+// real patcher, write, restore), what a program's handler wrote into relocated read-only
+// data (a before/after diff, so libc stores count too), the watch on the old entry after the
+// patch, and the findings OLD_FUNCTION_STILL_CALLED and WRITE_OUTSIDE_PATCH_TARGET.
+// Everything reads the live image, so it holds on both process models.
 
 import { disassemble } from '../../asm/disasm.js';
 import { HookType, type HookHandle } from '../../engine/engine.js';
-import { SegmentType, SymbolType } from '../../elf/index.js';
-import type { EmulatedProcess, ProcessStop } from '../../loader/index.js';
+import { SegmentType, SymbolType, type ElfFile } from '../../elf/index.js';
+import type { GuestObject, GuestProcess, ProcessStop } from '../../loader/index.js';
 import { hex } from '../../hex.js';
+import { checkReached } from '../checks/not-reached.js';
+import { checkToolWriteFault, type MprotectCall } from '../checks/write-fault.js';
+import { PATCH_PATH } from '../dynamic/launch.js';
+import type { HandlerRun } from '../dynamic/program-patcher.js';
+import { describeStop } from '../dynamic/stop-text.js';
+import { VerifyError } from '../error.js';
 import type { Evidence, Finding } from '../finding.js';
-import type { MprotectCall } from '../checks/write-fault.js';
+import { calledAgain } from '../pipeline/judge.js';
+import type { PatchSession } from '../pipeline/session.js';
+import type { SlotWriteSummary } from '../result.js';
 import type { ResolvedFunction } from '../symbols.js';
+import type { PatchStrategy, ReplacementAt } from './strategy.js';
 
 export const PAGE = 0x1000n;
 const PROT_READ = 1;
@@ -85,7 +96,7 @@ export interface ToolSlotPatch {
 }
 
 /** The tool as a careful slot patcher: each page made RW if it is not, the slots written, the pages' protection restored. */
-export function applySlotsAsTool(process: EmulatedProcess, slots: readonly { address: bigint; value: bigint }[]): ToolSlotPatch {
+export function applySlotsAsTool(process: GuestProcess, slots: readonly { address: bigint; value: bigint }[]): ToolSlotPatch {
   const mprotects: MprotectCall[] = [];
   const restore: { page: bigint; prot: number }[] = [];
   const pages = [...new Set(slots.map((s) => s.address & ~(PAGE - 1n)))].sort((a, b) => (a < b ? -1 : 1));
@@ -114,7 +125,7 @@ export function applySlotsAsTool(process: EmulatedProcess, slots: readonly { add
 }
 
 /** The bytes of the watched ranges now, to diff against after a program's handler ran. */
-export function readWatched(process: EmulatedProcess, ranges: readonly ByteRange[]): Uint8Array[] {
+export function readWatched(process: GuestProcess, ranges: readonly ByteRange[]): Uint8Array[] {
   return ranges.map((r) => {
     try {
       return process.engine.readMemory(r.start, Number(r.end - r.start));
@@ -125,7 +136,7 @@ export function readWatched(process: EmulatedProcess, ranges: readonly ByteRange
 }
 
 /** Every 8-byte word of the watched ranges that differs from `before`. */
-export function changedWords(process: EmulatedProcess, ranges: readonly ByteRange[], before: readonly Uint8Array[], targets: readonly ByteRange[]): SlotWrite[] {
+export function changedWords(process: GuestProcess, ranges: readonly ByteRange[], before: readonly Uint8Array[], targets: readonly ByteRange[]): SlotWrite[] {
   const out: SlotWrite[] = [];
   const seen = new Set<bigint>();
   ranges.forEach((r, i) => {
@@ -153,7 +164,7 @@ export function changedWords(process: EmulatedProcess, ranges: readonly ByteRang
 }
 
 /** PT_GNU_RELRO of every loaded object with an ELF image: GOTs, vtables, other relocated constants. */
-export function relroRanges(process: EmulatedProcess): ByteRange[] {
+export function relroRanges(process: GuestProcess): ByteRange[] {
   const out: ByteRange[] = [];
   for (const o of process.objects) {
     const relro = o.elf?.segments.find((s) => s.type === SegmentType.GnuRelro);
@@ -163,7 +174,7 @@ export function relroRanges(process: EmulatedProcess): ByteRange[] {
 }
 
 /** "vtable for Imp1Loud (_ZTV8Imp1Loud+0x0, ./main)" for a data address: the object symbol that contains it. */
-export function describeData(process: EmulatedProcess, address: bigint): { text: string; symbol?: string; offset?: bigint } {
+export function describeData(process: GuestProcess, address: bigint): { text: string; symbol?: string; offset?: bigint } {
   const o = process.objects.find((obj) => obj.contains(address));
   if (!o?.elf) return { text: hex(address) };
   const link = address - o.base;
@@ -215,7 +226,7 @@ export interface HookTransfer {
  * thunk holding a copy of it), the new targets and `extra` entries (converters, new methods).
  */
 export function observeSlots(
-  process: EmulatedProcess,
+  process: GuestProcess,
   options: { olds: readonly bigint[]; replacements: readonly bigint[]; extra: readonly bigint[]; stubs?: readonly bigint[]; converters?: readonly bigint[]; budget: number },
 ): SlotObservation {
   const observation: SlotObservation = { stop: { reason: 'budget', instructions: process.instructions }, oldCalls: [], oldCallCount: 0, replacementRuns: 0, entries: [], hookTransfers: [] };
@@ -280,7 +291,7 @@ export interface CallPath {
   slot?: bigint;
 }
 
-export function callPathOf(process: EmulatedProcess, returnAddress: bigint, old: bigint, isPlt: (address: bigint) => boolean): CallPath {
+export function callPathOf(process: GuestProcess, returnAddress: bigint, old: bigint, isPlt: (address: bigint) => boolean): CallPath {
   let bytes: Uint8Array;
   try {
     bytes = process.engine.readMemory(returnAddress - 7n, 7);
@@ -304,7 +315,7 @@ export function callPathOf(process: EmulatedProcess, returnAddress: bigint, old:
 }
 
 /** True when `address` is in a PLT section (.plt, .plt.sec, .plt.got) of a loaded object. */
-export function pltChecker(process: EmulatedProcess): (address: bigint) => boolean {
+export function pltChecker(process: GuestProcess): (address: bigint) => boolean {
   const ranges: { start: bigint; end: bigint }[] = [];
   for (const o of process.objects) {
     for (const s of o.elf?.sections ?? []) {
@@ -321,7 +332,7 @@ export function pltChecker(process: EmulatedProcess): (address: bigint) => boole
 export function checkOldStillCalled(
   plan: SlotPlan,
   observation: SlotObservation,
-  process: EmulatedProcess,
+  process: GuestProcess,
   explain: (path: CallPath) => string,
 ): Finding[] {
   if (observation.oldCallCount === 0) return [];
@@ -352,7 +363,7 @@ export function checkOldStillCalled(
 }
 
 /** WRITE_OUTSIDE_PATCH_TARGET: the patcher changed watched data outside what it set out to patch. */
-export function checkWritesOutside(plan: SlotPlan, writes: readonly SlotWrite[], process: EmulatedProcess, by: string): Finding[] {
+export function checkWritesOutside(plan: SlotPlan, writes: readonly SlotWrite[], process: GuestProcess, by: string): Finding[] {
   const outside = writes.filter((w) => !w.inTarget);
   if (outside.length === 0) return [];
   const evidence: Evidence[] = outside.slice(0, 16).map((w) => {
@@ -379,4 +390,199 @@ function roleOf(symbol: string | undefined, offset: bigint | undefined): string 
   if (symbol.startsWith('_ZTV')) return offset === 0n ? ' (its offset-to-top)' : offset === 8n ? ' (its typeinfo pointer)' : ` (its slot ${(offset - 16n) / 8n})`;
   if (symbol.startsWith('_ZTI')) return ' (typeinfo)';
   return '';
+}
+
+/** The new module's side of a program-driven vtable swap: its methods, its tables, the converter(s) the handler looked up. */
+export interface NewModule {
+  methods: ReadonlySet<bigint>;
+  tables: readonly { start: bigint; end: bigint }[];
+  converters: ReadonlySet<bigint>;
+}
+
+/** A slot strategy's working state through the phases of one verification. */
+export interface SlotRun {
+  plan: SlotPlan;
+  /** Program-driven: the watched data just before the signal. */
+  before: Uint8Array[] | null;
+  /** What the patcher changed. */
+  writes: SlotWrite[];
+  /** New values of the rewritten slots: where calls now go (the replacement, a hook stub). */
+  replacements: Set<bigint>;
+  /** Entries watched besides (vtable, program-driven: the new module's methods and converters). */
+  extra: Set<bigint>;
+  newModule: NewModule | null;
+}
+
+/** What makes a slot strategy a GOT patch or a vtable patch. */
+export interface SlotStrategySpec {
+  name: SlotStrategyName;
+  /** Finds the old function and every slot holding it in the started process. */
+  plan(process: GuestProcess, query: string): SlotPlan;
+  /** The tool's writes: a value for each slot. */
+  toolWrites(plan: SlotPlan, replacement: ReplacementAt, patch: GuestObject): { address: bigint; value: bigint }[];
+  /** Whether a handler's write inside the target sends calls somewhere new. */
+  redirects(plan: SlotPlan, write: SlotWrite): boolean;
+  /** How a call that reached the old function after the patch got there, in the strategy's terms. */
+  explain(process: GuestProcess, plan: SlotPlan, patchedSlots: ReadonlySet<bigint>): (path: CallPath) => string;
+  /** Program-driven, once the handler returned: what else to watch. */
+  afterHandler?(session: PatchSession, handler: HandlerRun, run: SlotRun): void;
+  /** Checks of the run after the patch besides OLD_FUNCTION_STILL_CALLED and PATCH_NOT_REACHED. */
+  observedChecks?(process: GuestProcess, observation: SlotObservation, run: SlotRun): Finding[];
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function u64le(value: bigint): Uint8Array {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, value, true);
+  return bytes;
+}
+
+function readU64le(bytes: Uint8Array): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+}
+
+function runOf(session: PatchSession): SlotRun {
+  if (!session.slots) throw new Error('a slot strategy ran without its slots (locate was not called)');
+  return session.slots;
+}
+
+/**
+ * The slots exist once the process's loader has mapped and relocated main's libraries. The
+ * stubs model's linker does that before the first instruction; on the system model the
+ * guest's own ld.so does it, so the process runs to main's entry point (_start) first.
+ * (A library constructor that calls the function runs before that: it is not counted as a
+ * call before the patch.)
+ */
+function startUp(process: GuestProcess, mainElf: ElfFile, budget: number): void {
+  if (process.model !== 'system') return;
+  const entry = process.executable.base + mainElf.header.entry;
+  if (process.engine.readRegister('rip') === entry) return;
+  const stop = process.run({ maxInstructions: budget, until: entry });
+  if (stop.reason !== 'until') {
+    // What ld.so said last on stderr ("error while loading shared libraries", "CPU ISA level is lower than required") explains it.
+    const stderr = process.output.filter((c) => c.fd === 2).map((c) => c.text).join('').trim().split('\n').pop();
+    const said = stderr ? `; its last words on stderr: "${stderr.slice(0, 300)}"` : '';
+    throw new VerifyError(stop.reason === 'budget' ? 'budget' : 'no-patch-point', `the program did not get through start-up to main's entry point (${describeStop(stop)}${said}): the guest's ld.so must load and relocate the libraries before their slots can be found`);
+  }
+}
+
+/** The PatchStrategy of a slot strategy: the pipeline's phases over slots instead of code bytes. */
+export function slotStrategy(spec: SlotStrategySpec): PatchStrategy {
+  return {
+    name: spec.name,
+
+    locate(plan, process) {
+      startUp(process, plan.mainElf, plan.budget);
+      const slots = spec.plan(process, plan.input.symbol);
+      const owner = process.objects.find((o) => o.path === slots.old.object);
+      const file = owner === undefined || owner.kind === 'executable' ? plan.input.mainName : baseName(slots.old.object);
+      const run: SlotRun = { plan: slots, before: null, writes: [], replacements: new Set(), extra: new Set(), newModule: null };
+      return { target: slots.old.resolved, site: slots.old.address, file, code: null, findings: slots.findings, slots: run };
+    },
+
+    prepare(session, replacement) {
+      const run = runOf(session);
+      const patch = session.process.objects.find((o) => o.path === PATCH_PATH);
+      if (!patch) throw new Error(`${PATCH_PATH} is not loaded: the tool patcher opens it before preparing the write`);
+      const planned = spec.toolWrites(run.plan, replacement, patch);
+      for (const w of planned) run.replacements.add(w.value);
+      return { writes: planned.map((w) => ({ address: w.address, bytes: u64le(w.value) })), overwritten: { site: session.site, length: 0 }, findings: [] };
+    },
+
+    apply(session, prepared) {
+      const run = runOf(session);
+      const applied = applySlotsAsTool(session.process, prepared.writes.map((w) => ({ address: w.address, value: readU64le(w.bytes) })));
+      const findings = applied.refused ? checkToolWriteFault(applied.refused.result, { first: applied.refused.address, length: applied.refused.length }) : [];
+      run.writes = applied.writes;
+      session.result.slotWrites = run.writes.map((w) => slotSummary(session.process, run.plan, w));
+      findings.push(...checkWritesOutside(run.plan, run.writes, session.process, 'the tool'));
+      return { written: applied.refused === null && run.writes.length > 0, findings };
+    },
+
+    beforeHandler(session) {
+      const run = runOf(session);
+      run.before = readWatched(session.process, run.plan.watched);
+    },
+
+    readProgramPatch(session, handler) {
+      const run = runOf(session);
+      const { process } = session;
+      run.writes = changedWords(process, run.plan.watched, run.before ?? [], run.plan.targets);
+      const redirecting = run.writes.filter((w) => w.inTarget && spec.redirects(run.plan, w));
+      for (const w of redirecting) run.replacements.add(w.after);
+      if (handler.stop === null) spec.afterHandler?.(session, handler, run);
+      session.result.slotWrites = run.writes.map((w) => slotSummary(process, run.plan, w));
+      const fault = handler.stop?.reason === 'killed' ? handler.stop.fault : undefined;
+      const firstSlot = run.plan.slots[0]!.address;
+      return {
+        written: run.writes.some((w) => w.inTarget),
+        overwritten: { site: session.site, length: 0 },
+        destination: redirecting[0]?.after ?? null,
+        findings: checkWritesOutside(run.plan, run.writes, process, "main's handler"),
+        writeRange: { site: fault ? fault.address & ~7n : firstSlot, length: 8 },
+      };
+    },
+
+    destinationFindings() {
+      return [];
+    },
+
+    observe(session, outcome) {
+      const run = runOf(session);
+      const { process, point, plan } = session;
+      // Hook stubs: new slot values in code no loaded object owns (generated by the handler).
+      const stubs = [...run.replacements].filter((a) => !process.objects.some((o) => o.contains(a)));
+      const observation = observeSlots(process, {
+        olds: [run.plan.old.address, ...run.plan.slots.filter((s) => s.thunk).map((s) => s.old)],
+        replacements: [...run.replacements],
+        extra: [...run.extra],
+        stubs,
+        converters: [...(run.newModule?.converters ?? [])],
+        budget: plan.budget,
+      });
+      const patched = run.writes.some((w) => w.inTarget);
+      const findings: Finding[] = [];
+      if (patched) findings.push(...checkOldStillCalled(run.plan, observation, process, spec.explain(process, run.plan, new Set(run.writes.map((w) => w.address)))));
+      findings.push(...(spec.observedChecks?.(process, observation, run) ?? []));
+      if (calledAgain(observation.stop, observation.oldCallCount, observation.replacementRuns)) {
+        findings.push(...checkReached({
+          targetName: run.plan.old.demangled,
+          replacementName: outcome.replacementName ?? (patched ? 'the new slot targets' : null),
+          targetCallsBefore: point.targetCallsBefore,
+          targetCallsAfter: observation.oldCallCount,
+          replacementRuns: observation.replacementRuns,
+          instructionsAfter: process.instructions - point.instruction,
+          writesElsewhere: [],
+          nothingWritten: !patched,
+        }));
+      }
+      return { stop: observation.stop, targetCalls: observation.oldCallCount, replacementRuns: observation.replacementRuns, findings };
+    },
+  };
+}
+
+/** A slot write for the report: where, what it held and now holds, each symbolised. */
+export function slotSummary(process: GuestProcess, plan: SlotPlan, w: SlotWrite): SlotWriteSummary {
+  const slot = plan.slots.find((s) => s.address === w.address);
+  const data = describeData(process, w.address).text;
+  return {
+    address: w.address,
+    location: slot && plan.strategy === 'got' ? `${slot.what}: ${data}` : data,
+    before: w.before,
+    beforeTarget: describeCode(process, w.before),
+    after: w.after,
+    afterTarget: describeCode(process, w.after),
+    inTarget: w.inTarget,
+  };
+}
+
+/** Symbol+offset in a loaded object, else the mapping (a hook stub in an anonymous page), else "not code". */
+function describeCode(process: GuestProcess, address: bigint): string {
+  if (process.objects.some((o) => o.contains(address))) return process.describe(address);
+  const mapping = process.regions().find((m) => m.begin <= address && address < m.end);
+  if (mapping) return `${mapping.name}+${hex(address - mapping.begin)}${mapping.perms & 4 ? ', code generated at run time' : ''}`;
+  return address === 0n ? 'null' : 'unmapped';
 }

@@ -11,23 +11,28 @@
 // words before each address point (offset-to-top, typeinfo) are not method slots; writing
 // them, or past the object, is WRITE_OUTSIDE_PATCH_TARGET. Calls that never read the table
 // (a final class's or a known type's devirtualised direct call) keep the old method.
+//
+// The phases (slots.ts runs them for both slot strategies): locate = planVtable over every
+// loaded object's tables in the live image; the tool writes vtableWrites; after a handler,
+// the new module's methods and the converters it looked up are watched, for
+// OBJECT_NOT_CONVERTED and the hook stubs' calling convention (checkHookTransfers).
 
 import { CodeMap } from '../../analysis/index.js';
 import { codeImageFromElf } from '../../analysis/from-elf.js';
 import { SymbolType, type ElfFile, type ElfSymbol } from '../../elf/index.js';
-import type { EmulatedProcess } from '../../loader/index.js';
-import type { LoadedObject } from '../../loader/dynamic/loaded-object.js';
+import type { GuestObject, GuestProcess } from '../../loader/index.js';
 import { hex } from '../../hex.js';
 import { VerifyError } from '../error.js';
 import type { Evidence, Finding } from '../finding.js';
 import { findFunction, type ResolvedFunction } from '../symbols.js';
+import { PATCH_PATH } from '../dynamic/launch.js';
 import {
-  describeData, relroRanges, TRANSFER_REGISTERS, type ByteRange, type CallPath, type HookTransfer, type PointerSlot, type SlotObservation, type SlotPlan,
+  describeData, relroRanges, slotStrategy, TRANSFER_REGISTERS, type ByteRange, type CallPath, type HookTransfer, type NewModule, type PointerSlot, type SlotObservation, type SlotPlan,
 } from './slots.js';
 
 /** A `_ZTV*` object at run time: its words after relocation. */
 export interface VtableObject {
-  object: LoadedObject;
+  object: GuestObject;
   symbol: ElfSymbol;
   demangled: string;
   start: bigint;
@@ -47,7 +52,7 @@ function vtableSymbols(elf: ElfFile): ElfSymbol[] {
 }
 
 /** Every vtable object of the given loaded objects, read from memory (so after relocation). */
-export function vtablesOf(process: EmulatedProcess, objects: readonly LoadedObject[]): VtableObject[] {
+export function vtablesOf(process: GuestProcess, objects: readonly GuestObject[]): VtableObject[] {
   const out: VtableObject[] = [];
   for (const object of objects) {
     if (!object.elf) continue;
@@ -67,7 +72,7 @@ export function vtablesOf(process: EmulatedProcess, objects: readonly LoadedObje
 }
 
 /** Run-time addresses of every typeinfo object (_ZTI*) of the loaded objects. */
-function typeinfoAddresses(process: EmulatedProcess): Set<bigint> {
+function typeinfoAddresses(process: GuestProcess): Set<bigint> {
   const out = new Set<bigint>();
   for (const o of process.objects) {
     for (const s of [...(o.elf?.symbols ?? []), ...(o.elf?.dynamicSymbols ?? [])]) {
@@ -98,7 +103,7 @@ export function methodSlotRanges(vt: VtableObject, typeinfos: ReadonlySet<bigint
   return ranges;
 }
 
-function findMethod(process: EmulatedProcess, query: string): { object: LoadedObject; fn: ResolvedFunction } {
+function findMethod(process: GuestProcess, query: string): { object: GuestObject; fn: ResolvedFunction } {
   for (const object of process.objects) {
     if (!object.elf || object.kind === 'libc-image') continue;
     const fn = findFunction(object.elf, query, object.path);
@@ -115,7 +120,7 @@ function thunkPrefix(name: string, method: string): string | null {
 }
 
 /** Plans a vtable patch in a started process (main and its libraries relocated, the patch not loaded yet). */
-export function planVtable(process: EmulatedProcess, query: string): SlotPlan {
+export function planVtable(process: GuestProcess, query: string): SlotPlan {
   const { object: owner, fn } = findMethod(process, query);
   const oldAddress = owner.base + fn.address;
   const typeinfos = typeinfoAddresses(process);
@@ -161,13 +166,13 @@ export function planVtable(process: EmulatedProcess, query: string): SlotPlan {
  * dynamic type) never read a table; an address comparison is speculative devirtualisation,
  * which reads the slot first and so follows a rewritten one.
  */
-function tableBypasses(process: EmulatedProcess, fn: ResolvedFunction, oldAddress: bigint): Finding[] {
+function tableBypasses(process: GuestProcess, fn: ResolvedFunction, oldAddress: bigint): Finding[] {
   const direct: Evidence[] = [];
   const compared: Evidence[] = [];
+  // Only the object that defines the method can call it directly (a call from elsewhere goes through a PLT).
   for (const o of process.objects) {
-    if (!o.elf || o.kind === 'libc-image') continue;
+    if (!o.elf || o.kind === 'libc-image' || !o.contains(oldAddress)) continue;
     const link = oldAddress - o.base;
-    if (!o.contains(oldAddress) && o.elf.relocations.length === 0) continue;
     let map: CodeMap;
     try {
       map = CodeMap.build(codeImageFromElf(o.elf));
@@ -208,7 +213,7 @@ function tableBypasses(process: EmulatedProcess, fn: ResolvedFunction, oldAddres
 }
 
 /** The tool's writes: the replacement in plain slots, the replacement's matching thunk in thunk slots. */
-export function vtableWrites(plan: SlotPlan, replacement: bigint, replacementName: string, patch: LoadedObject): { address: bigint; value: bigint }[] {
+export function vtableWrites(plan: SlotPlan, replacement: bigint, replacementName: string, patch: GuestObject): { address: bigint; value: bigint }[] {
   return plan.slots.map((s) => {
     if (!s.thunk) return { address: s.address, value: replacement };
     const wanted = s.thunk.prefix + replacementName.slice(2);
@@ -221,7 +226,7 @@ export function vtableWrites(plan: SlotPlan, replacement: bigint, replacementNam
 }
 
 /** How a call that reached the old method after a vtable patch got there. */
-export function explainVtableCall(process: EmulatedProcess, plan: SlotPlan) {
+export function explainVtableCall(process: GuestProcess, plan: SlotPlan) {
   return (path: CallPath): string => {
     const where = path.site !== undefined ? process.describe(path.site) : 'an unknown caller';
     switch (path.kind) {
@@ -243,7 +248,7 @@ export function explainVtableCall(process: EmulatedProcess, plan: SlotPlan) {
 }
 
 /** The new module's virtual methods: every function its vtables point at. */
-export function newModuleMethods(process: EmulatedProcess, patch: LoadedObject): { methods: Set<bigint>; tables: VtableObject[] } {
+export function newModuleMethods(process: GuestProcess, patch: GuestObject): { methods: Set<bigint>; tables: VtableObject[] } {
   const tables = vtablesOf(process, [patch]);
   const methods = new Set<bigint>();
   for (const vt of tables) for (const w of vt.words) if (patch.contains(w) && patch.elf?.functionContaining(w - patch.base)) methods.add(w);
@@ -256,9 +261,9 @@ export function newModuleMethods(process: EmulatedProcess, patch: LoadedObject):
  * object.
  */
 export function checkObjectsConverted(
-  process: EmulatedProcess,
+  process: GuestProcess,
   observation: SlotObservation,
-  newModule: { methods: ReadonlySet<bigint>; tables: readonly VtableObject[]; converters: ReadonlySet<bigint> },
+  newModule: NewModule,
 ): Finding[] {
   const converted = new Map<bigint, number>();
   const problems: Evidence[] = [];
@@ -299,7 +304,7 @@ export function checkObjectsConverted(
  * rsp (it jumps, it does not call), `this` and the other argument registers, the callee-saved
  * ones. The converter it calls in between may use them; the stub must restore them.
  */
-export function checkHookTransfers(process: EmulatedProcess, transfers: readonly HookTransfer[]): Finding[] {
+export function checkHookTransfers(process: GuestProcess, transfers: readonly HookTransfer[]): Finding[] {
   const findings: Finding[] = [];
   const stack = transfers.find((t) => t.atMethod.rsp !== t.atStub.rsp);
   if (stack) {
@@ -330,4 +335,30 @@ export function checkHookTransfers(process: EmulatedProcess, transfers: readonly
     });
   }
   return findings;
+}
+
+export const vtableStrategy = slotStrategy({
+  name: 'vtable',
+  plan: planVtable,
+  toolWrites: (plan, replacement, patch) => vtableWrites(plan, replacement.address, patch.elf?.functionContaining(replacement.address - patch.base)?.name ?? plan.old.name, patch),
+  // A hook may rewrite every method slot of a hooked table (dynahook does): each one sends calls somewhere new.
+  redirects: () => true,
+  explain: (process, plan) => explainVtableCall(process, plan),
+  afterHandler(session, handler, run) {
+    const { process } = session;
+    const patchObject = process.objects.find((o) => o.path === PATCH_PATH || o.path === `./${baseName(session.plan.input.patchName)}`);
+    if (!patchObject) return;
+    const { methods, tables } = newModuleMethods(process, patchObject);
+    // What the handler looked up in the patch that is not a method: the converter(s).
+    const converters = new Set(handler.dlsyms.filter((d) => d.error === undefined && patchObject.contains(d.address) && !methods.has(d.address)).map((d) => d.address));
+    run.newModule = { methods, tables, converters };
+    for (const a of [...methods, ...converters]) run.extra.add(a);
+  },
+  observedChecks(process, observation, run) {
+    return [...(run.newModule ? checkObjectsConverted(process, observation, run.newModule) : []), ...checkHookTransfers(process, observation.hookTransfers)];
+  },
+});
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
 }
