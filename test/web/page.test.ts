@@ -222,15 +222,15 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.inputValue('#mode')).toBe('USR1');
     // Tab order: the form's controls in reading order, each with a visible focus ring.
     const order: string[] = [];
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 11; i++) {
       await page.keyboard.press('Tab');
       order.push(await page.evaluate(() => {
         const e = document.activeElement as HTMLElement;
         return `${e.id}${e.matches(':focus-visible') && getComputedStyle(e).outlineStyle !== 'none' ? '' : ' (no visible focus)'}`;
       }));
     }
-    expect(order).toEqual(['main-file', 'patch-file', 'symbol', 'replacement', 'library-files', 'strategy', 'trampoline', 'mode', 'explore', 'verify']);
-    for (let i = 0; i < 10; i++) await page.keyboard.press('Shift+Tab');
+    expect(order).toEqual(['main-file', 'patch-file', 'symbol', 'replacement', 'library-files', 'strategy', 'trampoline', 'mode', 'seed', 'explore', 'verify']);
+    for (let i = 0; i < 11; i++) await page.keyboard.press('Shift+Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('scenario');
     await page.keyboard.press('Enter');
     await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
