@@ -1,5 +1,6 @@
-// End-to-end latency of verify-patch on seed-classic, tool-driven and program-driven:
-// the median of N cold processes of the built CLI (dist/, `npm run build`; falls back to the
+// End-to-end latency of verify-patch on seed-classic, tool-driven and program-driven, on each
+// process model (system: the CLI's default, the real ld.so and glibc from /; stubs): the median
+// of N cold processes of the built CLI (dist/, `npm run build`; falls back to the
 // TypeScript sources through tsx, and says so; warns when dist/ is older than src/), and the
 // median of N in-process runs (the same command core, engine and modules already loaded).
 // Run alone: node --import tsx bench/verify-latency.ts [N]; bench/run.ts (`npm run bench`)
@@ -9,7 +10,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { buildVfs, directoryFiles, hasDynamicLoader } from '../src/cli/sysroot.js';
 import { parseCommandLine, runCommand } from '../src/verify/command.js';
+import type { ProcessChoice } from '../src/verify/input.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SEED = join(ROOT, 'corpus/seed-classic');
@@ -24,8 +28,11 @@ const CPU_REPORTER = `data:text/javascript,${encodeURIComponent(
   "process.on('exit', () => { const u = process.cpuUsage(); process.stderr.write('__cpu_ms__ ' + ((u.user + u.system) / 1000) + '\\n'); });",
 )}`;
 
+const MODELS = ['system', 'stubs'] as const;
+
 export interface LatencyRow {
   mode: string;
+  model: (typeof MODELS)[number];
   coldMs: number;
   /** CPU time (user + system) of the cold process: what it costs, whatever the machine's load. */
   coldCpuMs: number;
@@ -39,6 +46,8 @@ export interface LatencyReport {
   /** Set when dist/ is older than the newest file under src/: the cold figures measure old code. */
   staleBuild: boolean;
   rows: LatencyRow[];
+  /** 1- and 5-minute load averages when the cold runs started and ended. */
+  load: { start: number[]; end: number[] };
 }
 
 function median(values: number[]): number {
@@ -65,8 +74,12 @@ export async function measureVerifyLatency(runs = 7): Promise<LatencyReport> {
   const main = new Uint8Array(readFileSync(join(SEED, 'main')));
   const patch = new Uint8Array(readFileSync(join(SEED, 'patch.so')));
   const rows: LatencyRow[] = [];
-  for (const c of CASES) {
-    const positionals = [join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', ...c.args];
+  const loadStart = loadavg().slice(0, 2);
+  // The system model as the CLI sets it up: / as the sysroot, main's directory as the working directory.
+  const systemHost = (): { process: ProcessChoice } => ({ process: { model: 'system', sysroot: '/', vfs: () => buildVfs('/', directoryFiles(SEED)) } });
+  for (const model of MODELS) for (const c of CASES) {
+    if (model === 'system' && !hasDynamicLoader('/')) continue;
+    const positionals = [join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', ...c.args, '--process', model];
     const cold: number[] = [];
     const coldCpu: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -74,9 +87,9 @@ export async function measureVerifyLatency(runs = 7): Promise<LatencyReport> {
       const r = spawnSync(process.execPath, ['--import', CPU_REPORTER, ...cli.argv, ...positionals], { encoding: 'utf8' });
       cold.push(performance.now() - t0);
       const cpu = /__cpu_ms__ (\d+(?:\.\d+)?)/.exec(r.stderr);
-      if (!cpu) throw new Error(`verify-patch ${c.name}: no CPU time reported: ${r.stderr}`);
+      if (!cpu) throw new Error(`verify-patch ${c.name} (${model}): no CPU time reported: ${r.stderr}`);
       coldCpu.push(Number(cpu[1]));
-      if (r.status !== 0) throw new Error(`verify-patch ${c.name} exited ${r.status}: ${r.stderr}`);
+      if (r.status !== 0) throw new Error(`verify-patch ${c.name} (${model}) exited ${r.status}: ${r.stderr}`);
     }
     const request = parseCommandLine(positionals);
     if (request.kind !== 'verify') throw new Error('not a verify command');
@@ -84,27 +97,32 @@ export async function measureVerifyLatency(runs = 7): Promise<LatencyReport> {
     let guestInstructions = 0;
     for (let i = 0; i < runs + 1; i++) {
       const t0 = performance.now();
-      const outcome = await runCommand(request.command, main, patch);
+      const outcome = await runCommand(request.command, main, patch, undefined, undefined, model === 'system' ? systemHost() : undefined);
       const elapsed = performance.now() - t0;
       if (i > 0) warm.push(elapsed); // the first run loads the wasm modules and the demangler
-      if (outcome.exitCode !== 0) throw new Error(`${c.name}: verdict ${outcome.result.verdict}`);
+      if (outcome.exitCode !== 0) throw new Error(`${c.name} (${model}): verdict ${outcome.result.verdict}`);
       guestInstructions = outcome.result.run?.instructions ?? 0;
     }
-    rows.push({ mode: c.name, coldMs: median(cold), coldCpuMs: median(coldCpu), inProcessMs: median(warm), guestInstructions });
+    rows.push({ mode: c.name, model, coldMs: median(cold), coldCpuMs: median(coldCpu), inProcessMs: median(warm), guestInstructions });
   }
-  return { runs, cli: cli.label, staleBuild, rows };
+  return { runs, cli: cli.label, staleBuild, rows, load: { start: loadStart, end: loadavg().slice(0, 2) } };
 }
 
 /** Markdown lines for bench/results/latest.md. */
 export function formatVerifyLatency(report: LatencyReport): string[] {
+  const load = (l: number[]): string => `${l[0]!.toFixed(1)} (1 min) / ${l[1]!.toFixed(1)} (5 min)`;
+  const modelName = { system: 'system (the default: real ld.so + glibc from /)', stubs: 'stubs' };
   return [
-    `verify-patch latency on seed-classic, median of ${report.runs} runs (cold: a new node process each; in-process: modules loaded)`,
+    `verify-patch latency on seed-classic, median of ${report.runs} runs (cold: a new node process each; in-process: modules loaded), ` +
+      `on each process model; load average ${load(report.load.start)} before the cold runs, ${load(report.load.end)} after. Target: < 300 ms wall, cold.`,
     '',
-    '| mode | cold process (wall) | cold process (CPU) | in-process | guest instructions |',
-    '|---|---:|---:|---:|---:|',
-    ...report.rows.map((r) => `| ${r.mode} | ${r.coldMs.toFixed(0)} ms | ${r.coldCpuMs.toFixed(0)} ms | ${r.inProcessMs.toFixed(1)} ms | ${r.guestInstructions} |`),
+    '| mode | process model | cold process (wall) | cold process (CPU) | in-process | guest instructions |',
+    '|---|---|---:|---:|---:|---:|',
+    ...report.rows.map((r) => `| ${r.mode} | ${modelName[r.model]} | ${r.coldMs.toFixed(0)} ms | ${r.coldCpuMs.toFixed(0)} ms | ${r.inProcessMs.toFixed(1)} ms | ${r.guestInstructions} |`),
     '',
-    `Cold runs use the ${report.cli}.${report.staleBuild ? ' WARNING: dist/ is older than src/: run `npm run build` first, the cold figures measure old code.' : ''}`,
+    `Cold runs use the ${report.cli}, compiled from its V8 code cache (written at build time next to the bundle). ` +
+      'CPU is the cold process\'s user + system time, its background threads (GC, wasm compilation) included: on an idle machine the wall time is below it.' +
+      (report.staleBuild ? ' WARNING: dist/ is older than src/: run `npm run build` first, the cold figures measure old code.' : ''),
   ];
 }
 

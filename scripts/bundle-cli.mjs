@@ -1,10 +1,15 @@
 // Bundles the CLI (dist/cli/verify-patch.js and everything it imports, iced-x86 included) into
-// one ES module, dist/verify-patch-bundle.mjs, run by the bin dist/verify-patch.mjs: a cold start then parses one file instead of resolving
+// one CommonJS file, dist/verify-patch-bundle.cjs, run by the bin dist/verify-patch.mjs: a cold start then parses one file instead of resolving
 // and lexing ~100 modules (iced-x86's 900 KB CommonJS file alone took ~150 ms of cjs-module-lexer).
+// CommonJS so that the bin can compile it with a V8 code cache (vm.Script cachedData): Node 20 has no
+// compile cache for ES modules, and compiling the 2 MB bundle plus its lazily compiled functions cost ~80 ms
+// of CPU per cold start.
 // UnicornEngine is bundled too (the factory's hidden import is named for esbuild). Kept external: keystone-wasm (loaded only for a template trampoline, reads its wasm next to
 // itself) and koffi (native, optional). Run by `npm run build` after tsc.
+import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,25 +47,110 @@ const unicornInBundle = {
   },
 };
 
+// A vm.Script has no import() of its own on Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING, with or
+// without a code cache): the on-demand imports of the external packages go through the bin's.
+const HOST_IMPORTS = { keystone: "loading ??= import('keystone-wasm')", 'unicorn-engine': "(await import('koffi'))" };
+const hostImports = {
+  name: 'host-imports',
+  setup(b) {
+    b.onLoad({ filter: /[\\/](asm[\\/]keystone|engine[\\/]unicorn-engine)\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const call = HOST_IMPORTS[/([a-z-]+)\.js$/.exec(args.path)[1]];
+      if (!text.includes(call)) throw new Error(`scripts/bundle-cli.mjs: ${args.path} no longer has "${call}": update the bundler`);
+      return { contents: text.replace(call, call.replace('import(', '__bundleImport(')), loader: 'js' };
+    });
+  },
+};
+
+// --jobs starts dist/cli/explore-worker.js (tsc's output) as a worker thread: named from the bundle,
+// one directory up from where explore-jobs.js names it.
+const WORKER_PATH = "'./explore-worker.js'";
+const explorerWorkerPath = {
+  name: 'explore-worker-path',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]cli[\\/]explore-jobs\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(WORKER_PATH)) throw new Error(`scripts/bundle-cli.mjs: ${args.path} no longer names ${WORKER_PATH}: update the bundler`);
+      return { contents: text.replace(WORKER_PATH, "'./cli/explore-worker.js'"), loader: 'js' };
+    });
+  },
+};
+
 await build({
   entryPoints: [join(root, 'dist/cli/verify-patch.js')],
-  outfile: join(root, 'dist/verify-patch-bundle.mjs'),
+  outfile: join(root, 'dist/verify-patch-bundle.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
+  // The explore worker's URL is taken relative to the bundle.
+  define: { 'import.meta.url': '__bundleUrl' },
   target: 'node20',
   external: ['keystone-wasm', 'koffi'],
-  plugins: [icedPath, unicornInBundle],
-  // CommonJS inside an ES module needs a require of its own.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  plugins: [icedPath, unicornInBundle, hostImports, explorerWorkerPath],
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
+  // No comments or layout (iced-x86's doc comments hold emoji, which made the whole source a
+  // two-byte string): half the bytes to read and compile; identifiers stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
+  // iced-x86's wasm path is resolved at run time, by the bundle's real require (see icedPath).
+  logOverride: { 'require-resolve-not-external': 'silent' },
 });
-// The bin: turns on Node's on-disk compile cache where Node has one (22.1+; absent on 20),
-// before the bundle is compiled, then runs it.
+// The bin: compiles the bundle with the V8 code cache written next to it (named by the bundle's
+// hash: V8 checks only the source's length), and writes the cache at exit when it was missing or
+// rejected (another Node version or V8 flags). A cache that cannot be written (read-only install)
+// is skipped silently: it only saves time.
+const bundle = readFileSync(join(root, 'dist/verify-patch-bundle.cjs'));
+const hash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+for (const f of readdirSync(join(root, 'dist'))) {
+  if (/^verify-patch-bundle\..*\.v8cache$/.test(f) || f === 'verify-patch-bundle.mjs') rmSync(join(root, 'dist', f), { force: true });
+}
 writeFileSync(
   join(root, 'dist/verify-patch.mjs'),
-  "#!/usr/bin/env node\n// verify-patch: the bundled CLI (scripts/bundle-cli.mjs).\nimport module from 'node:module';\n\nmodule.enableCompileCache?.();\nawait import('./verify-patch-bundle.mjs');\n",
+  `#!/usr/bin/env node
+// verify-patch: the bundled CLI (scripts/bundle-cli.mjs), compiled with a V8 code cache.
+import { createRequire } from 'node:module';
+
+// Built-ins through require: an ES import of each costs a module facade at start-up.
+const require = createRequire(import.meta.url);
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { fileURLToPath } = require('node:url');
+const vm = require('node:vm');
+
+const file = fileURLToPath(new URL('./verify-patch-bundle.cjs', import.meta.url));
+const cacheFile = fileURLToPath(new URL('./verify-patch-bundle.${hash}.v8cache', import.meta.url));
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  cachedData = undefined;
+}
+const text = readFileSync(file, 'utf8');
+const script = new vm.Script(\`(function (exports, require, module, __filename, __dirname, __bundleImport) {\${text.startsWith('#!') ? '//' + text : text}\\n})\`, {
+  filename: file,
+  cachedData,
+});
+if (cachedData === undefined || script.cachedDataRejected) {
+  process.once('exit', () => {
+    try {
+      const partial = \`\${cacheFile}.\${process.pid}\`;
+      writeFileSync(partial, script.createCachedData());
+      renameSync(partial, cacheFile);
+    } catch {
+      // only a speed-up
+    }
+  });
+}
+const module = { exports: {} };
+// keystone-wasm and koffi, imported on demand: a vm.Script cannot import() itself (Node 20), the bin imports for it.
+script.runInThisContext()(module.exports, createRequire(file), module, file, fileURLToPath(new URL('.', import.meta.url)), (specifier) => import(specifier));
+`,
   { mode: 0o755 },
 );
-console.log('scripts/bundle-cli.mjs: dist/verify-patch.mjs, dist/verify-patch-bundle.mjs');
+// One run on seed-classic writes the code cache, so that the first real run is a warm one too.
+const seed = join(root, 'corpus/seed-classic');
+if (existsSync(join(seed, 'main'))) {
+  spawnSync(process.execPath, [join(root, 'dist/verify-patch.mjs'), join(seed, 'main'), join(seed, 'patch.so'), 'need_fix_func'], { stdio: 'ignore', timeout: 60_000 });
+}
+console.log('scripts/bundle-cli.mjs: dist/verify-patch.mjs, dist/verify-patch-bundle.cjs');

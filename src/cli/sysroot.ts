@@ -31,7 +31,7 @@ function isDir(path: string): boolean {
 /**
  * Mirrors the library directories of `sysroot` into `vfs`: regular files (not
  * subdirectories, except the multiarch ones listed) and symlinks as links, resolved later
- * inside the VFS only.
+ * inside the VFS only. Each entry is read from the host when the guest first names it.
  */
 export function addSysroot(vfs: Vfs, sysroot: string): void {
   if (!isDir(sysroot)) throw new SysrootError(`--sysroot ${sysroot}: not a directory`);
@@ -50,13 +50,18 @@ export function addSysroot(vfs: Vfs, sysroot: string): void {
     if (!st.isDirectory()) continue;
     // Under a directory link already mirrored (lib -> usr/lib): the link's target covers it.
     if (LIBRARY_DIRECTORIES.some((other) => rel.startsWith(`${other}/`) && lstatSync(join(sysroot, other), { throwIfNoEntry: false })?.isSymbolicLink())) continue;
-    vfs.mkdirs(`/${rel}`);
-    for (const entry of readdirSync(host, { withFileTypes: true })) {
-      const guest = `/${rel}/${entry.name}`;
-      const path = join(host, entry.name);
-      if (entry.isSymbolicLink()) vfs.addSymlink(guest, readlinkSync(path));
-      else if (entry.isFile()) vfs.addFile(guest, () => new Uint8Array(readFileSync(path)), 0, 0o755);
-    }
+    // Entries are read when ld.so names them (or the guest lists the directory), not up front.
+    vfs.addMirroredDirectory(`/${rel}`, {
+      entry(name) {
+        if (name === '.' || name === '..' || name.includes('/')) return undefined;
+        const path = `${host}/${name}`;
+        const entry = lstatSync(path, { throwIfNoEntry: false });
+        if (entry?.isSymbolicLink()) return { kind: 'symlink', target: readlinkSync(path) };
+        if (entry?.isFile()) return { kind: 'file', source: () => new Uint8Array(readFileSync(path)), mode: 0o755 };
+        return undefined;
+      },
+      names: () => readdirSync(host),
+    });
   }
   const cache = join(sysroot, 'etc/ld.so.cache');
   try {

@@ -17,6 +17,7 @@ import { CliError } from './error.js';
 import { escapeTerminal } from '../report/escape.js';
 import { SysrootError, buildVfs, directoryFiles, hasDynamicLoader, type GuestFile } from './sysroot.js';
 import { engineWithProgress, ProgressLine } from './progress.js';
+import { precompileCore } from '../engine/wasm-core.js';
 
 const HELP = `usage: verify-patch <main> <patch.so> <sym> [options]
 
@@ -247,6 +248,8 @@ async function run(argv: string[]): Promise<number> {
   if (request.kind === 'version') return report(`${TOOL.name} ${TOOL.version}\n`, 0);
   if (request.kind === 'merge') return merge(request.files);
   const { command } = request;
+  // The core compiles off the main thread while the inputs are read and analysed.
+  if (command.engine !== 'unicorn') precompileCore();
   const main = readInput(command.mainPath, 'main', command.maxFileSize);
   const patch = readInput(command.patchPath, 'patch.so', command.maxFileSize);
   // The libraries main needs, where ld.so would find them next to it (RUNPATH $ORIGIN).

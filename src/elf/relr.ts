@@ -20,8 +20,12 @@ export function parseRelrTable(file: FileBytes, offset: number, size: number, wh
     }
     if (base === undefined) throw new ElfError('malformed', `bitmap entry at ${hex(at)} comes before any address entry`, { where, offset: at });
     // A bitmap: bit i (1..63) relocates base + (i-1)*8; the next bitmap continues 63 words on.
-    for (let bit = 1n; bit < 64n; bit++) {
-      if ((entry >> bit) & 1n) addresses.push(base + (bit - 1n) * 8n);
+    // Bits tested on the two 32-bit halves as numbers (BigInt shifts per bit were most of a libc parse).
+    const low = Number(entry & 0xffffffffn);
+    const high = Number(entry >> 32n);
+    for (let bit = 1; bit < 64; bit++) {
+      const set = bit < 32 ? (low >>> bit) & 1 : (high >>> (bit - 32)) & 1;
+      if (set) addresses.push(base + BigInt((bit - 1) * 8));
     }
     base += 63n * 8n;
   }

@@ -1,8 +1,9 @@
 // The package bin is the esbuild bundle (scripts/bundle-cli.mjs, built by `npm run build`, which
 // `npm ci` runs): it must give the same report as the command core, with both engines (the
-// bundle names UnicornEngine's module, hidden from browser bundlers) and Keystone loaded lazily.
+// bundle names UnicornEngine's module, hidden from browser bundlers), Keystone loaded lazily,
+// --jobs workers found, and its V8 code cache in place.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, runCommand } from '../../src/verify/command.js';
 
@@ -35,6 +36,28 @@ describe('the bundled CLI (dist/verify-patch.mjs)', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/verdict: SAFE/);
+  });
+
+  it('starts --jobs workers (dist/cli/explore-worker.js, named from the bundle)', () => {
+    const r = bin([...SEED, '--with', 'fix_func', '--explore', '40:180', '--jobs', '2', '--format', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1); // unsafe moments in the window, as test/cli/explore.test.ts finds through the sources
+    expect((JSON.parse(r.stdout) as { exploration?: unknown }).exploration).toBeDefined();
+  });
+
+  it('compiles the bundle from the V8 code cache it names, written by a run when missing', () => {
+    const name = /verify-patch-bundle\.[0-9a-f]{16}\.v8cache/.exec(readFileSync(BIN, 'utf8'))?.[0];
+    expect(name).toBeDefined();
+    const cache = `${ROOT}dist/${name!}`;
+    rmSync(cache, { force: true });
+    const r = bin(['--version']);
+    expect(r.status).toBe(0);
+    expect(existsSync(cache)).toBe(true);
+    expect(statSync(cache).size).toBeGreaterThan(100_000);
+    // Left as the build leaves it: written by a verification, which compiles far more of the bundle.
+    rmSync(cache, { force: true });
+    expect(bin(SEED).status).toBe(0);
+    expect(existsSync(cache)).toBe(true);
   });
 
   it('is what package.json names as the bin', () => {

@@ -61,6 +61,96 @@ export interface ResolvedParent {
   node: VfsNode | undefined;
 }
 
+/**
+ * A directory mirrored from elsewhere (the CLI's sysroot) and read on demand: one entry by name
+ * when a path goes through it, all of them only when the guest lists it. Mirroring a sysroot's
+ * thousand library names up front cost a cold start ~20 ms of readdir and readlink.
+ */
+export interface MirroredDirectory {
+  /** The entry called `name`: a file (its bytes read on first use) or a symlink; undefined when absent or not mirrored. */
+  entry(name: string): { kind: 'file'; source: FileSource; mode: number } | { kind: 'symlink'; target: string } | undefined;
+  /** Every name entry() answers for. */
+  names(): Iterable<string>;
+}
+
+/** A directory's children filled from a MirroredDirectory on use; what the guest changes stays here. */
+class MirroredChildren extends Map<string, VfsNode> {
+  /** Names looked up and absent, or removed by the guest: not asked again. */
+  private readonly gone = new Set<string>();
+  private complete = false;
+
+  constructor(
+    private readonly mirror: MirroredDirectory,
+    private readonly node: (entry: NonNullable<ReturnType<MirroredDirectory['entry']>>) => VfsNode,
+  ) {
+    super();
+  }
+
+  override get(name: string): VfsNode | undefined {
+    const known = super.get(name);
+    if (known !== undefined || this.complete || this.gone.has(name)) return known;
+    const entry = this.mirror.entry(name);
+    if (entry === undefined) {
+      this.gone.add(name);
+      return undefined;
+    }
+    const made = this.node(entry);
+    super.set(name, made);
+    return made;
+  }
+
+  override has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  override set(name: string, node: VfsNode): this {
+    this.gone.delete(name);
+    return super.set(name, node);
+  }
+
+  override delete(name: string): boolean {
+    const existed = this.get(name) !== undefined;
+    this.gone.add(name);
+    super.delete(name);
+    return existed;
+  }
+
+  override get size(): number {
+    this.fill();
+    return super.size;
+  }
+
+  override keys(): MapIterator<string> {
+    this.fill();
+    return super.keys();
+  }
+
+  override values(): MapIterator<VfsNode> {
+    this.fill();
+    return super.values();
+  }
+
+  override entries(): MapIterator<[string, VfsNode]> {
+    this.fill();
+    return super.entries();
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, VfsNode]> {
+    return this.entries();
+  }
+
+  override forEach(visit: (value: VfsNode, key: string, map: Map<string, VfsNode>) => void, thisArg?: unknown): void {
+    this.fill();
+    super.forEach(visit, thisArg);
+  }
+
+  private fill(): void {
+    if (this.complete) return;
+    for (const name of this.mirror.names()) this.get(name);
+    this.complete = true;
+  }
+}
+
 /** The guest's working directory in the system model: main and patch.so are ./main and ./patch.so there. */
 export const GUEST_CWD = '/app';
 
@@ -124,6 +214,19 @@ export class Vfs {
     const node: SymlinkNode = { kind: 'symlink', ino: this.ino(), mode: 0o777, target };
     dir.children.set(name, node);
     return node;
+  }
+
+  /** A directory whose entries come from `mirror` when first named or listed (entries added here before or after are kept). */
+  addMirroredDirectory(path: string, mirror: MirroredDirectory): DirNode {
+    const dir = this.mkdirs(path);
+    const children = new MirroredChildren(mirror, (entry) =>
+      entry.kind === 'file'
+        ? { kind: 'file', ino: this.ino(), mode: entry.mode, source: entry.source, size: 0 }
+        : { kind: 'symlink', ino: this.ino(), mode: 0o777, target: entry.target },
+    );
+    for (const [name, node] of dir.children) children.set(name, node);
+    dir.children = children;
+    return dir;
   }
 
   addDevice(path: string, device: DeviceNode['device']): DeviceNode {
