@@ -9,6 +9,7 @@ import { mergeSubShards, subShard } from '../verify/explore/merge.js';
 import type { Exploration, ExploreOptions } from '../verify/explore/types.js';
 import type { VerifyInput } from '../verify/input.js';
 import type { VerifyResult } from '../verify/result.js';
+import type { GuestFile } from './sysroot.js';
 import { verifyPatch } from '../verify/verify.js';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -21,9 +22,20 @@ function startWorker(workerData: unknown): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
-function exploreInWorker(request: Omit<ExploreRequest, 'now'>): Promise<Exploration> {
+/** The system model's file system as a worker rebuilds it (a VFS builder function does not cross threads). */
+export interface SystemFiles {
+  sysroot: string;
+  files: GuestFile[];
+}
+
+export interface WorkerRequest {
+  request: Omit<ExploreRequest, 'now'>;
+  system?: SystemFiles;
+}
+
+function exploreInWorker(data: WorkerRequest): Promise<Exploration> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(request);
+    const worker = startWorker(data);
     worker.once('message', (m: { exploration?: Exploration; error?: { message: string; problem?: string } }) => {
       void worker.terminate();
       if (m.exploration) resolve(m.exploration);
@@ -35,16 +47,22 @@ function exploreInWorker(request: Omit<ExploreRequest, 'now'>): Promise<Explorat
 }
 
 /** verifyPatch with --explore, the exploration's points spread over `jobs` threads. */
-export async function verifyWithJobs(input: VerifyInput & { engine?: 'wasm' | 'unicorn' }, explore: ExploreOptions, jobs: number): Promise<VerifyResult> {
+export async function verifyWithJobs(input: VerifyInput, explore: ExploreOptions, jobs: number, system?: SystemFiles): Promise<VerifyResult> {
   const { explore: _ignored, ...plain } = input;
   const result = await verifyPatch(plain);
   if (result.verdict === 'error') return result;
   const defaultPoint = result.run?.patchPoint;
+  if (plain.process?.model === 'system' && !system) throw new VerifyError('bad-option', '--jobs on the system model needs the sysroot and guest files to rebuild the file system in each worker');
+  if (typeof plain.engine === 'function') throw new VerifyError('bad-option', '--jobs needs an engine by name (wasm or unicorn)');
+  const { process: _process, ...sendable } = plain;
   const parts = await Promise.all(
     Array.from({ length: jobs }, (_, j) => exploreInWorker({
-      input: plain,
-      options: { ...explore, shard: subShard(explore.shard, j + 1, jobs) },
-      ...(defaultPoint !== undefined ? { defaultPoint } : {}),
+      request: {
+        input: sendable,
+        options: { ...explore, shard: subShard(explore.shard, j + 1, jobs) },
+        ...(defaultPoint !== undefined ? { defaultPoint } : {}),
+      },
+      ...(plain.process?.model === 'system' && system ? { system: { sysroot: system.sysroot, files: system.files.map((f) => ({ ...f, bytes: typeof f.bytes === 'function' ? f.bytes() : f.bytes })) } } : {}),
     })),
   );
   return withExploration(input, result, mergeSubShards(parts, explore.shard, jobs));

@@ -7,12 +7,12 @@
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { collectNeededLibraries } from '../verify/libraries.js';
-import { DEFAULT_MAX_FILE_SIZE, parseCommandLine, render, runCommand, TOOL, type ParsedCommand } from '../verify/command.js';
+import { collectNeededLibraries, type LibraryFile } from '../verify/libraries.js';
+import { commandInput, DEFAULT_MAX_FILE_SIZE, parseCommandLine, render, runCommand, TOOL, type ParsedCommand } from '../verify/command.js';
 import type { ProcessChoice } from '../verify/input.js';
 import { mergeReports } from '../verify/explore/merge.js';
 import { EXIT_CODES } from '../verify/finding.js';
-import { verifyWithJobs } from './explore-jobs.js';
+import { verifyWithJobs, type SystemFiles } from './explore-jobs.js';
 import { CliError } from './error.js';
 import { escapeTerminal } from '../report/escape.js';
 import { SysrootError, buildVfs, directoryFiles, hasDynamicLoader, type GuestFile } from './sysroot.js';
@@ -93,7 +93,9 @@ options:
 exploration (try the patch at every instruction boundary of a window):
   --explore [FROM:TO]     patch at every boundary from FROM to TO executed instructions (default:
                           0 to twice the default patch point) and report the unsafe windows;
-                          any unsafe point makes the verdict unsafe
+                          any unsafe point makes the verdict unsafe. Tool-driven points run by
+                          classes (about one patched run per touch of the bytes); --signal points
+                          one by one: on the system model (long start-up) give a window or --stride
   --stride <k>            only every k-th boundary (default 1)
   --horizon <h>           how long each patched run is watched after the program first touches the
                           patched bytes: return (default: until a call through the trampoline has
@@ -183,16 +185,11 @@ function writeAll(fd: number, text: string): void {
 }
 
 /** The system model's file system and stdin, built from the host (the only place that reads it). */
-function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: Uint8Array } {
+function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: Uint8Array; system?: SystemFiles } {
   const sysroot = command.sysroot ?? '/';
   if (command.process === undefined) {
     // The default: the system model when this machine (or --sysroot) has an x86-64 ld.so, else the
     // stubs; on either engine (both report the same CPU model to glibc: src/engine/cpuid.ts).
-    // Exploration runs on the stubs model for now (explorePatch refuses the system model).
-    if (command.explore !== undefined && command.sysroot === undefined) {
-      command.process = 'stubs';
-      return {};
-    }
     if (command.sysroot === undefined && !hasDynamicLoader(sysroot)) {
       process.stderr.write('verify-patch: note: no x86-64 ld.so under / (and no --sysroot): using the stubs process model\n');
       command.process = 'stubs';
@@ -211,7 +208,8 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
     if (guest === '') throw new CliError(`--file ${spec}: the guest path is empty`);
     return { guest, bytes: readInput(hostPath, '--file', command.maxFileSize) };
   }));
-  const result: { process: ProcessChoice; stdin?: Uint8Array } = {
+  const result: { process: ProcessChoice; stdin?: Uint8Array; system: SystemFiles } = {
+    system: { sysroot, files },
     process: {
       model: 'system',
       sysroot,
@@ -260,7 +258,7 @@ async function run(argv: string[]): Promise<number> {
   let outcome;
   try {
     outcome = command.explore && (command.jobs ?? 1) > 1
-      ? await withJobs(command, main, patch)
+      ? await withJobs(command, main, patch, libraries, host)
       : await runCommand(command, main, patch, line ? engineWithProgress(command.engine, line) : undefined, libraries, host);
   } finally {
     line?.end();
@@ -308,17 +306,9 @@ function writeError(line: string): void {
   }
 }
 
-async function withJobs(command: Extract<ReturnType<typeof parseCommandLine>, { kind: 'verify' }>['command'], main: Uint8Array, patch: Uint8Array): ReturnType<typeof runCommand> {
-  const input = {
-    main, mainName: command.mainPath, patch, patchName: command.patchPath, symbol: command.symbol, trampoline: command.trampoline, engine: command.engine,
-    ...(command.with !== undefined ? { with: command.with } : {}),
-    ...(command.signal !== undefined ? { signal: command.signal } : {}),
-    ...(command.lookup !== undefined ? { lookup: command.lookup } : {}),
-    ...(command.strategy !== undefined ? { strategy: command.strategy } : {}),
-    ...(command.patchAt !== undefined ? { patchAt: command.patchAt } : {}),
-    ...(command.maxInstructions !== undefined ? { maxInstructions: command.maxInstructions } : {}),
-  };
-  const result = await verifyWithJobs(input, command.explore!, command.jobs!);
+async function withJobs(command: Extract<ReturnType<typeof parseCommandLine>, { kind: 'verify' }>['command'], main: Uint8Array, patch: Uint8Array, libraries: LibraryFile[], host: ReturnType<typeof hostInputs>): ReturnType<typeof runCommand> {
+  const input = commandInput(command, main, patch, command.engine, libraries, host);
+  const result = await verifyWithJobs(input, command.explore!, command.jobs!, host.system);
   return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
 }
 

@@ -215,6 +215,8 @@ export class EmulatedProcess {
   readonly pid: number;
   /** Instructions retired since the process started. */
   instructions = 0;
+  /** Called as a libc stub is entered, before it runs (the argument registers as the caller set them). */
+  onStubCall: ((name: string) => void) | undefined;
   private ended: ProcessStop | undefined;
   private readonly stubByAddress = new Map<bigint, StubDefinition>();
   private readonly trapByAddress = new Map<bigint, { symbol: string; requester: string; lazyUndefined: boolean }>();
@@ -680,6 +682,7 @@ export class EmulatedProcess {
     const entryRsp = this.engine.readRegister('rsp');
     const call = this.makeStubCall(entryRsp);
     this.stubInProgress = { name: stub.name, caller: this.mem.u64(entryRsp) };
+    this.onStubCall?.(stub.name);
     return this.applyOutcomeSafely(() => stub.run(call), entryRsp);
   }
 

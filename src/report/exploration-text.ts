@@ -29,7 +29,12 @@ export function explorationLines(e: Exploration): string[] {
   const out = [`Exploration: ${how} at every ${e.stride === 1 ? '' : `${e.stride}th `}instruction boundary of ${e.from}..${e.to}${e.shard ? ` (shard ${e.shard.index}/${e.shard.count})` : ''}`];
   const ended = e.programEnded !== null ? `; the program ends after ${e.programEnded} instructions` : '';
   out.push(`  explored     ${plural(e.points, 'point')} by ${e.method === 'classes' ? `${plural(e.patchedRuns, 'patched run')} (one per class of points with the same patched future)` : 'brute force (one patched run per point)'}, ${e.pointsPerSecond} points/s${ended}`);
-  if (e.notApplied > 0) out.push(`  not applied  ${plural(e.notApplied, 'point')}: the signal would not reach a handler there (none installed yet, or blocked)`);
+  if (e.notApplied > 0) {
+    out.push(e.mode === 'tool-driven'
+      ? `  not applied  ${plural(e.notApplied, 'point')}: before main's own code first runs (instruction ${e.patchLoadedAt ?? '?'}), where the tool loads patch.so`
+      : `  not applied  ${plural(e.notApplied, 'point')}: the signal would not reach a handler there (none installed yet, or blocked)`);
+  }
+  if (e.patchLoadedAt !== undefined && e.notApplied === 0) out.push(`  loaded       patch.so at instruction ${e.patchLoadedAt}, where main's own code first runs: points count from that run (--explore N:N reproduces point N)`);
   out.push(`  horizon      ${horizonText(e)}`);
   if (e.unsafePoints === 0) {
     out.push(`  unsafe       none: applying the patch is safe at every explored point`);

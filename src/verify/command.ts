@@ -287,6 +287,15 @@ export interface CommandOutcome {
  * the system model's file system (from --sysroot/--file) and main's standard input (--stdin).
  */
 export async function runCommand(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[], host?: { process?: ProcessChoice; stdin?: Uint8Array }): Promise<CommandOutcome> {
+  const input = commandInput(command, main, patch, engine, libraries, host);
+  const result: VerifyResult = command.process === 'system' && !host?.process
+    ? { verdict: 'error', findings: [], error: 'the system process model needs a sysroot, which this caller cannot read (use the command line, or pass one)' }
+    : await verifyPatch(input);
+  return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
+}
+
+/** The verifyPatch input a command line stands for (runCommand's, and the CLI's --jobs). */
+export function commandInput(command: ParsedCommand, main: Uint8Array, patch: Uint8Array, engine?: EngineChoice, libraries?: LibraryFile[], host?: { process?: ProcessChoice; stdin?: Uint8Array }): VerifyInput {
   const input: VerifyInput = {
     main,
     mainName: command.mainPath,
@@ -310,10 +319,7 @@ export async function runCommand(command: ParsedCommand, main: Uint8Array, patch
   if (host?.stdin) guest.stdin = host.stdin;
   if (command.seed !== undefined) guest.seed = command.seed;
   input.guest = guest;
-  const result: VerifyResult = command.process === 'system' && !host?.process
-    ? { verdict: 'error', findings: [], error: 'the system process model needs a sysroot, which this caller cannot read (use the command line, or pass one)' }
-    : await verifyPatch(input);
-  return { result, report: render(result, command), exitCode: EXIT_CODES[result.verdict] };
+  return input;
 }
 
 export function render(result: VerifyResult, command: Pick<ParsedCommand, 'format' | 'mainPath' | 'patchPath'>): string {

@@ -43,9 +43,6 @@ function isInputError(e: unknown): e is Error {
 export async function verifyPatch(input: VerifyInput): Promise<VerifyResult> {
   const partial: VerifyResult = { verdict: 'error', findings: [] };
   try {
-    if (input.explore && input.process?.model === 'system') {
-      throw new VerifyError('bad-option', '--explore runs on the stubs process model only for now: add --process stubs (or leave --process out)');
-    }
     if (input.explore && input.strategy !== undefined && input.strategy !== 'prologue') {
       throw new VerifyError('bad-option', `--explore tries --strategy prologue only, not ${input.strategy}: leave out --explore to verify the ${input.strategy} patch at its patch point`);
     }

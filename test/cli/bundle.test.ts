@@ -39,7 +39,7 @@ describe('the bundled CLI (dist/verify-patch.mjs)', () => {
   });
 
   it('starts --jobs workers (dist/cli/explore-worker.js, named from the bundle)', () => {
-    const r = bin([...SEED, '--with', 'fix_func', '--explore', '40:180', '--jobs', '2', '--format', 'json']);
+    const r = bin([...SEED, '--with', 'fix_func', '--explore', '40:180', '--jobs', '2', '--format', 'json', '--process', 'stubs']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1); // unsafe moments in the window, as test/cli/explore.test.ts finds through the sources
     expect((JSON.parse(r.stdout) as { exploration?: unknown }).exploration).toBeDefined();

@@ -16,7 +16,7 @@ function run(...args: string[]): { code: number | null; stdout: string; stderr: 
 }
 
 const normalise = (json: string): string => json.replace(/"(seconds|pointsPerSecond|patchedRuns)": [\d.e+-]+/g, '"$1": 0');
-const base = [join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--with', 'fix_func', '--explore', '40:180', '--format', 'json'];
+const base = [join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--with', 'fix_func', '--explore', '40:180', '--format', 'json', '--process', 'stubs'];
 
 describe('verify-patch --explore', () => {
   it('--jobs 2 gives the report of one thread; shard files merge into it; exit 1 for the unsafe moments', () => {
@@ -44,5 +44,19 @@ describe('verify-patch --explore', () => {
     const missing = run('merge', files[1]!);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^verify-patch: shard 1\/2 is missing\n$/);
+  }, 180_000);
+
+  it('on the system model (the default where / has ld.so), --jobs 2 rebuilds the file system in each worker and gives the report of one thread', () => {
+    const system = [join(SEED, 'main'), join(SEED, 'patch.so'), 'need_fix_func', '--with', 'fix_func', '--explore', '92000:95000', '--format', 'json', '--process', 'system'];
+    const one = run(...system);
+    const two = run(...system, '--jobs', '2');
+    expect(one.stderr).toBe('');
+    expect(two.stderr).toBe('');
+    expect(normalise(two.stdout)).toBe(normalise(one.stdout));
+    const report = JSON.parse(one.stdout) as { run: { process: { model: string } }; exploration: { unsafePoints: number; patchLoadedAt: number; windows: { reproduce: string }[] } };
+    expect(report.run.process.model).toBe('system');
+    expect(report.exploration.unsafePoints).toBeGreaterThan(0);
+    expect(report.exploration.patchLoadedAt).toBeGreaterThan(0);
+    expect(report.exploration.windows[0]!.reproduce).toMatch(/--explore (\d+):\1$/);
   }, 180_000);
 });

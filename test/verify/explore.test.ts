@@ -10,7 +10,8 @@ import { renderJson } from '../../src/report/json.js';
 import { parseCommandLine, runCommand, TOOL } from '../../src/verify/command.js';
 import { explorePatch, explorationPoints } from '../../src/verify/explore/explore.js';
 import { mergeExplorations, mergeReports, mergeSubShards, subShard } from '../../src/verify/explore/merge.js';
-import type { Exploration, ExploreOptions } from '../../src/verify/explore/types.js';
+import type { LiveHazard } from '../../src/verify/explore/moment.js';
+import type { Exploration, ExploreOptions, PointVerdict } from '../../src/verify/explore/types.js';
 import type { VerifyInput } from '../../src/verify/input.js';
 import { CORPUS_DIR } from '../corpus/cases.js';
 
@@ -29,36 +30,57 @@ function classification(e: Exploration): unknown {
   return rest;
 }
 
-async function both(i: VerifyInput, options: ExploreOptions): Promise<{ classes: Exploration; brute: Exploration }> {
-  const classes = await explorePatch({ input: i, options: { ...options, method: 'classes' } });
-  const brute = await explorePatch({ input: i, options: { ...options, method: 'brute-force' } });
-  return { classes, brute };
+type PointLog = [number, string, string][];
+
+async function both(i: VerifyInput, options: ExploreOptions): Promise<{ classes: Exploration; brute: Exploration; classesPoints: PointLog; brutePoints: PointLog }> {
+  const log = (into: PointLog) => (point: number, verdict: PointVerdict, live: LiveHazard): void => {
+    into.push([point, verdict.applied ? [...new Set(verdict.codes)].sort().join(',') || 'safe' : 'not applied', live]);
+  };
+  const classesPoints: PointLog = [];
+  const brutePoints: PointLog = [];
+  const classes = await explorePatch({ input: i, options: { ...options, method: 'classes' }, onPoint: log(classesPoints) });
+  const brute = await explorePatch({ input: i, options: { ...options, method: 'brute-force' }, onPoint: log(brutePoints) });
+  return { classes, brute, classesPoints, brutePoints };
 }
 
-describe('exploration: classes of points against brute force', () => {
+describe('exploration: classes of points against brute force, point by point', () => {
   const scenarios: [string, VerifyInput, ExploreOptions][] = [
-    // need_fix_func's entry runs every 17 instructions; a thread at +4 or +5 resumes inside the jump.
-    ['seed-classic, every point', input('seed-classic', 'main', 'need_fix_func', { with: 'fix_func' }), { from: 60, to: 140 }],
-    // A call from handle_events+0x5 returns to +0xa: unsafe for as long as it is in progress.
-    ['call-in-prologue (idle), every point', input('call-in-prologue', 'main-idle', 'handle_events', { with: 'fix_handle_events' }), { from: 70, to: 160 }],
+    // need_fix_func's entry runs every 17 instructions; a thread at +4 or +5 resumes inside the jump. The whole run.
+    ['seed-classic, the whole run', input('seed-classic', 'main', 'need_fix_func', { with: 'fix_func' }), { from: 0, to: 1_000 }],
+    // The window that once disagreed: it starts right after a touch (a fetch inside the bytes).
+    ['seed-classic, a shard starting inside the bytes', input('seed-classic', 'main', 'need_fix_func', { with: 'fix_func' }), { from: 40, to: 180, shard: { index: 2, count: 2 } }],
+    // A call from handle_events+0x5 returns to +0xa: unsafe for as long as it is in progress (the stack holds the word: steps).
+    ['call-in-prologue (idle), the whole run', input('call-in-prologue', 'main-idle', 'handle_events', { with: 'fix_handle_events' }), { from: 0, to: 1_000 }],
     // The loop head at +6 inside the bytes: every iteration's branch back is a touch.
+    ['loop-head, the whole run', input('loop-head', 'main', 'total_amount', { with: 'fix_total_amount' }), { from: 0, to: 1_000 }],
+    // Classes with no explored point, and patched runs at a class's first explored point.
     ['loop-head, stride 3', input('loop-head', 'main', 'total_amount', { with: 'fix_total_amount' }), { from: 60, to: 220, stride: 3 }],
+    ['seed-classic, stride 7', input('seed-classic', 'main', 'need_fix_func', { with: 'fix_func' }), { from: 3, to: 1_000, stride: 7 }],
     // Vectorised code, a horizon of N instructions rather than until the return.
-    ['o3-vectorized, fixed horizon', input('o3-vectorized', 'main', 'volley_damage'), { from: 90, to: 130, horizon: { instructions: 300, untilReturn: false } }],
+    ['o3-vectorized, fixed horizon', input('o3-vectorized', 'main', 'volley_damage'), { from: 0, to: 400, horizon: { instructions: 300, untilReturn: false } }],
+    // Edges inside the bytes (a forward jns, a get-PC call): hand-written kernels.
+    ['in-range-edges (get-PC), the whole run', input('in-range-edges', 'main', 'pc_base', { with: 'fix_pc_base' }), { from: 0, to: 1_000 }],
   ];
   for (const [name, i, options] of scenarios) {
     it(name, async () => {
-      const { classes, brute } = await both(i, options);
+      const { classes, brute, classesPoints, brutePoints } = await both(i, options);
       expect(classes.method).toBe('classes');
       expect(brute.method).toBe('brute-force');
       expect(classes.points).toBeGreaterThan(10);
-      expect(classes.unsafePoints, 'the window holds unsafe moments').toBeGreaterThan(0);
-      expect(classes.unsafePoints).toBeLessThan(classes.points);
+      expect(classesPoints.length).toBe(brutePoints.length);
+      expect(classesPoints).toEqual(brutePoints);
       expect(classification(classes)).toEqual(classification(brute));
       // Fewer patched runs than points is the point of the classes.
       expect(classes.patchedRuns).toBeLessThan(brute.patchedRuns);
-    }, 60_000);
+    }, 120_000);
   }
+
+  it('the windows hold unsafe and safe moments (the comparison above is not vacuous)', async () => {
+    const e = await explorePatch({ input: input('seed-classic', 'main', 'need_fix_func', { with: 'fix_func' }), options: { from: 0, to: 1_000 } });
+    expect(e.method, 'classes are the default for tool-driven points').toBe('classes');
+    expect(e.unsafePoints).toBeGreaterThan(0);
+    expect(e.unsafePoints).toBeLessThan(e.points);
+  }, 60_000);
 
   it('the call in progress is reported with the frame it will return into', async () => {
     const e = await explorePatch({ input: input('call-in-prologue', 'main-idle', 'handle_events', { with: 'fix_handle_events' }), options: { from: 70, to: 160 } });
@@ -95,6 +117,10 @@ describe('exploration: program-driven', () => {
     expect(classes.unsafePoints).toBe(0);
     expect(classification(classes)).toEqual(classification(brute));
   }, 60_000);
+
+  it('--strategy got|vtable is refused with a clear message, not explored as a trampoline', async () => {
+    await expect(explorePatch({ input: input('vtable-swap', 'main', 'Imp1::hello()', { with: 'Imp1Fixed::hello()', strategy: 'vtable' }), options: { from: 0, to: 10 } })).rejects.toThrow(/--explore with --strategy vtable is not supported yet/);
+  });
 
   it('the classes method refuses program-driven points (the handler may act differently at each)', async () => {
     await expect(explorePatch({ input: input('seed-classic', 'main', 'need_fix_func', { signal: 'USR1' }), options: { from: 0, to: 10, method: 'classes' } })).rejects.toThrow(/tool-driven only/);

@@ -150,11 +150,15 @@ function execute(e: Insn, op: u32): void {
       // hooks; when the host resumes here (suppressHooksOnce), the instruction runs.
       if (isUntil(e.rip)) Cpu.exit = Exit.Until;
       else if (Cpu.retired != skipBreakpointAt && isBreakpoint(e.rip)) Cpu.exit = Exit.Breakpoint;
-      else if (Cpu.retired != Hooks.suppressCodeAt) {
+      else if (Cpu.retired != Hooks.suppressCodeAt || e.rip != Hooks.suppressCodeRip) {
         Hooks.events = HOOK_EVENT_CODE;
         Hooks.insnLength = e.len;
         Cpu.exit = Exit.Hook;
-      } else execute(e, e.realOp);
+      } else {
+        // Consumed: a later visit at the same count (after a fault, or a snapshot restored) hooks again.
+        Hooks.suppressCodeAt = <u64>-1;
+        execute(e, e.realOp);
+      }
       break;
     case Op.X87: executeX87(e); break;
     case Op.Rdrand: rdrand(e); break;

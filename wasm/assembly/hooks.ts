@@ -23,6 +23,8 @@ export class Hooks {
   static suppressOnce: bool = false;
   /** The retired count at which a code-hooked instruction runs without exiting (the host resumed after its hook), or -1. */
   static suppressCodeAt: u64 = <u64>-1;
+  /** ...and the instruction it was set for. */
+  static suppressCodeRip: u64 = 0;
   static expectedNext: u64 = <u64>-1;
   /** What the last Exit.Hook was for (HOOK_EVENT_* bits) and the instruction's length. */
   static events: u32 = 0;

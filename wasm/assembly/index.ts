@@ -105,7 +105,7 @@ export function setHooks(codeOn: bool, blockOn: bool, blockLo: u64, blockHi: u64
   invalidateDecodedCode();
 }
 
-export function suppressHooksOnce(): void { Hooks.suppressOnce = true; Hooks.suppressCodeAt = Cpu.retired; }
+export function suppressHooksOnce(): void { Hooks.suppressOnce = true; Hooks.suppressCodeAt = Cpu.retired; Hooks.suppressCodeRip = Cpu.rip; }
 export function hookEvents(): u32 { return Hooks.events; }
 export function hookInsnLength(): u32 { return Hooks.insnLength; }
 export function memLog(): usize { return MEM_LOG; }

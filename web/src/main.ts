@@ -92,7 +92,11 @@ function showGroupLabel(): void {
   });
 }
 
+/** The exploration window and stride an opened permalink asked for (until the scenario changes). */
+let linkExplore: { from?: number; to?: number; stride?: number } | undefined;
+
 const selectScenario = (): void => {
+  linkExplore = undefined; // a permalink's window is for its own case
   const c = selectedCase();
   scenarioDescription.textContent = c
     ? `${c.description} Case: ${c.symbol}${c.replacement ? ` → ${c.replacement}` : ''}, ${c.signal ? `program-driven (SIG${c.signal})` : 'tool-driven'}, ${c.strategy ? `strategy ${c.strategy}` : `trampoline ${typeof c.trampoline === 'string' ? c.trampoline : c.trampoline.template}`}. Expected: ${c.expectedVerdict}${c.expectedCodes.length ? ` (${c.expectedCodes.join(', ')})` : ''}; change the fields below to try another function or trampoline on these files.`
@@ -185,6 +189,7 @@ function openPermalink(): void {
     selectScenario();
     fillFieldsFrom(state);
     seedInput.value = state.seed ?? '';
+    exploreFromLink(state);
     form.requestSubmit();
     return;
   }
@@ -194,8 +199,15 @@ function openPermalink(): void {
   delete symbolInput.dataset['fromCase'];
   fillFieldsFrom(state);
   seedInput.value = state.seed ?? '';
+  exploreFromLink(state);
   results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, 'This link holds the options, not the files: choose main and patch.so, then Verify.'));
   mainFile.focus();
+}
+
+/** A link's --explore window and --stride: the checkbox and the window the next Verify uses. */
+function exploreFromLink(state: PermalinkState): void {
+  exploreCheck.checked = state.explore !== undefined;
+  linkExplore = state.explore ? { ...state.explore, ...(state.stride !== undefined ? { stride: state.stride } : {}) } : undefined;
 }
 
 function trampolineChoice(): TrampolineChoice {
@@ -232,14 +244,21 @@ async function buildRequest(): Promise<VerifyRequest> {
     if (error) throw new Error(error);
     request.seed = BigInt(seedInput.value.trim()).toString();
   }
-  // A corpus case's own window while its files are used; the default window otherwise.
-  if (exploreCheck.checked) request.explore = !main && !patch ? { ...(selectedCase()?.explore ?? {}) } : {};
+  // A permalink's window and stride; else a corpus case's own window while its files are used; the default window otherwise.
+  if (exploreCheck.checked) {
+    request.explore = linkExplore ? { ...linkExplore } : !main && !patch ? { ...(selectedCase()?.explore ?? {}) } : {};
+  }
   const link: PermalinkState = { symbol: request.symbol, trampoline: request.trampoline };
   if (caseId !== undefined) link.case = caseId;
   if (request.replacement !== undefined) link.replacement = request.replacement;
   if (request.signal !== undefined) link.signal = request.signal;
   if (request.strategy !== undefined) link.strategy = request.strategy;
   if (request.seed !== undefined) link.seed = request.seed;
+  if (request.explore !== undefined) {
+    const { stride, ...window } = request.explore;
+    link.explore = window;
+    if (stride !== undefined) link.stride = stride;
+  }
   requestLink = link;
   return request;
 }

@@ -15,6 +15,10 @@ export interface PermalinkState {
   strategy?: 'got' | 'vtable';
   /** The thread scheduler's seed (system model, --seed): a failing schedule replays from it. */
   seed?: string;
+  /** --explore: the window ({} for the default one); absent: no exploration. */
+  explore?: { from?: number; to?: number };
+  /** --stride (with explore only); absent: every point. */
+  stride?: number;
 }
 
 const TRAMPOLINE_FORMS = ['abs-rax', 'rel32', 'abs-indirect'] as const;
@@ -30,6 +34,11 @@ export function toFragment(state: PermalinkState): string {
   if (state.signal !== undefined) params.set('signal', state.signal);
   if (state.strategy !== undefined) params.set('strategy', state.strategy);
   if (state.seed !== undefined) params.set('seed', state.seed);
+  if (state.explore !== undefined) {
+    const { from, to } = state.explore;
+    params.set('explore', from === undefined && to === undefined ? '' : `${from ?? ''}:${to ?? ''}`);
+    if (state.stride !== undefined && state.stride !== 1) params.set('stride', String(state.stride));
+  }
   return `#${params.toString()}`;
 }
 
@@ -38,7 +47,7 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
   const text = fragment.replace(/^#/, '');
   if (text === '') return null;
   const params = new URLSearchParams(text);
-  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy', 'seed']);
+  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy', 'explore', 'stride', 'seed']);
   const unknown = [...params.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) return { error: `the link has parameters this page does not know: ${unknown.join(', ')}` };
   const symbol = params.get('symbol')?.trim() ?? '';
@@ -62,6 +71,21 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
   if (strategy !== null && strategy !== 'prologue') {
     if (strategy !== 'got' && strategy !== 'vtable') return { error: `unknown strategy '${strategy}' in the link (prologue, got or vtable)` };
     state.strategy = strategy;
+  }
+  const explore = params.get('explore');
+  if (explore !== null) {
+    const window = /^(\d*):(\d*)$/.exec(explore);
+    if (explore !== '' && !window) return { error: `the exploration window '${explore}' in the link is not FROM:TO (instruction counts)` };
+    state.explore = {};
+    if (window?.[1]) state.explore.from = Number(window[1]);
+    if (window?.[2]) state.explore.to = Number(window[2]);
+    if (state.explore.from !== undefined && state.explore.to !== undefined && state.explore.to < state.explore.from) return { error: `the exploration window '${explore}' in the link ends before it starts` };
+  }
+  const stride = params.get('stride');
+  if (stride !== null) {
+    if (explore === null) return { error: 'the link has a stride but no exploration (explore=)' };
+    if (!/^\d+$/.test(stride) || Number(stride) < 1 || !Number.isSafeInteger(Number(stride))) return { error: `the stride '${stride}' in the link is not a whole number >= 1` };
+    if (Number(stride) !== 1) state.stride = Number(stride);
   }
   const seed = params.get('seed');
   if (seed !== null) {

@@ -25,7 +25,7 @@ export interface VerifyRequest {
   /** Libraries main needs beyond the emulated ones, by path relative to main's directory. */
   libraries?: { path: string; bytes: Uint8Array }[];
   /** Also try the patch at every boundary of a window (--explore; {} for the default window). */
-  explore?: { from?: number; to?: number };
+  explore?: { from?: number; to?: number; stride?: number };
   /** Patch (or deliver the signal) after this many instructions (--patch-at): replaying an unsafe window. */
   patchAt?: number;
   /** The thread scheduler's seed, decimal (--seed; the system model's threads): replays a schedule. */

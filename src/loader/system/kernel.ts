@@ -12,7 +12,7 @@ import { AddressSpace } from '../kernel/address-space.js';
 import { VirtualClock } from '../kernel/clock.js';
 import { EBADF, EFAULT, EMFILE } from '../kernel/errno.js';
 import { SignalState } from '../kernel/signals.js';
-import { Vfs, type VfsNode } from './vfs.js';
+import { Vfs, type VfsNode, type VfsState } from './vfs.js';
 import { socketClosed, type Epoll, type EventFd, type Loopback, type Socket } from './syscalls/net.js';
 
 /** A user pointer the guest passed was bad: the system call returns -EFAULT. */
@@ -102,6 +102,9 @@ export interface KernelState {
   random: bigint;
   umask: number;
   tidAddress: bigint;
+  altStack: { sp: bigint; flags: number; size: bigint };
+  /** The VFS overlay: files written, created, removed or renamed. */
+  vfs: VfsState;
 }
 
 export class Kernel {
@@ -256,6 +259,8 @@ export class Kernel {
       random: this.random.seed,
       umask: this.umask,
       tidAddress: this.tidAddress,
+      altStack: { ...this.altStack },
+      vfs: this.vfs.saveState(),
     };
   }
 
@@ -271,13 +276,15 @@ export class Kernel {
     this.random.seed = s.random;
     this.umask = s.umask;
     this.tidAddress = s.tidAddress;
+    this.altStack = { ...s.altStack };
+    this.vfs.restoreState(s.vfs);
   }
 }
 
 /**
  * The descriptor table and what it reaches, copied with its sharing kept (dup'ed fds share one
  * description, a socket's peer and an epoll set's entries point into the same copy). VFS nodes
- * are shared, not copied: overlay writes are not rolled back by a restore.
+ * are shared, not copied: the VFS's own state (Vfs.saveState) rolls their contents back.
  */
 function cloneDescriptors(fds: ReadonlyMap<number, FdEntry>, net: Loopback): { fds: Map<number, FdEntry>; net: Loopback } {
   const files = new Map<OpenFile, OpenFile>();

@@ -163,9 +163,20 @@ export class VfsError extends Error {
   }
 }
 
+/** The overlay at one moment, for the process's snapshots (restore puts every written node back). */
+export interface VfsState {
+  nextIno: number;
+  dirs: Map<DirNode, Map<string, VfsNode>>;
+  files: Map<FileNode, { data: Uint8Array | undefined; size: number }>;
+}
+
 export class Vfs {
   readonly root: DirNode;
   private nextIno = 2;
+  /** Every node the guest changed, with what it held before its first change (restore resets those a snapshot did not see changed). */
+  private readonly pristine = new Map<VfsNode, { children?: Map<string, VfsNode>; data?: Uint8Array | undefined; size?: number }>();
+  /** Overlay arrays a snapshot holds: a write copies them first. */
+  private readonly frozen = new WeakSet<Uint8Array>();
 
   constructor() {
     this.root = { kind: 'dir', ino: this.ino(), mode: 0o755, children: new Map() };
@@ -260,13 +271,64 @@ export class Vfs {
   /** Makes a file writable in the overlay (copy on first write); the source is never touched. */
   overlay(node: FileNode): Uint8Array {
     if (node.generated) throw new VfsError(EROFS, 'generated file');
+    this.changing(node);
+    if (node.data && this.frozen.has(node.data)) node.data = node.data.slice();
     node.data ??= this.contents(node).slice();
     return node.data;
   }
 
   setData(node: FileNode, data: Uint8Array): void {
+    this.changing(node);
     node.data = data;
     node.size = data.length;
+  }
+
+  /** Moves a directory entry (rename(2)): `to` replaces what it named. */
+  move(from: ResolvedParent, to: ResolvedParent): void {
+    if (!from.node) throw new VfsError(ENOENT, `${from.name}: no such file`);
+    this.changing(from.dir);
+    this.changing(to.dir);
+    from.dir.children.delete(from.name);
+    to.dir.children.set(to.name, from.node);
+  }
+
+  /** Called before the guest changes a node: its first change records what it held. */
+  private changing(node: VfsNode): void {
+    if (this.pristine.has(node)) return;
+    if (node.kind === 'dir') this.pristine.set(node, { children: new Map(node.children) });
+    else if (node.kind === 'file') this.pristine.set(node, { data: node.data, size: node.size });
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------
+
+  saveState(): VfsState {
+    const dirs = new Map<DirNode, Map<string, VfsNode>>();
+    const files = new Map<FileNode, { data: Uint8Array | undefined; size: number }>();
+    for (const node of this.pristine.keys()) {
+      if (node.kind === 'dir') dirs.set(node, new Map(node.children));
+      else if (node.kind === 'file') {
+        if (node.data) this.frozen.add(node.data);
+        files.set(node, { data: node.data, size: node.size });
+      }
+    }
+    return { nextIno: this.nextIno, dirs, files };
+  }
+
+  restoreState(s: VfsState): void {
+    for (const [node, before] of this.pristine) {
+      if (node.kind === 'dir') {
+        const children = s.dirs.get(node) ?? before.children!;
+        node.children.clear();
+        for (const [name, child] of children) node.children.set(name, child);
+      } else if (node.kind === 'file') {
+        const saved = s.files.get(node) ?? { data: before.data, size: before.size! };
+        // Kept frozen: the same snapshot may be restored again after more writes.
+        if (saved.data) this.frozen.add(saved.data);
+        node.data = saved.data;
+        node.size = saved.size;
+      }
+    }
+    this.nextIno = s.nextIno;
   }
 
   sizeOf(node: VfsNode): number {
@@ -299,17 +361,20 @@ export class Vfs {
   }
 
   createFile(parent: ResolvedParent, mode: number): FileNode {
+    this.changing(parent.dir);
     const node: FileNode = { kind: 'file', ino: this.ino(), mode: mode & 0o7777, source: new Uint8Array(0), data: new Uint8Array(0), size: 0 };
     parent.dir.children.set(parent.name, node);
     return node;
   }
 
   createDir(parent: ResolvedParent, mode: number): void {
+    this.changing(parent.dir);
     if (parent.node) throw new VfsError(EEXIST, `${parent.name}: exists`);
     parent.dir.children.set(parent.name, { kind: 'dir', ino: this.ino(), mode: mode & 0o7777, children: new Map() });
   }
 
   createSymlink(parent: ResolvedParent, target: string): void {
+    this.changing(parent.dir);
     if (parent.node) throw new VfsError(EEXIST, `${parent.name}: exists`);
     parent.dir.children.set(parent.name, { kind: 'symlink', ino: this.ino(), mode: 0o777, target });
   }
@@ -320,6 +385,7 @@ export class Vfs {
     if (directory && node.kind !== 'dir') throw new VfsError(ENOTDIR, `${parent.name}: not a directory`);
     if (!directory && node.kind === 'dir') throw new VfsError(EISDIR, `${parent.name}: is a directory`);
     if (node.kind === 'dir' && node.children.size > 0) throw new VfsError(ENOTEMPTY, `${parent.name}: not empty`);
+    this.changing(parent.dir);
     parent.dir.children.delete(parent.name);
   }
 

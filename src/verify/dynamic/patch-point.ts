@@ -159,7 +159,10 @@ export function runToPatchPoint(
     if (steps < 0) {
       throw new VerifyError('bad-option', `--patch-at ${options.patchAt} falls in the start-up the strategy needs before it can find what to patch (the guest's ld.so ran ${process.instructions} instructions loading and relocating the libraries): choose --patch-at ${process.instructions} or more`);
     }
-    const stop = steps > 0 ? process.run({ maxInstructions: steps }) : { reason: 'budget' as const, instructions: process.instructions };
+    // Instructions, not budget units: host work charged to the budget (libc stubs, system
+    // calls) stops a run short of the count, so go on to it (as --explore counts its points).
+    let stop: ProcessStop = steps > 0 ? process.run({ maxInstructions: steps }) : { reason: 'budget', instructions: process.instructions };
+    while (stop.reason === 'budget' && process.instructions < options.patchAt) stop = process.run({ maxInstructions: options.patchAt - process.instructions });
     if (stop.reason !== 'budget') failBeforePatchPoint(stop, process, what);
     const calls = process.events.filter((e) => e.kind === 'call' && e.address === target.address).length;
     return stateHere(process, `after ${options.patchAt} instructions (--patch-at), at ${process.describe(process.engine.readRegister('rip'))}`, calls);

@@ -15,6 +15,11 @@ export function commandFor(input: VerifyInput): string {
   if (input.strategy !== undefined && input.strategy !== 'prologue') words.push('--strategy', input.strategy);
   if (input.trampoline !== undefined && input.trampoline !== 'abs-rax') words.push('--trampoline', typeof input.trampoline === 'string' ? input.trampoline : input.trampoline.template);
   if (input.maxInstructions !== undefined) words.push('--max-insns', String(input.maxInstructions));
+  // Points count the instructions of one process model: name it (the CLI's default depends on the machine).
+  words.push('--process', input.process?.model ?? 'stubs');
+  if (input.guest?.seed !== undefined) words.push('--seed', String(input.guest.seed));
+  for (const a of input.guest?.argv ?? []) words.push('--arg', a);
+  for (const e of input.guest?.envp ?? []) words.push('--env', e);
   return words.map((w) => (/^[\w./:=+-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`)).join(' ');
 }
 
@@ -36,7 +41,7 @@ export function withExploration(input: VerifyInput, result: VerifyResult, explor
   const exploration: Exploration = {
     defaultPointVerdict: result.verdict,
     ...explored,
-    windows: explored.windows.map((w) => ({ ...w, reproduce: `${command} --patch-at ${w.example}` })),
+    windows: explored.windows.map((w) => ({ ...w, reproduce: explored.patchLoadedAt !== undefined ? `${command} --explore ${w.example}:${w.example}` : `${command} --patch-at ${w.example}` })),
   };
   return { ...result, exploration, verdict: verdictWith(result.verdict, exploration) };
 }

@@ -16,8 +16,12 @@
 // it stops the process to write; each point then writes the trampoline. Program-driven points
 // deliver the signal, and main's handler does everything, at each point.
 
-import { layout, RTLD_NOW, type EmulatedProcess } from '../../loader/index.js';
-import { launchProcess, openEngine, PATCH_PATH } from '../dynamic/launch.js';
+import { HookType } from '../../engine/engine.js';
+import { DEFAULT_SCHEDULE_SEED } from '../../loader/system/threads.js';
+import { EmulatedProcess, layout, RTLD_NOW, type GuestProcess, type ProcessStop } from '../../loader/index.js';
+
+const STUB_CODE = { lo: layout.STUB_CODE_BASE, hi: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) };
+import { launchProcess, openEngine, PATCH_PATH, processLimits } from '../dynamic/launch.js';
 import type { OverwrittenBytes } from '../checks/live-clobber.js';
 import { stateHere } from '../dynamic/patch-point.js';
 import { DEFAULT_TRAMPOLINE_LENGTH } from '../strategies/prologue.js';
@@ -27,8 +31,9 @@ import { calleeFacts, replacementRuntimeAddress } from '../patchers/callee-facts
 import { planVerification, type VerifyPlan } from '../pipeline/plan.js';
 import type { PatchSession } from '../pipeline/session.js';
 import type { VerifyResult } from '../result.js';
-import { liveInside, momentContext, type LiveHazard, type MomentContext } from './moment.js';
+import { captureMoment, liveInside, momentContext, threaded, type LiveHazard, type Moment, type MomentContext } from './moment.js';
 import { programPatchedRun, toolPatchedRun, type PatchedRunContext, type ToolPatchContext } from './patched-run.js';
+import { StackWords } from './stack-words.js';
 import { TouchWatch } from './touch.js';
 import { DEFAULT_HORIZON, SCHEDULE_SEED, type Exploration, type ExploreOptions, type HorizonOption, type PointVerdict } from './types.js';
 import { WindowBuilder } from './windows.js';
@@ -50,6 +55,8 @@ export interface ExploreRequest {
   defaultPoint?: number;
   /** Wall-clock source (performance.now in Node and browsers). */
   now?: () => number;
+  /** Told every explored point's classification, in order (tests compare the methods point by point). */
+  onPoint?: (point: number, verdict: PointVerdict, live: LiveHazard) => void;
 }
 
 /** The explored points of the window (or of one shard of it). */
@@ -80,8 +87,10 @@ export function validateExploreOptions(options: ExploreOptions): void {
 export async function explorePatch(request: ExploreRequest): Promise<Exploration> {
   const { input, options } = request;
   validateExploreOptions(options);
-  if (input.process?.model === 'system') {
-    throw new VerifyError('bad-option', '--explore runs on the stubs process model only for now: add --process stubs (or leave --process out)');
+  if (input.strategy === 'got' || input.strategy === 'vtable') {
+    // The slot strategies plan and patch outside the common pipeline (strategies/run.ts) for now;
+    // the sweep would try the prologue trampoline instead, which is not what was asked.
+    throw new VerifyError('bad-option', `--explore with --strategy ${input.strategy} is not supported yet: the slot strategies are not on the pipeline the exploration drives (explore the prologue strategy, or verify at one point with --patch-at)`);
   }
   const now = request.now ?? (() => performance.now());
   const started = now();
@@ -92,9 +101,9 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
   let to = options.to ?? (request.defaultPoint !== undefined ? 2 * request.defaultPoint : undefined);
   if (to === undefined) throw new VerifyError('bad-option', '--explore without TO needs the default patch point; give the window as FROM:TO');
   to = Math.min(to, plan.budget);
-  // Brute force unless classes are asked for: since main's speed work the classes method can
-  // disagree with brute force on a window that starts just after a touch (see the report).
-  const method = options.method === 'classes' ? 'classes' : 'brute-force';
+  // Classes for tool-driven points (proven equal to brute force point by point on corpus
+  // windows, test/verify/explore.test.ts); program-driven points are run one by one.
+  const method = options.method === 'brute-force' || (options.method !== 'classes' && plan.mode === 'program-driven') ? 'brute-force' : 'classes';
   if (method === 'classes' && plan.mode === 'program-driven') {
     throw new VerifyError('bad-option', 'the classes method is tool-driven only: a signal handler may act differently at each point, so program-driven points are run one by one');
   }
@@ -103,11 +112,14 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
   const tally = { points: 0, notApplied: 0, patchedRuns: 0, programEnded: null as number | null };
 
   let sweepStarted = now();
+  let loadedAt: number | undefined;
   const engine = await openEngine(input.engine ?? 'wasm');
   try {
     if (range) {
       const sweep = await Sweep.start(plan, engine, input, from, horizon);
+      loadedAt = sweep.loadedAt;
       const record: Record = (point, verdict, live, context) => {
+        request.onPoint?.(point, verdict, live);
         if (!verdict.applied) {
           tally.notApplied++;
           builder.gap(point);
@@ -117,8 +129,13 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
         builder.add(point, verdict.codes, live, context);
       };
       sweepStarted = now();
-      const ended = method === 'classes' ? sweep.byClasses(range, stride, record, tally) : sweep.bruteForce(range, stride, record, tally);
-      tally.programEnded = ended;
+      // Points before the tool could load patch.so: not applied.
+      let first = range.first;
+      for (; first <= range.last && first < (sweep.loadedAt ?? 0); first += stride) record(first, { applied: false }, 'none', () => ({ where: '', callChain: [], doing: '' }));
+      if (first <= range.last) {
+        const rest = { first, last: range.last };
+        tally.programEnded = method === 'classes' ? sweep.byClasses(rest, stride, record, tally) : sweep.bruteForce(rest, stride, record, tally);
+      }
     }
   } finally {
     engine.close();
@@ -127,15 +144,49 @@ export async function explorePatch(request: ExploreRequest): Promise<Exploration
   const seconds = (ended - started) / 1000;
   const sweepSeconds = (ended - sweepStarted) / 1000;
   return {
-    mode: plan.mode, from, to, stride, horizon, seed: SCHEDULE_SEED, method,
+    mode: plan.mode, from, to, stride, horizon, seed: input.process?.model === 'system' ? Number(input.guest?.seed ?? DEFAULT_SCHEDULE_SEED) : SCHEDULE_SEED, method,
     points: tally.points, unsafePoints: builder.unsafePoints, notApplied: tally.notApplied, programEnded: tally.programEnded,
     windows: builder.windows, patchedRuns: tally.patchedRuns, seconds,
     pointsPerSecond: sweepSeconds > 0 ? Math.round(tally.points / sweepSeconds) : 0,
+    ...(loadedAt !== undefined ? { patchLoadedAt: loadedAt } : {}),
     ...(options.shard ? { shard: { ...options.shard, first: range?.first ?? null, last: range?.last ?? null } } : {}),
   };
 }
 
 type Record = (point: number, verdict: PointVerdict, live: LiveHazard, context: () => MomentContext) => void;
+
+/**
+ * Runs the process to the first point where a block of main's own code starts (where a patcher
+ * can load a library: not inside ld.so's start-up, nor libc, which may hold its locks), and
+ * returns that point. The same point for every window and shard, so their points share one
+ * timeline (the one with patch.so loaded there).
+ */
+function runToMainCode(process: GuestProcess, ended: (stop: ProcessStop) => VerifyError): number {
+  const engine = process.engine;
+  const main = process.executable;
+  const code = engine.regions().filter((r) => (r.perms & 4) !== 0 && main.contains(r.begin));
+  if (code.length === 0) throw new VerifyError('unsupported', `no executable mapping of ${main.path} to load patch.so from`);
+  let entered = false;
+  const hook = engine.addHook({
+    type: HookType.Block,
+    begin: code.reduce((lo, r) => (r.begin < lo ? r.begin : lo), code[0]!.begin),
+    end: code.reduce((hi, r) => (r.end > hi ? r.end : hi), code[0]!.end) - 1n,
+    callback: (address) => {
+      if (!main.contains(address)) return;
+      entered = true;
+      engine.stop();
+    },
+  });
+  try {
+    for (;;) {
+      const stop = process.run({ maxInstructions: 1_000_000 });
+      if (entered) return process.instructions;
+      if (stop.reason !== 'budget') throw ended(stop);
+    }
+  } finally {
+    engine.removeHook(hook);
+  }
+}
 
 /** The process of one exploration, run to the window's first point and ready to patch. */
 class Sweep {
@@ -143,7 +194,7 @@ class Sweep {
   private watch: TouchWatch | null = null;
 
   private constructor(
-    private readonly process: EmulatedProcess,
+    private readonly process: GuestProcess,
     /** Instructions the tool's own dlopen added to the process's count (point p is count p + offset). */
     private readonly offset: number,
     private readonly base: PatchedRunContext,
@@ -153,13 +204,21 @@ class Sweep {
   ) {}
 
   static async start(plan: VerifyPlan, engine: Awaited<ReturnType<typeof openEngine>>, input: VerifyInput, from: number, horizon: HorizonOption): Promise<Sweep> {
-    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName);
+    const process = launchProcess(engine, input.main, input.mainName, input.patch, input.patchName, input.libraries ?? [], input.process, input.guest, processLimits(input.limits));
     const loadBias = process.executable.base;
     const site = plan.target.address + loadBias;
     const original = process.engine.readMemory(site, ORIGINAL_TAIL);
-    if (from > 0) {
+    const ended = (stop: ProcessStop): VerifyError => new VerifyError('no-patch-point', `the program ended (${stop.reason}) after ${process.instructions} instructions, before the window's first point ${from}: explore a window that starts below ${process.instructions}`);
+    // Where the tool loads patch.so: at the window's first point on the stubs model (its dlopen is
+    // the host's and leaves the program's course alone); on the system model the real dlopen
+    // runs in the guest and changes what follows (allocations, the link map), so it is loaded
+    // once, where main's own code first runs, and every window's points count from that course.
+    let loadedAt: number | undefined;
+    if (process.model === 'system' && plan.mode === 'tool-driven') {
+      loadedAt = runToMainCode(process, ended);
+    } else if (from > 0) {
       const stop = process.run({ maxInstructions: from });
-      if (stop.reason !== 'budget') throw new VerifyError('no-patch-point', `the program ended (${stop.reason}) after ${process.instructions} instructions, before the window's first point ${from}: explore a window that starts below ${process.instructions}`);
+      if (stop.reason !== 'budget') throw ended(stop);
     }
     const result: VerifyResult = { verdict: 'error', findings: [] };
     const session: PatchSession = { plan, process, loadBias, site, original, point: stateHere(process, 'explored point', 0), result, describe: (a) => process.describe(a) };
@@ -177,8 +236,13 @@ class Sweep {
     const facts = calleeFacts(plan.codeMap, plan.target, process, replacement, choice.fn.demangled);
     const prepared = plan.strategy.prepare(session, { address: replacement, name: choice.fn.demangled }, facts);
     names.replacement = choice.fn.demangled;
-    return new Sweep(process, process.instructions - before, base, { prepared, replacement, facts }, prepared.overwritten);
+    const sweep = new Sweep(process, process.instructions - before, base, { prepared, replacement, facts }, prepared.overwritten);
+    if (loadedAt !== undefined) sweep.loadedAt = loadedAt;
+    return sweep;
   }
+
+  /** System model, tool-driven: where patch.so was loaded; points before it are not applied. */
+  loadedAt: number | undefined;
 
   /** The program's instruction count (the point) where the process stands. */
   private get point(): number {
@@ -198,13 +262,13 @@ class Sweep {
   }
 
   /** Patch here with the interrupted state as the verifier's patch point sees it, and run. */
-  private patchedRunHere(realPoint: boolean): PointVerdict {
+  private patchedRunHere(realPoint: boolean, atTouch = false): PointVerdict {
     const session: PatchSession = {
       ...this.base.session,
       point: realPoint ? stateHere(this.process, 'explored point', 0) : { instruction: this.process.instructions, rip: 0n, rsp: 0n, description: 'class representative', targetCallsBefore: 0, stackWords: [] },
       result: { verdict: 'error', findings: [] },
     };
-    const ctx = { ...this.base, session, ...(this.watch ? { watch: this.watch } : {}) };
+    const ctx = { ...this.base, session, ...(this.watch ? { watch: this.watch } : {}), ...(atTouch ? { atTouch } : {}) };
     return this.tool ? toolPatchedRun({ ...ctx, ...this.tool }) : programPatchedRun(ctx);
   }
 
@@ -241,86 +305,190 @@ class Sweep {
       tally.patchedRuns++;
       record(p, this.patchedRunHere(true), live, () => context);
       process.restore(checkpoint);
-      this.forgetDecodedPatch();
     }
     return null;
   }
 
   /**
-   * Drops what the core decoded from the patched bytes: after main's speed work a restore left
-   * those instructions cached, and the unpatched run went on executing the trampoline. A
-   * permission change of the pages invalidates decoded code (the engine contract).
+   * Tool-driven: one recorded run, one patched run per class. The recording runs from touch to
+   * touch in one go while no stack word points inside the bytes (every point of such a stretch
+   * is hazard-free but the one right before a fetch of the bytes, where the run stops, and where
+   * the class's patched run starts: nothing between the class's start and its touch looked at
+   * the bytes). It steps point by point while such a word is on the stack, and through a class
+   * where something else may end it (a mapping change, a code write, a signal, a libc call
+   * handed a pointer near the bytes, the program's end), so every boundary is found where a
+   * single step would find it.
    */
-  private forgetDecodedPatch(): void {
-    const engine = this.process.engine;
-    const first = layout.pageDown(this.overwritten.site);
-    const end = layout.pageUp(this.overwritten.site + BigInt(Math.max(1, this.overwritten.length)));
-    for (let page = first; page < end; page += layout.PAGE) {
-      const region = engine.regions().find((r) => r.begin <= page && page < r.end);
-      if (!region) continue;
-      engine.protect(page, Number(layout.PAGE), region.perms === 0 ? 1 : 0);
-      engine.protect(page, Number(layout.PAGE), region.perms);
-    }
-  }
-
-  /** Tool-driven: one recorded run, one patched run per class. */
   byClasses(range: { first: number; last: number }, stride: number, record: Record, tally: { patchedRuns: number }): number | null {
     const process = this.process;
     if (!this.runTo(range.first)) return this.point;
     const overwritten = this.overwritten;
     const watch = new TouchWatch(process, overwritten.site, overwritten.length);
+    const words = new StackWords(process, overwritten.site + 1n, overwritten.site + BigInt(Math.max(1, overwritten.length)) - 1n);
     this.watch = watch;
     const near = { lo: overwritten.site - ARGUMENT_REACH, hi: overwritten.site + BigInt(overwritten.length) + ARGUMENT_REACH };
-    const stubs = { lo: layout.STUB_CODE_BASE, hi: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) };
-    let future: string[] | null = null;
-    let written = false;
-    // Patched runs start from a checkpoint run forward to the point, as brute force does: a
-    // snapshot taken between single steps and restored after a patched run left the core
-    // executing the patched bytes in loop-head (after main's block chaining).
-    let checkpoint = process.snapshot();
-    let checkpointAt = this.point;
+    const argumentsNear = (): boolean => ARGUMENT_REGISTERS.some((r) => {
+      const v = process.engine.readRegister(r);
+      return v >= near.lo && v < near.hi;
+    });
+    let nearCall = false;
+    // The stubs model's libc runs on the host: a call handed a pointer near the bytes may read them unseen.
+    // (The system model's libc is guest code: its reads are touches.)
+    const stubs = process instanceof EmulatedProcess ? process : null;
+    if (stubs) {
+      stubs.onStubCall = () => {
+        if (argumentsNear()) nearCall = true;
+      };
+    }
+    const explored = (p: number): boolean => p >= range.first && p <= range.last && (p - range.first) % stride === 0;
+    const firstExplored = (from: number): number => from + ((stride - ((from - range.first) % stride)) % stride);
+    // The latest snapshot (the engine keeps one), at or before the current class's start.
+    let checkpoint = { snapshot: process.snapshot(), at: this.point, words: words.save() };
+    const goTo = (point: number): boolean => {
+      process.restore(checkpoint.snapshot);
+      words.restore(checkpoint.words);
+      watch.enabled = false;
+      try {
+        return this.runTo(point);
+      } finally {
+        watch.enabled = true;
+      }
+    };
+    /** The class's patched future, run where the process stands (any point of the class gives the same). */
+    let future: { codes: string[]; written: boolean } | null = null;
+    const patchedRun = (atTouch = false): { codes: string[]; written: boolean } => {
+      checkpoint = { snapshot: process.snapshot(), at: this.point, words: words.save() };
+      words.enabled = false;
+      tally.patchedRuns++;
+      const verdict = this.patchedRunHere(false, atTouch);
+      process.restore(checkpoint.snapshot);
+      words.restore(checkpoint.words);
+      words.enabled = true;
+      return { codes: verdict.applied ? verdict.codes : [], written: verdict.applied && verdict.written === true };
+    };
+    const recordPoint = (p: number, live: LiveHazard, context: () => MomentContext): void => {
+      const codes = future!.written && live !== 'none' ? [...future!.codes, 'LIVE_INSTRUCTION_CLOBBERED'] : future!.codes;
+      record(p, { applied: true, codes }, live, context);
+    };
+    /** Step point by point until the class ends (after a stretch that saw something unusual). */
+    let stepping = false;
     try {
-      for (let p = range.first; ; p++) {
-        const explored = (p - range.first) % stride === 0;
-        if (explored) {
-          if (!future) {
-            if (p - checkpointAt >= CHECKPOINT_EVERY) {
-              checkpoint = process.snapshot();
-              checkpointAt = p;
-            }
-            process.restore(checkpoint);
-            this.runTo(p);
-            tally.patchedRuns++;
-            const verdict = this.patchedRunHere(false);
-            process.restore(checkpoint);
-            this.forgetDecodedPatch();
-            this.runTo(p);
-            future = verdict.applied ? verdict.codes : [];
-            written = verdict.applied && verdict.written === true;
+      for (let p = range.first; ;) {
+        // Threads: their stacks are not the main one the word watch covers, so step (the check runs on every thread).
+        if (stepping || !words.empty || threaded(process)) {
+          // One point: classify it where the process stands, then one step with the boundary checks.
+          if (explored(p)) {
+            future ??= patchedRun();
+            recordPoint(p, liveInside(process, overwritten), () => momentContext(process, overwritten));
           }
-          const live = liveInside(process, overwritten);
-          const codes = written && live !== 'none' ? [...future, 'LIVE_INSTRUCTION_CLOBBERED'] : future;
-          record(p, { applied: true, codes }, live, () => momentContext(process, overwritten));
-        }
-        if (p >= range.last) return null;
-        // A libc stub about to run with a pointer near the bytes may read or write them from the host.
-        const rip = process.engine.readRegister('rip');
-        let boundary = false;
-        if (rip >= stubs.lo && rip < stubs.hi) {
-          for (const r of ARGUMENT_REGISTERS) {
-            const v = process.engine.readRegister(r);
-            if (v >= near.lo && v < near.hi) boundary = true;
+          if (p >= range.last) return null;
+          const rip = process.engine.readRegister('rip');
+          let boundary = stubs !== null && rip >= STUB_CODE.lo && rip < STUB_CODE.hi && argumentsNear();
+          watch.touched = false;
+          const events = process.events.length;
+          if (!this.runTo(p + 1)) return this.point;
+          for (let i = events; i < process.events.length && !boundary; i++) boundary = CLASS_BOUNDARY_EVENTS.has(process.events[i]!.kind);
+          p++;
+          if (watch.touched || boundary) {
+            future = null;
+            stepping = false;
           }
+          continue;
         }
-        watch.touched = false;
+        // A stretch in one run: from p to the class's touch, a stack word inside the bytes, or the range's end.
+        const first = firstExplored(p);
+        let moment: Moment | null = null;
         const events = process.events.length;
-        if (!this.runTo(p + 1)) return this.point;
-        for (let i = events; i < process.events.length && !boundary; i++) boundary = CLASS_BOUNDARY_EVENTS.has(process.events[i]!.kind);
-        if (watch.touched || boundary) future = null;
+        nearCall = false;
+        watch.touched = false;
+        watch.stopOnTouch = true;
+        words.inserted = false;
+        words.stopOnInsert = true;
+        const interrupted = (): boolean => watch.touched || words.inserted;
+        let alive = true;
+        try {
+          if (first <= range.last) {
+            // The context of the stretch's first explored point is copied on the way (a window may start there).
+            alive = this.runUntil(first, interrupted);
+            if (alive && !interrupted() && this.point === first) moment = captureMoment(process, overwritten);
+          }
+          if (alive && !interrupted()) alive = this.runUntil(range.last, interrupted);
+        } finally {
+          watch.stopOnTouch = false;
+          words.stopOnInsert = false;
+        }
+        let unusual = nearCall || !alive;
+        for (let i = events; i < process.events.length && !unusual; i++) unusual = CLASS_BOUNDARY_EVENTS.has(process.events[i]!.kind) || process.events[i]!.kind === 'signal-delivered';
+        if (unusual) {
+          if (!goTo(p)) return this.point;
+          stepping = true;
+          continue;
+        }
+        const stop = this.point;
+        const fetched = watch.touched && watch.kind === 'fetch';
+        const accessed = watch.touched && watch.kind === 'access';
+        const inserted = !watch.touched && words.inserted;
+        // Where the process stands is the stretch's last point when it stopped before a fetch or
+        // at the range's end (its hazard read there); after an access or an inserting write, the
+        // instruction before it is.
+        const standing = !accessed && !inserted;
+        const last = standing ? stop : stop - 1;
+        const lastLive: LiveHazard = standing ? liveInside(process, overwritten) : 'none';
+        if (future === null && first <= last) {
+          if (!accessed) future = patchedRun(fetched);
+          else {
+            // The access already saw the old bytes: run the future from the class's start.
+            if (!goTo(p)) return this.point;
+            future = patchedRun();
+            if (!goTo(stop)) return this.point;
+          }
+        }
+        for (let q = first; q <= last; q += stride) {
+          const live = q === last ? lastLive : 'none';
+          const at = q;
+          recordPoint(q, live, () => {
+            if (at === last && standing) return momentContext(process, overwritten);
+            if (at === first && moment) return momentContext(process, overwritten, moment);
+            throw new Error(`exploration: no context kept for point ${at} (a bug in the class sweep)`);
+          });
+        }
+        if (fetched) {
+          // Past the fetching instruction: the next class starts after it.
+          watch.enabled = false;
+          const ok = this.runTo(stop + 1);
+          watch.enabled = true;
+          if (!ok) return this.point;
+          future = null;
+          p = stop + 1;
+          continue;
+        }
+        if (accessed) {
+          future = null;
+          p = stop;
+          continue;
+        }
+        if (inserted) {
+          p = stop; // the same class, from here point by point
+          continue;
+        }
+        return null; // the range's end
       }
     } finally {
+      if (stubs) stubs.onStubCall = undefined;
       this.watch = null;
       watch.close();
+      words.close();
+    }
+  }
+
+  /** Runs until `last` or until `done()` says a hook stopped the run; false when the program ended. */
+  private runUntil(last: number, done: () => boolean): boolean {
+    for (;;) {
+      const left = last - this.point;
+      if (left <= 0) return true;
+      const stop = this.process.run({ maxInstructions: left });
+      if (stop.reason !== 'budget') return false;
+      if (done() || this.point >= last) return true;
     }
   }
 }

@@ -3,7 +3,8 @@
 // checkLiveAtPatchPoint, answered without building its evidence), and for reports, where it
 // is and the chain of calls that led there.
 
-import type { EmulatedProcess } from '../../loader/index.js';
+import type { GuestProcess } from '../../loader/index.js';
+import { SystemProcess, viewThreads } from '../../loader/system/index.js';
 import { layout } from '../../loader/index.js';
 import type { OverwrittenBytes } from '../checks/live-clobber.js';
 
@@ -16,10 +17,19 @@ const MAX_CHAIN = 8;
  * word on the stack: a pending call made from inside them), or 'none'. Inside means past the
  * entry: a frame resuming at the entry itself runs the trampoline as intended.
  */
-export function liveInside(process: EmulatedProcess, range: OverwrittenBytes): LiveHazard {
+export function liveInside(process: GuestProcess, range: OverwrittenBytes): LiveHazard {
   if (range.length <= 1) return 'none';
   const lo = range.site + 1n;
   const hi = range.site + BigInt(range.length) - 1n;
+  if (threaded(process)) {
+    // The world stopped: every thread's instruction and stack, as the patcher's check sees them.
+    let hazard: LiveHazard = 'none';
+    for (const t of viewThreads(process)) {
+      if (t.rip >= lo && t.rip <= hi) return 'rip';
+      if (t.stackWords.some((w) => w.value >= lo && w.value <= hi)) hazard = 'frame';
+    }
+    return hazard;
+  }
   const rip = process.engine.readRegister('rip');
   if (rip >= lo && rip <= hi) return 'rip';
   return stackWordInside(process, lo, hi) ? 'frame' : 'none';
@@ -27,7 +37,12 @@ export function liveInside(process: EmulatedProcess, range: OverwrittenBytes): L
 
 export type LiveHazard = 'rip' | 'frame' | 'none';
 
-function stackWordInside(process: EmulatedProcess, lo: bigint, hi: bigint): boolean {
+/** A system-model process with more than one live thread. */
+export function threaded(process: GuestProcess): process is SystemProcess {
+  return process instanceof SystemProcess && process.threads.threads.filter((t) => t.state !== 'exited').length > 1;
+}
+
+function stackWordInside(process: GuestProcess, lo: bigint, hi: bigint): boolean {
   const rsp = process.engine.readRegister('rsp');
   const top = layout.STACK_TOP;
   const end = rsp + STACK_SCAN_BYTES < top ? rsp + STACK_SCAN_BYTES : top;
@@ -55,7 +70,7 @@ function stackWordInside(process: EmulatedProcess, lo: bigint, hi: bigint): bool
 }
 
 /** Length of the call instruction that ends at `returnAddress`, or 0 when none does. */
-function callEndingAt(process: EmulatedProcess, returnAddress: bigint): number {
+function callEndingAt(process: GuestProcess, returnAddress: bigint): number {
   let b: Uint8Array;
   try {
     b = process.engine.readMemory(returnAddress - 7n, 7);
@@ -75,18 +90,43 @@ export interface MomentContext {
   doing: string;
 }
 
-/** The interrupted instruction and the calls on the stack (words just past a call instruction in mapped code), innermost first. */
-export function momentContext(process: EmulatedProcess, range: OverwrittenBytes): MomentContext {
+/** What a report needs of one boundary, copied while the process stands there: rip and the stack words above rsp. */
+export interface Moment {
+  rip: bigint;
+  rsp: bigint;
+  stack: Uint8Array;
+  /** With threads: which one (the one a patch here would hurt). */
+  thread?: string;
+}
+
+export function captureMoment(process: GuestProcess, range?: OverwrittenBytes): Moment {
+  if (range && range.length > 1 && threaded(process)) {
+    // The thread a patch here would hurt (else the running one), with its stack.
+    const lo = range.site + 1n;
+    const hi = range.site + BigInt(range.length) - 1n;
+    const views = viewThreads(process);
+    const t = views.find((v) => v.rip >= lo && v.rip <= hi) ?? views.find((v) => v.stackWords.some((w) => w.value >= lo && w.value <= hi)) ?? views.find((v) => v.running)!;
+    const stack = new Uint8Array(t.stackWords.length * 8);
+    const view = new DataView(stack.buffer);
+    t.stackWords.forEach((w, i) => view.setBigUint64(i * 8, w.value, true));
+    return { rip: t.rip, rsp: t.rsp, stack, ...(views.length > 1 ? { thread: `thread ${t.tid}${t.name ? ` (${t.name})` : ''}` } : {}) };
+  }
   const rip = process.engine.readRegister('rip');
   const rsp = process.engine.readRegister('rsp');
   const top = layout.STACK_TOP;
   const end = rsp + STACK_SCAN_BYTES < top ? rsp + STACK_SCAN_BYTES : top;
+  return { rip, rsp, stack: rsp < end ? process.engine.readMemory(rsp, Number(end - rsp)) : new Uint8Array(0) };
+}
+
+/** The interrupted instruction and the calls on the stack (words just past a call instruction in mapped code), innermost first. */
+export function momentContext(process: GuestProcess, range: OverwrittenBytes, moment: Moment = captureMoment(process, range)): MomentContext {
+  const { rip } = moment;
   const chain: string[] = [];
   let pendingFromInside: bigint | null = null;
-  if (rsp < end) {
-    const bytes = process.engine.readMemory(rsp, Number(end - rsp));
+  {
+    const bytes = moment.stack;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const code = process.regions().filter((r) => (r.perms & 4) !== 0);
+    const code = process.engine.regions().filter((r) => (r.perms & 4) !== 0);
     for (let i = 0; i + 8 <= bytes.length && chain.length < MAX_CHAIN; i += 8) {
       const w = view.getBigUint64(i, true);
       if (!code.some((r) => w >= r.begin && w < r.end)) continue;
@@ -103,5 +143,5 @@ export function momentContext(process: EmulatedProcess, range: OverwrittenBytes)
     : pendingFromInside !== null
       ? `the call from ${process.describe(pendingFromInside)} is in progress (at ${where})`
       : `at ${where}`;
-  return { where, callChain: chain, doing };
+  return { where, callChain: chain, doing: moment.thread ? `${moment.thread}: ${doing}` : doing };
 }

@@ -4,7 +4,7 @@
 // are the verifier's own; only the codes that can depend on the moment are kept (the static
 // ones hold at every point and are reported once by the verification itself).
 
-import type { EmulatedProcess, ProcessStop } from '../../loader/index.js';
+import type { GuestProcess, ProcessStop } from '../../loader/index.js';
 import { checkFetchesAfterPatch, type OverwrittenBytes } from '../checks/live-clobber.js';
 import { checkRegisterPreservation, type CalleeFacts } from '../checks/register-preservation.js';
 import { checkStackBalance } from '../checks/stack-balance.js';
@@ -37,6 +37,8 @@ export interface PatchedRunContext {
   names: { target: string; replacement: string };
   /** A watch over the patched bytes kept for the whole sweep (hooks are costly to add and remove per run). */
   watch?: TouchWatch;
+  /** The process stands right before the first touch (a fetch of the bytes): no run to it is needed. */
+  atTouch?: boolean;
 }
 
 export interface ToolPatchContext extends PatchedRunContext {
@@ -48,7 +50,7 @@ export interface ToolPatchContext extends PatchedRunContext {
 /** After the patch is in place: run to the first touch, then the horizon. */
 function watchAfterPatch(ctx: PatchedRunContext, range: OverwrittenBytes, replacements: readonly bigint[], facts: CalleeFacts): Finding[] {
   const { process, describe } = ctx.session;
-  const touched = runToFirstTouch(process as EmulatedProcess, range, ctx.budget, ctx.watch);
+  const touched = ctx.atTouch === true || runToFirstTouch(process, range, ctx.budget, ctx.watch);
   if (!touched) return [];
   const left = ctx.budget - process.instructions;
   if (left <= 0) return [];
@@ -74,7 +76,7 @@ function crashFinding(stop: Extract<ProcessStop, { reason: 'killed' }>): Finding
 }
 
 /** Runs until the program touches the range (true) or stops for another reason (false). */
-function runToFirstTouch(process: EmulatedProcess, range: OverwrittenBytes, budget: number, shared?: TouchWatch): boolean {
+function runToFirstTouch(process: GuestProcess, range: OverwrittenBytes, budget: number, shared?: TouchWatch): boolean {
   const watch = shared && shared.covers(range) ? shared : new TouchWatch(process, range.site, range.length);
   const saved = { enabled: watch.enabled, stopOnTouch: watch.stopOnTouch };
   watch.enabled = true;

@@ -30,7 +30,7 @@ export interface ExploreOptions {
    * 'classes' (tool-driven only): one recorded run, one patched run per class of points that
    * lead to the same patched future, per-point hazards from the recording. 'brute-force':
    * restore, run to the point, patch and run the horizon at every point. 'auto' (default):
-   * brute force (classes are tool-driven only, and opt-in while a disagreement is open).
+   * classes for tool-driven points, brute force for program-driven ones.
    */
   method?: ExploreMethod;
 }
@@ -64,7 +64,7 @@ export interface Exploration {
   to: number;
   stride: number;
   horizon: HorizonOption;
-  /** Schedule seed of every point (one thread until the thread model lands). */
+  /** Schedule seed of every point (a point is (instruction count, seed)): the system model's --seed; 0 on the stubs model (one thread). */
   seed: number;
   method: 'classes' | 'brute-force';
   /** Points explored (patched and classified). */
@@ -79,6 +79,12 @@ export interface Exploration {
   patchedRuns: number;
   seconds: number;
   pointsPerSecond: number;
+  /**
+   * System model, tool-driven: the point where the tool loaded patch.so (where main's code first
+   * runs); the real dlopen changes the program's course, so every point counts from the run with
+   * patch.so loaded there, and `--explore N:N` (not `--patch-at N`) reproduces point N.
+   */
+  patchLoadedAt?: number;
   /** Set on a shard's report; `verify-patch merge` combines shards into the unsharded report. */
   shard?: { index: number; count: number; first: number | null; last: number | null };
 }

@@ -447,8 +447,7 @@ function renameAt(k: Kernel, olddir: number, oldAddr: bigint, newdir: number, ne
     if (!from.node) throw new KernelErrno(ENOENT);
     if (to.node?.kind === 'dir' && from.node.kind !== 'dir') throw new KernelErrno(EISDIR);
     if (from.node.kind === 'dir' && to.dirPath.startsWith(`${from.dirPath}/${from.name}`)) throw new KernelErrno(EXDEV);
-    from.dir.children.delete(from.name);
-    to.dir.children.set(to.name, from.node);
+    k.vfs.move(from, to);
   } catch (e) {
     errno(e);
   }
