@@ -61,7 +61,13 @@ int hotfix_apply(void *old_func, void *new_func)
         perror("mprotect rwx");
         return -1;
     }
+#ifdef HOTFIX_BYTE_LOOP
+    /* One byte at a time, as a naive patcher copies: another thread can fetch half a jump. */
+    for (size_t i = 0; i < sizeof trampoline; i++)
+        ((volatile unsigned char *)old_func)[i] = trampoline[i];
+#else
     memcpy(old_func, trampoline, sizeof trampoline);
+#endif
     if (mprotect((void *)first_page, protect_len, PROT_READ | PROT_EXEC) != 0) {
         perror("mprotect rx");
         return -1;

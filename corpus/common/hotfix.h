@@ -28,7 +28,8 @@ void *hotfix_load(const char *path);
 /* Overwrite old_func's first TRAMPOLINE_SIZE bytes with a jump to new_func.
    Pages made writable: HOTFIX_PROTECT_PAGES (default 2, as the seed articles do).
    With -DHOTFIX_CALL_TRAMPOLINE the last two bytes are `call rax` (ff d0)
-   instead of `jmp rax` (ff e0). Returns 0 on success. */
+   instead of `jmp rax` (ff e0); with -DHOTFIX_BYTE_LOOP the bytes are stored one at a
+   time (a torn write for a thread running the function meanwhile). Returns 0 on success. */
 int hotfix_apply(void *old_func, void *new_func);
 
 /* Install the seed's SIGUSR1 handler (fix-table-handler.c): load ./patch.so,

@@ -7,6 +7,7 @@ COMMON="main.c target.c ../common/hotfix.c ../common/fix-table-handler.c -rdynam
 
 run_cc $MAIN_CFLAGS $COMMON $MAIN_LDFLAGS -o "$OUT/main-parked"
 run_cc $MAIN_CFLAGS -DPOOL_BLOCKING $COMMON $MAIN_LDFLAGS -o "$OUT/main-blocking"
+run_cc $MAIN_CFLAGS -DPOOL_BUSY -DHOTFIX_BYTE_LOOP $COMMON $MAIN_LDFLAGS -o "$OUT/main-torn"
 run_cc $PATCH_CFLAGS patch.c $PATCH_LDFLAGS -o "$OUT/patch.so"
 
 for variant in parked blocking; do
@@ -18,3 +19,7 @@ for variant in parked blocking; do
     echo "  asserted: $variant: call wait_job returns to serve+$ret; score has no call"
     show_func "$bin" serve
 done
+# The byte-loop patcher: a one-byte store into score in a loop (mov %sil,-0x1(%rcx)).
+stores=$(func_insns "$OUT/main-torn" hotfix_apply | awk -F'\t' '$2 ~ /^mov +%[a-z0-9]+l?,-?(0x[0-9a-f]+)?\(%r/' | grep -c '%[abcd]l,\|%[sd]il,\|%r[0-9]+b,' || true)
+[ "$stores" -ge 1 ] || fail "torn: hotfix_apply has no byte store"
+echo "  asserted: torn: hotfix_apply stores the trampoline byte by byte"

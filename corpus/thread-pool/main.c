@@ -2,7 +2,8 @@
    sleeps; the main thread sleeps and, at iteration argv[2], raises SIGUSR1 whose handler
    patches through patch.so's fix_table. Parked variant: workers call score() then sleep
    (every worker is parked in a sleep outside the target). Blocking variant: workers
-   call serve(), which blocks in wait_job() called from its first bytes. */
+   call serve(), which blocks in wait_job() called from its first bytes. Busy variant
+   (-DPOOL_BUSY, with the byte-loop patcher): workers call score() without a pause. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ static void *worker(void *arg)
     for (;;) {
 #ifdef POOL_BLOCKING
         serve();
+#elif defined(POOL_BUSY)
+        score(200 + (int)id); /* a busy loop: always running, often inside score */
 #else
         score(200 + (int)id);
         usleep(20000);

@@ -87,7 +87,14 @@ options:
   --arg ARG               an argument for main (after argv[0]); repeatable
   --env NAME=VALUE        an environment variable for main (default: none); repeatable
   --stdin FILE            system model: main's standard input (default: empty)
-  --seed N                system model: the thread scheduler's seed (default 1; the report names it)
+  --seed N                system model: the thread scheduler's seed from the patch point on
+                          (default 1; the report names it): quantum, thread picked at each switch,
+                          switches at stores into code; the run to the patch point follows the
+                          default schedule, so a seed replays alone
+  --schedules N           system model with threads: replay the patched run (and its baseline)
+                          from the patch point with seeds --seed .. --seed+N-1 (default 16); any
+                          failing one makes the verdict unsafe, and the report names the first
+                          with the command that replays it (--seed S --schedules 1)
   --help, --version
 
 exploration (try the patch at every instruction boundary of a window):

@@ -100,8 +100,12 @@ function timeline(run: RunSummary): string {
   events.push({ at: run.instructions, cls: 'end', html: `the run ends: ${e(run.endReason ?? run.ended)}` });
   // Stable: the patch point comes before output written at the same instruction count.
   events.sort((a, b) => a.at - b.at || (a.cls === 'patch' ? -1 : b.cls === 'patch' ? 1 : 0));
+  const s = run.schedules;
+  const schedules = s && s.tried > 1
+    ? `<p>${s.tried} schedules replayed from the patch point (seeds ${e(s.seeds)}), ${s.failed} failed${s.replay !== undefined ? `; the first failing one, seed ${e(s.firstFailingSeed ?? '')}: <code>${e(s.replay)}</code>` : ''}.</p>\n`
+    : '';
   return `<p>${e(run.mode)}, ${e(run.engine)} engine, ${run.instructions} instructions.</p>
-<ol class="timeline">${events.map((x) => `<li class="${x.cls}"><span class="n">insn ${x.at}</span> ${x.html}</li>`).join('\n')}</ol>`;
+${schedules}<ol class="timeline">${events.map((x) => `<li class="${x.cls}"><span class="n">insn ${x.at}</span> ${x.html}</li>`).join('\n')}</ol>`;
 }
 
 /**

@@ -64,6 +64,11 @@ export function renderMarkdown(result: VerifyResult): string {
   if (result.replacement) lines.push(`- replacement: ${symbol(result.replacement)}`);
   if (result.trampoline) lines.push(`- trampoline: ${markdownText(result.trampoline.form)}, ${plural(result.trampoline.bytes.length, 'byte')} at ${code(hex(result.trampoline.site))}`);
   if (result.run) lines.push(`- run: ${result.run.mode}, ${result.run.engine} engine, ${result.run.instructions} instructions; ${markdownText(result.run.endReason ?? result.run.ended)}`);
+  const schedules = result.run?.schedules;
+  if (schedules && schedules.tried > 1) {
+    const first = schedules.replay !== undefined ? `; first failing: seed ${schedules.firstFailingSeed}, replay with ${code(schedules.replay)}` : '';
+    lines.push(`- schedules: ${schedules.tried} replayed from the patch point (seeds ${schedules.seeds}), ${schedules.failed} failed${first}`);
+  }
   out.push(...lines, '');
   const findings = sortFindings(result.findings);
   if (findings.length > 0) {

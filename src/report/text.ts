@@ -146,6 +146,12 @@ function runLines(r: RunSummary): string[] {
   const out: string[] = [];
   if (r.process) out.push(subfield('process', r.process.model === 'system' ? `system model: the real ld.so and ${r.process.libc}` : `stubs model: ${r.process.libc}`));
   if (r.process?.threads && r.process.threads.threads > 1) out.push(subfield('threads', `${r.process.threads.threads} (one CPU, ${r.process.threads.switches} switches), schedule seed ${r.process.threads.seed} (--seed ${r.process.threads.seed} replays it)`));
+  if (r.schedules && r.schedules.tried > 1) {
+    const s = r.schedules;
+    const undecided = s.inconclusive ? `, ${s.inconclusive} could not be judged` : '';
+    const failed = s.firstFailingSeed !== undefined ? `, ${s.failed} failed${undecided}; the first failing one: seed ${s.firstFailingSeed} (${s.replay})` : `, none failed${undecided}`;
+    out.push(subfield('schedules', `${s.tried} replayed from the patch point (seeds ${s.seeds})${failed}`));
+  }
   if (r.patchPoint !== undefined) out.push(subfield('patch point', `instruction ${r.patchPoint}${r.patchPointDescription ? `: ${r.patchPointDescription}` : ''}`));
   out.push(subfield('run ended', `after ${r.instructions} instructions${r.hostWork ? ` (and ${r.hostWork} charged for host work)` : ''}: ${r.endReason ?? r.ended}`));
   if (r.failedSyscalls) {

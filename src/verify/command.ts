@@ -64,6 +64,8 @@ export interface ParsedCommand {
   jobs?: number;
   /** --seed N: the thread scheduler's seed (system model). */
   seed?: bigint;
+  /** --schedules N: schedules replayed from the patch point (system model with threads). */
+  schedules?: number;
   /** --report FORMAT:FILE (repeatable): more reports of the same run, written to files by the CLI. */
   reports?: ReportFile[];
 }
@@ -92,7 +94,7 @@ export type CommandRequest =
   | { kind: 'help' }
   | { kind: 'version' };
 
-const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs', 'seed', 'report'] as const;
+const VALUE_OPTIONS = ['with', 'trampoline', 'signal', 'patch-at', 'max-insns', 'format', 'engine', 'lookup', 'strategy', 'max-file-size', 'max-memory', 'max-output', 'timeout', 'process', 'sysroot', 'stdin', 'explore', 'stride', 'horizon', 'shard', 'jobs', 'seed', 'schedules', 'report'] as const;
 /** Options that may be given more than once; each adds one value. */
 const REPEATED_OPTIONS = ['file', 'arg', 'env'] as const;
 /** Options of the exploration that mean nothing without --explore. */
@@ -208,6 +210,10 @@ export function parseCommandLine(argv: readonly string[]): CommandRequest {
     if (!/^\d{1,19}$/.test(values.seed) || BigInt(values.seed) >= 1n << 64n) throw new VerifyError('bad-option', `--seed wants a whole number below 2^64, not '${values.seed}'`);
     command.seed = BigInt(values.seed);
   }
+  if (values.schedules !== undefined) {
+    if (!/^\d{1,4}$/.test(values.schedules) || Number(values.schedules) < 1 || Number(values.schedules) > 1024) throw new VerifyError('bad-option', `--schedules wants a number of schedules from 1 to 1024, not '${values.schedules}'`);
+    command.schedules = Number(values.schedules);
+  }
   for (const e of repeated.env) {
     if (!/^[^=]+=/.test(e)) throw new VerifyError('bad-option', `--env wants NAME=VALUE, not '${e}'`);
   }
@@ -319,7 +325,30 @@ export function commandInput(command: ParsedCommand, main: Uint8Array, patch: Ui
   if (host?.stdin) guest.stdin = host.stdin;
   if (command.seed !== undefined) guest.seed = command.seed;
   input.guest = guest;
+  if (command.schedules !== undefined) input.schedules = command.schedules;
+  input.replayArgs = replayArgs(command);
   return input;
+}
+
+/** The options that shape the run (not the report's form): what a replay command repeats. */
+function replayArgs(c: ParsedCommand): string[] {
+  const out: string[] = [];
+  const add = (name: string, value: string | number | undefined): void => {
+    if (value !== undefined) out.push(`--${name}`, String(value));
+  };
+  add('with', c.with);
+  add('signal', c.signal);
+  add('strategy', c.strategy);
+  add('lookup', c.lookup);
+  add('patch-at', c.patchAt);
+  add('max-insns', c.maxInstructions);
+  add('process', c.process);
+  add('sysroot', c.sysroot);
+  for (const f of c.files) add('file', f);
+  for (const a of c.args) add('arg', a);
+  for (const e of c.env) add('env', e);
+  add('stdin', c.stdin);
+  return out;
 }
 
 export function render(result: VerifyResult, command: Pick<ParsedCommand, 'format' | 'mainPath' | 'patchPath'>): string {

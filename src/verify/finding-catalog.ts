@@ -28,6 +28,7 @@ const SEVERITIES: Record<FindingCode, readonly Severity[]> = {
   OLD_FUNCTION_STILL_CALLED: ['error', 'info'],
   WRITE_OUTSIDE_PATCH_TARGET: ['error'],
   OBJECT_NOT_CONVERTED: ['error'],
+  TORN_WRITE: ['error'],
   PARTIAL_INSTRUCTION_OVERWRITTEN: ['info'],
   ENTRY_ENDBR64: ['info'],
   RIP_RELATIVE_IN_PATCHED_BYTES: ['info'],

@@ -22,6 +22,7 @@ export const FINDING_CODES = {
   OLD_FUNCTION_STILL_CALLED: 'after a GOT or vtable patch the old function still ran (direct call, old pointer, unpatched slot, devirtualised call)',
   WRITE_OUTSIDE_PATCH_TARGET: 'the patcher wrote outside what it set out to patch (past a vtable, beyond a GOT slot, past the bytes)',
   OBJECT_NOT_CONVERTED: 'a new-module method ran on an object the converter had not converted, or it converted one twice',
+  TORN_WRITE: 'another thread fetched an instruction overlapping the patched bytes while the patcher was writing them (half old, half new)',
   // Informational codes (never errors): facts about the site a reviewer may want to know.
   PARTIAL_INSTRUCTION_OVERWRITTEN: 'the trampoline ends inside an instruction; its tail stays behind as garbage bytes',
   ENTRY_ENDBR64: 'the target starts with endbr64 (CET/IBT build): what that means for the trampoline and the replacement',

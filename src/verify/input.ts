@@ -45,6 +45,10 @@ export interface VerifyInput {
   /** Also try the patch at every boundary of a window (--explore). */
   explore?: ExploreOptions;
   /** Default stubs. */
+  /** --schedules N: interleavings replayed from the patch point, seeds --seed .. --seed+N-1 (default 16; system model with threads). */
+  schedules?: number;
+  /** The command-line options (after the positionals) that replay this run, without --seed/--schedules. */
+  replayArgs?: string[];
   process?: ProcessChoice;
   guest?: GuestInputs;
 }
@@ -61,7 +65,10 @@ export interface GuestInputs {
   argv?: string[];
   envp?: string[];
   stdin?: Uint8Array;
-  /** The thread scheduler's seed (system model; --seed). */
+  /**
+   * The thread scheduler's seed from the patch point on (system model; --seed): the run to the
+   * patch point follows the default schedule, so every seed starts from the same patch point.
+   */
   seed?: bigint;
 }
 

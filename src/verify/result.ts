@@ -69,8 +69,27 @@ export interface RunSummary {
   output: OutputLine[];
   /** Budget charged for host work (libc copies and formatting, system calls), beyond `instructions`. */
   hostWork?: number;
+  /** --schedules: the interleavings replayed from the patch point (system model with threads). */
+  schedules?: ScheduleSummary;
   /** System calls that failed with ENOSYS (or were refused): how many, and the first few. */
   failedSyscalls?: { count: number; first: { name: string; number: number; result: string }[] };
+}
+
+/** --schedules N by default: interleavings replayed from the patch point. */
+export const DEFAULT_SCHEDULES = 16;
+
+/** The schedules tried from the patch point: seeds S..S+N-1 (S = --seed), each a patched run and its baseline. */
+export interface ScheduleSummary {
+  tried: number;
+  /** Schedules with at least one error finding. */
+  failed: number;
+  /** Other schedules whose run could not be judged (a stop on something unsupported, the budget): neither failed nor shown safe. */
+  inconclusive?: number;
+  /** "S..S+N-1". */
+  seeds: string;
+  firstFailingSeed?: string;
+  /** The command that replays the first failing schedule alone. */
+  replay?: string;
 }
 
 /** The unpatched continuation from the same patch-point snapshot, under the same budget. */

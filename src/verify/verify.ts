@@ -28,9 +28,10 @@ import { attachExploration } from './explore/attach.js';
 import { completePlan, planStatic, type VerifyPlan } from './pipeline/plan.js';
 import type { PatchSession } from './pipeline/session.js';
 import type { ObservedRun } from './strategies/index.js';
-import type { RunSummary, VerifyResult } from './result.js';
+import { DEFAULT_SCHEDULES, type RunSummary, type ScheduleSummary, type VerifyResult } from './result.js';
 import { attachSourceLines } from './source-lines.js';
 import { outputLines, symbolSummary } from './summary.js';
+import { SystemProcess, DEFAULT_SCHEDULE_SEED } from '../loader/system/index.js';
 
 /** Bytes of original code kept for the "replaced bytes" listing (the last instruction may extend past the trampoline). */
 const ORIGINAL_TAIL = 32;
@@ -84,29 +85,31 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
     };
     const run: RunSummary = { engine: engine.name, mode: plan.mode, instructions: 0, patchPoint: point.instruction, ended: '', output: [] };
     result.run = run;
-    // the unpatched baseline from the patch point; the process is back there afterwards
-    const baseline = runBaseline(process, process.snapshot(), site, plan.budget);
-    const outputAtPoint = process.output.length;
-    // apply
-    const outcome = patcherFor(plan).apply(session);
-    const findings: Finding[] = [...located.findings, ...outcome.findings];
-    // observe
-    const observed = outcome.continues ? plan.strategy.observe(session, outcome) : null;
-    if (observed) findings.push(...observed.findings);
-    else findings.push(...(plan.strategy.unobserved?.(session, outcome) ?? []));
-    const patchedStop = observed?.stop ?? outcome.stop;
-    const ending = patchedStop ? classifyStop(patchedStop) : null;
-    findings.push(...checkOwnCopy({
-      bindings: process.relocationBindings,
-      patchPath: PATCH_PATH,
-      patchName: input.patchName,
-      main: plan.mainElf,
-      mainName: input.mainName,
-      targetName: plan.target.name,
-      describe: session.describe,
-    }));
-    // judge
-    const patchedOutput = process.output.slice(outputAtPoint);
+    const seeds = scheduleSeeds(process, input.guest?.seed ?? DEFAULT_SCHEDULE_SEED, input.schedules ?? DEFAULT_SCHEDULES);
+    // One snapshot at the patch point (the engine keeps one): every schedule and its baseline start from it.
+    const atPoint = process.snapshot();
+    // The other schedules first, then the first one, whose run the report describes (the process ends there).
+    const failing: { seed: bigint; findings: Finding[] }[] = [];
+    let undecided = 0;
+    for (const seed of seeds.slice(1)) {
+      const other = patchOnce({ ...session, result: { verdict: 'error', findings: [] } }, seed, atPoint, located.findings);
+      process.restore(atPoint);
+      if (hasErrors(other.findings)) failing.push({ seed, findings: other.findings.filter((f) => f.severity === 'error') });
+      else if (other.verdictOfRun.inconclusive !== null) undecided++;
+    }
+    const first = patchOnce(session, seeds[0]!, atPoint, located.findings);
+    const { outcome, observed, baseline, patchedOutput, verdictOfRun } = first;
+    const findings = first.findings;
+    if (hasErrors(findings)) failing.unshift({ seed: seeds[0]!, findings: [] });
+    if (seeds.length > 1) {
+      run.schedules = schedulesSummary(input, seeds, failing);
+      if (undecided > 0) run.schedules.inconclusive = undecided;
+    }
+    // A schedule the report's run does not show failed: its errors join, said as such.
+    const firstFailing = failing[0];
+    if (firstFailing && firstFailing.seed !== seeds[0]) {
+      for (const f of firstFailing.findings) findings.push({ ...f, message: `in schedule ${firstFailing.seed} (--seed ${firstFailing.seed} --schedules 1 replays it): ${f.message}` });
+    }
     const difference = firstOutputDifference(patchedOutput, baseline.output);
     result.baseline = {
       ended: describeStop(baseline.stop),
@@ -115,8 +118,6 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
       output: outputLines(baseline.output),
       ...(difference?.text !== undefined ? { firstDifference: difference.text } : {}),
     };
-    const verdictOfRun = judgeEnding(session, outcome, observed, ending, baseline, patchedOutput, findings);
-    findings.push(...verdictOfRun.findings);
     run.instructions = process.instructions;
     run.process = { model: process.model, libc: libcDescription(process) };
     const threads = threadsDescription(process);
@@ -144,6 +145,82 @@ async function verify(input: VerifyInput, result: VerifyResult): Promise<VerifyR
   } finally {
     engine.close();
   }
+}
+
+/** What one schedule of the patched run (and its baseline) gives. */
+interface ScheduleRun {
+  outcome: PatchOutcome;
+  observed: ObservedRun | null;
+  baseline: BaselineRun;
+  patchedOutput: OutputChunk[];
+  verdictOfRun: { findings: Finding[]; inconclusive: string | null };
+  findings: Finding[];
+}
+
+/**
+ * From the patch point: the unpatched baseline, then the patch and the patched run, both under
+ * the schedule `seed` (system model); the process is left at the patched run's end.
+ */
+function patchOnce(session: PatchSession, seed: bigint, atPoint: object, located: readonly Finding[]): ScheduleRun {
+  const { plan, process, site } = session;
+  const reseed = (): void => {
+    if (process instanceof SystemProcess) process.threads.reseed(seed);
+  };
+  reseed();
+  // the unpatched baseline from the patch point; the process is back there afterwards
+  const baseline = runBaseline(process, atPoint, site, plan.budget);
+  reseed();
+  const outputAtPoint = process.output.length;
+  // apply
+  const outcome = patcherFor(plan).apply(session);
+  const findings: Finding[] = [...located, ...outcome.findings];
+  // observe
+  const observed = outcome.continues ? plan.strategy.observe(session, outcome) : null;
+  if (observed) findings.push(...observed.findings);
+  else findings.push(...(plan.strategy.unobserved?.(session, outcome) ?? []));
+  const patchedStop = observed?.stop ?? outcome.stop;
+  const ending = patchedStop ? classifyStop(patchedStop) : null;
+  findings.push(...checkOwnCopy({
+    bindings: process.relocationBindings,
+    patchPath: PATCH_PATH,
+    patchName: plan.input.patchName,
+    main: plan.mainElf,
+    mainName: plan.input.mainName,
+    targetName: plan.target.name,
+    describe: session.describe,
+  }));
+  // judge
+  const patchedOutput = process.output.slice(outputAtPoint);
+  const verdictOfRun = judgeEnding(session, outcome, observed, ending, baseline, patchedOutput, findings);
+  findings.push(...verdictOfRun.findings);
+  return { outcome, observed, baseline, patchedOutput, verdictOfRun, findings };
+}
+
+/** --schedules N: the seeds replayed from the patch point (S, S+1, ...); one when no second thread can race. */
+function scheduleSeeds(process: GuestProcess, seed: bigint, count: number): bigint[] {
+  const threaded = process instanceof SystemProcess && process.threads.live.length > 1;
+  const n = threaded ? Math.max(1, count) : 1;
+  return Array.from({ length: n }, (_, i) => BigInt.asUintN(64, seed + BigInt(i)));
+}
+
+function schedulesSummary(input: VerifyInput, seeds: readonly bigint[], failing: readonly { seed: bigint }[]): ScheduleSummary {
+  const summary: ScheduleSummary = { tried: seeds.length, failed: failing.length, seeds: `${seeds[0]}..${seeds[seeds.length - 1]}` };
+  const first = failing[0];
+  if (first) {
+    summary.firstFailingSeed = first.seed.toString();
+    summary.replay = replayCommand(input, first.seed);
+  }
+  return summary;
+}
+
+/** The command line that replays one schedule. */
+function replayCommand(input: VerifyInput, seed: bigint): string {
+  const args = [input.mainName, input.patchName, input.symbol, ...(input.replayArgs ?? [])].map(shellWord);
+  return `verify-patch ${args.join(' ')} --seed ${seed} --schedules 1`;
+}
+
+function shellWord(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The wall-clock limit between the host-only phases (parsing, analysis); the process checks it while running. */
@@ -238,9 +315,10 @@ function mergeSameCode(findings: readonly Finding[]): Finding[] {
   const merged = new Map<string, Finding>();
   const out: Finding[] = [];
   for (const f of findings) {
-    const key = `${f.code}/${f.severity}`;
+    // Return addresses stay one finding per address: the static call and the threads stopped in it are one.
+    const key = f.code === 'RETURN_ADDRESS_IN_PATCHED_BYTES' ? `${f.code}/${f.severity}/${f.address ?? ''}` : `${f.code}/${f.severity}`;
     const existing = merged.get(key);
-    if (!existing || f.code === 'BRANCH_INTO_PATCHED_BYTES' || f.code === 'RETURN_ADDRESS_IN_PATCHED_BYTES') {
+    if (!existing || f.code === 'BRANCH_INTO_PATCHED_BYTES') {
       const copy = { ...f, evidence: [...f.evidence] };
       merged.set(key, copy);
       out.push(copy);

@@ -328,6 +328,13 @@ function cloneDescriptors(fds: ReadonlyMap<number, FdEntry>, net: Loopback): { f
 /** A system call that cannot complete in this sandbox (it would block forever): the run stops with the message. */
 export class KernelStop extends Error {}
 
+/** A call that waits for a descriptor (thrown where the handler cannot return the action): see WouldBlock. */
+export class KernelWouldBlock extends KernelStop {
+  constructor(message: string, readonly timeoutNs?: bigint, readonly aloneErrno?: number) {
+    super(message);
+  }
+}
+
 /** A system call's failure: the guest gets -errno in rax. */
 export class KernelErrno extends Error {
   constructor(readonly errno: number) {

@@ -25,13 +25,15 @@ import { STACK_SIZE, STACK_TOP } from '../layout.js';
 import { exec, type ExecResult } from './exec.js';
 import { LiveImage, type LinkMapEntry } from './live-image.js';
 import { addProcFiles } from './proc-files.js';
-import { Kernel, KernelErrno, KernelStop, UserFault, type KernelState } from './kernel.js';
+import { Kernel, KernelErrno, KernelStop, KernelWouldBlock, UserFault, type KernelState } from './kernel.js';
 import { SYSCALLS, syscallName } from './syscalls/table.js';
 import { THREAD_SYSCALLS } from './syscalls/threads.js';
 import { DEFAULT_SCHEDULE_SEED, Scheduler, type ThreadsState } from './threads.js';
 import type { Vfs } from './vfs.js';
 
 const SS_DISABLE = 2;
+/** Calls after which a descriptor another thread waits on may be ready: write(v), sendto/msg/mmsg, connect, close, shutdown. */
+const IO_WAKERS = new Set([1, 3, 20, 42, 44, 46, 48, 307]);
 
 /** A page of the sandbox's own: host calls into the guest return here (an int3 the run loop stops before). */
 export const HOST_RETURN = 0x7ffff7ffd000n;
@@ -144,6 +146,11 @@ export class SystemProcess implements GuestProcess {
           const bytes = new Uint8Array(size);
           for (let i = 0; i < size; i++) bytes[i] = Number((value >> BigInt(8 * i)) & 0xffn);
           this.kernel.record({ kind: 'code-write', at: this.instructions, address, bytes, rip: this.engine.readRegister('rip'), by: 'instruction' });
+          // Another CPU may run between two stores into code: a seeded switch point (threads.ts).
+          if (this.threads.preemptAtCodeWrite()) {
+            this.preempting = true;
+            this.engine.stop();
+          }
         },
       });
     }
@@ -320,6 +327,19 @@ export class SystemProcess implements GuestProcess {
   }
 
   private yielding = false;
+  /** A store into code handed the CPU on (the engine was stopped for the switch, not for the caller). */
+  private preempting = false;
+  /** The caller asked for a stop (stopSoon): the run returns after the current instruction. */
+  private stopRequested = false;
+
+  /**
+   * Callable from a hook: the current run() returns ('budget') after this instruction, with the
+   * world as it is (the other threads where the schedule left them).
+   */
+  stopSoon(): void {
+    this.stopRequested = true;
+    this.engine.stop();
+  }
 
   private handle(r: RunResult): ProcessStop | undefined {
     switch (r.reason) {
@@ -331,8 +351,17 @@ export class SystemProcess implements GuestProcess {
         // The engine stops at the wall-clock deadline it was given: that is --timeout, not the budget.
         this.checkDeadline();
         return undefined;
-      case 'stopped':
+      case 'stopped': {
+        const preempted = this.preempting;
+        this.preempting = false;
+        if (this.stopRequested) {
+          this.stopRequested = false;
+          return { reason: 'budget', instructions: this.instructions };
+        }
+        // A preemption at a code write: the loop switches threads (the quantum is spent).
+        if (preempted) return undefined;
         return { reason: 'budget', instructions: this.instructions };
+      }
       case 'breakpoint': {
         this.engine.writeRegister('rip', r.rip);
         this.onProbe(r.rip);
@@ -397,12 +426,26 @@ export class SystemProcess implements GuestProcess {
           this.deliverPendingSignals();
           return this.ended;
         }
+        if (out.wouldBlock) {
+          const waited = this.waitForDescriptor(nr, out.wouldBlock.timeoutNs, out.wouldBlock.aloneErrno);
+          if (waited === 'blocked') return this.ended;
+          if (waited !== undefined) {
+            this.engine.writeRegister('rax', BigInt.asUintN(64, waited));
+            return this.ended;
+          }
+        }
         this.kernel.record({ kind: 'syscall', at: this.instructions, number: nr, name: def.name, result: -38n, args });
         return this.stopWith(new LoaderError('unsupported', `${out.message} (system call ${nr}, ${def.name}(${args.map((a) => hex(a)).join(', ')}) from ${this.describe(caller)})`));
       }
       value = BigInt(out);
+      if (IO_WAKERS.has(nr) && value >= 0n) this.threads.ioChanged();
     } catch (e) {
-      if (e instanceof KernelErrno) value = -BigInt(e.errno);
+      if (e instanceof KernelWouldBlock) {
+        const waited = this.waitForDescriptor(nr, e.timeoutNs, e.aloneErrno);
+        if (waited === 'blocked') return this.ended;
+        if (waited === undefined) return this.stopWith(new LoaderError('unsupported', `${e.message} (system call ${nr}, ${def.name} from ${this.describe(caller)})`));
+        value = waited;
+      } else if (e instanceof KernelErrno) value = -BigInt(e.errno);
       else if (e instanceof UserFault) value = -14n;
       else if (e instanceof KernelStop) return this.stopWith(new LoaderError('unsupported', `${e.message} (system call ${nr}, ${def.name} from ${this.describe(caller)})`));
       else throw e;
@@ -410,6 +453,23 @@ export class SystemProcess implements GuestProcess {
     this.engine.writeRegister('rax', BigInt.asUintN(64, value));
     this.deliverPendingSignals();
     return this.ended;
+  }
+
+  /**
+   * A call waiting for a descriptor: with other threads alive the caller blocks ('io') and
+   * re-runs it when one of them writes, connects or closes, or gets 0 at its timeout; alone, a
+   * finite timeout passes on the virtual clock (0), `aloneErrno` fails it, else undefined (stop).
+   */
+  private waitForDescriptor(nr: number, timeoutNs: bigint | undefined, aloneErrno: number | undefined): 'blocked' | bigint | undefined {
+    if (this.threads.live.length > 1 && !this.threads.frozen) {
+      this.threads.blockIo(nr, timeoutNs === undefined ? undefined : { ns: this.kernel.clock.now(1) + timeoutNs, value: 0n });
+      return 'blocked';
+    }
+    if (timeoutNs !== undefined) {
+      this.kernel.clock.advance(timeoutNs);
+      return 0n;
+    }
+    return aloneErrno !== undefined ? -BigInt(aloneErrno) : undefined;
   }
 
   private stopWith(error: LoaderError): ProcessStop {

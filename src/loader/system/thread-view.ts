@@ -16,10 +16,16 @@ export interface ThreadView {
   running: boolean;
   rip: bigint;
   rsp: bigint;
+  rbp: bigint;
   /** 8-byte words from rsp to the end of its stack mapping (at most `scanBytes`). */
   stackWords: { slot: bigint; value: bigint }[];
   /** Return addresses found on the stack (innermost first), each just after a call instruction. */
   callChain: { address: bigint; location: string }[];
+  /**
+   * The frames' return addresses as an unwinder walks them (set by the verifier from .eh_frame,
+   * which the loader does not read): innermost first, each with how it was found.
+   */
+  frames?: { address: bigint; location: string; how: 'cfi' | 'frame pointer' | 'stack scan' | 'frame pointer or stack scan' }[];
 }
 
 /** Whether the bytes before `ret` end with a call instruction (e8 rel32, ff /2 forms). */
@@ -44,9 +50,11 @@ export function viewThreads(p: SystemProcess, scanBytes = 64 * 1024): ThreadView
     for (const t of s.threads) {
       if (t.state === 'exited') continue;
       const running = t === s.current;
-      if (!running) engine.restoreContext(t.context!);
+      // The running thread's registers are `live` (an earlier turn of the loop loaded another's).
+      engine.restoreContext(running ? live : t.context!);
       const rip = engine.readRegister('rip');
       const rsp = engine.readRegister('rsp');
+      const rbp = engine.readRegister('rbp');
       const m = p.space.find(rsp);
       const end = m ? (m.end < rsp + BigInt(scanBytes) ? m.end : rsp + BigInt(scanBytes)) : rsp;
       const stackWords: { slot: bigint; value: bigint }[] = [];
@@ -60,7 +68,7 @@ export function viewThreads(p: SystemProcess, scanBytes = 64 * 1024): ThreadView
           if (callChain.length < 32 && ((p.space.find(value)?.perms ?? 0) & Perm.Exec) !== 0 && afterCall(p, value)) callChain.push({ address: value, location: p.describe(value) });
         }
       }
-      out.push({ tid: t.tid, name: t.name, state: t.state, running, rip, rsp, stackWords, callChain });
+      out.push({ tid: t.tid, name: t.name, state: t.state, running, rip, rsp, rbp, stackWords, callChain });
     }
   } finally {
     engine.restoreContext(live);

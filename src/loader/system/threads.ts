@@ -6,17 +6,30 @@
 // is not running: switching is saveContext + restoreContext, memory is shared and never copied.
 // The per-thread parts of the kernel state (signal mask, thread-directed pending signals,
 // sigaltstack) are swapped in and out of the Kernel's with the CPU state.
+// A store into code is a switch point too (drawn from a second seeded stream): on a real
+// multi-core machine another thread runs while a patcher writes byte after byte, so the
+// schedule may hand it the CPU between two stores. A read/accept/poll that would block parks
+// the thread ('io') and re-runs the call when another thread changed a descriptor.
 
 import type { CpuContext } from '../../engine/engine.js';
 import type { SignalInfo } from '../kernel/signals.js';
 import { sigbit } from '../kernel/signals.js';
-import type { Kernel } from './kernel.js';
+import { SeededRandom, type Kernel } from './kernel.js';
 
 export const DEFAULT_SCHEDULE_SEED = 1n;
 /** Mean quantum in instructions: a switch every few thousand instructions. */
 export const DEFAULT_QUANTUM = 4000;
 
-export type ThreadState = 'runnable' | 'futex' | 'sleep' | 'exited';
+export type ThreadState = 'runnable' | 'futex' | 'sleep' | 'io' | 'exited';
+
+/**
+ * Virtual time a retired instruction takes while other threads exist (a slow CPU on purpose:
+ * a thread sleeping while others compute wakes after 10^4 of their instructions per ms).
+ */
+export const NS_PER_INSTRUCTION = 100n;
+
+/** One in PREEMPT_ODDS stores into code hands the CPU to another runnable thread. */
+export const PREEMPT_ODDS = 4;
 
 export interface GuestThread {
   tid: number;
@@ -46,6 +59,10 @@ export interface GuestThread {
   exitStatus?: number;
   /** FIFO order of futex waits. */
   waitSeq?: number;
+  /** An 'io' wait: the system call re-run when a descriptor changes (rip is put back on its `syscall`). */
+  restartSyscall?: number;
+  /** Set by an io wake: the next run re-executes restartSyscall. */
+  restart?: boolean;
 }
 
 /** How many switches the run log keeps (the first ones): the page's thread lanes come from it. */
@@ -59,6 +76,8 @@ export interface ThreadsState {
   quantumLeft: number;
   random: bigint;
   switches: number;
+  /** The code-write preemption stream (absent in states saved before it existed). */
+  preemptRandom?: bigint;
 }
 
 /** What a thread switch needs from the process: the engine through the kernel. */
@@ -71,7 +90,10 @@ export class Scheduler {
   private readonly spare = new WeakMap<GuestThread, CpuContext>();
   /** Contexts a saved state or a caller of contextOf holds: never saved into. */
   private readonly pinned = new WeakSet<CpuContext>();
+  private readonly preemptRandom: SeededRandom;
   quantumLeft: number;
+  /** Switches forced by a store into code (the write-race points of a schedule). */
+  preemptions = 0;
   /** Context switches so far (for reports and the bench). */
   switches = 0;
   /** While set (a host call into the guest, a stopped world), no switch happens. */
@@ -85,6 +107,8 @@ export class Scheduler {
     readonly quantum: number = DEFAULT_QUANTUM,
   ) {
     this.random = new ScheduleRandom(seed ^ 0x7468726561647321n);
+    this.preemptRandom = new SeededRandom(seed ^ 0x7772697465726163n);
+    this.scheduleSeed = seed;
     this.nextTid = kernel.pid + 1;
     this.threads.push(this.blank(kernel.pid, 0));
     this.ran.push({ at: 0, tid: kernel.pid });
@@ -124,6 +148,24 @@ export class Scheduler {
   consume(instructions: number): void {
     this.quantumLeft -= instructions;
     this.current.instructions += instructions;
+    // With threads, computing takes time: a sleeper's deadline comes while the others run.
+    if (this.threads.length > 1) {
+      this.kernel.clock.advance(BigInt(instructions) * NS_PER_INSTRUCTION);
+      this.wakeExpired(); // runnable again; picked at the next switch
+    }
+  }
+
+  /** Wakes the timed waits whose deadline has passed; whether any was. */
+  private wakeExpired(): boolean {
+    const at = this.kernel.clock.now(1);
+    let any = false;
+    for (const t of this.threads) {
+      if (t.deadline !== undefined && t.deadline.ns <= at && (t.state === 'futex' || t.state === 'sleep' || t.state === 'io')) {
+        this.wake(t, t.deadline.value);
+        any = true;
+      }
+    }
+    return any;
   }
 
   /** A new thread (clone with CLONE_THREAD): `context` is its CPU state, ready to run. */
@@ -137,6 +179,41 @@ export class Scheduler {
     return t;
   }
 
+  /**
+   * A guest store into code: whether the running thread gives up the CPU after it (a seeded
+   * draw, one in PREEMPT_ODDS, only when another thread can run and the world is not frozen).
+   */
+  preemptAtCodeWrite(): boolean {
+    if (this.frozen || !this.threads.some((t) => t !== this.current && t.state === 'runnable')) return false;
+    const r = this.preemptRandom.bytes(1);
+    if (r[0]! % PREEMPT_ODDS !== 0) return false;
+    this.quantumLeft = 0;
+    this.preemptions++;
+    return true;
+  }
+
+  /**
+   * The running thread waits in system call `nr` (read, accept, poll, epoll_wait... with nothing
+   * ready): it re-runs the call when another thread changes a descriptor (ioChanged), or gets
+   * `deadline.value` when the deadline passes on the virtual clock.
+   */
+  blockIo(nr: number, deadline?: { ns: bigint; value: bigint }): void {
+    const t = this.current;
+    t.state = 'io';
+    t.futex = undefined;
+    t.deadline = deadline;
+    t.restartSyscall = nr;
+  }
+
+  /** Another thread wrote, connected or closed: every 'io' waiter re-runs its call. */
+  ioChanged(): void {
+    for (const t of this.threads) {
+      if (t.state !== 'io' || t === this.current) continue;
+      this.wake(t, 0n);
+      t.restart = true;
+    }
+  }
+
   /** Blocks the running thread (a futex wait or a sleep): it runs again when woken. */
   block(state: 'futex' | 'sleep', futex?: { address: bigint; bitset: number }, deadline?: { ns: bigint; value: bigint }): void {
     const t = this.current;
@@ -146,6 +223,7 @@ export class Scheduler {
   }
 
   wake(t: GuestThread, value: bigint): void {
+    t.restart = false;
     t.state = 'runnable';
     t.futex = undefined;
     t.deadline = undefined;
@@ -208,7 +286,7 @@ export class Scheduler {
       return;
     }
     if (!t.pending.some((p) => p.signo === info.signo)) t.pending.push(info);
-    if ((t.state === 'futex' || t.state === 'sleep') && (t.blocked & sigbit(info.signo)) === 0n) this.wake(t, -4n /* EINTR */);
+    if ((t.state === 'futex' || t.state === 'sleep' || t.state === 'io') && (t.blocked & sigbit(info.signo)) === 0n) this.wake(t, -4n /* EINTR */);
   }
 
   /** Whether the running thread should give up the CPU now. */
@@ -232,7 +310,7 @@ export class Scheduler {
         this.quantumLeft = this.nextQuantum();
         return undefined;
       }
-      const waiting = this.threads.filter((t) => t.deadline !== undefined && (t.state === 'futex' || t.state === 'sleep'));
+      const waiting = this.threads.filter((t) => t.deadline !== undefined && (t.state === 'futex' || t.state === 'sleep' || t.state === 'io'));
       if (waiting.length === 0) return this.deadlockMessage();
       const first = waiting.reduce((a, b) => (a.deadline!.ns <= b.deadline!.ns ? a : b));
       const now = this.kernel.clock.now(1);
@@ -243,7 +321,9 @@ export class Scheduler {
   }
 
   private deadlockMessage(): string {
-    const waits = this.live.map((t) => `thread ${t.tid} (${t.name}) ${t.state === 'futex' ? `waits on futex 0x${t.futex!.address.toString(16)}` : t.state}`);
+    const what = (t: GuestThread): string =>
+      t.state === 'futex' ? `waits on futex 0x${t.futex!.address.toString(16)}` : t.state === 'io' ? `waits in system call ${t.restartSyscall} for a descriptor nobody can make ready` : t.state;
+    const waits = this.live.map((t) => `thread ${t.tid} (${t.name}) ${what(t)}`);
     return `every thread is blocked and nothing can wake them (a deadlock in the program): ${waits.join('; ')}`;
   }
 
@@ -277,6 +357,17 @@ export class Scheduler {
   }
 
   private applyResume(t: GuestThread): void {
+    if (t.restart && t.restartSyscall !== undefined) {
+      // Back onto the `syscall` instruction (0f 05) with its number, as the kernel restarts a call.
+      const engine = this.kernel.engine;
+      engine.writeRegister('rip', engine.readRegister('rip') - 2n);
+      engine.writeRegister('rax', BigInt(t.restartSyscall));
+      t.restart = false;
+      t.restartSyscall = undefined;
+      t.resumeValue = undefined;
+      return;
+    }
+    t.restartSyscall = undefined;
     if (t.resumeValue !== undefined) {
       this.kernel.engine.writeRegister('rax', BigInt.asUintN(64, t.resumeValue));
       t.resumeValue = undefined;
@@ -300,6 +391,7 @@ export class Scheduler {
       quantumLeft: this.quantumLeft,
       random: this.random.seed,
       switches: this.switches,
+      preemptRandom: this.preemptRandom.seed,
     };
   }
 
@@ -313,11 +405,17 @@ export class Scheduler {
     this.quantumLeft = s.quantumLeft;
     this.random.seed = s.random;
     this.switches = s.switches;
+    if (s.preemptRandom !== undefined) this.preemptRandom.seed = s.preemptRandom;
   }
 
-  /** Replays from here with another schedule: reseeds the generator (quantum and picks). */
+  /** The seed the schedule from here on follows (the constructor's, or the last reseed's). */
+  scheduleSeed: bigint;
+
+  /** Replays from here with another schedule: reseeds the generators (quantum, picks, preemptions at code writes). */
   reseed(seed: bigint): void {
+    this.scheduleSeed = seed;
     this.random.seed = BigInt.asUintN(64, seed ^ 0x7468726561647321n) || 1n;
+    this.preemptRandom.seed = BigInt.asUintN(64, seed ^ 0x7772697465726163n) || 1n;
     this.quantumLeft = this.nextQuantum();
   }
 }

@@ -14,7 +14,11 @@ export interface OverwrittenBytes {
 
 const inside = (r: OverwrittenBytes, a: bigint): boolean => a > r.site && a < r.site + BigInt(r.length);
 
-export function checkLiveAtPatchPoint(range: OverwrittenBytes, point: PatchPoint, describe: (a: bigint) => string): Finding[] {
+/**
+ * `moment` names when the threads were looked at: the patch point (default), or the handler's
+ * first store into the bytes (program-driven with threads: the others kept running).
+ */
+export function checkLiveAtPatchPoint(range: OverwrittenBytes, point: PatchPoint, describe: (a: bigint) => string, moment?: string): Finding[] {
   const evidence: Evidence[] = [];
   const self = point.thread ? `thread ${point.thread.tid} (${point.thread.name}): ` : '';
   if (inside(range, point.rip)) {
@@ -46,7 +50,7 @@ export function checkLiveAtPatchPoint(range: OverwrittenBytes, point: PatchPoint
     return [{
       code: 'LIVE_INSTRUCTION_CLOBBERED',
       severity: 'error',
-      message: `at the patch point (instruction ${point.instruction}, every thread stopped) ${threads.size === 1 ? `thread ${[...threads][0]} was` : `threads ${[...threads].join(', ')} were`} inside the overwritten bytes: ${threads.size === 1 ? 'it' : 'they'} will resume in the middle of the trampoline`,
+      message: `${moment ?? `at the patch point (instruction ${point.instruction}, every thread stopped)`} ${threads.size === 1 ? `thread ${[...threads][0]} was` : `threads ${[...threads].join(', ')} were`} inside the overwritten bytes: ${threads.size === 1 ? 'it' : 'they'} will resume in the middle of the trampoline`,
       address: first.address!,
       evidence,
       hint: 'patch only when every thread is outside the first bytes of the function (libcare unwinds every thread and retries), or choose a function whose prologue has no calls',

@@ -62,7 +62,7 @@ export function launchProcess(
     vfs.addFile(`${GUEST_CWD}/patch.so`, patch, patch.length, 0o755);
     if (own !== PATCH_PATH) vfs.addFile(`${GUEST_CWD}/${baseName(patchName)}`, patch, patch.length, 0o755);
     for (const l of needed) vfs.addFile(`${GUEST_CWD}/${l.path}`, l.bytes, l.bytes.length, 0o755);
-    return SystemProcess.create(engine, { vfs, executable: mainPath, argv: guest.argv ?? [], envp: guest.envp ?? [], cwd: GUEST_CWD, limits, ...(guest.stdin ? { stdin: guest.stdin } : {}), ...(guest.seed !== undefined ? { scheduleSeed: guest.seed } : {}) });
+    return SystemProcess.create(engine, { vfs, executable: mainPath, argv: guest.argv ?? [], envp: guest.envp ?? [], cwd: GUEST_CWD, limits, ...(guest.stdin ? { stdin: guest.stdin } : {}) });
   }
   const libraries = [{ path: PATCH_PATH, bytes: patch }, ...needed.map((l) => ({ path: `./${l.path}`, bytes: l.bytes }))];
   if (own !== PATCH_PATH) libraries.push({ path: own, bytes: patch });
@@ -73,7 +73,7 @@ export function launchProcess(
 export function threadsDescription(process: GuestProcess): ThreadsSummary | undefined {
   if (!(process instanceof SystemProcess)) return undefined;
   const s = process.threads;
-  const summary: ThreadsSummary = { seed: s.seed.toString(), threads: s.threads.length, switches: s.switches };
+  const summary: ThreadsSummary = { seed: s.scheduleSeed.toString(), threads: s.threads.length, switches: s.switches };
   if (s.threads.length > 1) {
     summary.list = s.threads.map((t) => ({ tid: t.tid, name: t.name, createdAt: t.createdAt, instructions: t.instructions, exited: t.state === 'exited' }));
     summary.ran = s.ran.map((r) => ({ ...r }));

@@ -11,6 +11,7 @@ import { layout } from '../../loader/index.js';
 import { SystemProcess, viewThreads, type ThreadView } from '../../loader/system/index.js';
 import { VerifyError } from '../error.js';
 import { setPhase } from './progress.js';
+import { framePointerWalk, unwindWithRules, type Frame } from './unwind.js';
 import { describeStop } from './stop-text.js';
 
 const SLEEP_FUNCTIONS = new Set(['usleep', 'sleep', 'nanosleep', 'clock_nanosleep', 'pause', 'sigsuspend', 'select', 'poll', 'epoll_wait', 'read']);
@@ -31,6 +32,30 @@ export interface PatchPoint {
   otherThreads?: ThreadView[];
   /** The stopped thread's id and name (system model). */
   thread?: { tid: number; name: string };
+  /** The stopped thread's view, with its frames (system model). */
+  self?: ThreadView;
+}
+
+/**
+ * A thread's frames: the .eh_frame walk from its registers; where the rules end on code that has
+ * none (generated code, a stripped object), the rbp chain, and past that the conservative scan
+ * of its stack words (each just after a call instruction).
+ */
+export function threadFrames(process: GuestProcess, v: ThreadView): Frame[] {
+  const walk = unwindWithRules(process, v);
+  const frames: Frame[] = [...walk.frames];
+  if (!walk.noRule && frames.length > 0) return frames;
+  const stackEnd = v.stackWords.length > 0 ? v.stackWords[v.stackWords.length - 1]!.slot + 8n : v.rsp;
+  frames.push(...framePointerWalk(process, walk.at, stackEnd));
+  const seen = new Set(frames.map((f) => f.address));
+  // The scan: the words above where the walks reached that look like return addresses.
+  const scanned = new Set(v.callChain.map((c) => c.address));
+  for (const w of v.stackWords) {
+    if (w.slot < walk.at.rsp || !scanned.has(w.value) || seen.has(w.value)) continue;
+    seen.add(w.value);
+    frames.push({ address: w.value, location: process.describe(w.value), how: 'stack scan' });
+  }
+  return frames;
 }
 
 /**
@@ -134,9 +159,17 @@ export function stateHere(process: GuestProcess, description: string, targetCall
   const point: PatchPoint = { instruction: process.instructions, rip: process.engine.readRegister('rip'), rsp, description, targetCallsBefore, stackWords: stackWords(process, rsp), otherThreads: [] };
   if (process instanceof SystemProcess) {
     const views = viewThreads(process, STACK_SCAN_BYTES);
+    for (const v of views) {
+      v.frames = threadFrames(process, v);
+      // The call chain as a debugger shows it: where the thread is, then its callers.
+      if (v.frames.length > 0 && v.frames[0]!.how === 'cfi') v.callChain = [{ address: v.rip, location: process.describe(v.rip) }, ...v.frames];
+    }
     point.otherThreads = views.filter((v) => !v.running);
     const self = views.find((v) => v.running);
-    if (self) point.thread = { tid: self.tid, name: self.name };
+    if (self) {
+      point.thread = { tid: self.tid, name: self.name };
+      point.self = self;
+    }
   }
   return point;
 }

@@ -24,7 +24,13 @@ function ofKind<K extends ProcessEvent['kind']>(events: readonly ProcessEvent[],
   return events.filter((e): e is EventOf<K> => e.kind === kind);
 }
 
-export function runSignalHandler(process: GuestProcess, signo: number, signalName: string, budget: number): HandlerRun {
+/** Called when the run paused for a watcher (write-race.ts: the handler's first store into the target): the world is as it was then. */
+export interface HandlerPause {
+  pending(): boolean;
+  paused(): void;
+}
+
+export function runSignalHandler(process: GuestProcess, signo: number, signalName: string, budget: number, pause?: HandlerPause): HandlerRun {
   const first = process.events.length;
   setPhase(process.engine, 'running the signal handler');
   process.deliverSignal(signo);
@@ -37,8 +43,13 @@ export function runSignalHandler(process: GuestProcess, signo: number, signalNam
   // The handler returns to the restorer (sa_restorer, glibc's __restore_rt): stop there,
   // before its rt_sigreturn, so the patch is complete and the interrupted code not resumed.
   const restorer = process.mem.u64(process.engine.readRegister('rsp'));
-  const left = budget - process.instructions;
-  const stop: ProcessStop = left > 0 ? process.run({ maxInstructions: left, stopAtCallOf: [restorer] }) : { reason: 'budget', instructions: process.instructions };
+  let stop: ProcessStop;
+  for (;;) {
+    const left = budget - process.instructions;
+    stop = left > 0 ? process.run({ maxInstructions: left, stopAtCallOf: [restorer] }) : { reason: 'budget', instructions: process.instructions };
+    if (stop.reason !== 'budget' || !pause?.pending()) break;
+    pause.paused();
+  }
   const returned = stop.reason === 'call' && stop.address === restorer;
   const events = process.events.slice(first);
   return {

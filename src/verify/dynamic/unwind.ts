@@ -7,7 +7,7 @@ import type { FaultReport, GuestProcess } from '../../loader/index.js';
 export interface Frame {
   address: bigint;
   location: string;
-  how: 'cfi' | 'frame pointer or stack scan';
+  how: 'cfi' | 'frame pointer' | 'stack scan' | 'frame pointer or stack scan';
 }
 
 const RSP = 7;
@@ -15,35 +15,80 @@ const RBP = 6;
 const RETURN_ADDRESS = 16;
 const MAX_FRAMES = 32;
 
-export function callChain(process: GuestProcess, fault: FaultReport): Frame[] {
+/** Registers a walk starts from. */
+export interface UnwindStart {
+  rip: bigint;
+  rsp: bigint;
+  rbp: bigint;
+}
+
+/**
+ * The frames above `start` by the .eh_frame rules of each object; stops where an object has no
+ * usable rule (the caller falls back to frame pointers or a stack scan) or a frame looks wrong.
+ */
+export function unwindFrames(process: GuestProcess, start: UnwindStart): Frame[] {
+  return unwindWithRules(process, start).frames;
+}
+
+/**
+ * The .eh_frame walk, and where it stopped: `noRule` when the code at `at.rip` has no usable
+ * rule (generated code, a stripped object), with the registers there for another walk to go on.
+ */
+export function unwindWithRules(process: GuestProcess, start: UnwindStart): { frames: Frame[]; noRule: boolean; at: UnwindStart } {
   const frames: Frame[] = [];
-  const regs = fault.registers;
-  if (regs && fault.instructionBytes.length > 0) {
-    let rip = fault.rip;
-    let rsp = regs['rsp']!;
-    let rbp = regs['rbp']!;
-    for (let depth = 0; depth < MAX_FRAMES; depth++) {
-      const owner = process.objects.find((o) => o.contains(rip));
-      // A caller's pc is its call's return address: look the rule up inside the call.
-      const pc = (depth === 0 ? rip : rip - 1n) - (owner?.base ?? 0n);
-      const rule = owner?.elf?.unwindRule(pc) ?? null;
-      if (!rule || (rule.cfaRegister !== RSP && rule.cfaRegister !== RBP)) break;
-      const cfa = (rule.cfaRegister === RSP ? rsp : rbp) + rule.cfaOffset;
-      const raOffset = rule.saved.get(RETURN_ADDRESS) ?? -8n;
-      let ra: bigint;
-      try {
-        ra = process.mem.u64(cfa + raOffset);
-        const savedRbp = rule.saved.get(RBP);
-        if (savedRbp !== undefined) rbp = process.mem.u64(cfa + savedRbp);
-      } catch {
-        break;
-      }
-      if (ra === 0n || !process.objects.some((o) => o.contains(ra))) break;
-      frames.push({ address: ra, location: process.describe(ra), how: 'cfi' });
-      rsp = cfa;
-      rip = ra;
+  let { rip, rsp, rbp } = start;
+  let noRule = false;
+  for (let depth = 0; depth < MAX_FRAMES; depth++) {
+    const owner = process.objects.find((o) => o.contains(rip));
+    // A caller's pc is its call's return address: look the rule up inside the call.
+    const pc = (depth === 0 ? rip : rip - 1n) - (owner?.base ?? 0n);
+    const rule = owner?.elf?.unwindRule(pc) ?? null;
+    if (!rule || (rule.cfaRegister !== RSP && rule.cfaRegister !== RBP)) {
+      noRule = true;
+      break;
     }
+    const cfa = (rule.cfaRegister === RSP ? rsp : rbp) + rule.cfaOffset;
+    const raOffset = rule.saved.get(RETURN_ADDRESS) ?? -8n;
+    let ra: bigint;
+    try {
+      ra = process.mem.u64(cfa + raOffset);
+      const savedRbp = rule.saved.get(RBP);
+      if (savedRbp !== undefined) rbp = process.mem.u64(cfa + savedRbp);
+    } catch {
+      break;
+    }
+    if (ra === 0n || !process.objects.some((o) => o.contains(ra)) || cfa <= rsp) break;
+    frames.push({ address: ra, location: process.describe(ra), how: 'cfi' });
+    rsp = cfa;
+    rip = ra;
   }
+  return { frames, noRule, at: { rip, rsp, rbp } };
+}
+
+/** Where the rules end: the rbp chain ([rbp] the caller's rbp, [rbp+8] the return address) while it climbs the stack. */
+export function framePointerWalk(process: GuestProcess, at: UnwindStart, stackEnd: bigint): Frame[] {
+  const frames: Frame[] = [];
+  let rbp = at.rbp;
+  while (rbp >= at.rsp && rbp + 16n <= stackEnd && frames.length < MAX_FRAMES) {
+    let ra: bigint;
+    let next: bigint;
+    try {
+      ra = process.mem.u64(rbp + 8n);
+      next = process.mem.u64(rbp);
+    } catch {
+      break;
+    }
+    if (!process.objects.some((o) => o.contains(ra))) break;
+    frames.push({ address: ra, location: process.describe(ra), how: 'frame pointer' });
+    if (next <= rbp) break;
+    rbp = next;
+  }
+  return frames;
+}
+
+export function callChain(process: GuestProcess, fault: FaultReport): Frame[] {
+  const regs = fault.registers;
+  const frames: Frame[] = regs && fault.instructionBytes.length > 0 ? unwindFrames(process, { rip: fault.rip, rsp: regs['rsp']!, rbp: regs['rbp']! }) : [];
   // Where the rules end, the loader's walk (frame pointers, else a conservative scan) goes on.
   const seen = new Set(frames.map((f) => f.address));
   const fallback = frames.length === 0 ? fault.backtrace : [];

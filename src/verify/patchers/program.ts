@@ -1,7 +1,11 @@
 // The program as the patcher: deliver the signal at the patch point, run main's own handler
 // to its return, and read what it wrote through the strategy.
 
+import { checkLiveAtPatchPoint } from '../checks/live-clobber.js';
+import { checkTornWrite } from '../checks/torn-write.js';
 import { checkFailedLookups } from '../checks/symbol-export.js';
+import { stateHere, type PatchPoint } from '../dynamic/patch-point.js';
+import { watchWriteRace } from '../dynamic/write-race.js';
 import { checkHandlerWriteFault } from '../checks/write-fault.js';
 import { checkCodeWritesOutside } from '../checks/write-outside.js';
 import { PATCH_PATH } from '../dynamic/launch.js';
@@ -22,10 +26,33 @@ export const programPatcher: Patcher = {
   apply(session) {
     const { plan, process, site, describe, result } = session;
     const signal = plan.signal!;
+    // With threads, the others run while the handler writes: watch the target's bytes for a torn write.
     plan.strategy.beforeHandler?.(session);
-    const handler = runSignalHandler(process, signal.number, signal.name, plan.budget);
+    // (code bytes only: the slot strategies write data)
+    const race = plan.strategy.name === 'prologue' ? watchWriteRace(process, site) : null;
+    let atFirstStore: PatchPoint | undefined;
+    const pause = race
+      ? { pending: () => race.pausePending, paused: () => {
+          race.pausePending = false;
+          atFirstStore = stateHere(process, 'when the handler began writing the bytes', 0);
+        } }
+      : undefined;
+    let handler;
+    try {
+      handler = runSignalHandler(process, signal.number, signal.name, plan.budget, pause);
+    } finally {
+      race?.stop();
+    }
     const reading = plan.strategy.readProgramPatch(session, handler);
     const findings = [...reading.findings];
+    if (race && reading.written && reading.overwritten.length > 0) {
+      findings.push(...checkTornWrite(race, reading.overwritten.length, handler.stop === null, describe, (a, n) => process.mem.read(a, n)));
+      if (atFirstStore) {
+        // The other threads at the first store (the writer's own frames were checked at the patch point).
+        const others: PatchPoint = { ...atFirstStore, rip: 0n, stackWords: [], thread: undefined };
+        findings.push(...checkLiveAtPatchPoint(reading.overwritten, others, describe, `when the ${signal.name} handler began writing the bytes (instruction ${atFirstStore.instruction}; the other threads kept running)`));
+      }
+    }
     const patchObject = process.objects.find((o) => o.path === PATCH_PATH || o.path === `./${baseName(plan.input.patchName)}`);
     const replacement = plan.replacement;
     const candidates: bigint[] = [];

@@ -26,6 +26,7 @@ import { checkLiveAtPatchPoint } from '../checks/live-clobber.js';
 import { checkOverrun } from '../checks/overrun.js';
 import { checkPartialInstruction } from '../checks/partial-instruction.js';
 import { checkReturnAddress } from '../checks/return-address.js';
+import { checkThreadReturnAddresses } from '../checks/thread-return-address.js';
 import { checkRipRelative } from '../checks/rip-relative.js';
 import { checkTrampolineForm } from '../checks/trampoline-form.js';
 import { checkToolWriteFault } from '../checks/write-fault.js';
@@ -115,7 +116,7 @@ export const prologueStrategy: PatchStrategy = {
     if (!write) return { written: false, findings: [] };
     const applied = applyToolPatch(session.process, write.address, write.bytes);
     const findings = checkToolWriteFault(applied.unprotect, applied.pages);
-    if (applied.written) findings.push(...checkLiveAtPatchPoint(prepared.overwritten, session.point, session.describe));
+    if (applied.written) findings.push(...checkLiveAtPatchPoint(prepared.overwritten, session.point, session.describe), ...checkThreadReturnAddresses(prepared.overwritten, session.point, session.describe));
     return { written: applied.written, findings };
   },
 
@@ -145,6 +146,7 @@ export const prologueStrategy: PatchStrategy = {
     return [
       ...checkEndbr64(ctx, destination === null ? null : { entryEndbr64: startsWithEndbr64(session.process, destination), name: replacementName ?? hex(destination) }, true),
       ...checkLiveAtPatchPoint(reading.overwritten, session.point, session.describe),
+      ...checkThreadReturnAddresses(reading.overwritten, session.point, session.describe, 'when the signal was delivered'),
     ];
   },
 

@@ -5,7 +5,7 @@
 
 import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTTY, EPIPE, ERANGE, ESPIPE, EXDEV } from '../../kernel/errno.js';
 import { encodeUtf8 } from '../../guest-memory.js';
-import { KernelErrno, KernelStop, type Kernel, type OpenFile } from '../kernel.js';
+import { KernelErrno, KernelStop, KernelWouldBlock, type Kernel, type OpenFile } from '../kernel.js';
 import { eventfdRead, eventfdWrite, socketRead, socketWrite } from './net.js';
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, VfsError, type VfsNode } from '../vfs.js';
 import { i32, i64, type SyscallTable } from './types.js';
@@ -117,14 +117,19 @@ function readFrom(k: Kernel, f: OpenFile, count: number, at?: number): Uint8Arra
     case 'socket':
     case 'eventfd': {
       const r = f.kind === 'socket' ? socketRead(k, f, count) : eventfdRead(f, count);
-      if (!(r instanceof Uint8Array)) throw new KernelStop(r.kind === 'unsupported' ? r.message : 'read stopped');
+      if (!(r instanceof Uint8Array)) {
+        if (r.kind === 'unsupported' && r.wouldBlock) throw new KernelWouldBlock(r.message, r.wouldBlock.timeoutNs);
+        throw new KernelStop(r.kind === 'unsupported' ? r.message : 'read stopped');
+      }
       return r;
     }
     case 'pipe-read': {
       const p = f.pipe!;
       if (p.buffer.length === 0) {
         if (p.writers === 0) return new Uint8Array(0);
-        throw new KernelErrno(EAGAIN); // a blocking read would wait forever: one thread, nobody to write
+        if (f.flags & O_NONBLOCK) throw new KernelErrno(EAGAIN);
+        // Another thread may write; alone, EAGAIN (the old behaviour: nobody can ever write).
+        throw new KernelWouldBlock('read would block forever: the pipe is empty', undefined, EAGAIN);
       }
       return Uint8Array.from(p.buffer.splice(0, count));
     }

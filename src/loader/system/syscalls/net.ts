@@ -203,8 +203,12 @@ function accept(k: Kernel, a: readonly bigint[], flags: number): number | Syscal
   return k.allocFd(socketFile(next, flags), (flags & SOCK_CLOEXEC) !== 0);
 }
 
-function wouldBlock(call: string, why: string): SyscallAction {
-  return { kind: 'unsupported', message: `${call} would block forever: ${why}, and the process has one thread (the virtual loopback reaches only this process)` };
+function wouldBlock(call: string, why: string, timeoutNs?: bigint): SyscallAction {
+  return {
+    kind: 'unsupported',
+    message: `${call} would block forever: ${why}, and the process has one thread (the virtual loopback reaches only this process)`,
+    wouldBlock: timeoutNs === undefined ? {} : { timeoutNs },
+  };
 }
 
 /** Bytes a socket read returns now; undefined when it would block. */
@@ -298,11 +302,9 @@ export function readiness(file: OpenFile): number {
   }
 }
 
-/** Nothing ready: a finite timeout passes on the virtual clock; an infinite one can never end. */
-function idle(k: Kernel, call: string, timeoutNs: bigint | undefined): number | SyscallAction {
-  if (timeoutNs === undefined) return wouldBlock(call, 'no descriptor it waits on can become ready');
-  k.clock.advance(timeoutNs);
-  return 0;
+/** Nothing ready: the caller waits (the process decides how: other threads, or the timeout on the virtual clock). */
+function idle(_k: Kernel, call: string, timeoutNs: bigint | undefined): number | SyscallAction {
+  return wouldBlock(call, 'no descriptor it waits on can become ready', timeoutNs);
 }
 
 function poll(k: Kernel, fds: bigint, count: number, timeoutNs: bigint | undefined): number | SyscallAction {

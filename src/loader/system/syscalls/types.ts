@@ -8,7 +8,18 @@ export type SyscallAction =
   | { kind: 'exit'; status: number }
   | { kind: 'sigreturn' }
   /** The sandbox cannot emulate this call (threads, other processes...): the run stops with `message`. */
-  | { kind: 'unsupported'; message: string };
+  | { kind: 'unsupported'; message: string; wouldBlock?: WouldBlock };
+
+/**
+ * A call that waits for a descriptor: with other threads the caller blocks and re-runs it when
+ * one of them changes a descriptor (or gets 0 when `timeoutNs` passes); alone, a finite timeout
+ * passes on the virtual clock and an infinite one stops the run (nobody can wake it).
+ */
+export interface WouldBlock {
+  timeoutNs?: bigint;
+  /** Alone, fail with this errno instead of stopping (a pipe read: glibc sees EAGAIN). */
+  aloneErrno?: number;
+}
 
 export type SyscallResult = bigint | number | SyscallAction;
 
