@@ -21,6 +21,7 @@ import { formatSnapshots, measureSnapshots } from './snapshot.js';
 import { formatSystemStartup, measureSystemStartup } from './system-startup.js';
 import { formatVerifyLatency, measureVerifyLatency } from './verify-latency.js';
 import { formatExploration, measureExploration } from './explore.js';
+import { formatThreads, measureThreads } from './threads.js';
 
 const CODE = 0x40_0000n;
 const DATA = 0x60_0000n;
@@ -299,6 +300,12 @@ async function main(): Promise<void> {
   } catch (error) {
     exploration = [`exploration not measured: ${error instanceof Error ? error.message : String(error)}`];
   }
+  let threads: string[];
+  try {
+    threads = formatThreads(await measureThreads());
+  } catch (error) {
+    threads = [`threads not measured: ${error instanceof Error ? error.message : String(error)}`];
+  }
   const report = [
     '# Emulator speed (npm run bench)',
     '',
@@ -337,6 +344,8 @@ async function main(): Promise<void> {
     '',
     ...startup,
     ...exploration,
+    '',
+    ...threads,
     '',
   ].join('\n');
   console.log(report);

@@ -76,8 +76,7 @@ options:
                           ld.so): the real ld.so, glibc, libstdc++ and every other library
                           main needs, from the sysroot, over emulated Linux system calls and
                           a read-only virtual file system. stubs: the sandbox's own loader and
-                          libc stubs (no sysroot needed; the default otherwise, and with
-                          --engine unicorn, whose CPU model Debian's ld.so refuses)
+                          libc stubs (no sysroot needed; the default otherwise)
   --sysroot DIR|TAR       system model: the root to take ld.so and the libraries from
                           (default /), a directory or a tar (.tar.gz too) of one, e.g. the
                           production image's: only its library directories and /etc/ld.so.cache are
@@ -200,11 +199,7 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
   const sysroot = command.sysroot ?? '/';
   if (command.process === undefined) {
     // The default: the system model when this machine (or --sysroot) has an x86-64 ld.so, else the
-    // stubs. Not on Unicorn: Debian's ld.so refuses its Haswell model ("CPU ISA level is lower than required").
-    if (command.engine === 'unicorn' && command.sysroot === undefined) {
-      command.process = 'stubs';
-      return {};
-    }
+    // stubs; on either engine (both report the same CPU model to glibc: src/engine/cpuid.ts).
     if (command.sysroot === undefined && !hasDynamicLoader(sysroot)) {
       process.stderr.write('verify-patch: note: no x86-64 ld.so under / (and no --sysroot): using the stubs process model\n');
       command.process = 'stubs';

@@ -227,7 +227,12 @@ export interface Engine {
   removeHook(handle: HookHandle): void;
 
   // State.
-  saveContext(): CpuContext;
+  /**
+   * The CPU state. With `reuse` (a context this engine saved earlier that nobody needs any more,
+   * e.g. the one a thread was switched in from), saves into it and returns it: a thread switch
+   * allocates nothing.
+   */
+  saveContext(reuse?: CpuContext): CpuContext;
   restoreContext(context: CpuContext): void;
   snapshot(): Snapshot;
   restoreSnapshot(snapshot: Snapshot): void;

@@ -40,6 +40,7 @@ import {
   type TraceEntry,
 } from './engine.js';
 import { hex } from '../hex.js';
+import { cpuidLeaf } from './cpuid.js';
 
 // ---- Unicorn constants (unicorn.h / x86.h of Unicorn 2.0) ----
 
@@ -75,10 +76,16 @@ const UC_HOOK_MEM_WRITE = 1 << 11;
 const UC_HOOK_INSN_INVALID = 1 << 14;
 const UC_HOOK_MEM_INVALID = 0x3f0; // all *_UNMAPPED and *_PROT kinds
 
+const UC_X86_INS_CPUID = 113;
 const UC_X86_INS_SYSCALL = 699;
 const UC_QUERY_TIMEOUT = 4;
 const UC_CTL_CPU_MODEL_WRITE = 0x44000007; // UC_CTL_WRITE(UC_CTL_CPU_MODEL, 1)
-/** Haswell: the default qemu64 model lacks popcnt/lzcnt/movbe/BMI that compiled code uses. */
+/**
+ * Haswell: the default qemu64 model lacks popcnt/lzcnt/movbe/BMI that compiled code uses. What
+ * `cpuid` reports is not the model's (Unicorn 2.0.1's Haswell leaf 1 lacks FPU and MMX, so
+ * Debian's ld.so finds the CPU below the x86-64 baseline): a CPUID hook answers the wasm core's
+ * model (cpuid.ts), so glibc picks the same code on both engines.
+ */
 const UC_CPU_X86_HASWELL = 19;
 const UC_CTL_TB_REMOVE_CACHE_WRITE = 0x48000009; // UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2)
 
@@ -106,6 +113,9 @@ const UC_X86_REG_FPCW = 246;
 const UC_X86_REG_FPTAG = 247;
 /** What Linux gives a new process (all SSE exceptions masked); Unicorn starts with 0. */
 const INITIAL_MXCSR = 0x1f80n;
+
+/** IF and the always-one bit 1, as the wasm core and Linux start a process. */
+const INITIAL_RFLAGS = 0x202n;
 
 /** Never a canonical address: uc_emu_start's own `until` never triggers (see the header). */
 const NO_UNTIL = 0xffff_ffff_ffff_ffffn;
@@ -154,7 +164,7 @@ interface UnicornBinding {
   /** Byte offset of QEMU's env->old_exception inside a saved context, found by calibrateOldException(). */
   oldExceptionOffset?: number | null;
   types: {
-    code: unknown; intr: unknown; insnInvalid: unknown; syscall: unknown; mem: unknown; memInvalid: unknown;
+    code: unknown; intr: unknown; insnInvalid: unknown; syscall: unknown; cpuid: unknown; mem: unknown; memInvalid: unknown;
     region: unknown;
   };
 }
@@ -212,6 +222,7 @@ function loadBinding(): Promise<UnicornBinding> {
         intr: koffi.pointer(koffi.proto('void PatchsandboxUcIntrHook(void *uc, uint32_t intno, void *user)')),
         insnInvalid: koffi.pointer(koffi.proto('bool PatchsandboxUcInsnInvalidHook(void *uc, void *user)')),
         syscall: koffi.pointer(koffi.proto('void PatchsandboxUcSyscallHook(void *uc, void *user)')),
+        cpuid: koffi.pointer(koffi.proto('int PatchsandboxUcCpuidHook(void *uc, void *user)')),
         mem: koffi.pointer(
           koffi.proto('void PatchsandboxUcMemHook(void *uc, int type, uint64_t address, int size, int64_t value, void *user)'),
         ),
@@ -304,6 +315,13 @@ export class UnicornEngine implements Engine {
   private monitorAt = 0;
   /** Address of the last counted instruction, as koffi passed it (see lastCountedAddress). */
   private lastHookAddress: number | bigint = -1;
+  /**
+   * The last counted instruction's address across segments (koffi's form), for the rep-string
+   * exit check (see isRepExit); forgotten when the host moves rip or switches contexts.
+   */
+  private previousRetired: number | bigint = -1;
+  /** Per address: the count register's width of a rep-prefixed string instruction there (0: none). */
+  private readonly repWidth = new Map<number | bigint, 0 | 4 | 8>();
   private firstInSegment = true;
   private stopRequested = false;
   private inCodeHook = false;
@@ -352,6 +370,8 @@ export class UnicornEngine implements Engine {
     engine.check(binding.regWrite(engine.uc, UC_X86_REG_FPCW, engine.scratch), 'set fpcw');
     engine.scratch[0] = 0xffffn;
     engine.check(binding.regWrite(engine.uc, UC_X86_REG_FPTAG, engine.scratch), 'set fptag');
+    // User space always runs with interrupts enabled (pushf shows IF); Unicorn starts with IF = 0.
+    engine.writeRegister('rflags', INITIAL_RFLAGS);
     return engine;
   }
 
@@ -427,6 +447,7 @@ export class UnicornEngine implements Engine {
     for (let page = firstPage; page <= lastPage; page++) if (this.executedPages.delete(page)) ran = true;
     if (!ran) return;
     this.lastExecutedPage = -1;
+    this.repWidth.clear();
     this.check(this.binding.ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, 'uint64_t', address, 'uint64_t', address + size), 'drop translated code');
   }
 
@@ -440,6 +461,7 @@ export class UnicornEngine implements Engine {
   }
 
   writeRegister(reg: Register, value: bigint): void {
+    if (reg === 'rip') this.previousRetired = -1;
     const id = UC_REG[reg];
     if (id === undefined) throw new EmulationError('ARG', `unknown register ${String(reg)}`);
     this.scratch[0] = BigInt.asUintN(64, value);
@@ -637,8 +659,14 @@ export class UnicornEngine implements Engine {
 
   // ---- State ----
 
-  saveContext(): CpuContext {
+  saveContext(reuse?: CpuContext): CpuContext {
     this.assertOpen();
+    if (reuse !== undefined) {
+      // One uc_context per thread, saved into at every switch: no allocation, nothing to finalize.
+      const own = this.ownContext(reuse);
+      this.check(this.binding.contextSave(this.uc, own.pointer), 'save context');
+      return own;
+    }
     const out: unknown[] = [null];
     this.check(this.binding.contextAlloc(this.uc, out), 'allocate context');
     const pointer = out[0];
@@ -650,6 +678,7 @@ export class UnicornEngine implements Engine {
 
   restoreContext(context: CpuContext): void {
     const own = this.ownContext(context);
+    this.previousRetired = -1;
     this.check(this.binding.contextRestore(this.uc, own.pointer), 'restore context');
   }
 
@@ -747,7 +776,8 @@ export class UnicornEngine implements Engine {
       (_uc: unknown, type: number, address: number | bigint, size: number) => this.onMemInvalid(type, big(address), size),
       b.types.memInvalid,
     );
-    this.nativeCallbacks.push(code, intr, invalid, syscall, memInvalid);
+    const cpuid = b.koffi.register(() => this.onCpuid(), b.types.cpuid);
+    this.nativeCallbacks.push(code, intr, invalid, syscall, memInvalid, cpuid);
     const hh = new BigUint64Array(1);
     const add = (type: number, callback: unknown, ...extra: unknown[]): void => {
       this.check(b.hookAdd(this.uc, hh, type, callback, null, 1n, 0n, ...extra), 'install dispatch hook');
@@ -756,6 +786,7 @@ export class UnicornEngine implements Engine {
     add(UC_HOOK_INTR, intr);
     add(UC_HOOK_INSN_INVALID, invalid);
     add(UC_HOOK_INSN, syscall, 'int', UC_X86_INS_SYSCALL);
+    add(UC_HOOK_INSN, cpuid, 'int', UC_X86_INS_CPUID);
     add(UC_HOOK_MEM_INVALID, memInvalid);
   }
 
@@ -779,6 +810,9 @@ export class UnicornEngine implements Engine {
 
   /** Runs before every instruction. Stopping here (uc_emu_stop) keeps the instruction from executing. */
   private onInstruction(rawAddress: number | bigint, size: number): void {
+    // QEMU's rep loop calls the hook once more after the last iteration, to see rcx = 0 and
+    // leave: that is no instruction (the core, like the CPU, goes on after the last one).
+    if (rawAddress === this.previousRetired && this.isRepExit(rawAddress)) return;
     // stop() was called from a memory, block, syscall or interrupt hook: stop here, rip in sync
     if (this.stopRequested) {
       this.binding.emuStop(this.uc);
@@ -830,6 +864,7 @@ export class UnicornEngine implements Engine {
     }
     this.retired++;
     this.lastHookAddress = rawAddress;
+    this.previousRetired = rawAddress;
     if (this.monitor && this.totalRetired + this.retired >= this.monitorAt) {
       this.monitorAt = this.totalRetired + this.retired + this.monitor.everyInstructions;
       if (this.monitor.callback(this.totalRetired + this.retired) === false) {
@@ -844,6 +879,18 @@ export class UnicornEngine implements Engine {
       this.traceNext = (this.traceNext + 1) % this.traceCapacity;
       if (this.traceLength < this.traceCapacity) this.traceLength++;
     }
+  }
+
+  /** Whether the instruction at `rawAddress` is a rep-prefixed string instruction whose count register is 0. */
+  private isRepExit(rawAddress: number | bigint): boolean {
+    let width = this.repWidth.get(rawAddress);
+    if (width === undefined) {
+      width = repStringCountWidth(this.readUpTo(big(rawAddress), 15));
+      this.repWidth.set(rawAddress, width);
+    }
+    if (width === 0) return false;
+    const rcx = this.readRegister('rcx');
+    return (width === 8 ? rcx : rcx & 0xffff_ffffn) === 0n;
   }
 
   private lastCountedAddress(): bigint | undefined {
@@ -868,6 +915,16 @@ export class UnicornEngine implements Engine {
     for (const hook of this.interruptHooks) if (hook(intno)) return;
     this.pending ??= { reason: 'interrupt', interrupt: intno };
     this.binding.emuStop(this.uc);
+  }
+
+  /** Answers `cpuid` with the model both engines share; returning 1 skips QEMU's own answer. */
+  private onCpuid(): number {
+    const [eax, ebx, ecx, edx] = cpuidLeaf(Number(this.readRegister('rax') & 0xffff_ffffn));
+    this.writeRegister('rax', BigInt(eax));
+    this.writeRegister('rbx', BigInt(ebx));
+    this.writeRegister('rcx', BigInt(ecx));
+    this.writeRegister('rdx', BigInt(edx));
+    return 1;
   }
 
   private onSyscall(): void {
@@ -1016,6 +1073,27 @@ function faultFromError(err: number, address: bigint): MemFault {
     case UC_ERR_WRITE_PROT: return { kind: 'protection', access: 'write', address, size: 0 };
     default: return { kind: 'protection', access: 'fetch', address, size: 0 };
   }
+}
+
+/**
+ * For a string instruction (movs/cmps/stos/lods/scas) with a rep/repe/repne prefix: the width of
+ * its count register (8: rcx, 4: ecx with an 0x67 prefix); 0 for anything else.
+ */
+export function repStringCountWidth(bytes: Uint8Array): 0 | 4 | 8 {
+  let rep = false;
+  let addr32 = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0xf2 || b === 0xf3) rep = true;
+    else if (b === 0x67) addr32 = true;
+    else if (b === 0x66 || b === 0xf0 || b === 0x2e || b === 0x36 || b === 0x3e || b === 0x26 || b === 0x64 || b === 0x65) continue;
+    else {
+      const op = b >= 0x40 && b <= 0x4f ? bytes[i + 1] : b; // a REX prefix comes last
+      const string = op !== undefined && ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf));
+      return rep && string ? (addr32 ? 4 : 8) : 0;
+    }
+  }
+  return 0;
 }
 
 function untilAsHookNumber(until: bigint | undefined): number {

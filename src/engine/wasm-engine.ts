@@ -46,11 +46,11 @@ interface WasmContext extends CpuContext {
   readonly engine: 'wasm';
   readonly gprs: Uint8Array;
   readonly xmm: Uint8Array;
-  readonly rip: bigint;
-  readonly rflags: bigint;
-  readonly fsBase: bigint;
-  readonly gsBase: bigint;
-  readonly mxcsr: number;
+  rip: bigint;
+  rflags: bigint;
+  fsBase: bigint;
+  gsBase: bigint;
+  mxcsr: number;
   /** x87 registers, tags, control and status word (the core's image, wasm/assembly/x87.ts). */
   readonly x87: Uint8Array;
 }
@@ -101,8 +101,13 @@ export class WasmEngine implements Engine {
   // ---- memory -------------------------------------------------------------------------------
 
   private bytes(): Uint8Array {
-    return new Uint8Array(this.core.memory.buffer);
+    // One view until the memory grows (growing replaces the buffer).
+    const buffer = this.core.memory.buffer;
+    if (this.memoryView?.buffer !== buffer) this.memoryView = new Uint8Array(buffer);
+    return this.memoryView;
   }
+
+  private memoryView: Uint8Array | undefined;
 
   private checkRange(address: bigint, size: number, what: string): bigint {
     this.checkOpen();
@@ -278,72 +283,66 @@ export class WasmEngine implements Engine {
     core.setUntil(options.until !== undefined ? 1 : 0, options.until !== undefined ? U64(options.until) : 0n);
     core.clearMemLog();
     this.stopRequested = false;
+    // No closures here: start() runs once per thread quantum, so allocations show in the scheduler's bench.
     const firstRetired = U64(core.getRetired());
-    const retired = (): number => Number(U64(core.getRetired()) - firstRetired);
     const budget = options.count !== undefined && options.count > 0 ? BigInt(options.count) : MAX_BUDGET;
     const deadline = options.timeoutMs !== undefined && options.timeoutMs > 0 ? Date.now() + options.timeoutMs : undefined;
-    const result = (reason: RunResult['reason'], extra: Partial<RunResult> = {}): RunResult => ({
-      reason,
-      instructions: retired(),
-      rip: U64(core.getRip()),
-      ...extra,
-    });
 
     for (;;) {
-      if (this.monitor && U64(core.getRetired()) >= this.monitorAt && !this.callMonitor()) return result('timeout');
-      let chunk = budget - BigInt(retired());
-      if (chunk <= 0n) return result('count');
+      if (this.monitor && U64(core.getRetired()) >= this.monitorAt && !this.callMonitor()) return this.runResult(firstRetired, 'timeout');
+      let chunk = budget - BigInt(this.retiredSince(firstRetired));
+      if (chunk <= 0n) return this.runResult(firstRetired, 'count');
       // Every exit, not only Count: memory-hook exits can come faster than chunks end.
-      if (deadline !== undefined && Date.now() >= deadline) return result('timeout');
+      if (deadline !== undefined && Date.now() >= deadline) return this.runResult(firstRetired, 'timeout');
       if (chunk > RUN_CHUNK) chunk = RUN_CHUNK;
       if (this.monitor) {
         const toMonitor = this.monitorAt - U64(core.getRetired());
         if (toMonitor > 0n && chunk > toMonitor) chunk = toMonitor;
       }
       // A breakpoint at `begin` is not reported when resuming there (the host already handled it).
-      const skip = retired() === 0 && U64(core.getRip()) === U64(begin) ? 1 : 0;
+      const skip = this.retiredSince(firstRetired) === 0 && U64(core.getRip()) === U64(begin) ? 1 : 0;
       const exit = core.run(chunk, skip) as CoreExit;
       this.deliverMemHooks();
-      if (this.stopRequested) return result('stopped');
+      if (this.stopRequested) return this.runResult(firstRetired, 'stopped');
       switch (exit) {
         case CoreExit.Count:
-          if (deadline !== undefined && Date.now() >= deadline) return result('timeout');
+          if (deadline !== undefined && Date.now() >= deadline) return this.runResult(firstRetired, 'timeout');
           continue;
         case CoreExit.Until:
-          return result('until');
+          return this.runResult(firstRetired, 'until');
         case CoreExit.Breakpoint:
-          return result('breakpoint');
+          return this.runResult(firstRetired, 'breakpoint');
         case CoreExit.Fault: {
           this.checkMemoryLimit();
           const fault = this.currentFault();
           if (this.callMemInvalid(fault)) continue;
-          if (this.stopRequested) return result('stopped');
-          return result('fault', { fault });
+          if (this.stopRequested) return this.runResult(firstRetired, 'stopped');
+          return this.runResult(firstRetired, 'fault', { fault });
         }
         case CoreExit.Invalid: {
           const rip = U64(core.getRip());
           const bytes = this.instructionBytes(rip);
           if (this.callInvalidInstruction(rip, bytes)) continue;
-          if (this.stopRequested) return result('stopped');
-          return result('invalid-instruction', { bytes });
+          if (this.stopRequested) return this.runResult(firstRetired, 'stopped');
+          return this.runResult(firstRetired, 'invalid-instruction', { bytes });
         }
         case CoreExit.Syscall: {
           const hooks = this.hooksOf<SyscallHook>(HookType.Syscall);
-          if (hooks.length === 0) return result('syscall');
+          if (hooks.length === 0) return this.runResult(firstRetired, 'syscall');
           for (const h of hooks) h();
-          if (this.stopRequested) return result('stopped');
+          if (this.stopRequested) return this.runResult(firstRetired, 'stopped');
           continue;
         }
         case CoreExit.Interrupt: {
           const n = core.interruptNumber();
           let handled = false;
           for (const h of this.hooksOf<InterruptHook>(HookType.Interrupt)) handled = h(n) || handled;
-          if (this.stopRequested) return result('stopped');
+          if (this.stopRequested) return this.runResult(firstRetired, 'stopped');
           if (handled) continue;
-          return result('interrupt', { interrupt: n });
+          return this.runResult(firstRetired, 'interrupt', { interrupt: n });
         }
         case CoreExit.Divide:
-          return result('divide-error');
+          return this.runResult(firstRetired, 'divide-error');
         case CoreExit.Hook: {
           const events = core.hookEvents();
           if (events & (HOOK_EVENT_BLOCK | HOOK_EVENT_CODE)) {
@@ -351,7 +350,7 @@ export class WasmEngine implements Engine {
             const size = core.hookInsnLength();
             if (events & HOOK_EVENT_BLOCK) this.callCodeHooks(HookType.Block, rip, size);
             if (events & HOOK_EVENT_CODE) this.callCodeHooks(HookType.Code, rip, size);
-            if (this.stopRequested) return result('stopped');
+            if (this.stopRequested) return this.runResult(firstRetired, 'stopped');
             // The hook may have moved rip; only suppress the checks when resuming at the same instruction.
             if (U64(core.getRip()) === rip) core.suppressHooksOnce();
           }
@@ -365,6 +364,16 @@ export class WasmEngine implements Engine {
 
   stop(): void {
     this.stopRequested = true;
+  }
+
+  /** Instructions retired since the retired count was `first` (a start() began). */
+  private retiredSince(first: bigint): number {
+    return Number(U64(this.core.getRetired()) - first);
+  }
+
+  private runResult(first: bigint, reason: RunResult['reason'], extra?: Partial<RunResult>): RunResult {
+    const r: RunResult = { reason, instructions: this.retiredSince(first), rip: U64(this.core.getRip()) };
+    return extra ? Object.assign(r, extra) : r;
   }
 
   setMonitor(monitor: RunMonitor | null): void {
@@ -543,11 +552,26 @@ export class WasmEngine implements Engine {
 
   // ---- state --------------------------------------------------------------------------------
 
-  saveContext(): CpuContext {
+  saveContext(reuse?: CpuContext): CpuContext {
     this.checkOpen();
     const mem = this.bytes();
     const g = this.core.gprBase() >>> 0;
     const x = this.core.xmmBase() >>> 0;
+    this.core.fpuStateSave();
+    const f = this.core.fpuStateBase() >>> 0;
+    const fpuSize = this.core.fpuStateSize();
+    if (reuse !== undefined && reuse.engine === 'wasm' && 'gprs' in reuse) {
+      const c = reuse as WasmContext;
+      c.gprs.set(mem.subarray(g, g + 128));
+      c.xmm.set(mem.subarray(x, x + 256));
+      c.x87.set(mem.subarray(f, f + fpuSize));
+      c.rip = U64(this.core.getRip());
+      c.rflags = U64(this.core.getRflags());
+      c.fsBase = U64(this.core.getFsBase());
+      c.gsBase = U64(this.core.getGsBase());
+      c.mxcsr = this.core.getMxcsr() >>> 0;
+      return c;
+    }
     const context: WasmContext = {
       engine: 'wasm',
       gprs: mem.slice(g, g + 128),
@@ -557,7 +581,7 @@ export class WasmEngine implements Engine {
       fsBase: U64(this.core.getFsBase()),
       gsBase: U64(this.core.getGsBase()),
       mxcsr: this.core.getMxcsr() >>> 0,
-      x87: this.fpuImage(),
+      x87: mem.slice(f, f + fpuSize),
     };
     return context;
   }
@@ -576,12 +600,6 @@ export class WasmEngine implements Engine {
     this.core.setMxcsr(c.mxcsr);
     mem.set(c.x87, this.core.fpuStateBase() >>> 0);
     this.core.fpuStateLoad();
-  }
-
-  private fpuImage(): Uint8Array {
-    this.core.fpuStateSave();
-    const base = this.core.fpuStateBase() >>> 0;
-    return this.bytes().slice(base, base + this.core.fpuStateSize());
   }
 
   /**

@@ -6,6 +6,28 @@ import type { Engine } from '../engine/engine.js';
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 const utf8Encoder = new TextEncoder();
 
+/** The little-endian u32 in the first 4 bytes. */
+export function le32(b: Uint8Array): number {
+  return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+}
+
+/** The little-endian u64 in the first 8 bytes. */
+export function le64(b: Uint8Array): bigint {
+  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+}
+
+export function bytesOfU32(value: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, value >>> 0, true);
+  return b;
+}
+
+export function bytesOfU64(value: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+  return b;
+}
+
 export class GuestMemory {
   constructor(private readonly engine: Engine) {}
 
@@ -22,8 +44,7 @@ export class GuestMemory {
   }
 
   u32(address: bigint): number {
-    const b = this.read(address, 4);
-    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+    return le32(this.read(address, 4));
   }
 
   i32(address: bigint): number {
@@ -32,8 +53,7 @@ export class GuestMemory {
   }
 
   u64(address: bigint): bigint {
-    const b = this.read(address, 8);
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+    return le64(this.read(address, 8));
   }
 
   writeU8(address: bigint, value: number): void {
@@ -47,15 +67,11 @@ export class GuestMemory {
   }
 
   writeU32(address: bigint, value: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, value >>> 0, true);
-    this.write(address, b);
+    this.write(address, bytesOfU32(value));
   }
 
   writeU64(address: bigint, value: bigint): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
-    this.write(address, b);
+    this.write(address, bytesOfU64(value));
   }
 
   /** Bytes of a NUL-terminated string (without the NUL), read in chunks that stay inside a page. */

@@ -42,12 +42,13 @@ import { LoaderError, hex } from './error.js';
 import type { OutputChunk, ProcessEvent } from './events.js';
 import { GuestMemory } from './guest-memory.js';
 import { GuestHeap, type HeapState } from './heap.js';
-import { AddressSpace, permText, type AddressSpaceState, type Mapping } from './kernel/address-space.js';
+import { AddressSpace, type AddressSpaceState, type Mapping } from './kernel/address-space.js';
 import { VirtualClock } from './kernel/clock.js';
 import {
-  FPE_INTDIV, ILL_ILLOPN, SA_RESTORER, SEGV_ACCERR, SEGV_MAPERR, SIGABRT, SIGFPE, SIGILL, SIGNAL_NAMES, SIGSEGV, SIGTRAP, SIG_DFL, SIG_IGN,
-  SI_USER, SignalState, defaultIsIgnore, restoreRtFrame, setupRtFrame, sigbit, type SignalAction, type SignalInfo,
+  FPE_INTDIV, ILL_ILLOPN, SA_RESTORER, SEGV_ACCERR, SEGV_MAPERR, SIGABRT, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SIG_DFL, SIG_IGN,
+  SI_USER, SignalState, dispositionOf, restoreRtFrame, setupRtFrame, sigbit, type SignalAction, type SignalInfo,
 } from './kernel/signals.js';
+import { faultBytes, faultReportOf, killedStop } from './fault.js';
 import { SYSCALL_NAMES, serviceSyscall } from './kernel/syscalls.js';
 import { DynamicLinker, type GuestCall, type LibraryBytes, type LinkerState } from './dynamic/linker.js';
 import { LoadedObject } from './dynamic/loaded-object.js';
@@ -815,23 +816,16 @@ export class EmulatedProcess {
 
   /** Delivers one signal; `forced` (a synchronous fault) overrides SIG_IGN and the mask, as force_sig does. */
   private deliver(info: SignalInfo, forced: boolean, fault?: RunResult): void {
-    let action = this.signals.action(info.signo);
-    if (forced && (action.handler === SIG_IGN || (this.signals.blocked & sigbit(info.signo)) !== 0n)) {
-      action = { handler: SIG_DFL, flags: 0n, mask: 0n, restorer: 0n };
-    }
-    if (action.handler === SIG_IGN || (action.handler === SIG_DFL && defaultIsIgnore(info.signo))) {
+    const disposition = dispositionOf(this.signals, info.signo, forced);
+    if (disposition.kind === 'ignore') {
       this.record({ kind: 'signal-ignored', at: this.instructions, signo: info.signo });
       return;
     }
-    if (action.handler === SIG_DFL) {
-      const report = forced ? this.faultReport(info, fault) : undefined;
-      this.ended = {
-        reason: 'killed', signo: info.signo, instructions: this.instructions,
-        detail: report ? report.message : `${SIGNAL_NAMES[info.signo] ?? info.signo} with no handler (default action: terminate)`,
-        ...(report ? { fault: report } : {}),
-      };
+    if (disposition.kind === 'terminate') {
+      this.ended = this.killedBy(info, forced, fault);
       return;
     }
+    const action = disposition.action;
     const restorer = action.flags & SA_RESTORER && action.restorer !== 0n ? action.restorer : CODE.restorer;
     const frame = setupRtFrame(this.engine, this.mem, this.signals, info, action, restorer);
     this.record({ kind: 'signal-delivered', at: this.instructions, signo: info.signo, code: info.code, handler: action.handler, frame });
@@ -875,32 +869,23 @@ export class EmulatedProcess {
 
   private faultReport(info: SignalInfo, r: RunResult | undefined): FaultReport {
     const rip = this.engine.readRegister('rip');
-    let bytes: Uint8Array = new Uint8Array(0);
-    try {
-      bytes = r?.bytes ?? this.mem.read(rip, 15);
-    } catch {
-      bytes = new Uint8Array(0);
-    }
     const extra = info as SignalInfo & { access?: 'read' | 'write' | 'fetch'; kind?: 'unmapped' | 'protection' };
     const mapping = info.address !== undefined ? this.space.find(info.address) : undefined;
-    const where = mapping ? `${mapping.name} ${permText(mapping.perms)}` : 'unmapped';
-    const signal = SIGNAL_NAMES[info.signo] ?? `signal ${info.signo}`;
-    const what = extra.access ? `${extra.access} of ${hex(info.address ?? 0n)} (${where})` : `at ${hex(info.address ?? rip)}`;
-    const report: FaultReport = {
-      signo: info.signo,
-      signal,
-      address: info.address ?? rip,
-      rip,
-      instructionBytes: bytes,
-      location: this.describe(rip),
-      backtrace: this.backtrace(),
-      registers: Object.fromEntries(GPR_NAMES.map((r) => [r, this.engine.readRegister(r)])),
-      message: `${signal}: ${what} by the instruction at ${this.describe(rip)}${poisonHint(info.address)}`,
-      ...(mapping ? { mapping: where } : {}),
+    return faultReportOf({
+      info, rip,
+      bytes: faultBytes(() => r?.bytes ?? this.mem.read(rip, 15)),
       ...(extra.access ? { access: extra.access } : {}),
       ...(extra.kind ? { kind: extra.kind } : {}),
-    };
-    return report;
+      ...(mapping ? { mapping } : {}),
+      describe: (a) => this.describe(a),
+      backtrace: this.backtrace(),
+      registers: Object.fromEntries(GPR_NAMES.map((g) => [g, this.engine.readRegister(g)])),
+      hint: poisonHint(info.address),
+    });
+  }
+
+  private killedBy(info: SignalInfo, forced: boolean, fault: RunResult | undefined): ProcessStop {
+    return killedStop(info.signo, this.instructions, forced ? this.faultReport(info, fault) : undefined);
   }
 
   /** Return addresses: the rbp chain while it stays on the stack, else a scan for code addresses. */

@@ -41,10 +41,21 @@ export interface OutputLine {
   instruction: number;
 }
 
+/** A system-model run's threads: the schedule's seed, and who ran when (the page draws a lane per thread). */
+export interface ThreadsSummary {
+  seed: string;
+  threads: number;
+  switches: number;
+  /** Every thread the run created, the main thread first. */
+  list?: { tid: number; name: string; createdAt: number; instructions: number; exited: boolean }[];
+  /** From which instruction count each thread ran, in order; the first 1000 switches. */
+  ran?: { at: number; tid: number }[];
+}
+
 export interface RunSummary {
   engine: string;
   /** Which process model ran main, and which libc it used. */
-  process?: { model: 'stubs' | 'system'; libc: string; threads?: { seed: string; threads: number; switches: number } };
+  process?: { model: 'stubs' | 'system'; libc: string; threads?: ThreadsSummary };
   mode: 'tool-driven' | 'program-driven';
   instructions: number;
   /** Instruction count at which the patch was applied or the signal delivered. */

@@ -31,6 +31,18 @@ describe('verify-patch --process', () => {
     expect(text.stdout).toMatch(/^ {2}process {6}system model: the real ld\.so and glibc 2\.\d+/m);
   });
 
+  it('defaults to the system model with --engine unicorn too, with the same report as the wasm engine', () => {
+    const reports = ['wasm', 'unicorn'].map((engine) => {
+      const r = run(...seed, '--with', 'fix_func', '--engine', engine, '--format', 'json');
+      expect(r.stderr, engine).toBe('');
+      expect(r.code, engine).toBe(0);
+      const json = JSON.parse(r.stdout) as { verdict: string; run: { process: { model: string }; instructions: number; patchPoint: number } };
+      return { verdict: json.verdict, model: json.run.process.model, instructions: json.run.instructions, patchPoint: json.run.patchPoint };
+    });
+    expect(reports[0]!.model).toBe('system');
+    expect(reports[1]).toEqual(reports[0]);
+  });
+
   it('--process stubs runs the sandbox libc, and says so', () => {
     const r = run(...seed, '--with', 'fix_func', '--process', 'stubs', '--format', 'json');
     expect(r.code).toBe(0);

@@ -4,6 +4,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmulationError, HookType, Perm, type Engine, type MemFault } from '../../src/engine/engine.js';
+import { cpuidLeaf } from '../../src/engine/cpuid.js';
 import { IN_CI, createEngineOfKind, engineAvailability, type EngineKind } from './gen/engines.js';
 
 const CODE = 0x10000n;
@@ -166,6 +167,64 @@ describe.each(kinds)('Engine conformance: $kind', ({ kind, unavailable }) => {
       expect(engine.start(CODE, { count: 2 })).toMatchObject({ reason: 'count', instructions: 2, rip: CODE + 6n });
       expect(engine.start(CODE, { until: CODE + 6n })).toMatchObject({ reason: 'until', instructions: 2, rip: CODE + 6n });
       engine.setBreakpoints([]);
+    });
+
+    it('counts a rep string instruction once per iteration (once when rcx is 0), ecx with 0x67', () => {
+      // mov ecx, n ; lea rdi, [DATA] ; rep stosq ; inc rax ; int3
+      const code = (n: number, prefix: number[] = []): Uint8Array =>
+        program([0xb9, n, 0, 0, 0], [0x48, 0xc7, 0xc7, 0x00, 0x00, 0x02, 0x00], [...prefix, 0xf3, 0x48, 0xab], INC_RAX, INT3);
+      for (const n of [0, 1, 5]) {
+        load(code(n));
+        expect(engine.start(CODE), `rcx = ${n}`).toMatchObject({ reason: 'interrupt', instructions: 4 + Math.max(n, 1) });
+      }
+      // movabs rcx, 0x100000003 ; lea rdi, [DATA] ; addr32 rep stosq ; inc rax ; int3   (the count is ecx: 3)
+      load(program([0x48, 0xb9, 3, 0, 0, 0, 1, 0, 0, 0], [0x48, 0xc7, 0xc7, 0x00, 0x00, 0x02, 0x00], [0x67, 0xf3, 0x48, 0xab], INC_RAX, INT3));
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', instructions: 7 });
+      expect(engine.readRegister('rcx')).toBe(0n); // the ecx writes zero-extend
+      // A budget that ends right after the last iteration stops after the rep, not on it.
+      load(code(3));
+      expect(engine.start(CODE, { count: 5 })).toMatchObject({ reason: 'count', instructions: 5, rip: CODE + 15n });
+      expect(engine.start(CODE + 15n)).toMatchObject({ reason: 'interrupt', instructions: 2 });
+      // ... and one between iterations stops on it, with rcx counting down.
+      expect(engine.start(CODE, { count: 3 })).toMatchObject({ reason: 'count', instructions: 3, rip: CODE + 12n });
+      expect(engine.readRegister('rcx')).toBe(2n);
+      expect(engine.start(CODE + 12n)).toMatchObject({ reason: 'interrupt', instructions: 4 });
+    });
+
+    it('saves a context into one it saved before (a thread switch without allocation)', () => {
+      load(program(INC_RAX, INT3));
+      engine.writeRegister('rax', 1n);
+      engine.writeRegister('fs_base', 0x7000n);
+      const a = engine.saveContext();
+      engine.writeRegister('rax', 2n);
+      engine.writeRegister('fs_base', 0x8000n);
+      engine.writeXmm(3, new Uint8Array(16).fill(0x5a));
+      const b = engine.saveContext(a);
+      expect(b).toBe(a);
+      engine.writeRegister('rax', 3n);
+      engine.writeRegister('fs_base', 0n);
+      engine.writeXmm(3, new Uint8Array(16));
+      engine.restoreContext(a);
+      expect([engine.readRegister('rax'), engine.readRegister('fs_base'), engine.readXmm(3)[0]]).toEqual([2n, 0x8000n, 0x5a]);
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', instructions: 2 });
+      expect(engine.readRegister('rax')).toBe(3n);
+    });
+
+    it('answers cpuid with the model of src/engine/cpuid.ts', () => {
+      load(program([0x0f, 0xa2], INT3)); // cpuid ; int3
+      for (const leaf of [0, 1, 2, 4, 7, 0xb, 0xd, 0x80000000, 0x80000001, 0x80000008]) {
+        engine.writeRegister('rax', 0xdead_0000_0000_0000n | BigInt(leaf));
+        engine.writeRegister('rcx', 0n);
+        expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', instructions: 2 });
+        const got = (['rax', 'rbx', 'rcx', 'rdx'] as const).map((r) => engine.readRegister(r));
+        expect(got, `leaf ${leaf.toString(16)}`).toEqual(cpuidLeaf(leaf).map((v) => BigInt(v)));
+      }
+    });
+
+    it('starts with rflags 0x202 (IF set, as user space sees it with pushf)', () => {
+      load(program([0x9c, 0x58], INT3)); // pushfq ; pop rax ; int3
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt' });
+      expect(engine.readRegister('rax') & 0x202n).toBe(0x202n);
     });
 
     it('exits on syscall with rip after it', () => {

@@ -13,6 +13,8 @@ import { build, createLogger, createServer as createViteServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyResult } from '../../src/verify/result.js';
 import { verifyPatch } from '../../src/verify/verify.js';
+import type { TimelineEvent } from '../../web/src/protocol.js';
+import { threadPoolResult } from './thread-pool.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repo = new URL('../../', import.meta.url).pathname;
@@ -220,15 +222,15 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.inputValue('#mode')).toBe('USR1');
     // Tab order: the form's controls in reading order, each with a visible focus ring.
     const order: string[] = [];
-    for (let i = 0; i < 11; i++) {
+    for (let i = 0; i < 12; i++) {
       await page.keyboard.press('Tab');
       order.push(await page.evaluate(() => {
         const e = document.activeElement as HTMLElement;
         return `${e.id}${e.matches(':focus-visible') && getComputedStyle(e).outlineStyle !== 'none' ? '' : ' (no visible focus)'}`;
       }));
     }
-    expect(order).toEqual(['main-file', 'patch-file', 'symbol', 'replacement', 'library-files', 'strategy', 'trampoline', 'mode', 'explore', 'process-model', 'verify']);
-    for (let i = 0; i < 11; i++) await page.keyboard.press('Shift+Tab');
+    expect(order).toEqual(['main-file', 'patch-file', 'symbol', 'replacement', 'library-files', 'strategy', 'trampoline', 'mode', 'seed', 'explore', 'process-model', 'verify']);
+    for (let i = 0; i < 12; i++) await page.keyboard.press('Shift+Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('scenario');
     await page.keyboard.press('Enter');
     await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
@@ -350,6 +352,17 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.inputValue('#template')).toBe('movabs r11, {target}; jmp r11');
     await page.goto(`${origin}/index.html#case=no-such%2Fcase&symbol=f`, OPEN);
     expect(await page.locator('#permalink-note').textContent()).toContain("names the case 'no-such/case'");
+    // A schedule seed rides along (seed=): the field shows it and the verified request keeps it.
+    const seeded = '#case=seed-classic%2Fsignal-handler-patches&symbol=need_fix_func&trampoline=abs-rax&signal=USR1&seed=7';
+    await page.goto(`${origin}/index.html${seeded}`, OPEN);
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 90_000 });
+    expect(await page.inputValue('#seed')).toBe('7');
+    expect(new URL(page.url()).hash).toBe(seeded);
+    await page.fill('#seed', 'x1');
+    await page.click('#verify');
+    await expect.poll(() => page.locator('#results').textContent(), { timeout: 30_000 }).toContain("the seed 'x1' is not a decimal number");
+    await page.goto(`${origin}/index.html#symbol=f&seed=18446744073709551616`, OPEN);
+    expect(await page.locator('#permalink-note').textContent()).toContain('the seed 18446744073709551616 does not fit in 64 bits in the link');
   }, 240_000);
 
   it('files built with -g: the evidence names its source lines; the permalink holds the options, not the files', async () => {
@@ -482,4 +495,52 @@ describe.skipIf(!available)('browser page from the dev server', () => {
     }, `/@fs${join(repo, 'corpus/seed-classic/main')}`);
     expect(main).toEqual({ type: 'application/octet-stream', magic: [0x7f, 0x45, 0x4c, 0x46] });
   }, 120_000);
+
+  it('draws a threaded run as one lane per thread (corpus/thread-pool on the system model, verified in Node)', async () => {
+    // The system model needs a sysroot, which this page cannot read: the run is the verifier's in
+    // Node; the page's own lane code (web/src/lanes.ts) and timeline view draw it in chromium.
+    const result = await threadPoolResult();
+    const threads = result.run!.process!.threads!;
+    const events: TimelineEvent[] = result.run!.output.map((o) => ({ kind: 'output', at: o.instruction, text: `${o.stream}: ${o.text}` }));
+    events.push({ kind: 'patch-point', at: result.run!.patchPoint!, text: 'patch point' });
+    const address = server.httpServer!.address() as AddressInfo;
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${address.port}/`);
+    // A module script (vitest would rewrite an import() inside page.evaluate): the dev server serves web/src as modules.
+    await page.evaluate((input) => Object.assign(window, { laneInput: input }), { events, threads, end: result.run!.instructions });
+    await page.addScriptTag({
+      type: 'module',
+      content: `
+        import { eventsOnLanes, threadLanes } from '/src/lanes.ts';
+        import { renderTimeline } from '/src/view/timeline.ts';
+        const { events, threads, end } = window.laneInput;
+        const results = document.getElementById('results');
+        results.replaceChildren(renderTimeline(eventsOnLanes(events, threads), () => {}, threadLanes(threads, end)));
+        const all = (root, selector) => Array.from(root.querySelectorAll(selector));
+        window.laneDrawn = {
+          labels: all(results, '.lane .lane-label').map((e) => e.textContent),
+          spans: all(results, '.lane').map((l) => l.querySelectorAll('.lane-span').length),
+          ticks: all(results, '.lane').map((l) => all(l, '.lane-event').map((t) => t.getAttribute('data-kind'))),
+          rows: all(results, '.timeline .event').map((e) => [e.getAttribute('data-kind'), e.getAttribute('data-thread')]),
+          widths: all(results, '.lane-track').map((t) => t.getBoundingClientRect().width),
+        };`,
+    });
+    await page.waitForFunction(() => 'laneDrawn' in window, undefined, { timeout: 30_000 });
+    const drawn = await page.evaluate(() => (window as unknown as { laneDrawn: { labels: string[]; spans: number[]; ticks: string[][]; rows: [string, string | null][]; widths: number[] } }).laneDrawn);
+    expect(errors).toEqual([]);
+    const tids = threads.list!.map((t) => t.tid);
+    expect(drawn.labels).toEqual(threads.list!.map((t) => `${t.tid} ${t.name}`));
+    expect(drawn.spans.reduce((a, b) => a + b, 0)).toBe(threads.ran!.length);
+    for (const w of drawn.widths) expect(w).toBeGreaterThan(100);
+    // Every output line and the patch point sit on some lane; each worker's lane starts with its thread event.
+    expect(drawn.ticks.flat().filter((k) => k === 'output').length).toBe(result.run!.output.length);
+    expect(drawn.ticks.flat().filter((k) => k === 'patch-point')).toHaveLength(1);
+    expect(drawn.ticks.slice(1).map((t) => t[0])).toEqual(['thread', 'thread', 'thread']);
+    expect(drawn.rows.filter(([kind]) => kind === 'thread').map(([, tid]) => Number(tid))).toEqual(tids.slice(1));
+    expect(drawn.rows.every(([, tid]) => tid !== null && tids.includes(Number(tid)))).toBe(true);
+    await page.screenshot({ path: join(screenshots, 'thread-lanes.png') });
+    await page.close();
+  }, 180_000);
 });

@@ -9,6 +9,7 @@ describe('permalink fragments', () => {
     { case: 'seed-classic/signal-handler-patches', symbol: 'need_fix_func', trampoline: 'abs-rax', signal: 'USR1' },
     { symbol: 'record_hit(SessionTable&, std::string const&, int)', trampoline: { template: 'movabs r11, {target}; jmp r11' } },
     { symbol: 'f#&=?%', trampoline: 'abs-indirect' },
+    { case: 'thread-pool/parked-workers-signal-handler-patches-score', symbol: 'score', trampoline: 'abs-rax', signal: 'USR1', seed: '18446744073709551615' },
     // --explore and --stride: the default window, a window, a window with a stride.
     { case: 'seed-classic/tool-explores-the-run', symbol: 'need_fix_func', replacement: 'fix_func', trampoline: 'abs-rax', explore: {} },
     { case: 'seed-classic/tool-explores-start-up', symbol: 'need_fix_func', replacement: 'fix_func', trampoline: 'abs-rax', explore: { from: 0, to: 70 } },
@@ -31,6 +32,9 @@ describe('permalink fragments', () => {
     expect(fromFragment('#symbol=f&trampoline=jmp')).toEqual({ error: "unknown trampoline 'jmp' in the link (abs-rax, rel32, abs-indirect or template=)" });
     expect(fromFragment('#symbol=f&main=AAAA')).toEqual({ error: 'the link has parameters this page does not know: main' });
     expect(fromFragment('#symbol=f&process=kernel')).toEqual({ error: "unknown process model 'kernel' in the link (system or stubs)" });
+    expect(fromFragment('#symbol=f&seed=007')).toEqual({ symbol: 'f', trampoline: 'abs-rax', seed: '7' });
+    expect(fromFragment('#symbol=f&seed=-1')).toEqual({ error: "the seed '-1' is not a decimal number in the link" });
+    expect(fromFragment('#symbol=f&seed=18446744073709551616')).toEqual({ error: 'the seed 18446744073709551616 does not fit in 64 bits in the link' });
     expect(fromFragment('#symbol=f&explore=9:3')).toEqual({ error: "the exploration window '9:3' in the link ends before it starts" });
     expect(fromFragment('#symbol=f&explore=all')).toEqual({ error: "the exploration window 'all' in the link is not FROM:TO (instruction counts)" });
     expect(fromFragment('#symbol=f&stride=4')).toEqual({ error: 'the link has a stride but no exploration (explore=)' });

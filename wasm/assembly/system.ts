@@ -9,7 +9,8 @@ import { readMem, writeMem } from './mmu';
 import { fxsave, fxrstor } from './x87';
 
 /**
- * The CPU model cpuid reports, advertising only what this core implements:
+ * The CPU model cpuid reports, advertising only what this core implements (UnicornEngine answers
+ * the same from src/engine/cpuid.ts: keep the two equal, test/engine/cpuid.test.ts checks):
  * leaf 1 edx: FPU(0) TSC(4) CX8(8) CMOV(15) FXSR(24) SSE(25) SSE2(26);
  *        ecx: SSE3(0) SSSE3(9) CX16(13) SSE4.1(19) SSE4.2(20) MOVBE(22) POPCNT(23) RDRAND(30).
  * MMX(23) is advertised although the core has no MMX instructions: it is part of the x86-64

@@ -11,7 +11,7 @@ import { renderTimeline } from './view/timeline.js';
 import { TraceStepper } from './view/trace.js';
 import { renderVerdict } from './view/verdict.js';
 import { CancelledError, VerificationWorker } from './worker-client.js';
-import { fromFragment, toFragment, type PermalinkState } from './permalink.js';
+import { fromFragment, seedError, toFragment, type PermalinkState } from './permalink.js';
 import { renderDownloads } from './view/downloads.js';
 import { BUNDLED, bundledSummary, bundledTar, licenceFooter, sysrootFromFile } from './sysroot.js';
 
@@ -36,6 +36,7 @@ const modelSelect = byId<HTMLSelectElement>('process-model');
 const sysrootFile = byId<HTMLInputElement>('sysroot-file');
 const sysrootFileLabel = byId<HTMLElement>('sysroot-file-label');
 const sysrootNote = byId<HTMLElement>('sysroot-note');
+const seedInput = byId<HTMLInputElement>('seed');
 const verifyButton = byId<HTMLButtonElement>('verify');
 const cancelButton = byId<HTMLButtonElement>('cancel');
 const progress = byId<HTMLElement>('progress');
@@ -236,6 +237,7 @@ function openPermalink(): void {
     patchFile.value = '';
     selectScenario();
     fillFieldsFrom(state);
+    seedInput.value = state.seed ?? '';
     exploreFromLink(state);
     form.requestSubmit();
     return;
@@ -246,6 +248,7 @@ function openPermalink(): void {
   delete symbolInput.dataset['fromCase'];
   fillFieldsFrom(state);
   if (state.process === undefined) setModel(defaultModel('system'));
+  seedInput.value = state.seed ?? '';
   exploreFromLink(state);
   results.replaceChildren(h('p', { class: 'note', id: 'permalink-note', role: 'status' }, 'This link holds the options, not the files: choose main and patch.so, then Verify.'));
   mainFile.focus();
@@ -293,6 +296,11 @@ async function buildRequest(): Promise<VerifyRequest> {
   if (replacementInput.value.trim() !== '') request.replacement = replacementInput.value.trim();
   if (modeSelect.value !== '') request.signal = modeSelect.value;
   if (strategySelect.value === 'got' || strategySelect.value === 'vtable') request.strategy = strategySelect.value;
+  if (seedInput.value.trim() !== '') {
+    const error = seedError(seedInput.value);
+    if (error) throw new Error(error);
+    request.seed = BigInt(seedInput.value.trim()).toString();
+  }
   // A permalink's window and stride; else a corpus case's own window while its files are used; the default window otherwise.
   if (exploreCheck.checked) {
     request.explore = linkExplore ? { ...linkExplore } : !main && !patch ? { ...(selectedCase()?.explore ?? {}) } : {};
@@ -305,6 +313,7 @@ async function buildRequest(): Promise<VerifyRequest> {
   // The model only when it is not what the case (or your own files) would run on anyway.
   const chosen = model === 'stubs' ? 'stubs' : 'system';
   if (chosen !== (caseId !== undefined ? selectedCase()?.process ?? 'stubs' : 'system')) link.process = chosen;
+  if (request.seed !== undefined) link.seed = request.seed;
   if (request.explore !== undefined) {
     const { stride, ...window } = request.explore;
     link.explore = window;
@@ -425,7 +434,7 @@ function showView(view: VerificationView, replaying?: number): void {
   }
   execution.append(
     h('div', { class: 'columns' },
-      h('div', { class: 'column' }, h('h3', {}, 'Timeline'), view.timeline.length > 0 ? renderTimeline(view.timeline, goToStep) : h('p', { class: 'muted' }, 'No run recorded.')),
+      h('div', { class: 'column' }, h('h3', {}, 'Timeline'), view.timeline.length > 0 ? renderTimeline(view.timeline, goToStep, view.lanes) : h('p', { class: 'muted' }, 'No run recorded.')),
       h('div', { class: 'column wide' }, h('h3', {}, 'Trace around the patch point'), stepper ? stepper.element : h('p', { class: 'muted' }, 'No trace recorded.'))));
   const parts: HTMLElement[] = [renderVerdict(view, onJump)];
   if (view.result.verdict !== 'error' || view.site) {

@@ -13,6 +13,8 @@ export interface PermalinkState {
   signal?: string;
   /** Absent: prologue. */
   strategy?: 'got' | 'vtable';
+  /** The thread scheduler's seed (system model, --seed): a failing schedule replays from it. */
+  seed?: string;
   /** --explore: the window ({} for the default one); absent: no exploration. */
   explore?: { from?: number; to?: number };
   /** --stride (with explore only); absent: every point. */
@@ -33,6 +35,7 @@ export function toFragment(state: PermalinkState): string {
   else params.set('template', state.trampoline.template);
   if (state.signal !== undefined) params.set('signal', state.signal);
   if (state.strategy !== undefined) params.set('strategy', state.strategy);
+  if (state.seed !== undefined) params.set('seed', state.seed);
   if (state.explore !== undefined) {
     const { from, to } = state.explore;
     params.set('explore', from === undefined && to === undefined ? '' : `${from ?? ''}:${to ?? ''}`);
@@ -47,7 +50,7 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
   const text = fragment.replace(/^#/, '');
   if (text === '') return null;
   const params = new URLSearchParams(text);
-  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy', 'explore', 'stride', 'process']);
+  const known = new Set(['case', 'symbol', 'with', 'trampoline', 'template', 'signal', 'strategy', 'explore', 'stride', 'seed', 'process']);
   const unknown = [...params.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) return { error: `the link has parameters this page does not know: ${unknown.join(', ')}` };
   const symbol = params.get('symbol')?.trim() ?? '';
@@ -87,10 +90,24 @@ export function fromFragment(fragment: string): PermalinkState | { error: string
     if (!/^\d+$/.test(stride) || Number(stride) < 1 || !Number.isSafeInteger(Number(stride))) return { error: `the stride '${stride}' in the link is not a whole number >= 1` };
     if (Number(stride) !== 1) state.stride = Number(stride);
   }
+  const seed = params.get('seed');
+  if (seed !== null) {
+    const error = seedError(seed);
+    if (error) return { error: `${error} in the link` };
+    state.seed = BigInt(seed.trim()).toString();
+  }
   const model = params.get('process');
   if (model !== null) {
     if (model !== 'system' && model !== 'stubs') return { error: `unknown process model '${model}' in the link (system or stubs)` };
     state.process = model;
   }
   return state;
+}
+
+/** Why a schedule seed is not one (as --seed takes it: a decimal integer 0..2^64-1), or undefined. */
+export function seedError(text: string): string | undefined {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return `the seed '${text}' is not a decimal number`;
+  if (BigInt(t) >= 1n << 64n) return `the seed ${t} does not fit in 64 bits`;
+  return undefined;
 }

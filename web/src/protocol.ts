@@ -2,6 +2,7 @@
 // structured cloning (bigint, Uint8Array, plain objects), so no class instances cross.
 
 import type { VerifyResult } from '../../src/verify/result.js';
+import type { ThreadLane } from './lanes.js';
 
 export type TrampolineChoice = 'abs-rax' | 'rel32' | 'abs-indirect' | { template: string };
 
@@ -32,6 +33,8 @@ export interface VerifyRequest {
    * or the user's own, decompressed); absent: the stubs model.
    */
   sysroot?: { name: string; tar: Uint8Array };
+  /** The thread scheduler's seed, decimal (--seed; the system model's threads): replays a schedule. */
+  seed?: string;
 }
 
 export type PageToWorker =
@@ -91,6 +94,7 @@ export type TimelineKind =
   | 'code-write'
   | 'call-target'
   | 'call-replacement'
+  | 'thread'
   | 'exit';
 
 export interface TimelineEvent {
@@ -101,6 +105,8 @@ export interface TimelineEvent {
   address?: bigint;
   /** Index of the trace step at or right after `at`, when the trace window covers it. */
   step?: number;
+  /** The thread running when it happened (a system-model run with threads): its lane. */
+  thread?: number;
 }
 
 export const TRACE_REGISTERS = [
@@ -148,6 +154,8 @@ export type ReplayCheck =
 
 export interface VerificationView {
   result: VerifyResult;
+  /** One lane per thread when the run had more than one (lanes.ts). */
+  lanes?: ThreadLane[];
   site?: PatchSiteView;
   timeline: TimelineEvent[];
   trace?: RecordedTrace;

@@ -150,6 +150,21 @@ export class AddressSpace {
     return 0;
   }
 
+  /**
+   * MADV_DONTNEED on private memory: [begin, end) reads back as zeros. The engine's pages are
+   * dropped and mapped again (untouched: no host memory, nothing to write), not filled with
+   * zeros: glibc discards most of a thread's 8 MiB stack when the thread exits.
+   */
+  discard(begin: bigint, end: bigint): void {
+    for (const m of this.mappings) {
+      const from = m.begin > begin ? m.begin : begin;
+      const to = m.end < end ? m.end : end;
+      if (from >= to) continue;
+      this.engine.unmap(from, Number(to - from));
+      this.engine.map(from, Number(to - from), m.perms);
+    }
+  }
+
   /** The loader's own permission changes (segment permissions, RELRO): no argument checks, no event. */
   mprotectInternal(address: bigint, length: bigint, perms: Perm): void {
     const end = pageUp(address + length);

@@ -78,6 +78,26 @@ export function defaultIsIgnore(signo: number): boolean {
   return DEFAULT_IGNORED.has(signo);
 }
 
+/**
+ * What the kernel does with a signal now (both process models): ignore it, end the process
+ * with its default action, or run the handler. `forced` (a synchronous fault) overrides
+ * SIG_IGN and the mask with the default action, as the kernel's force_sig does.
+ */
+export type Disposition = { kind: 'ignore' } | { kind: 'terminate' } | { kind: 'handle'; action: SignalAction };
+
+export function dispositionOf(signals: SignalState, signo: number, forced: boolean): Disposition {
+  let action = signals.action(signo);
+  if (forced && (action.handler === SIG_IGN || (signals.blocked & sigbit(signo)) !== 0n)) action = { handler: SIG_DFL, flags: 0n, mask: 0n, restorer: 0n };
+  if (action.handler === SIG_IGN || (action.handler === SIG_DFL && defaultIsIgnore(signo))) return { kind: 'ignore' };
+  if (action.handler === SIG_DFL) return { kind: 'terminate' };
+  return { kind: 'handle', action };
+}
+
+/** The detail of a process ended by a signal's default action (no fault report to quote). */
+export function terminatedDetail(signo: number): string {
+  return `${SIGNAL_NAMES[signo] ?? signo} with no handler (default action: terminate)`;
+}
+
 // Layout of the kernel's rt_sigframe on x86-64 (arch/x86/include/asm/sigframe.h).
 export const UC_OFFSET = 8; // after pretcode
 export const UC_MCONTEXT = 40; // uc_flags, uc_link, uc_stack(24)

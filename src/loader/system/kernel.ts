@@ -7,7 +7,7 @@ import { Perm, type Engine } from '../../engine/engine.js';
 import type { ProcessEvent } from '../events.js';
 import { CapturedOutput } from '../captured-output.js';
 import { DEFAULT_MAX_OUTPUT } from '../limits.js';
-import { GuestMemory, decodeUtf8 } from '../guest-memory.js';
+import { GuestMemory, bytesOfU32, bytesOfU64, decodeUtf8, le32, le64 } from '../guest-memory.js';
 import { AddressSpace } from '../kernel/address-space.js';
 import { VirtualClock } from '../kernel/clock.js';
 import { EBADF, EFAULT, EMFILE } from '../kernel/errno.js';
@@ -218,25 +218,19 @@ export class Kernel {
   }
 
   u32(address: bigint): number {
-    const b = this.read(address, 4);
-    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+    return le32(this.read(address, 4));
   }
 
   u64(address: bigint): bigint {
-    const b = this.read(address, 8);
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+    return le64(this.read(address, 8));
   }
 
   writeU32(address: bigint, value: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, value >>> 0, true);
-    this.write(address, b);
+    this.write(address, bytesOfU32(value));
   }
 
   writeU64(address: bigint, value: bigint): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
-    this.write(address, b);
+    this.write(address, bytesOfU64(value));
   }
 
   /** A NUL-terminated path or string from user memory (at most 4096 bytes, as PATH_MAX). */

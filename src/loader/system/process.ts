@@ -13,11 +13,12 @@ import { DEFAULT_MAX_MEMORY, DEFAULT_MAX_OUTPUT, mib, RESERVATION_FACTOR, SYSCAL
 import { LoaderError, hex } from '../error.js';
 import type { OutputChunk, ProcessEvent } from '../events.js';
 import { encodeUtf8 } from '../guest-memory.js';
-import { permText, type AddressSpaceState, type Mapping } from '../kernel/address-space.js';
+import type { AddressSpaceState, Mapping } from '../kernel/address-space.js';
 import {
-  FPE_INTDIV, ILL_ILLOPN, SA_ONSTACK, SEGV_ACCERR, SEGV_MAPERR, SIGFPE, SIGILL, SIGNAL_NAMES, SIGSEGV, SIGTRAP, SIG_DFL, SIG_IGN, SI_USER,
-  defaultIsIgnore, restoreRtFrame, setupRtFrame, sigbit, type SignalAction, type SignalInfo,
+  FPE_INTDIV, ILL_ILLOPN, SA_ONSTACK, SEGV_ACCERR, SEGV_MAPERR, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SI_USER,
+  dispositionOf, restoreRtFrame, setupRtFrame, type SignalAction, type SignalInfo,
 } from '../kernel/signals.js';
+import { faultBytes, faultReportOf, killedStop } from '../fault.js';
 import type { FaultReport, ProcessStop, RunOptions } from '../process.js';
 import type { RelocationBinding } from '../dynamic/bindings.js';
 import type { GuestObject, GuestProcess } from '../guest-process.js';
@@ -532,21 +533,16 @@ export class SystemProcess implements GuestProcess {
 
   private deliver(info: SignalInfo, forced: boolean, fault?: RunResult): void {
     const signals = this.kernel.signals;
-    let action = signals.action(info.signo);
-    if (forced && (action.handler === SIG_IGN || (signals.blocked & sigbit(info.signo)) !== 0n)) action = { handler: SIG_DFL, flags: 0n, mask: 0n, restorer: 0n };
-    if (action.handler === SIG_IGN || (action.handler === SIG_DFL && defaultIsIgnore(info.signo))) {
+    const disposition = dispositionOf(signals, info.signo, forced);
+    if (disposition.kind === 'ignore') {
       this.kernel.record({ kind: 'signal-ignored', at: this.instructions, signo: info.signo });
       return;
     }
-    if (action.handler === SIG_DFL) {
-      const report = forced ? this.faultReport(info, fault) : undefined;
-      this.ended = {
-        reason: 'killed', signo: info.signo, instructions: this.instructions,
-        detail: report ? report.message : `${SIGNAL_NAMES[info.signo] ?? info.signo} with no handler (default action: terminate)`,
-        ...(report ? { fault: report } : {}),
-      };
+    if (disposition.kind === 'terminate') {
+      this.ended = this.killedBy(info, forced, fault);
       return;
     }
+    const action = disposition.action;
     // x86-64 has no kernel-provided restorer: glibc's sigaction always passes SA_RESTORER with __restore_rt.
     const alt = this.kernel.altStack;
     const rsp = this.engine.readRegister('rsp');
@@ -563,30 +559,19 @@ export class SystemProcess implements GuestProcess {
 
   private faultReport(info: SignalInfo, r: RunResult | undefined): FaultReport {
     const rip = this.engine.readRegister('rip');
-    let bytes: Uint8Array = new Uint8Array(0);
-    try {
-      bytes = r?.bytes ?? this.mem.read(rip, 15);
-    } catch {
-      bytes = new Uint8Array(0);
-    }
-    const access = r?.fault?.access;
     const mapping = info.address !== undefined ? this.space.find(info.address) : undefined;
-    const where = mapping ? `${mapping.name} ${permText(mapping.perms)}` : 'unmapped';
-    const signal = SIGNAL_NAMES[info.signo] ?? `signal ${info.signo}`;
-    const what = access ? `${access} of ${hex(info.address ?? 0n)} (${where})` : `at ${hex(info.address ?? rip)}`;
-    return {
-      signo: info.signo,
-      signal,
-      address: info.address ?? rip,
-      rip,
-      instructionBytes: bytes,
-      location: this.describe(rip),
+    return faultReportOf({
+      info, rip,
+      bytes: faultBytes(() => r?.bytes ?? this.mem.read(rip, 15)),
+      ...(r?.fault ? { access: r.fault.access, kind: r.fault.kind } : {}),
+      ...(mapping ? { mapping } : {}),
+      describe: (a) => this.describe(a),
       backtrace: this.backtrace(),
-      message: `${signal}: ${what} by the instruction at ${this.describe(rip)}`,
-      ...(mapping ? { mapping: where } : {}),
-      ...(access ? { access } : {}),
-      ...(r?.fault ? { kind: r.fault.kind } : {}),
-    };
+    });
+  }
+
+  private killedBy(info: SignalInfo, forced: boolean, fault: RunResult | undefined): ProcessStop {
+    return killedStop(info.signo, this.instructions, forced ? this.faultReport(info, fault) : undefined);
   }
 
   private backtrace(): { address: bigint; location: string }[] {

@@ -65,7 +65,11 @@ export interface GuestThread {
   restart?: boolean;
 }
 
+/** How many switches the run log keeps (the first ones): the page's thread lanes come from it. */
+export const RUN_LOG_LIMIT = 1000;
+
 export interface ThreadsState {
+  ran: { at: number; tid: number }[];
   threads: GuestThread[];
   current: number;
   nextTid: number;
@@ -81,7 +85,11 @@ export class Scheduler {
   readonly threads: GuestThread[] = [];
   private currentIndex = 0;
   private nextTid: number;
-  private readonly random: SeededRandom;
+  private readonly random: ScheduleRandom;
+  /** Per thread, the context it was last switched in from: saved into at its next switch-out. */
+  private readonly spare = new WeakMap<GuestThread, CpuContext>();
+  /** Contexts a saved state or a caller of contextOf holds: never saved into. */
+  private readonly pinned = new WeakSet<CpuContext>();
   private readonly preemptRandom: SeededRandom;
   quantumLeft: number;
   /** Switches forced by a store into code (the write-race points of a schedule). */
@@ -90,17 +98,20 @@ export class Scheduler {
   switches = 0;
   /** While set (a host call into the guest, a stopped world), no switch happens. */
   frozen = false;
+  /** Which thread ran from when (the process's instruction count), the first RUN_LOG_LIMIT switches. */
+  readonly ran: { at: number; tid: number }[] = [];
 
   constructor(
     readonly kernel: Kernel,
     readonly seed: bigint = DEFAULT_SCHEDULE_SEED,
     readonly quantum: number = DEFAULT_QUANTUM,
   ) {
-    this.random = new SeededRandom(seed ^ 0x7468726561647321n);
+    this.random = new ScheduleRandom(seed ^ 0x7468726561647321n);
     this.preemptRandom = new SeededRandom(seed ^ 0x7772697465726163n);
     this.scheduleSeed = seed;
     this.nextTid = kernel.pid + 1;
     this.threads.push(this.blank(kernel.pid, 0));
+    this.ran.push({ at: 0, tid: kernel.pid });
     this.quantumLeft = this.nextQuantum();
   }
 
@@ -125,14 +136,12 @@ export class Scheduler {
   }
 
   private nextQuantum(): number {
-    const r = this.random.bytes(4);
-    const jitter = (r[0]! | (r[1]! << 8) | (r[2]! << 16)) % this.quantum;
+    const jitter = (this.random.next32() & 0xffffff) % this.quantum;
     return Math.max(1, (this.quantum >> 1) + jitter);
   }
 
   private pick(n: number): number {
-    const r = this.random.bytes(4);
-    return ((r[0]! | (r[1]! << 8) | (r[2]! << 16)) >>> 0) % n;
+    return (this.random.next32() & 0xffffff) % n;
   }
 
   /** Counts retired instructions against the running thread's quantum. */
@@ -326,11 +335,16 @@ export class Scheduler {
       this.applyResume(next);
       return;
     }
-    if (cur.state !== 'exited') cur.context = engine.saveContext();
+    if (cur.state !== 'exited') {
+      cur.context = engine.saveContext(this.spare.get(cur));
+      this.spare.delete(cur);
+    }
     cur.blocked = this.kernel.signals.blocked;
     cur.pending = this.kernel.signals.pending;
     cur.altStack = this.kernel.altStack;
-    engine.restoreContext(next.context!);
+    const context = next.context!;
+    engine.restoreContext(context);
+    if (!this.pinned.has(context)) this.spare.set(next, context);
     next.context = undefined;
     this.kernel.signals.blocked = next.blocked;
     this.kernel.signals.pending = next.pending;
@@ -338,6 +352,7 @@ export class Scheduler {
     this.currentIndex = this.threads.indexOf(next);
     this.kernel.tidAddress = next.clearChildTid;
     this.switches++;
+    if (this.ran.length < RUN_LOG_LIMIT) this.ran.push({ at: this.kernel.now(), tid: next.tid });
     this.applyResume(next);
   }
 
@@ -361,11 +376,15 @@ export class Scheduler {
 
   /** The CPU context of any thread (the running one's is read live). */
   contextOf(t: GuestThread): CpuContext {
-    return t === this.current ? this.kernel.engine.saveContext() : t.context!;
+    if (t === this.current) return this.kernel.engine.saveContext();
+    this.pinned.add(t.context!);
+    return t.context!;
   }
 
   saveState(): ThreadsState {
+    for (const t of this.threads) if (t.context) this.pinned.add(t.context);
     return {
+      ran: this.ran.map((r) => ({ ...r })),
       threads: this.threads.map((t) => ({ ...t, pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } })),
       current: this.currentIndex,
       nextTid: this.nextTid,
@@ -377,6 +396,8 @@ export class Scheduler {
   }
 
   restoreState(s: ThreadsState): void {
+    this.ran.length = 0;
+    this.ran.push(...s.ran.map((r) => ({ ...r })));
     this.threads.length = 0;
     for (const t of s.threads) this.threads.push({ ...t, pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } });
     this.currentIndex = s.current;
@@ -396,5 +417,43 @@ export class Scheduler {
     this.random.seed = BigInt.asUintN(64, seed ^ 0x7468726561647321n) || 1n;
     this.preemptRandom.seed = BigInt.asUintN(64, seed ^ 0x7772697465726163n) || 1n;
     this.quantumLeft = this.nextQuantum();
+  }
+}
+
+/**
+ * The scheduler's generator: kernel.ts's SeededRandom (xorshift64*) step for step, on two 32-bit
+ * halves instead of BigInt (a switch draws twice). next32() is the low 32 bits of the output,
+ * the first four bytes SeededRandom.bytes(4) would give.
+ */
+export class ScheduleRandom {
+  private hi = 0;
+  private lo = 0;
+
+  constructor(seed: bigint) {
+    this.seed = BigInt.asUintN(64, seed) || 0x9e3779b97f4a7c15n;
+  }
+
+  next32(): number {
+    let hi = this.hi;
+    let lo = this.lo;
+    lo = (lo ^ ((lo >>> 12) | (hi << 20))) >>> 0; // x ^= x >> 12
+    hi = (hi ^ (hi >>> 12)) >>> 0;
+    hi = (hi ^ ((hi << 25) | (lo >>> 7))) >>> 0; // x ^= x << 25
+    lo = (lo ^ (lo << 25)) >>> 0;
+    lo = (lo ^ ((lo >>> 27) | (hi << 5))) >>> 0; // x ^= x >> 27
+    hi = (hi ^ (hi >>> 27)) >>> 0;
+    this.hi = hi;
+    this.lo = lo;
+    return Math.imul(lo, 0x4f6cdd1d) >>> 0; // the low half of x * 0x2545f4914f6cdd1d
+  }
+
+  get seed(): bigint {
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+
+  set seed(value: bigint) {
+    const v = BigInt.asUintN(64, value);
+    this.hi = Number(v >> 32n);
+    this.lo = Number(v & 0xffff_ffffn);
   }
 }

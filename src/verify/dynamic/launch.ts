@@ -9,6 +9,7 @@ import type { ResourceLimits } from '../../loader/limits.js';
 import { GUEST_CWD, SystemProcess } from '../../loader/system/index.js';
 import type { EngineChoice, GuestInputs, ProcessChoice, VerifyLimits } from '../input.js';
 import type { LibraryFile } from '../libraries.js';
+import type { ThreadsSummary } from '../result.js';
 
 /** Where patch.so lives in the emulated file system. */
 export const PATCH_PATH = './patch.so';
@@ -68,10 +69,16 @@ export function launchProcess(
   return EmulatedProcess.create(engine, { main, mainPath, libraries, argv: guest.argv ?? [], envp: guest.envp ?? [], limits });
 }
 
-/** The threads of a system-model run, for the report: the schedule's seed, threads created, switches. */
-export function threadsDescription(process: GuestProcess): { seed: string; threads: number; switches: number } | undefined {
+/** The threads of a system-model run, for the report: the schedule's seed, threads created, switches, who ran when. */
+export function threadsDescription(process: GuestProcess): ThreadsSummary | undefined {
   if (!(process instanceof SystemProcess)) return undefined;
-  return { seed: process.threads.scheduleSeed.toString(), threads: process.threads.threads.length, switches: process.threads.switches };
+  const s = process.threads;
+  const summary: ThreadsSummary = { seed: s.scheduleSeed.toString(), threads: s.threads.length, switches: s.switches };
+  if (s.threads.length > 1) {
+    summary.list = s.threads.map((t) => ({ tid: t.tid, name: t.name, createdAt: t.createdAt, instructions: t.instructions, exited: t.state === 'exited' }));
+    summary.ran = s.ran.map((r) => ({ ...r }));
+  }
+  return summary;
 }
 
 /** The libc the process runs with, for the report: the guest's libc.so.6 and its version string. */

@@ -118,6 +118,20 @@ describe('files', () => {
 });
 
 describe('memory', () => {
+  it('madvise(MADV_DONTNEED) makes the range read back as zeros and untouched again, keeping its permissions', () => {
+    const base = sys(9, 0n, 0x800000n, 3n, 0x22n, BigInt.asUintN(64, -1n), 0n); // 8 MiB PROT_READ|WRITE, MAP_PRIVATE|ANONYMOUS
+    expect(base > 0n).toBe(true);
+    k.mem.write(base + 0x1000n, Uint8Array.of(1, 2, 3));
+    k.mem.write(base + 0x7ff000n, Uint8Array.of(4));
+    expect(sys(10, base + 0x7ff000n, 0x1000n, 1n)).toBe(0n); // the last page read-only
+    const touched = (k.engine as unknown as { core: { touchedPages(): bigint } }).core.touchedPages();
+    expect(sys(28, base, 0x800000n, 4n)).toBe(0n); // MADV_DONTNEED
+    expect([...k.mem.read(base + 0x1000n, 3), ...k.mem.read(base + 0x7ff000n, 1)]).toEqual([0, 0, 0, 0]);
+    expect((k.engine as unknown as { core: { touchedPages(): bigint } }).core.touchedPages()).toBeLessThan(touched);
+    expect(k.engine.regions().find((r) => r.begin === base + 0x7ff000n)?.perms).toBe(Perm.Read);
+    expect(sys(28, base + 1n, 0x1000n, 4n)).toBe(-22n); // unaligned: EINVAL
+  });
+
   it('mmap checks alignment and flags before placing; brk grows and shrinks the heap', () => {
     expect(sys(9, 0x1001n, 0x1000n, 3n, 0x22n, BigInt.asUintN(64, -1n), 0n)).toBe(-22n); // unaligned address
     expect(sys(9, 0n, 0x1000n, 3n, 0x20n, BigInt.asUintN(64, -1n), 0n)).toBe(-22n); // neither private nor shared

@@ -19,6 +19,7 @@ export function renderVerdict(view: VerificationView, onJump: (address: bigint) 
     result.trampoline ? h('p', { class: 'muted' }, `trampoline ${result.trampoline.form}: ${result.trampoline.bytes.length} bytes at ${hex(result.trampoline.site)} → ${hex(result.trampoline.target)}`) : null,
     result.run ? h('p', { class: 'muted' }, `${result.run.mode}, ${result.run.instructions.toLocaleString('en')} instructions emulated (${result.run.engine}); ${result.run.ended}; verified in ${(view.elapsedMs / 1000).toFixed(2)} s`) : null,
     processLine(result),
+    threadsLine(view),
   );
   if (result.verdict !== 'error') {
     section.append(
@@ -66,4 +67,12 @@ function renderFinding(finding: Finding, index: number, onJump: (address: bigint
   });
   return h('li', { class: `finding severity-${finding.severity}`, 'data-code': finding.code },
     title, finding.hint ? h('p', { class: 'hint' }, finding.hint) : null, evidence);
+}
+
+/** The schedule a threaded run had: the seed replays it (the permalink keeps it as seed=). */
+function threadsLine(view: VerificationView): HTMLElement | null {
+  const threads = view.result.run?.process?.threads;
+  if (!threads || threads.threads < 2) return null;
+  return h('p', { class: 'muted', id: 'schedule' },
+    `${threads.threads} threads on one emulated CPU, schedule seed ${threads.seed} (${threads.switches.toLocaleString('en')} switches): the same seed replays this schedule exactly`);
 }

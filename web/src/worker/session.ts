@@ -8,6 +8,7 @@ import { ElfType, initDemangler } from '../../../src/elf/index.js';
 import { PIE_BASE } from '../../../src/loader/layout.js';
 import type { VerifyResult } from '../../../src/verify/result.js';
 import type { FunctionEntry, PatchSiteView, TimelineEvent, VerificationView, VerifyRequest, WorkerToPage } from '../protocol.js';
+import { eventsOnLanes, threadLanes } from '../lanes.js';
 import { InputError, listFunctions, parseElf } from './inputs.js';
 import { buildPatchSiteView } from './patch-site.js';
 import { replay } from './replay.js';
@@ -55,6 +56,13 @@ export async function verify(request: VerifyRequest, post: (message: WorkerToPag
     } catch (error) {
       view.notes.push(`replay: ${(error as Error).message}`);
     }
+  }
+  // A threaded run (system model): one lane per thread, each event on the lane of the thread that ran then.
+  const threads = result.run?.process?.threads;
+  const lanes = threadLanes(threads, result.run?.instructions ?? 0);
+  if (lanes) {
+    view.lanes = lanes;
+    view.timeline = eventsOnLanes(view.timeline, threads);
   }
   view.elapsedMs = performance.now() - started;
   return view;

@@ -35,6 +35,7 @@ export async function runVerifier(request: VerifyRequest): Promise<VerifyResult>
   if (request.explore) input.explore = { ...request.explore };
   if (request.patchAt !== undefined) input.patchAt = request.patchAt;
   if (request.argv !== undefined) input.guest = { argv: request.argv };
+  if (request.seed !== undefined) input.guest = { ...input.guest, seed: BigInt(request.seed) };
   const model = processChoice(request);
   if (model) input.process = model;
   return verifyPatch(input);

@@ -98,7 +98,7 @@ function madvise(k: Kernel, a: readonly bigint[]): number {
   if (size === 0n) return 0;
   if (!k.space.covered(addr, addr + size)) return -ENOMEM;
   // DONTNEED/FREE/REMOVE on private memory: the pages read back as zero (glibc's free relies on nothing else).
-  if (advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) k.mem.write(addr, new Uint8Array(Number(size)));
+  if (advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) k.space.discard(addr, addr + size);
   return 0;
 }
 
