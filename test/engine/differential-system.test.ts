@@ -34,7 +34,7 @@ const cases = [...corpusCases(), ...corpusCases(REAL_CORPUS_DIR)].filter(
 );
 
 async function verifyOnSystem(c: ResolvedCase, engine: 'wasm' | 'unicorn'): Promise<CommandOutcome> {
-  const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args, '--process', 'system']);
+  const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args, '--process', 'system', '--timeout', '900']);
   if (request.kind !== 'verify') throw new Error(`case ${c.name}: not a verify command`);
   return runCommand(request.command, bytes(c.mainPath), bytes(c.patchPath), engine, neededLibraries(c), {
     process: { model: 'system', vfs: () => buildVfs('/', directoryFiles(c.dir)) },
@@ -122,6 +122,6 @@ describe('system model: WasmEngine and UnicornEngine agree', () => {
       expect(onUnicorn).toEqual(onWasm);
       expect(onWasm.model).toBe('system');
       expect(onWasm.verdict).toBe(c.verdict);
-    }, 180_000);
+    }, 900_000);
   }
 });
