@@ -18,7 +18,7 @@ const [unicorn, wasm] = await Promise.all([engineAvailability('unicorn'), engine
 const skipReason = unicorn.unavailable ?? wasm.unavailable;
 const bytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
 
-/** Every thread-pool case, and a sample of the old corpus and of corpus/real (C, C++, an interpreter). */
+/** Every thread-pool case, and a sample of the old corpus (the got and vtable strategies too) and of corpus/real (C, C++, an interpreter). */
 const CHOSEN = new Set([
   'thread-pool/*',
   'seed-classic/tool-patches-need-fix-func',
@@ -28,6 +28,10 @@ const CHOSEN = new Set([
   'lua/signal-handler-patches',
   'tinyxml2/tool-patches-mangled-name',
   'picohttpparser/signal-handler-patches',
+  'got-slot/tool-internal-call',
+  'got-slot/signal-relro-no-mprotect',
+  'vtable-swap/signal-converter',
+  'vtable-swap/tool-final-devirtualised',
 ]);
 const cases = [...corpusCases(), ...corpusCases(REAL_CORPUS_DIR)].filter(
   (c) => CHOSEN.has(`${c.scenario}/*`) || CHOSEN.has(`${c.scenario}/${c.name}`),
