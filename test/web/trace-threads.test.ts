@@ -43,6 +43,14 @@ describe('trace threads', () => {
     expect(stepsOf(steps, undefined)).toHaveLength(steps.length);
   }, 240_000);
 
+  it('replays the program-driven case as the verifier ran it (the scheduler reseeded at the patch point, as the verifier does)', async () => {
+    await initDemangler();
+    const result = await threadPoolResult('signal');
+    const replayed = await replay(threadPoolRequest('signal'), result, () => {}, threadPoolProcess());
+    expect(replayed.check.differences).toEqual([]);
+    expect(replayed.trace!.steps.every((s) => s.thread !== undefined)).toBe(true);
+  }, 240_000);
+
   it('moves through one thread\'s steps from any step; reads the switch log for an instruction', () => {
     const chosen = [2, 3, 7, 9];
     expect([0, 2, 3, 5, 7, 9, 12].map((c) => moveWithin(chosen, c, 1))).toEqual([2, 3, 7, 7, 9, 9, 9]);
