@@ -1,7 +1,8 @@
 // The trace stepper's thread picker in chromium: a real system-model replay of corpus/thread-pool
 // (tool-driven, recorded in Node by the page's own replay code), stepped in the page's own
 // stepper (web/src/view/trace.ts) from the dev server. Pick a thread: → and ← visit only its
-// steps, each naming the thread; the picker is in the tab order, right after the stepper.
+// steps, each naming the thread; the picker is in the tab order, right after the stepper. Then the
+// same case verified by the page itself on the bundled sysroot.
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -122,4 +123,41 @@ describe.skipIf(!available)('trace stepper thread picker', () => {
     await page.screenshot({ path: join(repo, 'test-output/web/thread-picker.png') });
     await page.close();
   }, 240_000);
+
+  it('the page itself: thread-pool on the bundled sysroot gets a checked trace with the picker, keyboard first', async () => {
+    const address = server.httpServer!.address() as AddressInfo;
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${address.port}/`);
+    await page.selectOption('#scenario', 'thread-pool/parked-workers-tool-patches-score');
+    await page.click('#verify');
+    await page.locator('#verdict .verdict-word').waitFor({ timeout: 180_000 });
+    expect(await page.locator('#verdict .verdict-word').getAttribute('data-verdict')).toBe('safe');
+    expect(await page.locator('#replay-check').getAttribute('data-matches')).toBe('true');
+    const picker = page.locator('.stepper select.thread-picker');
+    const values = await picker.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(values.length).toBeGreaterThan(2);
+    const position = page.locator('.stepper .position');
+    await page.focus('.stepper');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('thread-picker'))).toBe(true);
+    // From the keyboard: ↓ picks the first thread (the select keeps its own keys), Shift+Tab back to the stepper, → steps it.
+    await page.keyboard.press('ArrowDown');
+    expect(await picker.inputValue()).toBe(values[1]);
+    expect(await position.getAttribute('data-thread')).toBe(values[1]);
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('stepper'))).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      const before = Number(await position.getAttribute('data-step'));
+      await page.keyboard.press('ArrowRight');
+      const after = Number(await position.getAttribute('data-step'));
+      expect(await position.getAttribute('data-thread')).toBe(values[1]);
+      if (after === before) break; // the thread's last recorded step
+      expect(after).toBeGreaterThan(before);
+    }
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: join(repo, 'test-output/web/thread-picker-page.png') });
+    await page.close();
+  }, 300_000);
 });
