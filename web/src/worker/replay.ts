@@ -5,6 +5,8 @@
 // opens patch.so and writes the trampoline with the verifier's own functions, under the same
 // instruction budget, and then checks that its run is the verifier's: same patch point, output
 // lines, code writes, instruction count and end. A replay that differs is not shown as a trace.
+// On the system model each step records the thread that executes it, and the scheduler is
+// reseeded at the patch point with the reported schedule's seed, as the verifier does.
 
 import { disassemble } from '../../../src/asm/disasm.js';
 import { SymbolType } from '../../../src/elf/index.js';
