@@ -242,6 +242,13 @@ describe.skipIf(!available)('browser page', () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toContain('trace');
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.classList.contains('stepper'))).toBe(true);
+    // One thread (stubs model): no thread picker; the stepper's first tab stop is its first button
+    // (a threaded run puts the picker there: test/web/thread-picker.test.ts).
+    expect(await page.locator('.stepper .thread-picker').count()).toBe(0);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('⇤ patch point');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('stepper'))).toBe(true);
     const position = page.locator('.stepper .position');
     const start = Number(await position.getAttribute('data-step'));
     await page.keyboard.press('ArrowRight');

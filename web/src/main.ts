@@ -421,7 +421,7 @@ function showView(view: VerificationView, replaying?: number): void {
     reveal(stepper.element);
   };
   if (view.trace && view.trace.steps.length > 0) {
-    stepper = new TraceStepper(view.trace, view.timeline);
+    stepper = new TraceStepper(view.trace, view.timeline, view.result.run?.process?.threads?.list ?? []);
   }
   const replayCheck = replayCheckNote(view);
   if (replayCheck) execution.append(replayCheck);

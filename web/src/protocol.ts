@@ -125,6 +125,8 @@ export interface TraceStep {
   stack: (bigint | null)[];
   /** Index into RecordedTrace.listings of the code around rip. */
   listing: number;
+  /** The thread that executes this instruction (system model: its tid; the stubs model has one thread and no tid). */
+  thread?: number;
 }
 
 export const STACK_WORDS_BELOW = 2;

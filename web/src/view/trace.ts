@@ -1,9 +1,12 @@
 // Stepping through the recorded window: the current instruction in its function's listing,
 // the registers (changed by the previous instruction highlighted) and the stack around rsp.
+// A threaded run (system model) names the thread of each step, and a thread picker makes the
+// stepping keys and buttons move through one thread's instructions only.
 
 import { STACK_WORDS_BELOW, TRACE_REGISTERS, type RecordedTrace, type TimelineEvent } from '../protocol.js';
 import { h, hex, hex64 } from './dom.js';
 import { instructionRows } from './listing.js';
+import { moveWithin, stepsOf, traceThreads, type TraceThread } from '../trace-threads.js';
 
 export class TraceStepper {
   readonly element: HTMLElement;
@@ -13,8 +16,16 @@ export class TraceStepper {
   private readonly registers: HTMLElement;
   private readonly stack: HTMLElement;
   private readonly eventHere: HTMLElement;
+  /** The threads that executed recorded steps (none for a run with one thread). */
+  readonly threads: TraceThread[];
+  /** The picker (absent with fewer than two threads) and the steps it lets the keys visit. */
+  readonly picker: HTMLSelectElement | undefined;
+  private chosen: number[];
+  /** Per step, the index of the same thread's previous step (whose registers it changed), or -1. */
+  private readonly previousOfThread: number[];
 
-  constructor(private readonly trace: RecordedTrace, private readonly events: readonly TimelineEvent[]) {
+  /** `threadList`: the run's threads by tid with their names (the report's `run.process.threads.list`). */
+  constructor(private readonly trace: RecordedTrace, private readonly events: readonly TimelineEvent[], threadList: readonly { tid: number; name: string }[] = []) {
     const button = (label: string, title: string, action: () => void): HTMLButtonElement => {
       const b = h('button', { type: 'button', title }, label);
       b.addEventListener('click', action);
@@ -25,11 +36,28 @@ export class TraceStepper {
     this.listing = h('div', { class: 'listing trace-listing', role: 'table', 'aria-label': 'code around the current instruction' });
     this.registers = h('table', { class: 'registers', 'aria-label': 'registers' });
     this.stack = h('table', { class: 'stack', 'aria-label': 'stack around rsp' });
+    const found = traceThreads(trace.steps, threadList);
+    this.threads = found.length > 1 ? found : [];
+    this.chosen = stepsOf(trace.steps, undefined);
+    const last = new Map<number | undefined, number>();
+    this.previousOfThread = trace.steps.map((s, i) => {
+      const before = last.get(s.thread) ?? -1;
+      last.set(s.thread, i);
+      return before;
+    });
+    if (this.threads.length > 0) {
+      const picker = h('select', { class: 'thread-picker', 'aria-label': 'thread: step through one thread\'s instructions, or all' },
+        h('option', { value: '' }, `all threads (${this.threads.length})`),
+        ...this.threads.map((t) => h('option', { value: String(t.tid) }, `thread ${t.tid} ${t.name} (${t.steps} steps)`))) as HTMLSelectElement;
+      picker.addEventListener('change', () => this.chooseThread(picker.value === '' ? undefined : Number(picker.value)));
+      this.picker = picker;
+    }
     const controls = h('div', { class: 'controls', role: 'toolbar', 'aria-label': 'trace controls' },
+      ...(this.picker ? [h('label', { class: 'thread-choice' }, 'Thread ', this.picker)] : []),
       button('⇤ patch point', 'first instruction at or after the patch point (Home)', () => this.goTo(this.patchStep())),
       button('◀ prev event', 'previous timeline event ([)', () => this.jumpEvent(-1)),
-      button('◀ prev', 'previous instruction (← or k)', () => this.goTo(this.index - 1)),
-      button('next ▶', 'next instruction (→ or j)', () => this.goTo(this.index + 1)),
+      button('◀ prev', 'previous instruction (← or k)', () => this.step(-1)),
+      button('next ▶', 'next instruction (→ or j)', () => this.step(1)),
       button('next event ▶', 'next timeline event (])', () => this.jumpEvent(1)),
       this.position);
     this.element = h('div', { class: 'stepper', tabindex: 0, 'aria-label': 'trace stepper: ← → or Space step, [ ] or Enter jump between events, Home: patch point' },
@@ -45,9 +73,32 @@ export class TraceStepper {
     return this.index;
   }
 
+  /** The thread the keys step through; undefined: all threads. */
+  get thread(): number | undefined {
+    return this.picker && this.picker.value !== '' ? Number(this.picker.value) : undefined;
+  }
+
+  /** Steps through thread `tid` only (undefined: all); the current step moves to that thread's next one. */
+  chooseThread(tid: number | undefined): void {
+    if (this.picker) {
+      const value = tid === undefined ? '' : String(tid);
+      if (![...this.picker.options].some((o) => o.value === value)) return;
+      this.picker.value = value;
+    }
+    this.chosen = stepsOf(this.trace.steps, this.thread);
+    this.goTo(this.index);
+  }
+
+  /** `delta` instructions on, of the chosen thread (or of all). */
+  private step(delta: number): void {
+    this.goTo(moveWithin(this.chosen, this.index, delta));
+  }
+
+  /** To step `step`, or with a thread chosen, to that thread's first step at or after it (else its last before). */
   goTo(step: number): void {
     if (this.trace.steps.length === 0) return;
-    this.index = Math.max(0, Math.min(this.trace.steps.length - 1, step));
+    const clamped = Math.max(0, Math.min(this.trace.steps.length - 1, step));
+    this.index = moveWithin(this.chosen, clamped, 0);
     this.render();
   }
 
@@ -58,27 +109,30 @@ export class TraceStepper {
 
   private jumpEvent(direction: 1 | -1): void {
     const steps = [...new Set(this.events.map((e) => e.step).filter((s): s is number => s !== undefined))].sort((a, b) => a - b);
-    const next = direction > 0 ? steps.find((s) => s > this.index) : [...steps].reverse().find((s) => s < this.index);
+    // With a thread chosen, an event's step is that thread's first step at or after it.
+    const mine = [...new Set(steps.map((s) => moveWithin(this.chosen, s, 0)))].sort((a, b) => a - b);
+    const next = direction > 0 ? mine.find((s) => s > this.index) : [...mine].reverse().find((s) => s < this.index);
     if (next !== undefined) this.goTo(next);
   }
 
   private onKey(e: KeyboardEvent): void {
     const actions: Record<string, () => void> = {
-      ArrowRight: () => this.goTo(this.index + 1),
-      j: () => this.goTo(this.index + 1),
-      ArrowLeft: () => this.goTo(this.index - 1),
-      k: () => this.goTo(this.index - 1),
-      PageDown: () => this.goTo(this.index + 20),
-      PageUp: () => this.goTo(this.index - 20),
+      ArrowRight: () => this.step(1),
+      j: () => this.step(1),
+      ArrowLeft: () => this.step(-1),
+      k: () => this.step(-1),
+      PageDown: () => this.step(20),
+      PageUp: () => this.step(-20),
       ']': () => this.jumpEvent(1),
       '[': () => this.jumpEvent(-1),
       Home: () => this.goTo(this.patchStep()),
       // Space steps like a debugger's "step" key; Enter goes to the next event.
-      ' ': () => this.goTo(this.index + (e.shiftKey ? -1 : 1)),
+      ' ': () => this.step(e.shiftKey ? -1 : 1),
       Enter: () => this.jumpEvent(1),
     };
-    // Enter and Space on the toolbar's buttons press those buttons.
+    // Enter and Space on the toolbar's buttons press those buttons; the picker keeps its own keys.
     if ((e.key === ' ' || e.key === 'Enter') && e.target !== this.element) return;
+    if (this.picker && e.target === this.picker) return;
     const action = actions[e.key];
     if (action) {
       e.preventDefault();
@@ -88,9 +142,15 @@ export class TraceStepper {
 
   private render(): void {
     const step = this.trace.steps[this.index]!;
-    const previous = this.index > 0 ? this.trace.steps[this.index - 1] : undefined;
-    this.position.textContent = `step ${this.index + 1} / ${this.trace.steps.length} · instruction #${step.at.toLocaleString('en')}${this.trace.truncated && this.index === this.trace.steps.length - 1 ? ' (end of the recorded window)' : ''}`;
+    // The registers the previous instruction changed: that of the same thread (another thread's ran in between).
+    const before = this.previousOfThread[this.index]!;
+    const previous = before >= 0 ? this.trace.steps[before] : undefined;
+    const thread = step.thread !== undefined ? this.threads.find((t) => t.tid === step.thread) : undefined;
+    const chosenAt = this.thread !== undefined ? this.chosen.indexOf(this.index) : -1;
+    const count = chosenAt >= 0 ? `step ${chosenAt + 1} / ${this.chosen.length} of this thread (${this.index + 1} / ${this.trace.steps.length} in all)` : `step ${this.index + 1} / ${this.trace.steps.length}`;
+    this.position.textContent = `${count} · instruction #${step.at.toLocaleString('en')}${thread ? ` · thread ${thread.tid} ${thread.name}` : ''}${this.trace.truncated && this.index === this.trace.steps.length - 1 ? ' (end of the recorded window)' : ''}`;
     this.position.dataset['step'] = String(this.index);
+    if (thread) this.position.dataset['thread'] = String(thread.tid);
     this.position.dataset['rip'] = hex(step.rip);
     const here = this.events.filter((e) => e.step === this.index && e.kind !== 'output');
     this.eventHere.textContent = here.map((e) => e.text).join(' · ');

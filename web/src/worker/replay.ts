@@ -5,11 +5,14 @@
 // opens patch.so and writes the trampoline with the verifier's own functions, under the same
 // instruction budget, and then checks that its run is the verifier's: same patch point, output
 // lines, code writes, instruction count and end. A replay that differs is not shown as a trace.
+// On the system model each step records the thread that executes it, and the scheduler is
+// reseeded at the patch point with the reported schedule's seed, as the verifier does.
 
 import { disassemble } from '../../../src/asm/disasm.js';
 import { SymbolType } from '../../../src/elf/index.js';
 import { createEngine } from '../../../src/engine/index.js';
 import { EmulatedProcess, RTLD_NOW, layout, signalNumber, type GuestObject, type GuestProcess, type ProcessEvent, type ProcessStop } from '../../../src/loader/index.js';
+import { SystemProcess } from '../../../src/loader/system/index.js';
 import { launchProcess, PATCH_PATH } from '../../../src/verify/dynamic/launch.js';
 import { writtenRanges } from '../../../src/verify/dynamic/program-patcher.js';
 import { describeStop } from '../../../src/verify/dynamic/stop-text.js';
@@ -51,6 +54,7 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
   const budget = DEFAULT_MAX_INSTRUCTIONS;
   const process: GuestProcess = launchProcess(await createEngine('wasm'), request.main, request.mainName, request.patch, request.patchName, request.libraries ?? [], model);
   const stubs = process instanceof EmulatedProcess ? process : undefined;
+  const system = process instanceof SystemProcess ? process : undefined;
   /** A symbol's run-time address: the stubs model's linker knows; on the system model, the live image's objects. */
   const symbolAddress = (name: string, path: string): bigint | undefined => {
     if (stubs) return stubs.symbolAddress(name, path);
@@ -79,6 +83,9 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
   let runOn = true;
   const applyPatch = (): void => {
     appliedAt = process.instructions;
+    // The verifier replays its schedule from the patch point: the scheduler is reseeded there (verify.ts's patchOnce).
+    const seed = result.run?.process?.threads?.seed;
+    if (system && seed !== undefined) system.threads.reseed(BigInt(seed));
     if (signo !== undefined) {
       process.deliverSignal(signo);
       return;
@@ -167,7 +174,18 @@ export async function replay(request: VerifyRequest, result: VerifyResult, onPro
         watchReplacement();
       }
       if (applied && replacementAddress === undefined && process.events.some((e) => e.kind === 'dlopen')) watchReplacement();
-      steps.push(snapshotStep(process, listingFor));
+      if (system) {
+        // The scheduler switches threads at the start of a run, before the next instruction: a run
+        // of no instructions makes that switch now, so the step shows (and names) the thread that
+        // executes it. The verifier's run switches at the same count; the replay check says so.
+        const switched = process.run({ maxInstructions: 0 });
+        if (switched.reason !== 'budget') {
+          stop = switched;
+          truncated = false;
+          break;
+        }
+      }
+      steps.push(snapshotStep(process, listingFor, system));
       const rip = steps[steps.length - 1]!.rip;
       if (replacementSeenAt === undefined && replacementAddress !== undefined && rip === replacementAddress) replacementSeenAt = steps.length;
       const after = steps.length - STEPS_BEFORE;
@@ -256,7 +274,7 @@ function describe(process: GuestProcess): (address: bigint) => string {
   return (address) => process.describe(address);
 }
 
-function snapshotStep(process: GuestProcess, listingFor: (rip: bigint) => number): TraceStep {
+function snapshotStep(process: GuestProcess, listingFor: (rip: bigint) => number, system: SystemProcess | undefined): TraceStep {
   const engine = process.engine;
   const rip = engine.readRegister('rip');
   const registers = TRACE_REGISTERS.map((r) => engine.readRegister(r));
@@ -269,7 +287,9 @@ function snapshotStep(process: GuestProcess, listingFor: (rip: bigint) => number
       stack.push(null);
     }
   }
-  return { at: process.instructions, rip, registers, stack, listing: listingFor(rip) };
+  const step: TraceStep = { at: process.instructions, rip, registers, stack, listing: listingFor(rip) };
+  if (system) step.thread = system.threads.current.tid;
+  return step;
 }
 
 /** Function symbols of every loaded object at their run-time addresses, plus (stubs model) the libc stub area. */
