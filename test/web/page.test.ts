@@ -504,8 +504,9 @@ describe.skipIf(!available)('browser page from the dev server', () => {
   }, 120_000);
 
   it('draws a threaded run as one lane per thread (corpus/thread-pool on the system model, verified in Node)', async () => {
-    // The system model needs a sysroot, which this page cannot read: the run is the verifier's in
-    // Node; the page's own lane code (web/src/lanes.ts) and timeline view draw it in chromium.
+    // The run is the verifier's in Node (fast); the page's own lane code (web/src/lanes.ts) and
+    // timeline view draw it in chromium. test/web/thread-picker.test.ts runs thread-pool in the
+    // page itself on the bundled sysroot and checks the lanes there too.
     const result = await threadPoolResult();
     const threads = result.run!.process!.threads!;
     const events: TimelineEvent[] = result.run!.output.map((o) => ({ kind: 'output', at: o.instruction, text: `${o.stream}: ${o.text}` }));

@@ -135,6 +135,8 @@ describe.skipIf(!available)('trace stepper thread picker', () => {
     await page.locator('#verdict .verdict-word').waitFor({ timeout: 180_000 });
     expect(await page.locator('#verdict .verdict-word').getAttribute('data-verdict')).toBe('safe');
     expect(await page.locator('#replay-check').getAttribute('data-matches')).toBe('true');
+    // The page's own run on the system model draws one timeline lane per thread.
+    expect(await page.locator('.timeline-threads .lanes .lane').count()).toBeGreaterThan(1);
     const picker = page.locator('.stepper select.thread-picker');
     const values = await picker.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(values.length).toBeGreaterThan(2);
