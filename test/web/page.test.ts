@@ -3,44 +3,22 @@
 // same page from the dev server (`npm run web`), which loads its modules differently.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { build, createLogger, createServer as createViteServer } from 'vite';
+import { build, createLogger, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyResult } from '../../src/verify/result.js';
 import { verifyPatch } from '../../src/verify/verify.js';
 import type { TimelineEvent } from '../../web/src/protocol.js';
+import { CHROMIUM, chromiumAvailable, devServer, LAUNCH_ARGS, repo, serve } from './chromium.js';
 import { threadPoolResult } from './thread-pool.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const repo = new URL('../../', import.meta.url).pathname;
 const screenshots = join(repo, 'test-output/web');
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
-  console.warn(`test/web: SKIPPED, ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm',
-};
-
-function serve(root: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
+const available = chromiumAvailable('test/web');
 
 /** What the CLI prints for the same input (its stderr line without the program name). */
 function cliMessage(dir: string, args: string[]): string {
@@ -76,8 +54,6 @@ async function verifyInNode(id: string): Promise<VerifyResult> {
 
 /** The page verifies a permalink's case on load: wait for the DOM, not for every resource, on a loaded machine. */
 const OPEN = { waitUntil: 'domcontentloaded', timeout: 90_000 } as const;
-
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
 
 describe.skipIf(!available)('browser page', () => {
   let dist: string;
@@ -459,18 +435,11 @@ describe.skipIf(!available)('browser page', () => {
 // virtual module, keystone's wasm from node_modules, the corpus binaries through
 // web/plugins/corpus-binaries.ts. One scenario to its verdict proves that path works.
 describe.skipIf(!available)('browser page from the dev server', () => {
-  let server: Awaited<ReturnType<typeof createViteServer>>;
+  let server: ViteDevServer;
   let browser: Browser;
 
   beforeAll(async () => {
-    const logger = createLogger('error');
-    server = await createViteServer({
-      configFile: join(repo, 'web/vite.config.ts'),
-      customLogger: logger,
-      // No file watching or HMR: edits elsewhere in the tree must not reload the page mid-run.
-      server: { host: '127.0.0.1', port: 0, strictPort: false, watch: null, hmr: false },
-    });
-    await server.listen();
+    server = await devServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   }, 120_000);
 

@@ -3,41 +3,27 @@
 // stepper (web/src/view/trace.ts) from the dev server. Pick a thread: → and ← visit only its
 // steps, each naming the thread; the picker is in the tab order, right after the stepper. Then the
 // same case verified by the page itself on the bundled sysroot.
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { createLogger, createServer as createViteServer } from 'vite';
+import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initDemangler } from '../../src/elf/index.js';
 import { stepsOf } from '../../web/src/trace-threads.js';
 import { replay } from '../../web/src/worker/replay.js';
+import { CHROMIUM, chromiumAvailable, devServer, LAUNCH_ARGS, repo } from './chromium.js';
 import { threadPoolProcess, threadPoolRequest, threadPoolResult } from './thread-pool.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const repo = new URL('../../', import.meta.url).pathname;
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
-  console.warn(`test/web: SKIPPED, ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
-// As test/web/page.test.ts launches it.
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
-
+const available = chromiumAvailable('test/web');
 /** JSON with bigints and byte arrays (the trace's), revived in the page by the module script below. */
 const encode = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? { $b: v.toString() } : v instanceof Uint8Array ? { $u: [...v] } : v));
 
 describe.skipIf(!available)('trace stepper thread picker', () => {
-  let server: Awaited<ReturnType<typeof createViteServer>>;
+  let server: ViteDevServer;
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await createViteServer({
-      configFile: join(repo, 'web/vite.config.ts'),
-      customLogger: createLogger('error'),
-      server: { host: '127.0.0.1', port: 0, strictPort: false, watch: null, hmr: false },
-    });
-    await server.listen();
+    server = await devServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   }, 120_000);
 
