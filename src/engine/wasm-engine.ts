@@ -399,6 +399,17 @@ export class WasmEngine implements Engine {
     const set = new Set(addresses.map(U64));
     const current = this.breakpointSet;
     if (current && set.size === current.size && [...set].every((a) => current.has(a))) return;
+    if (current && set.size > current.size && [...current].every((a) => set.has(a))) {
+      // Only additions (a run's stops): add those, the table keeps the rest.
+      this.breakpointSet = null;
+      for (const a of set) {
+        if (current.has(a)) continue;
+        if (!this.core.addBreakpoint(a)) throw new EmulationError('ARG', `setBreakpoints: too many breakpoints (${addresses.length})`);
+        this.breakpointCount++;
+      }
+      this.breakpointSet = set;
+      return;
+    }
     this.breakpointSet = null; // until the core holds the whole set
     this.core.clearBreakpoints();
     this.breakpointCount = 0;

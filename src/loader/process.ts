@@ -1013,13 +1013,23 @@ export class EmulatedProcess {
   private breakpointVersion = 0;
   /** What the engine was last sent, as updateBreakpoints' inputs. */
   private breakpointsSent: string | null = null;
+  /** The stubs', traps' and watched calls' breakpoints, as of breakpointVersion. */
+  private breakpointBase: { version: number; set: ReadonlySet<bigint> } | null = null;
 
   private updateBreakpoints(except?: bigint): void {
     let sent = `${this.breakpointVersion}|${except ?? ''}|`;
     for (const a of this.runStops) sent += `${a},`;
     if (sent === this.breakpointsSent) return;
     this.breakpointsSent = null;
-    const all = new Set([CODE.continuation, CODE.hostReturn, CODE.abortResume, ...this.stubByAddress.keys(), ...this.trapByAddress.keys(), ...this.watched, ...this.runStops]);
+    if (this.breakpointBase?.version !== this.breakpointVersion) {
+      this.breakpointBase = { version: this.breakpointVersion, set: new Set([CODE.continuation, CODE.hostReturn, CODE.abortResume, ...this.stubByAddress.keys(), ...this.trapByAddress.keys(), ...this.watched]) };
+    }
+    let all: ReadonlySet<bigint> = this.breakpointBase.set;
+    if (this.runStops.size > 0) {
+      const withStops = new Set(all);
+      for (const a of this.runStops) withStops.add(a);
+      all = withStops;
+    }
     this.breakpoints = all;
     this.engine.setBreakpoints([...all].filter((a) => a !== except));
     this.breakpointsSent = sent;
