@@ -399,6 +399,17 @@ export class WasmEngine implements Engine {
     const set = new Set(addresses.map(U64));
     const current = this.breakpointSet;
     if (current && set.size === current.size && [...set].every((a) => current.has(a))) return;
+    if (current && set.size > current.size && [...current].every((a) => set.has(a))) {
+      // Only additions (a run's stops): add those, the table keeps the rest.
+      this.breakpointSet = null;
+      for (const a of set) {
+        if (current.has(a)) continue;
+        if (!this.core.addBreakpoint(a)) throw new EmulationError('ARG', `setBreakpoints: too many breakpoints (${addresses.length})`);
+        this.breakpointCount++;
+      }
+      this.breakpointSet = set;
+      return;
+    }
     this.breakpointSet = null; // until the core holds the whole set
     this.core.clearBreakpoints();
     this.breakpointCount = 0;
@@ -481,6 +492,7 @@ export class WasmEngine implements Engine {
       for (const h of hs) { if (h.begin < lo) lo = h.begin; if (h.end > hi) hi = h.end; }
       return [1, lo, hi];
     };
+    const plans: [number, [bigint, bigint][]][] = [];
     const ranges = (kind: number, type: HookType): number => {
       const hs = this.rangeHooksOf<unknown>(type).map((h) => [h.begin, h.end] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       const merged: [bigint, bigint][] = [];
@@ -490,8 +502,7 @@ export class WasmEngine implements Engine {
       }
       // Beyond the core's capacity the last ones are joined (more exits, same callbacks).
       while (merged.length > RANGE_MAX) { const [, hi] = merged.pop()!; merged[merged.length - 1]![1] = hi; }
-      this.core.hookRangesClear(kind);
-      for (const [lo, hi] of merged) this.core.hookRangeAdd(kind, U64(lo), U64(hi > (1n << 64n) - 1n ? (1n << 64n) - 1n : hi));
+      plans.push([kind, merged]);
       return merged.length > 0 ? 1 : 0;
     };
     const codeOn = ranges(RANGE_CODE, HookType.Code);
@@ -499,8 +510,21 @@ export class WasmEngine implements Engine {
     const memWrite = ranges(RANGE_WRITE, HookType.MemWrite);
     const [blockOn, blockLo, blockHi] = span(HookType.Block);
     const memFetch = this.hooksOf<unknown>(HookType.MemFetch).length > 0 ? 1 : 0;
+    // The core's hook state is a function of these alone (a restore re-marks the watched pages
+    // itself): the same state again keeps the decoded code and skips the walk over every page.
+    const key = `${codeOn},${blockOn},${blockLo},${blockHi},${memRead},${memWrite},${memFetch};` + plans.map(([k, m]) => `${k}:${m.map(([lo, hi]) => `${lo}-${hi}`).join(',')}`).join(';');
+    if (key === this.hookKey) return;
+    this.hookKey = null; // until the core holds the whole state
+    for (const [kind, merged] of plans) {
+      this.core.hookRangesClear(kind);
+      for (const [lo, hi] of merged) this.core.hookRangeAdd(kind, U64(lo), U64(hi > (1n << 64n) - 1n ? (1n << 64n) - 1n : hi));
+    }
     this.core.setHooks(codeOn, blockOn, blockLo, blockHi, memRead, memWrite, memFetch);
+    this.hookKey = key;
   }
+
+  /** The hook state the core holds (syncHooks), or null before the first. */
+  private hookKey: string | null = null;
 
   private callCodeHooks(type: HookType, rip: bigint, size: number): void {
     for (const h of this.rangeHooksOf<CodeHook>(type)) {

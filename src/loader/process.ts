@@ -359,6 +359,7 @@ export class EmulatedProcess {
 
   watchCalls(addresses: readonly bigint[]): void {
     for (const a of addresses) this.watched.add(a);
+    this.breakpointVersion++;
     this.updateBreakpoints();
   }
 
@@ -575,6 +576,9 @@ export class EmulatedProcess {
     this.atexit.push(...s.atexit.map((h) => ({ ...h })));
     this.finiQueue = s.finiQueue ? [...s.finiQueue] : undefined;
     this.staticTlsUsed = s.staticTlsUsed;
+    const sameTraps = s.traps.size === this.trapByAddress.size && [...s.traps.keys()].every((k) => this.trapByAddress.has(k));
+    const sameWatched = s.watched.size === this.watched.size && [...s.watched].every((a) => this.watched.has(a));
+    if (!sameTraps || !sameWatched) this.breakpointVersion++;
     this.trapByAddress.clear();
     for (const [k, v] of s.traps) this.trapByAddress.set(k, v);
     this.nextTrap = s.nextTrap;
@@ -950,6 +954,7 @@ export class EmulatedProcess {
     let at = CODE.firstStub;
     for (const stub of STUBS) {
       this.stubByAddress.set(at, stub);
+      this.breakpointVersion++;
       image.defineSynthetic(stub.name, at, SymbolType.Func, 16n);
       at += 16n;
     }
@@ -999,14 +1004,35 @@ export class EmulatedProcess {
     const address = this.nextTrap;
     this.nextTrap += 16n;
     this.trapByAddress.set(address, { symbol, requester, lazyUndefined });
+    this.breakpointVersion++;
     this.updateBreakpoints();
     return address;
   }
 
+  /** Bumped when the stubs, traps or watched calls change (what updateBreakpoints reads besides the run's stops). */
+  private breakpointVersion = 0;
+  /** What the engine was last sent, as updateBreakpoints' inputs. */
+  private breakpointsSent: string | null = null;
+  /** The stubs', traps' and watched calls' breakpoints, as of breakpointVersion. */
+  private breakpointBase: { version: number; set: ReadonlySet<bigint> } | null = null;
+
   private updateBreakpoints(except?: bigint): void {
-    const all = new Set([CODE.continuation, CODE.hostReturn, CODE.abortResume, ...this.stubByAddress.keys(), ...this.trapByAddress.keys(), ...this.watched, ...this.runStops]);
+    let sent = `${this.breakpointVersion}|${except ?? ''}|`;
+    for (const a of this.runStops) sent += `${a},`;
+    if (sent === this.breakpointsSent) return;
+    this.breakpointsSent = null;
+    if (this.breakpointBase?.version !== this.breakpointVersion) {
+      this.breakpointBase = { version: this.breakpointVersion, set: new Set([CODE.continuation, CODE.hostReturn, CODE.abortResume, ...this.stubByAddress.keys(), ...this.trapByAddress.keys(), ...this.watched]) };
+    }
+    let all: ReadonlySet<bigint> = this.breakpointBase.set;
+    if (this.runStops.size > 0) {
+      const withStops = new Set(all);
+      for (const a of this.runStops) withStops.add(a);
+      all = withStops;
+    }
     this.breakpoints = all;
     this.engine.setBreakpoints([...all].filter((a) => a !== except));
+    this.breakpointsSent = sent;
   }
 
   /** MemWrite hooks over every mapping that is or was executable (outside the libc image). */

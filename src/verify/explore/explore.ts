@@ -325,6 +325,10 @@ class Sweep {
     const overwritten = this.overwritten;
     const watch = new TouchWatch(process, overwritten.site, overwritten.length);
     const words = new StackWords(process, overwritten.site + 1n, overwritten.site + BigInt(Math.max(1, overwritten.length)) - 1n);
+    // The patched run's watch adds a code hook at the replacement's entry and removes it again; one
+    // kept over the whole sweep (it does nothing, and the unpatched runs never get there) keeps the
+    // engine's hook ranges the same, so those changes cost no re-marking of the decoded code.
+    const entryHook = this.tool ? process.engine.addHook({ type: HookType.Code, begin: this.tool.replacement, end: this.tool.replacement, callback: () => {} }) : null;
     this.watch = watch;
     const near = { lo: overwritten.site - ARGUMENT_REACH, hi: overwritten.site + BigInt(overwritten.length) + ARGUMENT_REACH };
     const argumentsNear = (): boolean => ARGUMENT_REGISTERS.some((r) => {
@@ -476,6 +480,7 @@ class Sweep {
     } finally {
       if (stubs) stubs.onStubCall = undefined;
       this.watch = null;
+      if (entryHook) process.engine.removeHook(entryHook);
       watch.close();
       words.close();
     }
