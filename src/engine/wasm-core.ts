@@ -44,6 +44,7 @@ export interface CoreExports {
   invalidateCode(): void;
   clearBreakpoints(): void;
   addBreakpoint(addr: bigint): number;
+  removeBreakpoint(addr: bigint): number;
   setUntil(on: number, addr: bigint): void;
   hookRangesClear(kind: number): void;
   hookRangeAdd(kind: number, lo: bigint, hi: bigint): number;

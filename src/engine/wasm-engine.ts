@@ -82,7 +82,6 @@ export class WasmEngine implements Engine {
   private nextHookId = 1;
   private stopRequested = false;
   private closed = false;
-  private breakpointCount = 0;
   private breakpointSet: ReadonlySet<bigint> | null = null;
   private snapshotGeneration = 0;
   private memoryLimit = 0;
@@ -395,27 +394,20 @@ export class WasmEngine implements Engine {
 
   setBreakpoints(addresses: readonly bigint[]): void {
     this.checkOpen();
-    // The same set again (the loader re-sends it around runs) keeps the decoded code: a change drops it.
-    const set = new Set(addresses.map(U64));
-    const current = this.breakpointSet;
-    if (current && set.size === current.size && [...set].every((a) => current.has(a))) return;
-    if (current && set.size > current.size && [...current].every((a) => set.has(a))) {
-      // Only additions (a run's stops): add those, the table keeps the rest.
-      this.breakpointSet = null;
-      for (const a of set) {
-        if (current.has(a)) continue;
-        if (!this.core.addBreakpoint(a)) throw new EmulationError('ARG', `setBreakpoints: too many breakpoints (${addresses.length})`);
-        this.breakpointCount++;
-      }
-      this.breakpointSet = set;
-      return;
-    }
+    // A change is sent as the addresses removed and added: the core drops only the decoded
+    // blocks holding them (a run's stop added and removed again keeps the rest of the code).
+    const set = new Set<bigint>();
+    for (const a of addresses) set.add(U64(a));
+    const current = this.breakpointSet ?? new Set<bigint>();
+    if (this.breakpointSet === null) this.core.clearBreakpoints();
     this.breakpointSet = null; // until the core holds the whole set
-    this.core.clearBreakpoints();
-    this.breakpointCount = 0;
-    for (const a of addresses) {
-      if (!this.core.addBreakpoint(U64(a))) throw new EmulationError('ARG', `setBreakpoints: too many breakpoints (${addresses.length})`);
-      this.breakpointCount++;
+    for (const a of current) if (!set.has(a)) this.core.removeBreakpoint(a);
+    for (const a of set) {
+      if (current.has(a)) continue;
+      if (!this.core.addBreakpoint(a)) {
+        this.core.clearBreakpoints();
+        throw new EmulationError('ARG', `setBreakpoints: too many breakpoints (${addresses.length})`);
+      }
     }
     this.breakpointSet = set;
   }

@@ -191,3 +191,76 @@ describe('decoded blocks: fast forms of hot instructions', () => {
     expect(await final(true)).toEqual(fast);
   });
 });
+
+describe('decoded blocks: breakpoints and `until` changed one address at a time', () => {
+  // NOPS x nop (90), then hlt (f4): every byte is an instruction start, blocks of up to 64.
+  const NOPS = 6000;
+
+  function lcg(seed: number): () => number {
+    let s = seed >>> 0;
+    return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  }
+
+  async function nops(): Promise<WasmEngine> {
+    const e = await WasmEngine.create();
+    e.map(CODE, 0x2000, Perm.RX);
+    const bytes = new Uint8Array(NOPS + 1).fill(0x90);
+    bytes[NOPS] = 0xf4;
+    e.writeMemory(CODE, bytes);
+    return e;
+  }
+
+  /** Runs from CODE to the hlt, resuming at each stop: the offsets it stopped at. */
+  function stops(e: WasmEngine, until?: bigint): number[] {
+    const seen: number[] = [];
+    let rip = CODE;
+    for (;;) {
+      const r = e.start(rip, until !== undefined ? { until } : {});
+      if (r.reason === 'interrupt') {
+        expect(r.rip).toBe(CODE + BigInt(NOPS + 1));
+        return seen;
+      }
+      expect(['breakpoint', 'until']).toContain(r.reason);
+      expect(r.instructions).toBe(Number(r.rip - rip));
+      seen.push(Number(r.rip - CODE));
+      if (r.reason === 'until') return seen;
+      rip = r.rip;
+    }
+  }
+
+  it('a set of up to 3000 breakpoints thinned and refilled at random stops exactly at the set, in order, each time (seeded)', async () => {
+    const e = await nops();
+    const random = lcg(14);
+    const set = new Set<number>();
+    // Many entries that collide in the core's table: removals must keep the probes of the rest.
+    for (let round = 0; round < 8; round++) {
+      for (let k = 0; k < 1500; k++) {
+        const o = 1 + Math.floor(random() * (NOPS - 1));
+        if (random() < (round < 4 ? 0.2 : 0.6)) set.delete(o);
+        else set.add(o);
+      }
+      e.setBreakpoints([...set].map((o) => CODE + BigInt(o)));
+      expect(stops(e)).toEqual([...set].sort((a, b) => a - b));
+    }
+  });
+
+  it('one breakpoint added and removed again inside a decoded block: the block stops there, then runs through', async () => {
+    const e = await nops();
+    expect(stops(e)).toEqual([]); // everything decoded without breakpoints
+    const base = [CODE + 3000n];
+    e.setBreakpoints(base);
+    for (const o of [1, 2, 63, 64, 65, 2999, 3001, 5999]) {
+      e.setBreakpoints([...base, CODE + BigInt(o)]);
+      expect(stops(e)).toEqual([Math.min(o, 3000), Math.max(o, 3000)]);
+      e.setBreakpoints(base);
+      expect(stops(e)).toEqual([3000]);
+    }
+  });
+
+  it('`until` moved between runs stops at the new address only', async () => {
+    const e = await nops();
+    e.setBreakpoints([CODE + 100n]);
+    for (const o of [50, 150, 7, 100, 5999]) expect(stops(e, CODE + BigInt(o))).toEqual(o < 100 ? [o] : o === 100 ? [100] : [100, o]);
+    expect(stops(e)).toEqual([100]);
+  });
+});

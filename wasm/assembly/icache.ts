@@ -2,7 +2,8 @@
 // by rip and by a global epoch points at runs of Insn records in an arena. Bumping the epoch drops
 // everything; that happens exactly when code bytes change (a write to a page marked as holding
 // decoded code, from the guest or the host), on unmap, on any permission change, and when
-// breakpoints or code hooks change. A bump also sets `codeChanged`, so the dispatch loop leaves the block it is
+// code hooks change; a breakpoint or `until` set or cleared drops only the blocks holding its
+// address (dropBlocksAt). A bump also sets `codeChanged`, so the dispatch loop leaves the block it is
 // running after the current instruction (a write into the rest of that very block is seen).
 
 import { reserve } from './layout';
@@ -77,12 +78,60 @@ export function addBreakpoint(addr: u64): bool {
     if (v == addr + 1) return true;
     if (v == 0) {
       store<u64>(BP_TABLE + ((<usize>i) << 3), addr + 1);
-      invalidateDecodedCode();
+      dropBlocksAt(addr);
       return true;
     }
     i = (i + 1) & (BP_SLOTS - 1);
   }
   return false;
+}
+
+/**
+ * Removes one breakpoint (false when there was none at addr). Linear probing without tombstones:
+ * the entries after the freed slot that probed past it move back into it.
+ */
+export function removeBreakpoint(addr: u64): bool {
+  let i = bpHash(addr);
+  for (;;) {
+    const v = load<u64>(BP_TABLE + ((<usize>i) << 3));
+    if (v == 0) return false;
+    if (v == addr + 1) break;
+    i = (i + 1) & (BP_SLOTS - 1);
+  }
+  let j = i;
+  for (;;) {
+    j = (j + 1) & (BP_SLOTS - 1);
+    const v = load<u64>(BP_TABLE + ((<usize>j) << 3));
+    if (v == 0) break;
+    const home = bpHash(v - 1);
+    // Stays when its home lies cyclically in (i, j]: its probe never passed the freed slot.
+    if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+    store<u64>(BP_TABLE + ((<usize>i) << 3), v);
+    i = j;
+  }
+  store<u64>(BP_TABLE + ((<usize>i) << 3), 0);
+  dropBlocksAt(addr);
+  return true;
+}
+
+/**
+ * Drops the decoded blocks whose bytes include addr (a breakpoint or `until` set or cleared
+ * there changes only those), keeping the rest of the cache and the code-page marks. A block
+ * starts at most BLOCK_MAX longest instructions before addr; each candidate start is looked up
+ * in its header slot.
+ */
+function dropBlocksAt(addr: u64): void {
+  const span = <u64>BLOCK_MAX * 15;
+  const lo = addr >= span ? addr - span + 1 : 0;
+  for (let rip = lo; rip <= addr; rip++) {
+    const block = headers + ((<usize>((<u32>rip ^ <u32>(rip >> 13)) & BLOCK_MASK)) << 5);
+    if (load<u64>(block) != rip || load<u32>(block, 8) != epoch) continue;
+    const count = load<u32>(block, 12);
+    if (count == 0) continue;
+    const last = changetype<Insn>(<usize>load<u32>(block, 16) + (<usize>(count - 1)) * INSN_SIZE);
+    if (addr < last.rip + <u64>last.len) store<u32>(block, 0, 8); // epoch 0 is never current
+  }
+  codeChanged = true;
 }
 
 export function isBreakpoint(addr: u64): bool {
@@ -98,9 +147,10 @@ export function isBreakpoint(addr: u64): bool {
 
 export function setUntil(on: bool, addr: u64): void {
   if (on == untilOn && addr == untilAddr) return;
+  if (untilOn) dropBlocksAt(untilAddr);
   untilOn = on;
   untilAddr = addr;
-  invalidateDecodedCode();
+  if (on) dropBlocksAt(addr);
 }
 @inline export function isUntil(addr: u64): bool {
   return untilOn && addr == untilAddr;

@@ -3,7 +3,7 @@
 
 import { Cpu, Fault, GPR, XMM } from './state';
 import { initOpcodeTable, Op } from './ops';
-import { initDecodedCache, invalidateDecodedCode, clearBreakpoints as clearBp, addBreakpoint as addBp, setUntil as setUntilAddr } from './icache';
+import { initDecodedCache, invalidateDecodedCode, clearBreakpoints as clearBp, addBreakpoint as addBp, removeBreakpoint as removeBp, setUntil as setUntilAddr } from './icache';
 import { flushTlb, mapPages, unmapPages, protectPages, pagePerms, hostCopy, applyWriteWatch, setFrameLimit, frameCount, memoryLimitHit } from './mmu';
 import { materialize, setRflags } from './flags';
 import { Hooks, updateSlow, traceEnable, MEM_LOG, memLogCount, clearMemLog as clearLog, clearRanges, addRange, rangeCount, RANGE_CODE, RANGE_READ, RANGE_WRITE } from './hooks';
@@ -85,6 +85,8 @@ export function invalidateCode(): void { invalidateDecodedCode(); }
 
 export function clearBreakpoints(): void { clearBp(); }
 export function addBreakpoint(addr: u64): bool { return addBp(addr); }
+/** Removes one breakpoint, keeping the decoded code that does not hold its address; false when none was set there. */
+export function removeBreakpoint(addr: u64): bool { return removeBp(addr); }
 export function setUntil(on: bool, addr: u64): void { setUntilAddr(on, addr); }
 
 /** Replaces the ranges of one hook kind (RANGE_CODE/READ/WRITE); false when there are too many. */
