@@ -221,6 +221,10 @@ export interface Engine {
    * as with Unicorn); `until` always applies.
    */
   setBreakpoints(addresses: readonly bigint[]): void;
+  /** Adds one address to the breakpoint set (no-op when it is in it); cheaper than a new set when one stop comes and goes. */
+  addBreakpoint(address: bigint): void;
+  /** Removes one address from the breakpoint set (no-op when it is not in it). */
+  removeBreakpoint(address: bigint): void;
 
   // Hooks.
   addHook(spec: HookSpec): HookHandle;

@@ -562,6 +562,14 @@ export class UnicornEngine implements Engine {
     this.breakpoints = new Set(addresses.map((a) => BigInt.asUintN(64, a)));
   }
 
+  addBreakpoint(address: bigint): void {
+    this.breakpoints.add(BigInt.asUintN(64, address));
+  }
+
+  removeBreakpoint(address: bigint): void {
+    this.breakpoints.delete(BigInt.asUintN(64, address));
+  }
+
   // ---- Hooks ----
 
   addHook(spec: HookSpec): HookHandle {

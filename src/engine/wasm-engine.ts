@@ -82,7 +82,8 @@ export class WasmEngine implements Engine {
   private nextHookId = 1;
   private stopRequested = false;
   private closed = false;
-  private breakpointSet: ReadonlySet<bigint> | null = null;
+  /** The core's breakpoint set, or null when unknown (nothing sent yet, or a failed update). */
+  private breakpointSet: Set<bigint> | null = null;
   private snapshotGeneration = 0;
   private memoryLimit = 0;
   private monitor: RunMonitor | null = null;
@@ -410,6 +411,23 @@ export class WasmEngine implements Engine {
       }
     }
     this.breakpointSet = set;
+  }
+
+  addBreakpoint(address: bigint): void {
+    this.checkOpen();
+    const a = U64(address);
+    if (this.breakpointSet === null) this.setBreakpoints([]);
+    const set = this.breakpointSet!;
+    if (set.has(a)) return;
+    if (!this.core.addBreakpoint(a)) throw new EmulationError('ARG', `addBreakpoint: too many breakpoints (${set.size + 1})`);
+    set.add(a);
+  }
+
+  removeBreakpoint(address: bigint): void {
+    this.checkOpen();
+    const a = U64(address);
+    if (this.breakpointSet === null) this.setBreakpoints([]);
+    if (this.breakpointSet!.delete(a)) this.core.removeBreakpoint(a);
   }
 
   /** Up to 15 mapped bytes at `rip` (fewer when the next page is unmapped). */

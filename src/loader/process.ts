@@ -227,8 +227,6 @@ export class EmulatedProcess {
   private stepOver: bigint | undefined;
   /** The stopAtCallOf set of the run in progress: breakpoint updates during a run keep it. */
   private runStops: ReadonlySet<bigint> = new Set();
-  /** Every address the engine currently stops at. */
-  private breakpoints: ReadonlySet<bigint> = new Set();
   private readonly codeHooks = new Map<string, HookHandle>();
   private readonly atexit: { func: bigint; arg: bigint; dso: bigint; withArg: boolean }[] = [];
   /** _dl_fini's destructor calls still to make, once exit has run the atexit handlers. */
@@ -423,7 +421,7 @@ export class EmulatedProcess {
           }
           continue;
         }
-        if (this.breakpoints.has(rip)) {
+        if (this.isBreakpoint(rip)) {
           // Engines do not report a breakpoint at the address a run starts from (Unicorn's rule),
           // so a step or a stub return that lands on one is handled here, before executing it.
           const stop = this.handle({ reason: 'breakpoint', instructions: 0, rip }, stopAt, options.until);
@@ -1011,28 +1009,55 @@ export class EmulatedProcess {
 
   /** Bumped when the stubs, traps or watched calls change (what updateBreakpoints reads besides the run's stops). */
   private breakpointVersion = 0;
-  /** What the engine was last sent, as updateBreakpoints' inputs. */
-  private breakpointsSent: string | null = null;
   /** The stubs', traps' and watched calls' breakpoints, as of breakpointVersion. */
   private breakpointBase: { version: number; set: ReadonlySet<bigint> } | null = null;
+  /** What the engine holds: the set, the base version, the run's stops and the address left out. */
+  private held: { set: Set<bigint>; version: number; stops: ReadonlySet<bigint>; except: bigint | undefined } | null = null;
 
+  /** Whether the engine stops at `address` (the step-over address included). */
+  private isBreakpoint(address: bigint): boolean {
+    return this.runStops.has(address) || (this.breakpointBase?.set.has(address) ?? false);
+  }
+
+  /**
+   * Sends the engine the base set plus the run's stops, without `except`. A change of the run's
+   * stops or of the step-over address alone is sent address by address (a call stop added and
+   * removed around each run keeps the rest of the engine's set and decoded code).
+   */
   private updateBreakpoints(except?: bigint): void {
-    let sent = `${this.breakpointVersion}|${except ?? ''}|`;
-    for (const a of this.runStops) sent += `${a},`;
-    if (sent === this.breakpointsSent) return;
-    this.breakpointsSent = null;
     if (this.breakpointBase?.version !== this.breakpointVersion) {
       this.breakpointBase = { version: this.breakpointVersion, set: new Set([CODE.continuation, CODE.hostReturn, CODE.abortResume, ...this.stubByAddress.keys(), ...this.trapByAddress.keys(), ...this.watched]) };
     }
-    let all: ReadonlySet<bigint> = this.breakpointBase.set;
-    if (this.runStops.size > 0) {
-      const withStops = new Set(all);
-      for (const a of this.runStops) withStops.add(a);
-      all = withStops;
+    const base = this.breakpointBase.set;
+    const stops = this.runStops;
+    const held = this.held;
+    if (held === null || held.version !== this.breakpointVersion) {
+      const all = new Set(base);
+      for (const a of stops) all.add(a);
+      if (except !== undefined) all.delete(except);
+      this.held = null; // until the engine holds the whole set
+      this.engine.setBreakpoints([...all]);
+      this.held = { set: all, version: this.breakpointVersion, stops, except };
+      return;
     }
-    this.breakpoints = all;
-    this.engine.setBreakpoints([...all].filter((a) => a !== except));
-    this.breakpointsSent = sent;
+    if (held.stops === stops && held.except === except) return;
+    const sync = (a: bigint): void => {
+      const wanted = a !== except && (base.has(a) || stops.has(a));
+      if (wanted === held.set.has(a)) return;
+      if (wanted) {
+        this.engine.addBreakpoint(a);
+        held.set.add(a);
+      } else {
+        this.engine.removeBreakpoint(a);
+        held.set.delete(a);
+      }
+    };
+    for (const a of held.stops) sync(a);
+    if (held.except !== undefined) sync(held.except);
+    for (const a of stops) sync(a);
+    if (except !== undefined) sync(except);
+    held.stops = stops;
+    held.except = except;
   }
 
   /** MemWrite hooks over every mapping that is or was executable (outside the libc image). */
