@@ -160,6 +160,25 @@ describe.each(kinds)('Engine conformance: $kind', ({ kind, unavailable }) => {
       expect(engine.readRegister('rax')).toBe(4n);
     });
 
+    it('adds and removes single breakpoints in a set, in code that already ran', () => {
+      // inc rax x4 ; int3
+      load(program(INC_RAX, INC_RAX, INC_RAX, INC_RAX, INT3));
+      engine.setBreakpoints([CODE + 3n, CODE + 9n]);
+      expect(engine.start(CODE)).toMatchObject({ reason: 'breakpoint', rip: CODE + 3n, instructions: 1 });
+      engine.removeBreakpoint(CODE + 3n);
+      engine.removeBreakpoint(CODE + 3n); // not in the set any more: nothing happens
+      engine.addBreakpoint(CODE + 6n);
+      engine.addBreakpoint(CODE + 6n); // already in it
+      expect(engine.start(CODE)).toMatchObject({ reason: 'breakpoint', rip: CODE + 6n, instructions: 2 });
+      expect(engine.start(CODE + 6n)).toMatchObject({ reason: 'breakpoint', rip: CODE + 9n, instructions: 1 });
+      engine.removeBreakpoint(CODE + 6n);
+      engine.removeBreakpoint(CODE + 9n);
+      expect(engine.start(CODE)).toMatchObject({ reason: 'interrupt', instructions: 5 });
+      engine.setBreakpoints([CODE + 12n]); // a whole new set replaces what was added one by one
+      expect(engine.start(CODE)).toMatchObject({ reason: 'breakpoint', rip: CODE + 12n, instructions: 4 });
+      engine.setBreakpoints([]);
+    });
+
     it('reports count when the budget runs out at until or at a breakpoint', () => {
       load(program(INC_RAX, INC_RAX, INC_RAX, INT3));
       expect(engine.start(CODE, { count: 2, until: CODE + 6n })).toMatchObject({ reason: 'count', instructions: 2, rip: CODE + 6n });
