@@ -218,6 +218,12 @@ export class EmulatedProcess {
   instructions = 0;
   /** Called as a libc stub is entered, before it runs (the argument registers as the caller set them). */
   onStubCall: ((name: string) => void) | undefined;
+  /**
+   * A fault that kills the process ends it with the signal's name only, without the fault report
+   * (call chain, registers, bytes): for callers that look at the stop's reason alone, thousands
+   * of times (exploration's patched runs).
+   */
+  briefFaults = false;
   private ended: ProcessStop | undefined;
   private readonly stubByAddress = new Map<bigint, StubDefinition>();
   private readonly trapByAddress = new Map<bigint, { symbol: string; requester: string; lazyUndefined: boolean }>();
@@ -887,7 +893,7 @@ export class EmulatedProcess {
   }
 
   private killedBy(info: SignalInfo, forced: boolean, fault: RunResult | undefined): ProcessStop {
-    return killedStop(info.signo, this.instructions, forced ? this.faultReport(info, fault) : undefined);
+    return killedStop(info.signo, this.instructions, forced && !this.briefFaults ? this.faultReport(info, fault) : undefined);
   }
 
   /** Return addresses: the rbp chain while it stays on the stack, else a scan for code addresses. */

@@ -4,7 +4,7 @@
 // registers, al, xmm0-7) at the old entry with the state at the replacement's entry and
 // after return.
 
-import { GPRS, HookType, type Gpr } from '../../engine/engine.js';
+import { GPRS, HookType, type Gpr, type HookHandle } from '../../engine/engine.js';
 import type { GuestProcess, ProcessStop } from '../../loader/index.js';
 import { threadOf } from './patch-point.js';
 import { setPhase } from './progress.js';
@@ -63,9 +63,62 @@ function readVectors(process: GuestProcess): VectorState {
   return Array.from({ length: VECTOR_ARGUMENT_REGISTERS }, (_, i) => process.engine.readXmm(i));
 }
 
+/**
+ * The code hooks an observation needs (every fetch from the overwritten bytes, the replacements'
+ * entries), installed once and lent to many observations in turn: adding and removing hooks per
+ * run re-syncs the engine's hook state each time (exploration's thousands of patched runs).
+ */
+export class ObservationHooks {
+  private onFetch: ((address: bigint, size: number) => void) | null = null;
+  private onReplacement: (() => void) | null = null;
+  private readonly handles: HookHandle[] = [];
+
+  constructor(private readonly process: GuestProcess, readonly site: bigint, readonly overwritten: number, readonly replacements: readonly bigint[]) {
+    const engine = process.engine;
+    if (overwritten > 1) {
+      this.handles.push(engine.addHook({ type: HookType.Code, begin: site, end: site + BigInt(overwritten) - 1n, callback: (address, size) => this.onFetch?.(address, size) }));
+    }
+    for (const address of new Set(replacements)) {
+      this.handles.push(engine.addHook({ type: HookType.Code, begin: address, end: address, callback: () => this.onReplacement?.() }));
+    }
+  }
+
+  /** Whether these hooks watch what an observation with these options needs. */
+  fits(site: bigint, overwritten: number, replacements: readonly bigint[]): boolean {
+    if (site !== this.site || overwritten !== this.overwritten) return false;
+    const mine = new Set(this.replacements);
+    const theirs = new Set(replacements);
+    return mine.size === theirs.size && [...theirs].every((a) => mine.has(a));
+  }
+
+  /** Routes the hooks to one observation until detach(). */
+  attach(onFetch: (address: bigint, size: number) => void, onReplacement: () => void): void {
+    if (this.onFetch || this.onReplacement) throw new Error('ObservationHooks: already lent to an observation');
+    this.onFetch = onFetch;
+    this.onReplacement = onReplacement;
+  }
+
+  detach(): void {
+    this.onFetch = null;
+    this.onReplacement = null;
+  }
+
+  close(): void {
+    this.detach();
+    for (const h of this.handles) this.process.engine.removeHook(h);
+    this.handles.length = 0;
+  }
+}
+
 export function observeAfterPatch(
   process: GuestProcess,
-  options: { site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number; /** End the run once this many calls through the trampoline have returned (exploration's horizon). */ stopAfterCalls?: number },
+  options: {
+    site: bigint; overwritten: number; replacements: readonly bigint[]; budget: number;
+    /** End the run once this many calls through the trampoline have returned (exploration's horizon). */
+    stopAfterCalls?: number;
+    /** Hooks installed for many observations (used when they watch the same bytes and replacements). */
+    hooks?: ObservationHooks;
+  },
 ): Observation {
   const { site, overwritten } = options;
   setPhase(process.engine, 'running the patched program');
@@ -75,20 +128,13 @@ export function observeAfterPatch(
   // a byte past the entry (a branch, a return, a fall-through from the function before) is
   // an old instruction boundary executed over new bytes.
   let expectedNext: bigint | null = null;
-  const hook = overwritten > 1
-    ? process.engine.addHook({
-        type: HookType.Code,
-        begin: site,
-        end: site + BigInt(overwritten) - 1n,
-        callback: (address, size) => {
-          if (address !== site && address !== expectedNext) {
-            fetchCount++;
-            if (fetches.length < MAX_FETCHES_KEPT) fetches.push({ address, at: process.instructions });
-          }
-          expectedNext = address + BigInt(size);
-        },
-      })
-    : null;
+  const onFetch = (address: bigint, size: number): void => {
+    if (address !== site && address !== expectedNext) {
+      fetchCount++;
+      if (fetches.length < MAX_FETCHES_KEPT) fetches.push({ address, at: process.instructions });
+    }
+    expectedNext = address + BigInt(size);
+  };
 
   const observation: Observation = { stop: { reason: 'budget', instructions: process.instructions }, replacementRuns: 0, firstReplacementRun: null, targetCalls: 0, calls: [], fetches, fetchCount: 0 };
   // The caller's state at the old entry (a breakpoint stop), completed by the replacement's
@@ -99,22 +145,17 @@ export function observeAfterPatch(
     at: number; state: RegisterState; xmm: VectorState; returnAddress: bigint; thread: number;
     atReplacement: RegisterState | null; xmmAtReplacement: VectorState; replacementReturnAddress: bigint;
   } | null = null;
-  const replacementHooks = [...new Set(options.replacements)].map((address) =>
-    process.engine.addHook({
-      type: HookType.Code,
-      begin: address,
-      end: address,
-      callback: () => {
-        observation.replacementRuns++;
-        observation.firstReplacementRun ??= process.instructions;
-        if (pending && !pending.atReplacement && threadOf(process) === pending.thread) {
-          pending.atReplacement = readState(process);
-          pending.xmmAtReplacement = readVectors(process);
-          pending.replacementReturnAddress = process.mem.u64(pending.atReplacement.rsp);
-        }
-      },
-    }),
-  );
+  const onReplacement = (): void => {
+    observation.replacementRuns++;
+    observation.firstReplacementRun ??= process.instructions;
+    if (pending && !pending.atReplacement && threadOf(process) === pending.thread) {
+      pending.atReplacement = readState(process);
+      pending.xmmAtReplacement = readVectors(process);
+      pending.replacementReturnAddress = process.mem.u64(pending.atReplacement.rsp);
+    }
+  };
+  const hooks = options.hooks?.fits(site, overwritten, options.replacements) ? options.hooks : new ObservationHooks(process, site, overwritten, options.replacements);
+  hooks.attach(onFetch, onReplacement);
   try {
     for (;;) {
       const left = options.budget - process.instructions;
@@ -167,8 +208,8 @@ export function observeAfterPatch(
       break;
     }
   } finally {
-    if (hook) process.engine.removeHook(hook);
-    for (const h of replacementHooks) process.engine.removeHook(h);
+    if (hooks === options.hooks) hooks.detach();
+    else hooks.close();
   }
   if (pending?.atReplacement) {
     observation.calls.push({

@@ -23,6 +23,7 @@ import { EmulatedProcess, layout, RTLD_NOW, type GuestProcess, type ProcessStop 
 const STUB_CODE = { lo: layout.STUB_CODE_BASE, hi: layout.STUB_CODE_BASE + BigInt(layout.STUB_CODE_SIZE) };
 import { launchProcess, openEngine, PATCH_PATH, processLimits } from '../dynamic/launch.js';
 import type { OverwrittenBytes } from '../checks/live-clobber.js';
+import { ObservationHooks } from '../dynamic/observe.js';
 import { stateHere } from '../dynamic/patch-point.js';
 import { DEFAULT_TRAMPOLINE_LENGTH } from '../strategies/prologue.js';
 import { VerifyError } from '../error.js';
@@ -192,6 +193,8 @@ function runToMainCode(process: GuestProcess, ended: (stop: ProcessStop) => Veri
 class Sweep {
   /** The sweep's watch over the patched bytes, shared with the patched runs. */
   private watch: TouchWatch | null = null;
+  /** The patched runs' observation hooks, kept over the whole sweep. */
+  private observationHooks: ObservationHooks | null = null;
 
   private constructor(
     private readonly process: GuestProcess,
@@ -268,7 +271,7 @@ class Sweep {
       point: realPoint ? stateHere(this.process, 'explored point', 0) : { instruction: this.process.instructions, rip: 0n, rsp: 0n, description: 'class representative', targetCallsBefore: 0, stackWords: [] },
       result: { verdict: 'error', findings: [] },
     };
-    const ctx = { ...this.base, session, ...(this.watch ? { watch: this.watch } : {}), ...(atTouch ? { atTouch } : {}) };
+    const ctx = { ...this.base, session, ...(this.watch ? { watch: this.watch } : {}), ...(atTouch ? { atTouch } : {}), ...(this.observationHooks ? { observationHooks: this.observationHooks } : {}) };
     return this.tool ? toolPatchedRun({ ...ctx, ...this.tool }) : programPatchedRun(ctx);
   }
 
@@ -279,9 +282,12 @@ class Sweep {
     const watch = new TouchWatch(process, this.overwritten.site, this.overwritten.length);
     watch.enabled = false;
     this.watch = watch;
+    const stubs = process instanceof EmulatedProcess ? process : null;
+    if (stubs) stubs.briefFaults = true; // only the codes of a patched run count
     try {
       return this.bruteForceFrom(range, stride, record, tally);
     } finally {
+      if (stubs) stubs.briefFaults = false;
       this.watch = null;
       watch.close();
     }
@@ -324,21 +330,22 @@ class Sweep {
     if (!this.runTo(range.first)) return this.point;
     const overwritten = this.overwritten;
     const watch = new TouchWatch(process, overwritten.site, overwritten.length);
+    // The stubs model's libc runs on the host: a call handed a pointer near the bytes may read them unseen.
+    // (The system model's libc is guest code: its reads are touches.)
+    const stubs = process instanceof EmulatedProcess ? process : null;
     const words = new StackWords(process, overwritten.site + 1n, overwritten.site + BigInt(Math.max(1, overwritten.length)) - 1n);
-    // The patched run's watch adds a code hook at the replacement's entry and removes it again; one
-    // kept over the whole sweep (it does nothing, and the unpatched runs never get there) keeps the
-    // engine's hook ranges the same, so those changes cost no re-marking of the decoded code.
-    const entryHook = this.tool ? process.engine.addHook({ type: HookType.Code, begin: this.tool.replacement, end: this.tool.replacement, callback: () => {} }) : null;
+    // The patched runs' code hooks (over the bytes, at the replacement's entry), kept over the whole
+    // sweep: they do nothing between runs (and the unpatched runs never reach the replacement), and
+    // the engine's hook state stays the same, so no run re-syncs it or re-marks the decoded code.
+    this.observationHooks = this.tool ? new ObservationHooks(process, overwritten.site, overwritten.length, [this.tool.replacement]) : null;
     this.watch = watch;
+    if (stubs) stubs.briefFaults = true;
     const near = { lo: overwritten.site - ARGUMENT_REACH, hi: overwritten.site + BigInt(overwritten.length) + ARGUMENT_REACH };
     const argumentsNear = (): boolean => ARGUMENT_REGISTERS.some((r) => {
       const v = process.engine.readRegister(r);
       return v >= near.lo && v < near.hi;
     });
     let nearCall = false;
-    // The stubs model's libc runs on the host: a call handed a pointer near the bytes may read them unseen.
-    // (The system model's libc is guest code: its reads are touches.)
-    const stubs = process instanceof EmulatedProcess ? process : null;
     if (stubs) {
       stubs.onStubCall = () => {
         if (argumentsNear()) nearCall = true;
@@ -478,9 +485,13 @@ class Sweep {
         return null; // the range's end
       }
     } finally {
-      if (stubs) stubs.onStubCall = undefined;
+      if (stubs) {
+        stubs.onStubCall = undefined;
+        stubs.briefFaults = false;
+      }
       this.watch = null;
-      if (entryHook) process.engine.removeHook(entryHook);
+      this.observationHooks?.close();
+      this.observationHooks = null;
       watch.close();
       words.close();
     }

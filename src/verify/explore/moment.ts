@@ -69,14 +69,12 @@ function stackWordInside(process: GuestProcess, lo: bigint, hi: bigint): boolean
   return false;
 }
 
-/** Length of the call instruction that ends at `returnAddress`, or 0 when none does. */
-function callEndingAt(process: GuestProcess, returnAddress: bigint): number {
-  let b: Uint8Array;
-  try {
-    b = process.engine.readMemory(returnAddress - 7n, 7);
-  } catch {
-    return 0;
-  }
+/** Length of the call instruction that ends at `returnAddress` (in code mapped from `codeBegin`), or 0 when none does. */
+function callEndingAt(process: GuestProcess, returnAddress: bigint, codeBegin: bigint): number {
+  // The bytes before the mapping are not read (a failed read costs an exception): they read as 0.
+  const b = new Uint8Array(7);
+  const start = returnAddress - 7n < codeBegin ? codeBegin : returnAddress - 7n;
+  if (returnAddress > start) b.set(process.engine.readMemory(start, Number(returnAddress - start)), 7 - Number(returnAddress - start));
   if (b[2] === 0xe8) return 5; // call rel32
   if (b[1] === 0xff && b[2] === 0x15) return 6; // call [rip+disp32]
   if (b[5] === 0xff && (b[6]! & 0xf8) === 0xd0) return 2; // call reg
@@ -129,8 +127,9 @@ export function momentContext(process: GuestProcess, range: OverwrittenBytes, mo
     const code = process.engine.regions().filter((r) => (r.perms & 4) !== 0);
     for (let i = 0; i + 8 <= bytes.length && chain.length < MAX_CHAIN; i += 8) {
       const w = view.getBigUint64(i, true);
-      if (!code.some((r) => w >= r.begin && w < r.end)) continue;
-      const length = callEndingAt(process, w);
+      const region = code.find((r) => w >= r.begin && w < r.end);
+      if (!region) continue;
+      const length = callEndingAt(process, w, region.begin);
       if (length === 0) continue;
       chain.push(process.describe(w - BigInt(length)));
       if (pendingFromInside === null && w > range.site && w < range.site + BigInt(range.length)) pendingFromInside = w - BigInt(length);

@@ -8,7 +8,7 @@ import type { GuestProcess, ProcessStop } from '../../loader/index.js';
 import { checkFetchesAfterPatch, type OverwrittenBytes } from '../checks/live-clobber.js';
 import { checkRegisterPreservation, type CalleeFacts } from '../checks/register-preservation.js';
 import { checkStackBalance } from '../checks/stack-balance.js';
-import { observeAfterPatch } from '../dynamic/observe.js';
+import { observeAfterPatch, type ObservationHooks } from '../dynamic/observe.js';
 import { VerifyError } from '../error.js';
 import type { Finding } from '../finding.js';
 import { programPatcher } from '../patchers/program.js';
@@ -39,6 +39,8 @@ export interface PatchedRunContext {
   watch?: TouchWatch;
   /** The process stands right before the first touch (a fetch of the bytes): no run to it is needed. */
   atTouch?: boolean;
+  /** The observation's code hooks, kept for the whole sweep (used when they watch this patch's bytes and replacements). */
+  observationHooks?: ObservationHooks;
 }
 
 export interface ToolPatchContext extends PatchedRunContext {
@@ -60,6 +62,7 @@ function watchAfterPatch(ctx: PatchedRunContext, range: OverwrittenBytes, replac
     replacements,
     budget: process.instructions + Math.min(left, ctx.horizon.instructions),
     ...(ctx.horizon.untilReturn ? { stopAfterCalls: 1 } : {}),
+    ...(ctx.observationHooks ? { hooks: ctx.observationHooks } : {}),
   });
   const findings = [
     ...(range.length > 0 ? checkFetchesAfterPatch(range, observation, describe) : []),
