@@ -121,6 +121,8 @@ export function removeBreakpoint(addr: u64): bool {
  * in its header slot.
  */
 function dropBlocksAt(addr: u64): void {
+  codeChanged = true;
+  if (arenaEpoch != epoch) return; // nothing decoded since the last invalidation
   const span = <u64>BLOCK_MAX * 15;
   const lo = addr >= span ? addr - span + 1 : 0;
   for (let rip = lo; rip <= addr; rip++) {
@@ -131,7 +133,6 @@ function dropBlocksAt(addr: u64): void {
     const last = changetype<Insn>(<usize>load<u32>(block, 16) + (<usize>(count - 1)) * INSN_SIZE);
     if (addr < last.rip + <u64>last.len) store<u32>(block, 0, 8); // epoch 0 is never current
   }
-  codeChanged = true;
 }
 
 export function isBreakpoint(addr: u64): bool {

@@ -9,7 +9,7 @@ import { materialize, setRflags } from './flags';
 import { Hooks, updateSlow, traceEnable, MEM_LOG, memLogCount, clearMemLog as clearLog, clearRanges, addRange, rangeCount, RANGE_CODE, RANGE_READ, RANGE_WRITE } from './hooks';
 import { run as runLoop } from './cpu';
 import { decode, DECODE_BUF } from './decoder';
-import { takeSnapshot, restoreSnapshot, snapshotPages } from './snapshot';
+import { takeSnapshot, restoreSnapshot, snapshotPages, writeWatchChanged } from './snapshot';
 import { Insn, INSN_SIZE } from './insn';
 import { FPU_STATE_SIZE, saveFpuState, loadFpuState, stMant, stSignExp, Fpu, statusWord, tagWord } from './x87';
 
@@ -103,6 +103,7 @@ export function setHooks(codeOn: bool, blockOn: bool, blockLo: u64, blockHi: u64
   Hooks.memWriteOn = memWrite && rangeCount(RANGE_WRITE) > 0;
   Hooks.memFetchOn = memFetch;
   updateSlow();
+  writeWatchChanged();
   applyWriteWatch();
   invalidateDecodedCode();
 }

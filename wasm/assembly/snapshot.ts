@@ -8,6 +8,17 @@ import { reserve } from './layout';
 import { PAGE_CODE, PAGE_COW, applyWriteWatch, flushTlb, forEachLeafNode, freeFrame, isZeroFrame } from './mmu';
 import { invalidateDecodedCode } from './icache';
 
+/**
+ * Bumped whenever the write-watched ranges change (setHooks). The recorded entries carry the
+ * PAGE_WATCH bits of their time, so a restore re-marks the pages only when the ranges changed
+ * since the snapshot (a walk over every page otherwise paid by each restore).
+ */
+let watchVersion: u32 = 0;
+let watchVersionAtSnapshot: u32 = 0;
+export function writeWatchChanged(): void {
+  watchVersion++;
+}
+
 /** (entry pointer, entry) pairs of the snapshot. */
 let saved: usize = 0;
 let savedCount: u32 = 0;
@@ -59,6 +70,7 @@ export function takeSnapshot(): bool {
     return false;
   }
   taken = true;
+  watchVersionAtSnapshot = watchVersion;
   flushTlb();
   return true;
 }
@@ -82,7 +94,8 @@ export function restoreSnapshot(): bool {
     const q = saved + ((<usize>i) << 3);
     store<u32>(<usize>load<u32>(q), load<u32>(q, 4));
   }
-  applyWriteWatch(); // the write hooks may have changed since the snapshot (flushes the TLB)
+  if (watchVersion != watchVersionAtSnapshot) applyWriteWatch(); // the write hooks changed since the snapshot (flushes the TLB)
+  else flushTlb();
   return true;
 }
 
