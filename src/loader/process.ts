@@ -148,6 +148,8 @@ export function xmmPoison(index: number): Uint8Array {
   view.setBigUint64(8, XMM_POISON | BigInt(index), true);
   return v;
 }
+/** xmm0..xmm15's poison, made once: every stub return writes all sixteen. */
+const XMM_POISONS: readonly Uint8Array[] = Array.from({ length: 16 }, (_, i) => xmmPoison(i));
 
 /** Names the cause when a fault address derives from CALLER_SAVED_POISON. */
 function poisonHint(address: bigint | undefined): string {
@@ -756,7 +758,7 @@ export class EmulatedProcess {
   private clobberCallerSaved(): void {
     for (const [register, number] of CALLER_SAVED_CLOBBERED) this.engine.writeRegister(register, CALLER_SAVED_POISON | number);
     // xmm0-15 are caller-saved too (libc's memcpy, strlen, printf use them); no stub returns in xmm0.
-    for (let i = 0; i < 16; i++) this.engine.writeXmm(i, xmmPoison(i));
+    for (let i = 0; i < 16; i++) this.engine.writeXmm(i, XMM_POISONS[i]!);
     if (this.stubInProgress) this.poisoned = { stub: this.stubInProgress.name, caller: this.stubInProgress.caller, at: this.instructions };
     this.engine.writeRegister('rflags', this.engine.readRegister('rflags') & ~STATUS_FLAGS);
   }

@@ -7,6 +7,8 @@
 import { HookType, type HookHandle } from '../../engine/engine.js';
 import { layout, type GuestProcess } from '../../loader/index.js';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export class StackWords {
   /** A guest write added a word inside the bytes since the flag was cleared. */
   inserted = false;
@@ -55,11 +57,15 @@ export class StackWords {
   private scan(begin: bigint, end: bigint): void {
     const bytes = this.process.engine.readMemory(begin, Number(end - begin));
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    // The high halves first: no BigInt for the words that cannot be inside.
+    // The high halves first, as 32-bit lanes (a megabyte of stack, mostly zero): no BigInt for
+    // the words that cannot be inside. The lanes are little-endian, as the host's typed arrays
+    // are on every platform Node and browsers run on (checked: DataView otherwise).
     const loHigh = Number(this.lo >> 32n);
     const hiHigh = Number(this.hi >> 32n);
+    const aligned = bytes.byteOffset % 4 === 0 && LITTLE_ENDIAN;
+    const lanes = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : null;
     for (let i = 0; i + 8 <= bytes.length; i += 8) {
-      const high = view.getUint32(i + 4, true);
+      const high = lanes ? lanes[(i >>> 2) + 1]! : view.getUint32(i + 4, true);
       if (high < loHigh || high > hiHigh) continue;
       const w = view.getBigUint64(i, true);
       if (w >= this.lo && w <= this.hi) this.inside.add(begin + BigInt(i));
