@@ -115,6 +115,13 @@ describe.skipIf(!hasGcc)('emulated process against native runs', () => {
     expect(stop.fault!.location).toMatch(/^poke\+0x/);
     expect(stop.fault!.backtrace.map((f) => f.location.split('+')[0])).toContain('outer');
     expect(stop.fault!.instructionBytes.length).toBeGreaterThan(0);
+
+    // With briefFaults (exploration's patched runs look at the reason only): the same stop, no report.
+    const brief = await emulate(exe);
+    brief.briefFaults = true;
+    const briefStop = brief.run({ maxInstructions: 1_000_000 });
+    expect(briefStop).toMatchObject({ reason: 'killed', signo: 11, instructions: stop.instructions });
+    expect(briefStop).not.toHaveProperty('fault');
   });
 
   it('the guest reaches nothing on the host: open is ENOSYS, an import without stub stops the run', async () => {
