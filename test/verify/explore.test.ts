@@ -51,6 +51,8 @@ describe('exploration: classes of points against brute force, point by point', (
     ['seed-classic, a shard starting inside the bytes', input('seed-classic', 'main', 'need_fix_func', { with: 'fix_func' }), { from: 40, to: 180, shard: { index: 2, count: 2 } }],
     // A call from handle_events+0x5 returns to +0xa: unsafe for as long as it is in progress (the stack holds the word: steps).
     ['call-in-prologue (idle), the whole run', input('call-in-prologue', 'main-idle', 'handle_events', { with: 'fix_handle_events' }), { from: 0, to: 1_000 }],
+    // Starting while that call is in progress (points 113-117): the sweep's first scan of the stack must find the word.
+    ['call-in-prologue (idle), a window starting inside the call', input('call-in-prologue', 'main-idle', 'handle_events', { with: 'fix_handle_events' }), { from: 115, to: 200 }],
     // The loop head at +6 inside the bytes: every iteration's branch back is a touch.
     ['loop-head, the whole run', input('loop-head', 'main', 'total_amount', { with: 'fix_total_amount' }), { from: 0, to: 1_000 }],
     // Classes with no explored point, and patched runs at a class's first explored point.

@@ -64,6 +64,15 @@ export class StackWords {
     const hiHigh = Number(this.hi >> 32n);
     const aligned = bytes.byteOffset % 4 === 0 && LITTLE_ENDIAN;
     const lanes = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : null;
+    if (lanes && loHigh === hiHigh) {
+      // One high half to look for (the bytes lie in one 4 GiB span): the typed array's own search.
+      for (let k = lanes.indexOf(loHigh, 1); k >= 0 && k < (lanes.length & ~1); k = lanes.indexOf(loHigh, k + 1)) {
+        if ((k & 1) === 0) continue; // a low half that happens to match
+        const w = view.getBigUint64((k - 1) * 4, true);
+        if (w >= this.lo && w <= this.hi) this.inside.add(begin + BigInt((k - 1) * 4));
+      }
+      return;
+    }
     for (let i = 0; i + 8 <= bytes.length; i += 8) {
       const high = lanes ? lanes[(i >>> 2) + 1]! : view.getUint32(i + 4, true);
       if (high < loHigh || high > hiHigh) continue;
