@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmulatedProcess } from '../../src/loader/index.js';
+import type { RelocationBinding } from '../../src/loader/dynamic/bindings.js';
 import { createTestEngine } from './engine.js';
 import { compileC, compileShared, hasGcc, runNativeFull, tempDir } from './native.js';
 
@@ -70,6 +71,26 @@ describe.skipIf(!hasGcc)('lazy binding of undefined symbols', () => {
     const binding = p.relocationBindings.find((b) => b.object === './liblate.so' && b.symbol === 'late_fn');
     expect(binding?.boundTo?.object).toBe('./libprovider.so');
     expect(binding?.unstubbedImport).toBeUndefined();
+
+    // A snapshot taken after liblate.so is loaded, before late_fn's first call: restoring it
+    // brings the unbound binding back (saved states share binding objects; binding replaces them).
+    const opened = p.events.find((e) => e.kind === 'dlopen' && e.path === './liblate.so')!;
+    const q = EmulatedProcess.create(await createTestEngine(), {
+      main: new Uint8Array(readFileSync(exe)), mainPath: exe,
+      libraries: libs.map((l) => ({ path: `./${basename(l)}`, bytes: new Uint8Array(readFileSync(l)) })),
+    });
+    expect(q.run({ maxInstructions: opened.at + 1 })).toMatchObject({ reason: 'budget' });
+    const late = (): RelocationBinding | undefined => q.relocationBindings.find((b) => b.object === './liblate.so' && b.symbol === 'late_fn');
+    expect(late()?.unstubbedImport).toBe(true);
+    const before = q.snapshot();
+    expect(q.run({ maxInstructions: 2_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
+    expect(late()?.boundTo?.object).toBe('./libprovider.so');
+    q.restore(before);
+    expect(late()?.unstubbedImport).toBe(true);
+    expect(late()?.boundTo).toBeUndefined();
+    expect(q.run({ maxInstructions: 2_000_000 })).toMatchObject({ reason: 'exited', status: 0 });
+    expect(late()?.boundTo?.object).toBe('./libprovider.so');
+    expect(q.stdoutText()).toBe(native.stdout);
   });
 
   it('RTLD_LAZY: the undefined function fails when called, with ld.so\'s message and status 127; undefined data fails dlopen', async () => {

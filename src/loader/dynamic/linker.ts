@@ -59,7 +59,7 @@ export interface LinkerState {
     object: LoadedObject; refCount: number; global: boolean; localScope: LoadedObject[]; relocated: boolean; initialized: boolean; finalized: boolean;
     ifuncTargets: Map<bigint, bigint>;
   }[];
-  /** Copies: lazy binding and ifunc resolvers complete bindings in place after they are made. */
+  /** Shared with the linker: a binding in the list is never changed in place (lazy binding and ifunc resolvers replace it). */
   bindings: RelocationBinding[];
   lastError: string | undefined;
   nextModuleId: number;
@@ -91,7 +91,7 @@ export class DynamicLinker {
         object, refCount: object.refCount, global: object.global, localScope: [...object.localScope],
         relocated: object.relocated, initialized: object.initialized, finalized: object.finalized, ifuncTargets: new Map(object.ifuncTargets),
       })),
-      bindings: this.bindings.map((b) => ({ ...b })),
+      bindings: [...this.bindings],
       lastError: this.lastError,
       nextModuleId: this.nextModuleId,
       nextHandle: this.nextHandle,
@@ -113,7 +113,7 @@ export class DynamicLinker {
       this.objects.push(o);
     }
     this.bindings.length = 0;
-    for (const b of state.bindings) this.bindings.push({ ...b });
+    this.bindings.push(...state.bindings);
     this.lastError = state.lastError;
     this.nextModuleId = state.nextModuleId;
     this.nextHandle = state.nextHandle;
@@ -427,15 +427,16 @@ export class DynamicLinker {
     const requester = this.objects.find((o) => o.path === requesterPath && o.refCount > 0);
     if (!requester) return undefined;
     let target: bigint | undefined;
-    for (const b of this.bindings) {
+    for (let i = 0; i < this.bindings.length; i++) {
+      const b = this.bindings[i]!;
       if (b.object !== requesterPath || b.symbol !== symbol || !b.unstubbedImport || b.value !== trap) continue;
       const def = this.lookup(requester, b.version !== undefined ? { name: symbol, version: b.version } : { name: symbol }, { plt: true });
       if (!def) return undefined;
       target = this.symbolValue(def);
       this.mem.writeU64(b.offset, target);
-      b.value = target;
-      b.boundTo = { object: def.object.path, address: def.address, symbol: def.symbol };
-      delete b.unstubbedImport;
+      // Replaced, not changed in place: saved states share the binding objects.
+      const { unstubbedImport: _, ...bound } = b;
+      this.bindings[i] = { ...bound, value: target, boundTo: { object: def.object.path, address: def.address, symbol: def.symbol } };
     }
     return target;
   }
@@ -530,7 +531,10 @@ export class DynamicLinker {
         for (const s of waiting) {
           // RELRO may cover the slot; the write ignores page permissions like ld.so's relocation pass.
           this.mem.writeU64(s.slot, chosen + s.addend);
-          s.binding.value = chosen + s.addend;
+          // Replaced, not changed in place: saved states share the binding objects.
+          const at = this.bindings.indexOf(s.binding);
+          s.binding = { ...s.binding, value: chosen + s.addend };
+          if (at >= 0) this.bindings[at] = s.binding;
         }
       },
     }));
