@@ -204,8 +204,13 @@ export class WasmEngine implements Engine {
   // ---- registers ----------------------------------------------------------------------------
 
   private gprView(): DataView {
-    return new DataView(this.core.memory.buffer, this.core.gprBase() >>> 0, 16 * 8);
+    // One view until the memory grows (every register read goes through it).
+    const buffer = this.core.memory.buffer;
+    if (this.gprDataView?.buffer !== buffer) this.gprDataView = new DataView(buffer, this.core.gprBase() >>> 0, 16 * 8);
+    return this.gprDataView;
   }
+
+  private gprDataView: DataView | undefined;
 
   readRegister(reg: Register): bigint {
     this.checkOpen();

@@ -193,7 +193,7 @@ export class AddressSpace {
   /** Whether every page of [begin, end) is mapped. */
   covered(begin: bigint, end: bigint): boolean {
     let at = begin;
-    for (const m of [...this.mappings].sort((a, b) => (a.begin < b.begin ? -1 : 1))) {
+    for (const m of this.mappings) { // in address order (insert keeps it)
       if (m.end <= at) continue;
       if (m.begin > at) return false;
       at = m.end;
