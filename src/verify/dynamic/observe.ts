@@ -86,6 +86,7 @@ export class ObservationHooks {
   /** Whether these hooks watch what an observation with these options needs. */
   fits(site: bigint, overwritten: number, replacements: readonly bigint[]): boolean {
     if (site !== this.site || overwritten !== this.overwritten) return false;
+    if (replacements.length === 1 && this.replacements.length === 1) return replacements[0] === this.replacements[0];
     const mine = new Set(this.replacements);
     const theirs = new Set(replacements);
     return mine.size === theirs.size && [...theirs].every((a) => mine.has(a));

@@ -125,7 +125,12 @@ export function momentContext(process: GuestProcess, range: OverwrittenBytes, mo
     const bytes = moment.stack;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const code = process.engine.regions().filter((r) => (r.perms & 4) !== 0);
+    // The high halves code addresses can have: most words (zeros, counters, stack addresses) fail
+    // this without a BigInt.
+    const highs = code.map((r) => [Number(r.begin >> 32n), Number((r.end - 1n) >> 32n)] as const);
     for (let i = 0; i + 8 <= bytes.length && chain.length < MAX_CHAIN; i += 8) {
+      const high = view.getUint32(i + 4, true);
+      if (!highs.some(([lo, hi]) => high >= lo && high <= hi)) continue;
       const w = view.getBigUint64(i, true);
       const region = code.find((r) => w >= r.begin && w < r.end);
       if (!region) continue;
