@@ -517,10 +517,12 @@ export class Scheduler {
   }
 
   saveState(): ThreadsState {
-    for (const t of this.threads) if (t.context) this.pinned.add(t.context);
     // With slots, a parked thread's state is copied out of its slot (the engine's snapshot holds memory and the running thread's).
-    const contextAt = (t: GuestThread, i: number): CpuContext | undefined =>
-      this.slots && i !== this.currentIndex && t.state !== 'exited' ? this.slots.read(i) : t.context;
+    const contextAt = (t: GuestThread, i: number): CpuContext | undefined => {
+      const context = this.slots && i !== this.currentIndex && t.state !== 'exited' ? this.slots.read(i) : t.context;
+      if (context) this.pinned.add(context); // never saved into, should the host switch from here on (leaveSlots)
+      return context;
+    };
     return {
       ran: this.ran.map((r) => ({ ...r })),
       threads: this.threads.map((t, i) => ({ ...t, context: contextAt(t, i), pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } })),
