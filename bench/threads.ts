@@ -19,7 +19,7 @@ import type { Engine } from '../src/engine/index.js';
 import { DEFAULT_QUANTUM, SystemProcess } from '../src/loader/system/index.js';
 
 const GUEST = new URL('./guests/threads', import.meta.url);
-const ROUNDS = 5;
+const ROUNDS = 7;
 /** Instructions per timed slice (~10 ms of guest work). */
 const SLICE = 1_000_000;
 const NEVER = 1_000_000_000;
