@@ -61,6 +61,31 @@ describe('thread switches inside the engine and by the host', () => {
     }, 120_000);
   }
 
+  it('a thread switched in on a breakpoint (a watched instruction in the workers\' loop) arrives there as after the host\'s switch', async () => {
+    const runs = [];
+    for (const how of ['engine', 'host'] as const) {
+      const { p, engine } = await start('interleave', how, 4n, 50);
+      try {
+        // run+0x38 (`add rax, 1`), inside the workers' inner loop: a quantum often ends just before it.
+        p.watchCalls([p.image.main.base + 0x1238n]);
+        const stop = p.run({ maxInstructions: 1_500_000 });
+        const calls = p.events.filter((e) => e.kind === 'call').map((e) => e.at);
+        runs.push({ outcome: outcome(p, stop), calls, engineSwitches: p.threads.engineSwitches });
+      } finally {
+        engine.close();
+      }
+    }
+    const [inEngine, onHost] = runs;
+    expect(inEngine!.outcome).toEqual(onHost!.outcome);
+    expect(inEngine!.calls).toEqual(onHost!.calls);
+    expect(inEngine!.calls.length).toBeGreaterThan(1000);
+    // Switches that landed on the breakpoint: the engine made the switch and left the arrival to the host.
+    const calls = new Set(inEngine!.calls);
+    const landed = inEngine!.outcome.ran.split(' ').filter((r) => calls.has(Number(r.split(':')[0])));
+    expect(landed.length).toBeGreaterThan(0);
+    expect(inEngine!.engineSwitches).toBeGreaterThan(0);
+  }, 120_000);
+
   it('a snapshot taken mid-run holds the parked threads (their slots): restored, the engine path replays the host path', async () => {
     const results = [];
     for (const how of ['engine', 'host'] as const) {
