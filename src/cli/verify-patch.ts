@@ -355,12 +355,14 @@ function merge(files: readonly string[]): number {
 
 run(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // Exit now rather than when the event loop drains: Node would first wait for V8's background
+    // work (the wasm core's optimising compiles) to finish, ~40 ms of a cold start for nothing.
+    process.exit(code);
   },
   (error: unknown) => {
     const known = error instanceof CliError;
     const message = error instanceof Error ? error.message : String(error);
     writeError(`${known ? '' : 'internal error (please report): '}${firstLine(message)}`);
-    process.exitCode = 2;
+    process.exit(2);
   },
 );

@@ -5,7 +5,7 @@
 import { DynamicTag, ElfType, SectionType, SegmentType, SymbolBinding, SymbolType } from './constants.js';
 import { demangle } from './demangle.js';
 import { parseDynamicEntries, dynamicStringTable, summarizeDynamic, single } from './dynamic.js';
-import { parseFrameRanges, unwindRuleAt, type UnwindRule } from './eh-frame.js';
+import { FrameIndex, parseFrameRanges, unwindRuleAt, type UnwindRule } from './eh-frame.js';
 import { ElfError, hex } from './error.js';
 import { FileBytes, StringTable } from './file-bytes.js';
 import { parseGnuHashTable, parseSysvHashTable, type SymbolHashTable } from './hash-tables.js';
@@ -59,6 +59,7 @@ export class ElfFile {
   private readonly file: FileBytes;
   private readonly addresses: AddressMap;
   private frameRangeCache: FrameRange[] | undefined;
+  private frameIndexCache: FrameIndex | null | undefined;
   private pltStubCache: PltStub[] | undefined;
   private demangledCache: Map<ElfSymbol, string> | undefined;
 
@@ -263,14 +264,32 @@ export class ElfFile {
   unwindRule(address: bigint): UnwindRule | null {
     const section = this.sectionNamed('.eh_frame');
     if (!section || section.type !== SectionType.Progbits) return null;
-    const range = this.frameRanges().find((r) => address >= r.start && address < r.end);
-    if (!range) return null;
     try {
+      // Through .eh_frame_hdr's sorted table when there is one; else every FDE's range, parsed once.
+      const index = this.frameIndex();
+      const fdeAddress = index?.fdeAddressFor(address);
+      if (index && (fdeAddress === undefined || fdeAddress < section.address || fdeAddress - section.address >= section.size)) return null;
+      if (fdeAddress !== undefined) {
+        return unwindRuleAt(this.file, section.offset, section.address, describeSection(section), section.offset + Number(fdeAddress - section.address), address, true);
+      }
+      const range = this.frameRanges().find((r) => address >= r.start && address < r.end);
+      if (!range) return null;
       return unwindRuleAt(this.file, section.offset, section.address, describeSection(section), range.fdeOffset, address);
     } catch (e) {
       if (e instanceof ElfError) return null;
       throw e;
     }
+  }
+
+  /** .eh_frame_hdr's FDE table (PT_GNU_EH_FRAME), or null without a usable one. */
+  private frameIndex(): FrameIndex | null {
+    if (this.frameIndexCache === undefined) {
+      const header = this.segments.find((s) => s.type === SegmentType.GnuEhFrame);
+      this.frameIndexCache = header
+        ? FrameIndex.parse(this.file, header.offset, Number(header.fileSize), header.virtualAddress, `program header ${header.index} (GNU_EH_FRAME)`)
+        : null;
+    }
+    return this.frameIndexCache;
   }
 
   // ---- parsing helpers
