@@ -79,6 +79,7 @@ export class ElfFile {
   private relocationCache: Relocation[] | undefined;
   private relrCache: bigint[] | undefined;
   private noteCache: Note[] | undefined;
+  private rawFunctionLookups = 0;
   private frameRangeCache: FrameRange[] | undefined;
   private frameIndexCache: FrameIndex | null | undefined;
   private pltStubCache: PltStub[] | undefined;
@@ -300,6 +301,12 @@ export class ElfFile {
    * .symtab first, global before local for aliases. Size-0 functions match only their entry.
    */
   functionContaining(address: bigint): ElfSymbol | undefined {
+    // A lazily parsed file answers its first few questions from the raw tables (symbolising one
+    // address in libc.so.6 built 3,000 symbol objects); after that, the parsed tables are cheaper.
+    if ((!this.symbolCache || !this.dynamicSymbolCache) && this.rawFunctionLookups < 4) {
+      this.rawFunctionLookups++;
+      return this.rawFunctionContaining(address);
+    }
     let best: ElfSymbol | undefined;
     // Both tables in turn, not a concatenated copy: symbolising a libc address read 3,000 entries twice.
     for (const table of [this.symbols, this.dynamicSymbols]) {
@@ -313,6 +320,38 @@ export class ElfFile {
       }
     }
     return best;
+  }
+
+  /** functionContaining over the tables' bytes: the same choice, only the chosen entry parsed. */
+  private rawFunctionContaining(address: bigint): ElfSymbol | undefined {
+    const symtabSection = this.sections.find((s) => s.type === SectionType.Symtab);
+    const tables: { location: SymbolTableLocation; dynamic: boolean }[] = [];
+    if (symtabSection) tables.push({ location: this.sectionSymbolTable(symtabSection, 'symtab'), dynamic: false });
+    const dynamic = this.dynamicSymbolTable();
+    if (dynamic) tables.push({ location: dynamic, dynamic: true });
+    const bytes = this.bytes;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let best: { table: number; index: number; size: bigint; local: boolean } | undefined;
+    for (let t = 0; t < tables.length; t++) {
+      const { location } = tables[t]!;
+      this.file.range(location.offset, location.count * SYMBOL_SIZE, `${location.where}: ${location.count} symbols`);
+      for (let index = 0; index < location.count; index++) {
+        const at = location.offset + index * SYMBOL_SIZE;
+        const info = bytes[at + 4]!;
+        const type = info & 0xf;
+        if ((type !== SymbolType.Func && type !== SymbolType.GnuIfunc) || view.getUint16(at + 6, true) === 0) continue;
+        const value = view.getBigUint64(at + 8, true);
+        const size = view.getBigUint64(at + 16, true);
+        const inside = size === 0n ? address === value : address >= value && address - value < size;
+        if (!inside) continue;
+        const local = info >> 4 === SymbolBinding.Local;
+        if (!best || size < best.size || (size === best.size && best.local && !local)) best = { table: t, index, size, local };
+      }
+    }
+    if (!best) return undefined;
+    const { location, dynamic: isDynamic } = tables[best.table]!;
+    if (isDynamic) return this.dynamicSymbolAt(best.index);
+    return this.symbolCache ? this.symbolCache[best.index] : parseSymbolTable(this.file, location, best.index, 1)[0];
   }
 
   /**

@@ -37,6 +37,20 @@ describe('lazily parsed tables', () => {
     expect(lazy.buildId).toEqual(full.buildId);
   });
 
+  it.each(files)('%s: functionContaining from the raw tables picks what the parsed tables pick', (path) => {
+    const bytes = new Uint8Array(readFileSync(path));
+    const full = eager(bytes);
+    if (!full) return;
+    const functions = [...full.symbols, ...full.dynamicSymbols].filter((s) => (s.type === 2 || s.type === 10) && s.sectionIndex !== 0);
+    const step = Math.max(1, Math.floor(functions.length / 10));
+    const addresses = functions.filter((_, i) => i % step === 0).flatMap((f) => [f.value, f.value + f.size - 1n, f.value + f.size]);
+    for (const address of [0n, ...addresses]) {
+      // A fresh lazy parse per address: its first look-ups take the raw path.
+      const lazy = ElfFile.parse(bytes, { lazyTables: true });
+      expect(lazy.functionContaining(address), `at 0x${address.toString(16)}`).toEqual(full.functionContaining(address));
+    }
+  });
+
   it('a malformed symbol table is the eager parse error, thrown when the table is first used', () => {
     const libc = files.find((f) => /libc\.so\.6$/.test(f)) ?? files.find((f) => eager(new Uint8Array(readFileSync(f)))?.dynamicSymbols.length)!;
     const bytes = new Uint8Array(readFileSync(libc));
