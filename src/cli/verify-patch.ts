@@ -249,6 +249,19 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
   return result;
 }
 
+/**
+ * Whether stderr is a terminal. Only a character device can be one: anything else is answered
+ * without creating process.stderr, whose stream for a pipe costs a cold start a few ms.
+ */
+function stderrIsTerminal(): boolean {
+  try {
+    if (!fstatSync(2).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return process.stderr.isTTY === true;
+}
+
 function readOptional(path: string): Uint8Array | undefined {
   try {
     return statSync(path).isFile() ? new Uint8Array(readFileSync(path)) : undefined;
@@ -274,7 +287,7 @@ async function run(argv: string[]): Promise<number> {
   const patch = readInput(command.patchPath, 'patch.so', command.maxFileSize);
   // The libraries main needs, where ld.so would find them next to it (RUNPATH $ORIGIN).
   const libraries = collectNeededLibraries(main, (relative) => readOptional(join(dirname(command.mainPath), relative)));
-  const progress = command.progress ?? process.stderr.isTTY === true;
+  const progress = command.progress ?? stderrIsTerminal();
   const line = progress && !(command.explore && (command.jobs ?? 1) > 1) ? new ProgressLine(process.stderr) : undefined;
   const host = hostInputs(command);
   let outcome;
