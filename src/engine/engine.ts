@@ -47,7 +47,7 @@ export interface MemFault {
 /** Why a call to start() returned. */
 export type StopReason =
   | 'until' // rip reached options.until
-  | 'count' // options.count instructions executed
+  | 'count' // options.count instructions executed, or an armed run's quantum ended where the host switches (ThreadSlots)
   | 'stopped' // stop() was called (from a hook)
   | 'timeout' // options.timeoutMs elapsed
   | 'fault' // memory fault not fixed by a hook: see RunResult.fault
@@ -180,8 +180,69 @@ export interface X87State {
   ftw: number;
 }
 
+/**
+ * Thread switches inside the engine (optional; the WasmEngine has it): each thread's CPU state
+ * lives in a numbered slot of the engine, and a start() the host has armed with its run queue and
+ * its scheduler's generator switches threads at quantum ends itself, logging each switch, instead
+ * of returning to the host for every quantum. The pick and the quantum are the host scheduler's
+ * (src/loader/system/threads.ts) draw for draw, so the schedule does not depend on who switches.
+ */
+export interface ThreadSlots {
+  /** Room for slots 0..count-1; false when the engine is out of memory. */
+  reserve(count: number): boolean;
+  /** The running CPU state into a slot. */
+  save(slot: number): void;
+  /** A slot into the running CPU state. */
+  load(slot: number): void;
+  /** A copy of a slot's state, as saveContext() would give it. */
+  read(slot: number): CpuContext;
+  /** A context (saved by this engine) into a slot. */
+  write(slot: number, context: CpuContext): void;
+  /**
+   * Arms the next start(): it runs across quantum ends, switching among `runnable` (slots, in the
+   * host's order) as SchedulePlan says. False when the engine cannot (hooks that call into the
+   * host are installed: they must see the host's current thread); the host then switches itself.
+   */
+  arm(plan: SchedulePlan): boolean;
+  /**
+   * After an armed start() returned (or threw): disarms and fills `out` with what the engine did;
+   * a run that stops at a quantum end the host must finish returns reason 'count' with
+   * `out.quantumLeft` 0.
+   */
+  drain(out: ScheduleReport): void;
+}
+
+/** What an armed run needs: reused by the scheduler from run to run (arm() copies it). */
+export interface SchedulePlan {
+  current: number;
+  runnable: number[];
+  runnableCount: number;
+  quantumLeft: number;
+  /** The mean quantum: the next one is quantum/2 + a draw modulo quantum. */
+  quantum: number;
+  /** The scheduler's xorshift64* state, high and low halves. */
+  randomHi: number;
+  randomLo: number;
+  /** Instructions after which a blocked thread's deadline passes (the host must wake it); -1: none. */
+  wakeIn: number;
+}
+
+export interface ScheduleReport {
+  /** Switches the engine made: instructions since arm() at each, and the slot switched to. */
+  count: number;
+  offsets: number[];
+  slots: number[];
+  /** The running thread's slot and what it has left of its quantum. */
+  current: number;
+  quantumLeft: number;
+  randomHi: number;
+  randomLo: number;
+}
+
 export interface Engine {
   readonly name: 'wasm' | 'unicorn';
+  /** In-engine thread switches (WasmEngine); absent: the host switches with saveContext/restoreContext. */
+  readonly threadSlots?: ThreadSlots;
 
   // Memory. address and size must be page aligned, size > 0.
   map(address: bigint, size: number, perms: Perm): void;

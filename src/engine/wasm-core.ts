@@ -64,6 +64,21 @@ export interface CoreExports {
   snapshotRestore(): number;
   snapshotPageCount(): number;
   run(budget: bigint, skipFirstBreakpoint: number): number;
+  threadSlots(count: number): number;
+  threadSlotBase(slot: number): number;
+  threadSlotSave(slot: number): void;
+  threadSlotLoad(slot: number): void;
+  threadQueue(): number;
+  threadLog(): number;
+  threadArm(current: number, queueLength: number, quantumLeft: number, quantum: number, randomHi: number, randomLo: number, wakeIn: number): number;
+  threadDrain(): number;
+  threadQuantumLeftNow(): number;
+  threadCurrent(): number;
+  threadRandomHi(): number;
+  threadRandomLo(): number;
+  THREAD_SLOT_SIZE: WebAssembly.Global;
+  THREAD_QUEUE_MAX: WebAssembly.Global;
+  THREAD_LOG_MAX: WebAssembly.Global;
   probe(len: number): number;
 }
 
@@ -79,6 +94,8 @@ export const enum CoreExit {
   Interrupt = 7,
   Divide = 8,
   Hook = 9,
+  /** An armed run's quantum ended where the host must switch (wasm/assembly/threads.ts). */
+  Quantum = 10,
 }
 
 export const HOOK_EVENT_BLOCK = 1;

@@ -31,6 +31,7 @@ import {
 } from './engine.js';
 import { type CoreExports, CoreExit, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, RANGE_CODE, RANGE_MAX, RANGE_READ, RANGE_WRITE, instantiateCore } from './wasm-core.js';
 import { MappedRegions } from './wasm-regions.js';
+import { WasmThreadSlots } from './wasm-thread-slots.js';
 
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const PAGE = BigInt(PAGE_SIZE);
@@ -42,7 +43,7 @@ const ACCESS_NAMES: readonly Access[] = ['read', 'write', 'fetch'];
 const RUN_CHUNK = 1n << 20n;
 const MAX_BUDGET = (1n << 62n);
 
-interface WasmContext extends CpuContext {
+export interface WasmContext extends CpuContext {
   readonly engine: 'wasm';
   readonly gprs: Uint8Array;
   readonly xmm: Uint8Array;
@@ -92,7 +93,12 @@ export class WasmEngine implements Engine {
   /** Set while memory hooks run: the address of the instruction whose accesses they see. */
   private accessRip: bigint | undefined;
 
-  private constructor(private readonly core: CoreExports) {}
+  /** Threads' CPU states in the core and switches at quantum ends without leaving it (wasm-thread-slots.ts). */
+  readonly threadSlots: WasmThreadSlots;
+
+  private constructor(private readonly core: CoreExports) {
+    this.threadSlots = new WasmThreadSlots(core, () => this.hooks.size > 0);
+  }
 
   static async create(bytes?: Uint8Array): Promise<WasmEngine> {
     return new WasmEngine(await instantiateCore(bytes));
@@ -310,6 +316,9 @@ export class WasmEngine implements Engine {
           continue;
         case CoreExit.Until:
           return this.runResult(firstRetired, 'until');
+        case CoreExit.Quantum:
+          // An armed run (threadSlots) reached a quantum end the host finishes.
+          return this.runResult(firstRetired, 'count');
         case CoreExit.Breakpoint:
           return this.runResult(firstRetired, 'breakpoint');
         case CoreExit.Fault: {

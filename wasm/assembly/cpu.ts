@@ -24,6 +24,7 @@ import { cpuid, rdtsc, syscall, interrupt, grp15, flagOp, sahf, lahf, rdrand } f
 import { executeX87 } from './x87';
 import { crc32 } from './crc32';
 import { executeSse } from './sse';
+import { quantumLimit, quantumEnd } from './threads';
 
 function invalid(): void {
   Cpu.exit = Exit.Invalid;
@@ -307,13 +308,21 @@ export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
   const limit = Cpu.retired + budget;
   skipBreakpointAt = skipFirstBreakpoint ? Cpu.retired : <u64>-1;
   let previous: usize = 0;
+  let end = quantumLimit(limit);
   while (Cpu.retired < limit) {
+    if (Cpu.retired >= end) {
+      // An armed run: the running thread's quantum is over; switch here or let the host (threads.ts).
+      if (!quantumEnd()) { Cpu.exit = Exit.Quantum; break; }
+      end = quantumLimit(limit);
+      previous = 0;
+      continue;
+    }
     const block = previous != 0 ? chainedBlock(previous, Cpu.rip) : lookupBlock(Cpu.rip);
     if (block == 0) break; // fetch fault
     clearCodeChanged();
     clearMemLogged();
     let n = blockCount(block);
-    const left = limit - Cpu.retired;
+    const left = end - Cpu.retired;
     if (<u64>n > left) n = <u32>left;
     const first = blockFirst(block);
     let stop: bool;

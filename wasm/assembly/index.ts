@@ -141,3 +141,26 @@ import { sseSupported } from './sse';
 function sseImplemented(op: u32): bool { return sseSupported(op); }
 
 export const INSN_BYTES: u32 = <u32>INSN_SIZE;
+
+// Thread slots and in-core switches (threads.ts; host side: src/engine/wasm-thread-slots.ts).
+import {
+  ensureSlots, slotBase, saveSlot, loadSlot, queueBase, logBase, arm as armThreads, drain as drainThreads, quantumLeft as threadQuantumLeft, Sched,
+  SLOT_SIZE, QUEUE_MAX, LOG_MAX,
+} from './threads';
+export function threadSlots(count: u32): bool { return ensureSlots(count); }
+export function threadSlotBase(slot: u32): usize { return slotBase(slot); }
+export function threadSlotSave(slot: u32): void { saveSlot(slot); }
+export function threadSlotLoad(slot: u32): void { loadSlot(slot); }
+export function threadQueue(): usize { return queueBase(); }
+export function threadLog(): usize { return logBase(); }
+export function threadArm(current: u32, queueLength: u32, quantumLeft: u32, quantum: u32, randomHi: u32, randomLo: u32, wakeIn: f64): bool {
+  return armThreads(current, queueLength, quantumLeft, quantum, randomHi, randomLo, wakeIn);
+}
+export function threadDrain(): u32 { return drainThreads(); }
+export function threadQuantumLeftNow(): u32 { return threadQuantumLeft(); }
+export function threadCurrent(): u32 { return Sched.current; }
+export function threadRandomHi(): u32 { return <u32>(Sched.random >> 32); }
+export function threadRandomLo(): u32 { return <u32>Sched.random; }
+export const THREAD_SLOT_SIZE: u32 = SLOT_SIZE;
+export const THREAD_QUEUE_MAX: u32 = QUEUE_MAX;
+export const THREAD_LOG_MAX: u32 = LOG_MAX;

@@ -18,6 +18,8 @@ export const enum Exit {
   Interrupt = 7,
   Divide = 8,
   Hook = 9,
+  /** A thread's quantum ended and the host must finish the switch (threads.ts). */
+  Quantum = 10,
 }
 
 export const enum Access { Read = 0, Write = 1, Fetch = 2 }

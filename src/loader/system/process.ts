@@ -29,7 +29,7 @@ import { addProcFiles } from './proc-files.js';
 import { Kernel, KernelErrno, KernelStop, KernelWouldBlock, UserFault, type KernelState } from './kernel.js';
 import { SYSCALLS, syscallName } from './syscalls/table.js';
 import { THREAD_SYSCALLS } from './syscalls/threads.js';
-import { DEFAULT_SCHEDULE_SEED, Scheduler, type ThreadsState } from './threads.js';
+import { DEFAULT_QUANTUM, DEFAULT_SCHEDULE_SEED, Scheduler, type ThreadsState } from './threads.js';
 import type { Vfs } from './vfs.js';
 
 const SS_DISABLE = 2;
@@ -60,6 +60,11 @@ export interface SystemProcessOptions {
   quantum?: number;
   /** stdout and stderr are a terminal (--tty); default: pipes, as under a service manager. */
   tty?: boolean;
+  /**
+   * Who switches threads at quantum ends: the engine itself when it can ('engine', the default;
+   * the WasmEngine's ThreadSlots) or the host every quantum ('host'). The schedule is the same.
+   */
+  threadSwitch?: 'engine' | 'host';
 }
 
 export interface SystemSnapshot {
@@ -124,7 +129,8 @@ export class SystemProcess implements GuestProcess {
     });
     this.kernel.now = () => this.instructions;
     this.kernel.space.reservationLimit = this.limits.maxMemory * RESERVATION_FACTOR;
-    this.threads = new Scheduler(this.kernel, options.scheduleSeed ?? DEFAULT_SCHEDULE_SEED, ...(options.quantum ? [options.quantum] : []));
+    const slots = options.threadSwitch === 'host' ? undefined : engine.threadSlots;
+    this.threads = new Scheduler(this.kernel, options.scheduleSeed ?? DEFAULT_SCHEDULE_SEED, options.quantum || DEFAULT_QUANTUM, slots);
     const argv = [options.executable, ...(options.argv ?? [])];
     this.image = exec(this.kernel, { path: options.executable, argv, envp: options.envp ?? [] });
     addProcFiles(this.kernel, this.image.main.path, argv, () => this.threads.threads.filter((t) => t.state !== 'exited').length);
@@ -300,6 +306,7 @@ export class SystemProcess implements GuestProcess {
         if (blocked) return blocked;
         let budget = limit - this.instructions - this.charged;
         if (signalAt) budget = Math.min(budget, signalAt.instruction - this.instructions);
+        const unbounded = budget;
         if (!this.threads.frozen) budget = Math.min(budget, Math.max(1, this.threads.quantumLeft));
         if (budget <= 0) {
           if (signalAt) continue;
@@ -313,10 +320,18 @@ export class SystemProcess implements GuestProcess {
           const stop = this.arrive(rip);
           if (stop) return stop;
         }
+        // An engine that switches threads itself at quantum ends runs to the budget (threads.ts armRun).
+        if (this.threads.armRun()) budget = unbounded;
         const start: { count: number; until?: bigint; timeoutMs?: number } = { count: budget };
         if (options.until !== undefined) start.until = options.until;
         if (this.limits.deadline !== undefined) start.timeoutMs = Math.max(1, this.limits.deadline - Date.now());
-        const r = this.engine.start(rip, start);
+        let r: RunResult;
+        try {
+          r = this.engine.start(rip, start);
+        } catch (e) {
+          this.threads.runFailed();
+          throw e;
+        }
         this.instructions += r.instructions;
         this.threads.consume(r.instructions);
         const stop = this.handle(r);

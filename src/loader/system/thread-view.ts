@@ -51,7 +51,7 @@ export function viewThreads(p: SystemProcess, scanBytes = 64 * 1024): ThreadView
       if (t.state === 'exited') continue;
       const running = t === s.current;
       // The running thread's registers are `live` (an earlier turn of the loop loaded another's).
-      engine.restoreContext(running ? live : t.context!);
+      engine.restoreContext(running ? live : s.contextOf(t));
       const rip = engine.readRegister('rip');
       const rsp = engine.readRegister('rsp');
       const rbp = engine.readRegister('rbp');

@@ -10,8 +10,13 @@
 // multi-core machine another thread runs while a patcher writes byte after byte, so the
 // schedule may hand it the CPU between two stores. A read/accept/poll that would block parks
 // the thread ('io') and re-runs the call when another thread changed a descriptor.
+// With an engine that has ThreadSlots (the WasmEngine), the threads' CPU states live in the
+// engine's slots and a run is armed to switch at quantum ends inside the engine (the same draws,
+// logged, synced here when the run returns); whatever needs the host at a switch (a woken
+// thread's result, a pending signal, a restarted call, a deadline passing, hooks) makes the
+// engine leave the switch to switchThread.
 
-import type { CpuContext } from '../../engine/engine.js';
+import type { CpuContext, ScheduleReport, SchedulePlan, ThreadSlots } from '../../engine/engine.js';
 import type { SignalInfo } from '../kernel/signals.js';
 import { sigbit } from '../kernel/signals.js';
 import { SeededRandom, type Kernel } from './kernel.js';
@@ -96,15 +101,25 @@ export class Scheduler {
   preemptions = 0;
   /** Context switches so far (for reports and the bench). */
   switches = 0;
+  /** Of those, the ones the engine made inside an armed run (no return to the host). */
+  engineSwitches = 0;
   /** While set (a host call into the guest, a stopped world), no switch happens. */
   frozen = false;
   /** Which thread ran from when (the process's instruction count), the first RUN_LOG_LIMIT switches. */
   readonly ran: { at: number; tid: number }[] = [];
+  /** The engine's thread slots (slot = index in `threads`), or undefined: contexts on the host. */
+  private slots: ThreadSlots | undefined;
+  /** The engine runs armed (armRun) until consume() settles it. */
+  private armed = false;
+  private readonly plan: SchedulePlan = { current: 0, runnable: [], runnableCount: 0, quantumLeft: 0, quantum: 0, randomHi: 0, randomLo: 0, wakeIn: -1 };
+  private readonly report: ScheduleReport = { count: 0, offsets: [], slots: [], current: 0, quantumLeft: 0, randomHi: 0, randomLo: 0 };
 
   constructor(
     readonly kernel: Kernel,
     readonly seed: bigint = DEFAULT_SCHEDULE_SEED,
     readonly quantum: number = DEFAULT_QUANTUM,
+    /** In-engine switches (the engine's ThreadSlots); undefined: the host switches every quantum. */
+    slots?: ThreadSlots,
   ) {
     this.random = new ScheduleRandom(seed ^ 0x7468726561647321n);
     this.preemptRandom = new SeededRandom(seed ^ 0x7772697465726163n);
@@ -113,6 +128,12 @@ export class Scheduler {
     this.threads.push(this.blank(kernel.pid, 0));
     this.ran.push({ at: 0, tid: kernel.pid });
     this.quantumLeft = this.nextQuantum();
+    this.slots = slots?.reserve(1) && Number.isInteger(quantum) && quantum > 0 && quantum <= 0xffff_ffff ? slots : undefined;
+  }
+
+  /** Whether threads are switched inside the engine when nothing needs the host. */
+  get switchesInEngine(): boolean {
+    return this.slots !== undefined;
   }
 
   private blank(tid: number, at: number): GuestThread {
@@ -144,15 +165,101 @@ export class Scheduler {
     return (this.random.next32() & 0xffffff) % n;
   }
 
-  /** Counts retired instructions against the running thread's quantum. */
+  /**
+   * Before a run: arms the engine to switch threads at quantum ends itself, when it has slots and
+   * no switch needs the host (every runnable thread resumes as it was parked: no result to
+   * deliver, no restarted call, no pending signal). True: the run needs no quantum bound.
+   */
+  armRun(): boolean {
+    const slots = this.slots;
+    if (!slots || this.frozen) return false;
+    const cur = this.current;
+    if (cur.state !== 'runnable' || this.kernel.signals.pending.length > 0) return false;
+    const plan = this.plan;
+    let n = 0;
+    let earliest: bigint | undefined;
+    for (let i = 0; i < this.threads.length; i++) {
+      const t = this.threads[i]!;
+      if (t.state === 'runnable') {
+        if (t !== cur && (t.resumeValue !== undefined || t.restart || t.restartSyscall !== undefined || t.pending.length > 0)) return false;
+        plan.runnable[n++] = i;
+      } else if (t.deadline !== undefined && t.state !== 'exited' && (earliest === undefined || t.deadline.ns < earliest)) earliest = t.deadline.ns;
+    }
+    plan.wakeIn = -1;
+    if (earliest !== undefined && this.threads.length > 1) {
+      // consume() wakes it once the clock, NS_PER_INSTRUCTION a retired instruction, reaches the deadline.
+      const ns = earliest - this.kernel.clock.now(1);
+      plan.wakeIn = ns <= 0n ? 0 : Number((ns + NS_PER_INSTRUCTION - 1n) / NS_PER_INSTRUCTION);
+    }
+    plan.current = this.currentIndex;
+    plan.runnableCount = n;
+    plan.quantumLeft = this.quantumLeft;
+    plan.quantum = this.quantum;
+    plan.randomHi = this.random.high;
+    plan.randomLo = this.random.low;
+    this.armed = slots.arm(plan);
+    return this.armed;
+  }
+
+  /** An armed run threw (the engine's memory limit): takes over what the engine switched. */
+  runFailed(): void {
+    if (!this.armed) return;
+    const r = this.report;
+    this.slots!.drain(r);
+    this.armed = false;
+    this.applySwitches(r.count > 0 ? r.offsets[r.count - 1]! : 0);
+  }
+
+  /** Counts retired instructions against the running thread's quantum (after an armed run: takes over the engine's switches). */
   consume(instructions: number): void {
-    this.quantumLeft -= instructions;
-    this.current.instructions += instructions;
+    if (this.armed) {
+      this.slots!.drain(this.report);
+      this.armed = false;
+      this.applySwitches(instructions);
+    } else {
+      this.quantumLeft -= instructions;
+      this.current.instructions += instructions;
+    }
     // With threads, computing takes time: a sleeper's deadline comes while the others run.
     if (this.threads.length > 1) {
       this.kernel.clock.advance(BigInt(instructions) * NS_PER_INSTRUCTION);
       this.wakeExpired(); // runnable again; picked at the next switch
     }
+  }
+
+  /**
+   * The bookkeeping of the switches an armed run made (the drained report): per-thread counts,
+   * the run log, the running thread and its per-thread kernel state, the generator and quantum.
+   */
+  private applySwitches(instructions: number): void {
+    const r = this.report;
+    const before = this.kernel.now() - instructions;
+    const first = this.current;
+    let cur = first;
+    let from = 0;
+    for (let i = 0; i < r.count; i++) {
+      const at = r.offsets[i]!;
+      const next = this.threads[r.slots[i]!]!;
+      cur.instructions += at - from;
+      from = at;
+      this.switches++;
+      this.engineSwitches++;
+      if (this.ran.length < RUN_LOG_LIMIT) this.ran.push({ at: before + at, tid: next.tid });
+      cur = next;
+    }
+    cur.instructions += instructions - from;
+    if (cur !== first) {
+      first.blocked = this.kernel.signals.blocked;
+      first.pending = this.kernel.signals.pending;
+      first.altStack = this.kernel.altStack;
+      this.kernel.signals.blocked = cur.blocked;
+      this.kernel.signals.pending = cur.pending;
+      this.kernel.altStack = cur.altStack;
+      this.kernel.tidAddress = cur.clearChildTid;
+      this.currentIndex = r.current;
+    }
+    this.quantumLeft = r.quantumLeft;
+    this.random.setHalves(r.randomHi, r.randomLo);
   }
 
   /** Wakes the timed waits whose deadline has passed; whether any was. */
@@ -168,11 +275,23 @@ export class Scheduler {
     return any;
   }
 
+  /** Out of engine memory for slots: the parked threads' states move to host contexts for good. */
+  private leaveSlots(): void {
+    const slots = this.slots!;
+    this.threads.forEach((t, i) => {
+      if (i !== this.currentIndex && t.state !== 'exited') t.context = slots.read(i);
+    });
+    this.slots = undefined;
+  }
+
   /** A new thread (clone with CLONE_THREAD): `context` is its CPU state, ready to run. */
   spawn(context: CpuContext, at: number): GuestThread {
     const parent = this.current;
     const t = this.blank(this.nextTid++, at);
-    t.context = context;
+    const slot = this.threads.length;
+    if (this.slots && !this.slots.reserve(slot + 1)) this.leaveSlots();
+    if (this.slots) this.slots.write(slot, context);
+    else t.context = context;
     t.name = parent.name;
     t.blocked = this.kernel.signals.blocked; // the creator's mask, as clone copies it
     this.threads.push(t);
@@ -301,12 +420,22 @@ export class Scheduler {
    * `yieldCpu`: prefer another thread (sched_yield).
    */
   switchThread(yieldCpu = false): string | undefined {
+    const threads = this.threads;
     for (;;) {
-      let runnable = this.threads.filter((t) => t.state === 'runnable');
-      if (yieldCpu && runnable.length > 1) runnable = runnable.filter((t) => t !== this.current);
-      if (runnable.length > 0) {
-        const next = runnable.length === 1 ? runnable[0]! : runnable[this.pick(runnable.length)]!;
-        this.switchTo(next);
+      // The runnable threads in order (without the yielding one when another can run), counted, not collected.
+      let n = 0;
+      for (let i = 0; i < threads.length; i++) if (threads[i]!.state === 'runnable') n++;
+      const skip = yieldCpu && n > 1 && this.current.state === 'runnable' ? this.current : undefined;
+      if (skip) n--;
+      if (n > 0) {
+        let k = n === 1 ? 0 : this.pick(n);
+        let index = 0;
+        for (; index < threads.length; index++) {
+          const t = threads[index]!;
+          if (t.state !== 'runnable' || t === skip) continue;
+          if (k-- === 0) break;
+        }
+        this.switchTo(threads[index]!, index);
         this.quantumLeft = this.nextQuantum();
         return undefined;
       }
@@ -328,28 +457,33 @@ export class Scheduler {
   }
 
   /** Makes `next` the running thread: saves the current CPU and per-thread kernel state, loads next's. */
-  switchTo(next: GuestThread): void {
+  switchTo(next: GuestThread, index = this.threads.indexOf(next)): void {
     const cur = this.current;
     const engine = this.kernel.engine;
     if (next === cur) {
       this.applyResume(next);
       return;
     }
-    if (cur.state !== 'exited') {
-      cur.context = engine.saveContext(this.spare.get(cur));
-      this.spare.delete(cur);
+    if (this.slots) {
+      if (cur.state !== 'exited') this.slots.save(this.currentIndex);
+      this.slots.load(index);
+    } else {
+      if (cur.state !== 'exited') {
+        cur.context = engine.saveContext(this.spare.get(cur));
+        this.spare.delete(cur);
+      }
+      const context = next.context!;
+      engine.restoreContext(context);
+      if (!this.pinned.has(context)) this.spare.set(next, context);
+      next.context = undefined;
     }
     cur.blocked = this.kernel.signals.blocked;
     cur.pending = this.kernel.signals.pending;
     cur.altStack = this.kernel.altStack;
-    const context = next.context!;
-    engine.restoreContext(context);
-    if (!this.pinned.has(context)) this.spare.set(next, context);
-    next.context = undefined;
     this.kernel.signals.blocked = next.blocked;
     this.kernel.signals.pending = next.pending;
     this.kernel.altStack = next.altStack;
-    this.currentIndex = this.threads.indexOf(next);
+    this.currentIndex = index;
     this.kernel.tidAddress = next.clearChildTid;
     this.switches++;
     if (this.ran.length < RUN_LOG_LIMIT) this.ran.push({ at: this.kernel.now(), tid: next.tid });
@@ -377,15 +511,21 @@ export class Scheduler {
   /** The CPU context of any thread (the running one's is read live). */
   contextOf(t: GuestThread): CpuContext {
     if (t === this.current) return this.kernel.engine.saveContext();
+    if (this.slots) return this.slots.read(this.threads.indexOf(t));
     this.pinned.add(t.context!);
     return t.context!;
   }
 
   saveState(): ThreadsState {
-    for (const t of this.threads) if (t.context) this.pinned.add(t.context);
+    // With slots, a parked thread's state is copied out of its slot (the engine's snapshot holds memory and the running thread's).
+    const contextAt = (t: GuestThread, i: number): CpuContext | undefined => {
+      const context = this.slots && i !== this.currentIndex && t.state !== 'exited' ? this.slots.read(i) : t.context;
+      if (context) this.pinned.add(context); // never saved into, should the host switch from here on (leaveSlots)
+      return context;
+    };
     return {
       ran: this.ran.map((r) => ({ ...r })),
-      threads: this.threads.map((t) => ({ ...t, pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } })),
+      threads: this.threads.map((t, i) => ({ ...t, context: contextAt(t, i), pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } })),
       current: this.currentIndex,
       nextTid: this.nextTid,
       quantumLeft: this.quantumLeft,
@@ -400,6 +540,13 @@ export class Scheduler {
     this.ran.push(...s.ran.map((r) => ({ ...r })));
     this.threads.length = 0;
     for (const t of s.threads) this.threads.push({ ...t, pending: [...t.pending], futex: t.futex && { ...t.futex }, deadline: t.deadline && { ...t.deadline }, altStack: { ...t.altStack } });
+    if (this.slots && !this.slots.reserve(this.threads.length)) this.slots = undefined; // the contexts stay on the host
+    if (this.slots) {
+      this.threads.forEach((t, i) => {
+        if (t.context) this.slots!.write(i, t.context);
+        t.context = undefined;
+      });
+    }
     this.currentIndex = s.current;
     this.nextTid = s.nextTid;
     this.quantumLeft = s.quantumLeft;
@@ -449,6 +596,20 @@ export class ScheduleRandom {
 
   get seed(): bigint {
     return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+
+  /** The state's halves (an engine's in-core scheduler carries it on). */
+  get high(): number {
+    return this.hi;
+  }
+
+  get low(): number {
+    return this.lo;
+  }
+
+  setHalves(hi: number, lo: number): void {
+    this.hi = hi >>> 0;
+    this.lo = lo >>> 0;
   }
 
   set seed(value: bigint) {
