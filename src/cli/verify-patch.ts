@@ -201,7 +201,7 @@ function hostInputs(command: ParsedCommand): { process?: ProcessChoice; stdin?: 
     // The default: the system model when this machine (or --sysroot) has an x86-64 ld.so, else the
     // stubs; on either engine (both report the same CPU model to glibc: src/engine/cpuid.ts).
     if (command.sysroot === undefined && !hasDynamicLoader(sysroot)) {
-      process.stderr.write('verify-patch: note: no x86-64 ld.so under / (and no --sysroot): using the stubs process model\n');
+      writeError('note: no x86-64 ld.so under / (and no --sysroot): using the stubs process model');
       command.process = 'stubs';
       return {};
     }
@@ -362,8 +362,8 @@ function merge(files: readonly string[]): number {
   } catch (error) {
     throw new CliError((error as Error).message);
   }
-  process.stdout.write(JSON.stringify(merged, null, 2) + '\n');
-  return merged.verdict === 'safe' ? 0 : merged.verdict === 'unsafe' ? 1 : 2;
+  // Written synchronously, as the reports are: the process exits right after (no stream to drain).
+  return report(JSON.stringify(merged, null, 2) + '\n', merged.verdict === 'safe' ? 0 : merged.verdict === 'unsafe' ? 1 : 2);
 }
 
 run(process.argv.slice(2)).then(
