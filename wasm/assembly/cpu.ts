@@ -5,7 +5,12 @@
 import { Insn } from './insn';
 import { Op } from './ops';
 import { Cpu, Exit, Access, reg64, setReg64 } from './state';
-import { aluRegisters, incDecRegister, loadRegister64, storeRegister64 } from './fast';
+import {
+  aluRegisters, incDecRegister, loadRegister64, storeRegister64, jccFast, callFast, retFast, push64, pop64, lea64, lea32,
+  load32, store32, store8, loadExtend, movzxR8, movsxdR, movRI as movRIFast, testRR, aluRI8, aluRM, cmpMR, cmpMI, shiftRI,
+  cmovRR, setccR, imulRR, imulRRI, xmmLoad, xmmMov, pxor, paddd, punpckldq, pshufd, pshiftQ, pmuludqFast,
+} from './fast';
+import { condition } from './flags';
 import { lookupBlock, chainedBlock, blockCount, blockFirst, codeChanged, clearCodeChanged, isUntil, isBreakpoint } from './icache';
 import {
   Hooks, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, HOOK_EVENT_MEM, memLogCount, memLogged, clearMemLogged, logMemAccess, traceRecord, traceUndo,
@@ -165,28 +170,89 @@ function execute(e: Insn, op: u32): void {
     case Op.Rdrand: rdrand(e); break;
     case Op.Movbe: movbe(e); break;
     case Op.Crc32: crc32(e); break;
-    case Op.AluRR64: aluRegisters(e.ext, e.rm, reg64(e.reg), 8); break;
-    case Op.AluRR32: aluRegisters(e.ext, e.rm, reg64(e.reg), 4); break;
+    case Op.Invalid: invalid(); break;
+    default:
+      if (op > <u32>Op.CodeHook) executeFast(e, op);
+      else if (!executeSse(e, op)) invalid();
+  }
+}
+
+/**
+ * The fast forms (fast.ts), inlined into the dispatch loop. A fused record (J*) runs only its
+ * own instruction here; the loop runs the jcc after it when it may (runBlock).
+ */
+@inline function fastOp(e: Insn, op: u32): void {
+  switch (op) {
+    case Op.AluRR64: case Op.JAluRR64: aluRegisters(e.ext, e.rm, reg64(e.reg), 8); break;
+    case Op.AluRR32: case Op.JAluRR32: aluRegisters(e.ext, e.rm, reg64(e.reg), 4); break;
     case Op.AluRRG64: aluRegisters(e.ext, e.reg, reg64(e.rm), 8); break;
     case Op.AluRRG32: aluRegisters(e.ext, e.reg, reg64(e.rm), 4); break;
-    case Op.AluRI64: aluRegisters(e.ext, e.rm, e.imm, 8); break;
-    case Op.AluRI32: aluRegisters(e.ext, e.rm, e.imm, 4); break;
+    case Op.AluRI64: case Op.JAluRI64: aluRegisters(e.ext, e.rm, e.imm, 8); break;
+    case Op.AluRI32: case Op.JAluRI32: aluRegisters(e.ext, e.rm, e.imm, 4); break;
     case Op.IncR64: incDecRegister(e, false, 8); break;
     case Op.IncR32: incDecRegister(e, false, 4); break;
-    case Op.DecR64: incDecRegister(e, true, 8); break;
-    case Op.DecR32: incDecRegister(e, true, 4); break;
+    case Op.DecR64: case Op.JDecR64: incDecRegister(e, true, 8); break;
+    case Op.DecR32: case Op.JDecR32: incDecRegister(e, true, 4); break;
     case Op.MovRR64: setReg64(e.rm, reg64(e.reg)); break;
     case Op.MovRR32: setReg64(e.rm, reg64(e.reg) & 0xffffffff); break;
     case Op.LoadR64: loadRegister64(e); break;
     case Op.StoreR64: storeRegister64(e); break;
-    case Op.Invalid: invalid(); break;
-    default:
-      if (!executeSse(e, op)) invalid();
+    case Op.FJcc: jccFast(e); break;
+    case Op.FJmp: Cpu.rip = e.imm; break;
+    case Op.FCall: callFast(e); break;
+    case Op.FRet: retFast(); break;
+    case Op.FPush64: push64(e); break;
+    case Op.FPop64: pop64(e); break;
+    case Op.FLea64: lea64(e); break;
+    case Op.FLea32: lea32(e); break;
+    case Op.FLoad32: load32(e); break;
+    case Op.FStore32: store32(e); break;
+    case Op.FStore8: store8(e); break;
+    case Op.FLoadZX8: loadExtend(e, 1, false); break;
+    case Op.FLoadSX8: loadExtend(e, 1, true); break;
+    case Op.FLoadZX16: loadExtend(e, 2, false); break;
+    case Op.FLoadSX16: loadExtend(e, 2, true); break;
+    case Op.FMovzxR8: movzxR8(e); break;
+    case Op.FMovsxdR: movsxdR(e); break;
+    case Op.FMovRI: movRIFast(e); break;
+    case Op.FTestRR64: case Op.JTestRR64: testRR(e, 8); break;
+    case Op.FTestRR32: case Op.JTestRR32: testRR(e, 4); break;
+    case Op.FTestRR8: case Op.JTestRR8: testRR(e, 1); break;
+    case Op.FAluRI8: case Op.JAluRI8: aluRI8(e); break;
+    case Op.FAluRM64: case Op.JAluRM64: aluRM(e, 8); break;
+    case Op.FAluRM32: case Op.JAluRM32: aluRM(e, 4); break;
+    case Op.FCmpMR: case Op.JCmpMR: cmpMR(e); break;
+    case Op.FCmpMI: case Op.JCmpMI: cmpMI(e); break;
+    case Op.FShiftRI64: shiftRI(e, 8); break;
+    case Op.FShiftRI32: shiftRI(e, 4); break;
+    case Op.FCmovRR64: cmovRR(e, 8); break;
+    case Op.FCmovRR32: cmovRR(e, 4); break;
+    case Op.FSetccR: setccR(e); break;
+    case Op.FImulRR64: imulRR(e, 8); break;
+    case Op.FImulRR32: imulRR(e, 4); break;
+    case Op.FImulRRI64: imulRRI(e, 8); break;
+    case Op.FImulRRI32: imulRRI(e, 4); break;
+    case Op.FXmmLoadA: xmmLoad(e, true); break;
+    case Op.FXmmLoadU: xmmLoad(e, false); break;
+    case Op.FXmmMov: xmmMov(e); break;
+    case Op.FPxor: pxor(e); break;
+    case Op.FPaddD: paddd(e); break;
+    case Op.FPunpcklDQ: punpckldq(e); break;
+    case Op.FPshufd: pshufd(e); break;
+    case Op.FPsrlq: pshiftQ(e, true); break;
+    case Op.FPsllq: pshiftQ(e, false); break;
+    case Op.FPmuludq: pmuludqFast(e); break;
+    default: invalid(); break;
   }
 }
 
+/** fastOp out of line, for the paths that are not the dispatch loop's (hooks, breakpoints). */
+function executeFast(e: Insn, op: u32): void {
+  fastOp(e, op);
+}
+
 function isBranch(op: u32): bool {
-  return (op >= <u32>Op.Jcc && op <= <u32>Op.Jrcxz) || op == <u32>Op.Grp5 || op == <u32>Op.Syscall || op == <u32>Op.Breakpoint || op == <u32>Op.CodeHook;
+  return (op >= <u32>Op.Jcc && op <= <u32>Op.Jrcxz) || (op >= <u32>Op.FJcc && op <= <u32>Op.FRet) || op == <u32>Op.Grp5 || op == <u32>Op.Syscall || op == <u32>Op.Breakpoint || op == <u32>Op.CodeHook;
 }
 let previousWasBranch: bool = true;
 
@@ -245,7 +311,21 @@ function slowPath(e: Insn, rip: u64): bool {
       store<u64>(traceAt, rip, 8);
     }
     Cpu.rip = rip + <u64>e.len;
-    execute(e, e.op);
+    const op = <u32>e.op;
+    if (op <= <u32>Op.CodeHook) {
+      execute(e, op);
+    } else {
+      fastOp(e, op);
+      // A fused record: its jcc (the block's last record) runs now when it is inside this run's
+      // window and nothing must be seen between the two (a logged read, an exit). Traced runs
+      // take them one at a time (each has its trace entry).
+      if (!traced && op >= <u32>Op.JAluRR64 && p + 64 != end && !Cpu.exit && !memLogged) {
+        const j = changetype<Insn>(p + 64);
+        Cpu.rip = condition(j.ext) ? j.imm : j.rip + <u64>j.len;
+        retired++;
+        p += 64;
+      }
+    }
     if (Cpu.exit) {
       const x = Cpu.exit;
       if (x == Exit.Syscall || (x == Exit.Interrupt && !Cpu.interruptIsFault)) {

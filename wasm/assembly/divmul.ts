@@ -54,7 +54,7 @@ export function mulAcc(e: Insn, signed: bool): void {
 }
 
 /** Signed truncated multiply with CF = OF = result does not fit (imul G, E[, imm]). */
-function imulTrunc(a: u64, b: u64, size: u32): u64 {
+export function imulTrunc(a: u64, b: u64, size: u32): u64 {
   if (size == 8) {
     const lo = a * b;
     mulFlags(lo, 8, mulHighS(a, b) != <u64>(<i64>lo >> 63));

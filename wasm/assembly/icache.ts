@@ -11,7 +11,7 @@ import { Op } from './ops';
 import { Cpu, Exit } from './state';
 import { decode, DECODE_BUF, DECODE_TRUNCATED } from './decoder';
 import { fetchCode, clearCodePages } from './mmu';
-import { fastForm } from './fast';
+import { fastForm, fusedForm } from './fast';
 import { Hooks, inRanges, RANGE_CODE } from './hooks';
 
 /**
@@ -172,7 +172,15 @@ function fillBlock(rip: u64, block: usize): usize {
     if (count > 0 && (stopHere || hooked || e.op == <u16>Op.Rdtsc)) break;
     if (hooked) e.op = <u16>Op.CodeHook;
     else if (stopHere) e.op = <u16>Op.Breakpoint;
-    else e.op = <u16>fastForm(e);
+    else {
+      e.op = <u16>fastForm(e);
+      // A flags producer right before the jcc that ends the block runs the jcc with it (cpu.ts).
+      if (e.op == <u16>Op.FJcc && count > 0) {
+        const prev = changetype<Insn>(first + (<usize>(count - 1)) * INSN_SIZE);
+        const fused = fusedForm(<u32>prev.op);
+        if (fused != 0) prev.op = <u16>fused;
+      }
+    }
     count++;
     if (count == BLOCK_MAX || endsBlock(e)) break;
     at += <u64>e.len;

@@ -41,12 +41,21 @@ export const enum Op {
   // x87 (x87.ts), rdrand
   X87, Rdrand,
   Count,
-  // Fast forms (fast.ts): chosen for a decoded record when it enters the block cache, never by
-  // the decoder itself, so the table above still says what the instruction is.
-  AluRR64, AluRR32, AluRRG64, AluRRG32, AluRI64, AluRI32, IncR64, IncR32, DecR64, DecR32,
-  MovRR64, MovRR32, LoadR64, StoreR64,
   // Set by the block cache on an instruction a code hook covers: exit to the host before it.
   CodeHook,
+  // Fast forms (fast.ts): chosen for a decoded record when it enters the block cache, never by
+  // the decoder itself, so the table above still says what the instruction is. Every Op after
+  // CodeHook is one; the dispatch loop runs them inline (cpu.ts).
+  AluRR64, AluRR32, AluRRG64, AluRRG32, AluRI64, AluRI32, IncR64, IncR32, DecR64, DecR32,
+  MovRR64, MovRR32, LoadR64, StoreR64,
+  FJcc, FJmp, FCall, FRet, FPush64, FPop64, FLea64, FLea32, FLoad32, FStore32, FStore8,
+  FLoadZX8, FLoadSX8, FLoadZX16, FLoadSX16, FMovzxR8, FMovsxdR, FMovRI,
+  FTestRR64, FTestRR32, FTestRR8, FAluRI8, FAluRM64, FAluRM32, FCmpMR, FCmpMI,
+  FShiftRI64, FShiftRI32, FCmovRR64, FCmovRR32, FSetccR, FImulRR64, FImulRR32, FImulRRI64, FImulRRI32,
+  FXmmLoadA, FXmmLoadU, FXmmMov, FPxor, FPaddD, FPunpcklDQ, FPshufd, FPsrlq, FPsllq, FPmuludq,
+  // A flags producer fused with the jcc after it (the last two records of a block): the record
+  // runs its own instruction, then, when the jcc is inside the run's window, the jcc too.
+  JAluRR64, JAluRR32, JAluRI64, JAluRI32, JTestRR64, JTestRR32, JTestRR8, JAluRI8, JDecR64, JDecR32, JCmpMI, JCmpMR, JAluRM32, JAluRM64,
 }
 
 /** Form bits. */
