@@ -14,19 +14,27 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ICED_WASM_LINE = "const path = require('path').join(__dirname, 'iced_x86_bg.wasm');";
+const ICED_WASM_LINES = [
+  "const path = require('path').join(__dirname, 'iced_x86_bg.wasm');",
+  "const bytes = require('fs').readFileSync(path);",
+  '',
+  'const wasmModule = new WebAssembly.Module(bytes);',
+].join('\n');
 
 // iced-x86 reads its wasm from __dirname, which a bundle does not have: point it at the
-// installed package instead (resolved from the bundle's own location at run time).
+// installed package instead (resolved from the bundle's own location at run time). The bin
+// compiles that wasm in the background while the bundle itself is compiled, and hands the module
+// over as __icedWasm; without it (the bundle run some other way) it is compiled here, as before.
 const icedPath = {
   name: 'iced-wasm-path',
   setup(b) {
     b.onLoad({ filter: /iced-x86[\\/]iced_x86\.js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      if (!text.includes(ICED_WASM_LINE)) throw new Error(`scripts/bundle-cli.mjs: iced-x86 no longer loads its wasm with "${ICED_WASM_LINE}": update the bundler`);
+      const text = readFileSync(args.path, 'utf8').replace(/\r\n/g, '\n');
+      if (!text.includes(ICED_WASM_LINES)) throw new Error(`scripts/bundle-cli.mjs: iced-x86 no longer loads its wasm with "${ICED_WASM_LINES}": update the bundler`);
       const fixed = text.replace(
-        ICED_WASM_LINE,
-        "const path = require('path').join(require('path').dirname(require.resolve('iced-x86')), 'iced_x86_bg.wasm');",
+        ICED_WASM_LINES,
+        "const wasmModule = typeof __icedWasm !== 'undefined' && __icedWasm instanceof WebAssembly.Module ? __icedWasm : " +
+          "new WebAssembly.Module(require('fs').readFileSync(require('path').join(require('path').dirname(require.resolve('iced-x86')), 'iced_x86_bg.wasm')));",
       );
       return { contents: fixed, loader: 'js' };
     });
@@ -119,6 +127,18 @@ const { fileURLToPath } = require('node:url');
 const vm = require('node:vm');
 
 const file = fileURLToPath(new URL('./verify-patch-bundle.cjs', import.meta.url));
+const bundleRequire = createRequire(file);
+// iced-x86's wasm (780 KB), validated off this thread while the bundle is read and compiled (its
+// functions are compiled at their first call); undefined if that fails (the bundle then compiles
+// it itself, and reports any problem).
+const icedWasm = (async () => {
+  try {
+    const bytes = readFileSync(bundleRequire.resolve('iced-x86').replace(/iced_x86\\.js$/, 'iced_x86_bg.wasm'));
+    return await WebAssembly.compile(bytes);
+  } catch {
+    return undefined;
+  }
+})();
 const cacheFile = fileURLToPath(new URL('./verify-patch-bundle.${hash}.v8cache', import.meta.url));
 let cachedData;
 try {
@@ -127,7 +147,7 @@ try {
   cachedData = undefined;
 }
 const text = readFileSync(file, 'utf8');
-const script = new vm.Script(\`(function (exports, require, module, __filename, __dirname, __bundleImport) {\${text.startsWith('#!') ? '//' + text : text}\\n})\`, {
+const script = new vm.Script(\`(function (exports, require, module, __filename, __dirname, __bundleImport, __icedWasm) {\${text.startsWith('#!') ? '//' + text : text}\\n})\`, {
   filename: file,
   cachedData,
 });
@@ -144,7 +164,7 @@ if (cachedData === undefined || script.cachedDataRejected) {
 }
 const module = { exports: {} };
 // keystone-wasm and koffi, imported on demand: a vm.Script cannot import() itself (Node 20), the bin imports for it.
-script.runInThisContext()(module.exports, createRequire(file), module, file, fileURLToPath(new URL('.', import.meta.url)), (specifier) => import(specifier));
+script.runInThisContext()(module.exports, bundleRequire, module, file, fileURLToPath(new URL('.', import.meta.url)), (specifier) => import(specifier), await icedWasm);
 `,
   { mode: 0o755 },
 );

@@ -1,7 +1,8 @@
 // --jobs N: the exploration spread over N worker threads, one inner shard each, merged into
 // the report one thread gives. Node only; the browser and the library run one sweep.
 
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import { VerifyError } from '../verify/error.js';
 import { withExploration } from '../verify/explore/attach.js';
 import type { ExploreRequest } from '../verify/explore/explore.js';
@@ -17,6 +18,8 @@ const WORKER = new URL(FROM_SOURCE ? './explore-worker.ts' : './explore-worker.j
 
 /** Run from the TypeScript sources (tests, `npx tsx`), a worker needs tsx's loader registered first. */
 function startWorker(workerData: unknown): Worker {
+  // Loaded here, not imported: node:worker_threads costs every cold start a few ms, and only --jobs uses it.
+  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   if (!FROM_SOURCE) return new Worker(WORKER, { workerData });
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER.href)}); });`;
   return new Worker(boot, { eval: true, workerData });

@@ -5,8 +5,8 @@
 // symlinks become VFS symlinks, resolved inside the VFS, never followed on the host.
 
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { GUEST_CWD, LIBRARY_DIRECTORIES, TarError, Vfs, isSysrootPath, vfsFromTar } from '../loader/system/index.js';
 
 export { GUEST_CWD, LIBRARY_DIRECTORIES };
@@ -49,6 +49,8 @@ function sysrootArchive(path: string): Uint8Array {
     bytes = new Uint8Array(readFileSync(path));
     if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
       try {
+        // Loaded here, not imported: node:zlib costs every cold start a few ms, and only a .tar.gz needs it.
+        const { gunzipSync } = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
         bytes = new Uint8Array(gunzipSync(bytes));
       } catch (e) {
         throw new SysrootError(`--sysroot ${path}: not a readable gzip file (${(e as Error).message})`);

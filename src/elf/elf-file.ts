@@ -5,7 +5,7 @@
 import { DynamicTag, ElfType, SectionType, SegmentType, SymbolBinding, SymbolType } from './constants.js';
 import { demangle } from './demangle.js';
 import { parseDynamicEntries, dynamicStringTable, summarizeDynamic, single } from './dynamic.js';
-import { parseFrameRanges, unwindRuleAt, type UnwindRule } from './eh-frame.js';
+import { FrameIndex, parseFrameRanges, unwindRuleAt, type UnwindRule } from './eh-frame.js';
 import { ElfError, hex } from './error.js';
 import { FileBytes, StringTable } from './file-bytes.js';
 import { parseGnuHashTable, parseSysvHashTable, type SymbolHashTable } from './hash-tables.js';
@@ -29,8 +29,29 @@ import { parseRelrTable } from './relr.js';
 import { findPltStubs, type PltStub } from './plt.js';
 import { describeSection, parseSectionHeaders, tableEntryCount } from './sections.js';
 import { AddressMap, parseProgramHeaders } from './segments.js';
-import { parseSymbolTable, SYMBOL_SIZE, versionedName } from './symbols.js';
-import { attachVersions, parseVersionDefinitions, parseVersionRequirements } from './versions.js';
+import { parseSymbolTable, SYMBOL_SIZE, versionedName, type SymbolTableLocation } from './symbols.js';
+import { attachVersions, parseVersionDefinitions, parseVersionRequirements, symbolVersionTable, type SymbolVersionTable } from './versions.js';
+
+export interface ParseOptions {
+  /** Parse the symbol, version, relocation and note tables when first used, not in parse(). */
+  lazyTables?: boolean;
+  /**
+   * Return the ElfFile already parsed from these very bytes (the same Uint8Array) in this realm:
+   * for bytes that never change after parsing (input files, a sysroot's read-only files), which
+   * a verification would otherwise parse up to five times.
+   */
+  reuse?: boolean;
+}
+
+/** ElfFiles parsed with `reuse`, by their bytes. */
+const parsedFiles = new WeakMap<Uint8Array, ElfFile>();
+
+interface VersionTables {
+  definitions: VersionDefinition[];
+  requirements: VersionRequirement[];
+  /** .gnu.version with what its indexes name; undefined without one. */
+  symbolVersions: SymbolVersionTable | undefined;
+}
 
 export class ElfFile {
   readonly bytes: Uint8Array;
@@ -40,17 +61,6 @@ export class ElfFile {
   /** Entries of the dynamic section up to DT_NULL (empty for a static file). */
   readonly dynamicEntries: readonly DynamicEntry[];
   readonly dynamic: DynamicInfo | undefined;
-  /** .symtab (empty when stripped). */
-  readonly symbols: readonly ElfSymbol[];
-  /** .dynsym, from the section or, when sections are stripped, from DT_SYMTAB. */
-  readonly dynamicSymbols: readonly ElfSymbol[];
-  readonly relocations: readonly Relocation[];
-  /** Addresses relocated by SHT_RELR / DT_RELR (relative, implicit addend); usually empty. */
-  readonly relativeRelocationAddresses: readonly bigint[];
-  readonly versionDefinitions: readonly VersionDefinition[];
-  readonly versionRequirements: readonly VersionRequirement[];
-  readonly notes: readonly Note[];
-  readonly buildId: string | undefined;
   /** PT_INTERP, e.g. /lib64/ld-linux-x86-64.so.2. */
   readonly interpreter: string | undefined;
   readonly gnuHashTable: SymbolHashTable | undefined;
@@ -58,11 +68,24 @@ export class ElfFile {
 
   private readonly file: FileBytes;
   private readonly addresses: AddressMap;
+  private readonly dynamicStrings: StringTable | undefined;
+  // The tables behind the getters below: parsed in parse(), or on first use with lazyTables.
+  private symbolCache: ElfSymbol[] | undefined;
+  private dynamicSymbolCache: ElfSymbol[] | undefined;
+  /** .dynsym entries parsed one by one (exportedSymbols before the whole table was needed). */
+  private dynamicSymbolSingles: Map<number, ElfSymbol> | undefined;
+  private dynamicSymbolTableCache: SymbolTableLocation | null | undefined;
+  private versionCache: VersionTables | undefined;
+  private relocationCache: Relocation[] | undefined;
+  private relrCache: bigint[] | undefined;
+  private noteCache: Note[] | undefined;
+  private rawFunctionLookups = 0;
   private frameRangeCache: FrameRange[] | undefined;
+  private frameIndexCache: FrameIndex | null | undefined;
   private pltStubCache: PltStub[] | undefined;
   private demangledCache: Map<ElfSymbol, string> | undefined;
 
-  private constructor(bytes: Uint8Array) {
+  private constructor(bytes: Uint8Array, options: ParseOptions) {
     this.bytes = bytes;
     this.file = new FileBytes(bytes);
     this.header = parseElfHeader(this.file);
@@ -74,6 +97,7 @@ export class ElfFile {
     const dynamicTable = parseDynamicEntries(this.file, this.segments, this.sections);
     this.dynamicEntries = dynamicTable?.entries ?? [];
     const dynamicStrings = dynamicTable ? dynamicStringTable(this.file, this.dynamicEntries, this.addresses) : undefined;
+    this.dynamicStrings = dynamicStrings;
     this.dynamic = dynamicTable ? summarizeDynamic(this.dynamicEntries, dynamicStrings) : undefined;
 
     this.gnuHashTable = this.dynamic?.gnuHash !== undefined
@@ -83,28 +107,88 @@ export class ElfFile {
       ? parseSysvHashTable(this.file, this.addresses.requireOffset(this.dynamic.hash, 8n, 'DT_HASH'), `hash table at ${hex(this.dynamic.hash)}`)
       : undefined;
 
-    const symtabSection = this.sections.find((s) => s.type === SectionType.Symtab);
-    this.symbols = symtabSection ? this.readSectionSymbols(symtabSection, 'symtab') : [];
-    const dynsymSection = this.sections.find((s) => s.type === SectionType.Dynsym);
-    const dynamicSymbols = dynsymSection
-      ? this.readSectionSymbols(dynsymSection, 'dynsym')
-      : this.readDynamicSymbols(dynamicStrings);
-
-    const versions = this.readVersions(dynamicSymbols, dynamicStrings);
-    this.versionDefinitions = versions.definitions;
-    this.versionRequirements = versions.requirements;
-    this.dynamicSymbols = dynamicSymbols;
-    // Sections when they list relocation tables; otherwise what DT_RELA/DT_JMPREL point at.
-    const hasRelocationSections = this.sections.some((s) => s.type === SectionType.Rela || s.type === SectionType.Rel);
-    this.relocations = hasRelocationSections ? this.readSectionRelocations() : this.readDynamicRelocations();
-    this.relativeRelocationAddresses = this.readRelr();
-    this.notes = this.readNotes();
-    this.buildId = buildIdOf(this.notes);
+    if (!options.lazyTables) this.parseTables();
   }
 
-  /** Parses an ELF64 x86-64 executable, shared object or object file; throws ElfError. */
-  static parse(bytes: Uint8Array): ElfFile {
-    return new ElfFile(bytes);
+  /** Every table now, in this order, so that a malformed file fails here with its first problem. */
+  private parseTables(): void {
+    void this.symbols;
+    void this.dynamicSymbols;
+    void this.relocations;
+    void this.relativeRelocationAddresses;
+    void this.notes;
+  }
+
+  /**
+   * Parses an ELF64 x86-64 executable, shared object or object file; throws ElfError. With
+   * `lazyTables`, the symbol, version, relocation and note tables are parsed when first used
+   * (and a problem in one is thrown there): for big files of which a run reads a few entries,
+   * e.g. a sysroot's libc.so.6, whose 3,000 dynamic symbols cost a cold start ~25 ms.
+   */
+  static parse(bytes: Uint8Array, options: ParseOptions = {}): ElfFile {
+    if (!options.reuse) return new ElfFile(bytes, options);
+    let elf = parsedFiles.get(bytes);
+    if (!elf) {
+      elf = new ElfFile(bytes, options);
+      parsedFiles.set(bytes, elf);
+    } else if (!options.lazyTables) elf.parseTables();
+    return elf;
+  }
+
+  /** .symtab (empty when stripped). */
+  get symbols(): readonly ElfSymbol[] {
+    if (!this.symbolCache) {
+      const symtabSection = this.sections.find((s) => s.type === SectionType.Symtab);
+      this.symbolCache = symtabSection ? this.readSectionSymbols(symtabSection, 'symtab') : [];
+    }
+    return this.symbolCache;
+  }
+
+  /** .dynsym, from the section or, when sections are stripped, from DT_SYMTAB. */
+  get dynamicSymbols(): readonly ElfSymbol[] {
+    if (!this.dynamicSymbolCache) {
+      const table = this.dynamicSymbolTable();
+      const symbols = table ? parseSymbolTable(this.file, table) : [];
+      const versions = this.versionTables(symbols.length);
+      if (versions.symbolVersions) attachVersions(this.file, symbols, versions.symbolVersions);
+      // Entries already handed out one by one stay the same objects.
+      for (const [index, symbol] of this.dynamicSymbolSingles ?? []) symbols[index] = symbol;
+      this.dynamicSymbolSingles = undefined;
+      this.dynamicSymbolCache = symbols;
+    }
+    return this.dynamicSymbolCache;
+  }
+
+  get versionDefinitions(): readonly VersionDefinition[] {
+    return this.versionTables().definitions;
+  }
+
+  get versionRequirements(): readonly VersionRequirement[] {
+    return this.versionTables().requirements;
+  }
+
+  get relocations(): readonly Relocation[] {
+    if (!this.relocationCache) {
+      // Sections when they list relocation tables; otherwise what DT_RELA/DT_JMPREL point at.
+      const hasRelocationSections = this.sections.some((s) => s.type === SectionType.Rela || s.type === SectionType.Rel);
+      this.relocationCache = hasRelocationSections ? this.readSectionRelocations() : this.readDynamicRelocations();
+    }
+    return this.relocationCache;
+  }
+
+  /** Addresses relocated by SHT_RELR / DT_RELR (relative, implicit addend); usually empty. */
+  get relativeRelocationAddresses(): readonly bigint[] {
+    this.relrCache ??= this.readRelr();
+    return this.relrCache;
+  }
+
+  get notes(): readonly Note[] {
+    this.noteCache ??= this.readNotes();
+    return this.noteCache;
+  }
+
+  get buildId(): string | undefined {
+    return buildIdOf(this.notes);
   }
 
   get isPositionIndependent(): boolean {
@@ -217,16 +301,57 @@ export class ElfFile {
    * .symtab first, global before local for aliases. Size-0 functions match only their entry.
    */
   functionContaining(address: bigint): ElfSymbol | undefined {
+    // A lazily parsed file answers its first few questions from the raw tables (symbolising one
+    // address in libc.so.6 built 3,000 symbol objects); after that, the parsed tables are cheaper.
+    if ((!this.symbolCache || !this.dynamicSymbolCache) && this.rawFunctionLookups < 4) {
+      this.rawFunctionLookups++;
+      return this.rawFunctionContaining(address);
+    }
     let best: ElfSymbol | undefined;
-    for (const symbol of [...this.symbols, ...this.dynamicSymbols]) {
-      if ((symbol.type !== SymbolType.Func && symbol.type !== SymbolType.GnuIfunc) || symbol.sectionIndex === 0) continue;
-      const inside = symbol.size === 0n ? address === symbol.value : address >= symbol.value && address - symbol.value < symbol.size;
-      if (!inside) continue;
-      if (!best || symbol.size < best.size || (symbol.size === best.size && best.binding === SymbolBinding.Local && symbol.binding !== SymbolBinding.Local)) {
-        best = symbol;
+    // Both tables in turn, not a concatenated copy: symbolising a libc address read 3,000 entries twice.
+    for (const table of [this.symbols, this.dynamicSymbols]) {
+      for (const symbol of table) {
+        if ((symbol.type !== SymbolType.Func && symbol.type !== SymbolType.GnuIfunc) || symbol.sectionIndex === 0) continue;
+        const inside = symbol.size === 0n ? address === symbol.value : address >= symbol.value && address - symbol.value < symbol.size;
+        if (!inside) continue;
+        if (!best || symbol.size < best.size || (symbol.size === best.size && best.binding === SymbolBinding.Local && symbol.binding !== SymbolBinding.Local)) {
+          best = symbol;
+        }
       }
     }
     return best;
+  }
+
+  /** functionContaining over the tables' bytes: the same choice, only the chosen entry parsed. */
+  private rawFunctionContaining(address: bigint): ElfSymbol | undefined {
+    const symtabSection = this.sections.find((s) => s.type === SectionType.Symtab);
+    const tables: { location: SymbolTableLocation; dynamic: boolean }[] = [];
+    if (symtabSection) tables.push({ location: this.sectionSymbolTable(symtabSection, 'symtab'), dynamic: false });
+    const dynamic = this.dynamicSymbolTable();
+    if (dynamic) tables.push({ location: dynamic, dynamic: true });
+    const bytes = this.bytes;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let best: { table: number; index: number; size: bigint; local: boolean } | undefined;
+    for (let t = 0; t < tables.length; t++) {
+      const { location } = tables[t]!;
+      this.file.range(location.offset, location.count * SYMBOL_SIZE, `${location.where}: ${location.count} symbols`);
+      for (let index = 0; index < location.count; index++) {
+        const at = location.offset + index * SYMBOL_SIZE;
+        const info = bytes[at + 4]!;
+        const type = info & 0xf;
+        if ((type !== SymbolType.Func && type !== SymbolType.GnuIfunc) || view.getUint16(at + 6, true) === 0) continue;
+        const value = view.getBigUint64(at + 8, true);
+        const size = view.getBigUint64(at + 16, true);
+        const inside = size === 0n ? address === value : address >= value && address - value < size;
+        if (!inside) continue;
+        const local = info >> 4 === SymbolBinding.Local;
+        if (!best || size < best.size || (size === best.size && best.local && !local)) best = { table: t, index, size, local };
+      }
+    }
+    if (!best) return undefined;
+    const { location, dynamic: isDynamic } = tables[best.table]!;
+    if (isDynamic) return this.dynamicSymbolAt(best.index);
+    return this.symbolCache ? this.symbolCache[best.index] : parseSymbolTable(this.file, location, best.index, 1)[0];
   }
 
   /**
@@ -239,12 +364,28 @@ export class ElfFile {
     const candidates = table ? table.candidates(name) : this.dynamicSymbols.map((s) => s.index);
     const found: ElfSymbol[] = [];
     for (const index of candidates) {
-      const symbol = this.dynamicSymbols[index];
+      const symbol = this.dynamicSymbolAt(index);
       if (!symbol || symbol.name !== name || symbol.sectionIndex === 0) continue;
       if (symbol.binding === SymbolBinding.Local) continue;
       found.push(symbol);
     }
     return found;
+  }
+
+  /** The .dynsym entry at `index` (with its version), without parsing the whole table when it has not been yet. */
+  private dynamicSymbolAt(index: number): ElfSymbol | undefined {
+    if (this.dynamicSymbolCache) return this.dynamicSymbolCache[index];
+    const table = this.dynamicSymbolTable();
+    if (!table || !Number.isInteger(index) || index < 0 || index >= table.count) return undefined;
+    this.dynamicSymbolSingles ??= new Map();
+    let symbol = this.dynamicSymbolSingles.get(index);
+    if (!symbol) {
+      symbol = parseSymbolTable(this.file, table, index, 1)[0]!;
+      const versions = this.versionTables(table.count);
+      if (versions.symbolVersions) attachVersions(this.file, [symbol], versions.symbolVersions);
+      this.dynamicSymbolSingles.set(index, symbol);
+    }
+    return symbol;
   }
 
   /** PLT stubs with the function each reaches (`puts@plt`); needs section headers. */
@@ -263,14 +404,32 @@ export class ElfFile {
   unwindRule(address: bigint): UnwindRule | null {
     const section = this.sectionNamed('.eh_frame');
     if (!section || section.type !== SectionType.Progbits) return null;
-    const range = this.frameRanges().find((r) => address >= r.start && address < r.end);
-    if (!range) return null;
     try {
+      // Through .eh_frame_hdr's sorted table when there is one; else every FDE's range, parsed once.
+      const index = this.frameIndex();
+      const fdeAddress = index?.fdeAddressFor(address);
+      if (index && (fdeAddress === undefined || fdeAddress < section.address || fdeAddress - section.address >= section.size)) return null;
+      if (fdeAddress !== undefined) {
+        return unwindRuleAt(this.file, section.offset, section.address, describeSection(section), section.offset + Number(fdeAddress - section.address), address, true);
+      }
+      const range = this.frameRanges().find((r) => address >= r.start && address < r.end);
+      if (!range) return null;
       return unwindRuleAt(this.file, section.offset, section.address, describeSection(section), range.fdeOffset, address);
     } catch (e) {
       if (e instanceof ElfError) return null;
       throw e;
     }
+  }
+
+  /** .eh_frame_hdr's FDE table (PT_GNU_EH_FRAME), or null without a usable one. */
+  private frameIndex(): FrameIndex | null {
+    if (this.frameIndexCache === undefined) {
+      const header = this.segments.find((s) => s.type === SegmentType.GnuEhFrame);
+      this.frameIndexCache = header
+        ? FrameIndex.parse(this.file, header.offset, Number(header.fileSize), header.virtualAddress, `program header ${header.index} (GNU_EH_FRAME)`)
+        : null;
+    }
+    return this.frameIndexCache;
   }
 
   // ---- parsing helpers
@@ -296,21 +455,34 @@ export class ElfFile {
   }
 
   private readSectionSymbols(section: Section, kind: 'symtab' | 'dynsym'): ElfSymbol[] {
+    return parseSymbolTable(this.file, this.sectionSymbolTable(section, kind));
+  }
+
+  private sectionSymbolTable(section: Section, kind: 'symtab' | 'dynsym'): SymbolTableLocation {
     const count = tableEntryCount(section, SYMBOL_SIZE);
-    return parseSymbolTable(this.file, {
+    return {
       kind,
       offset: section.offset,
       count,
       strings: this.linkedStrings(section),
       where: describeSection(section),
       sectionCount: this.sections.length,
-    });
+    };
+  }
+
+  /** Where .dynsym is: the section, else (sections stripped) DT_SYMTAB; null when there is none. */
+  private dynamicSymbolTable(): SymbolTableLocation | null {
+    if (this.dynamicSymbolTableCache === undefined) {
+      const dynsymSection = this.sections.find((s) => s.type === SectionType.Dynsym);
+      this.dynamicSymbolTableCache = dynsymSection ? this.sectionSymbolTable(dynsymSection, 'dynsym') : this.dynamicSymbolLocation(this.dynamicStrings);
+    }
+    return this.dynamicSymbolTableCache;
   }
 
   /** .dynsym without section headers: DT_SYMTAB, counted by the hash table as ld.so would. */
-  private readDynamicSymbols(strings: StringTable | undefined): ElfSymbol[] {
+  private dynamicSymbolLocation(strings: StringTable | undefined): SymbolTableLocation | null {
     const address = this.dynamic?.symbolTable;
-    if (address === undefined) return [];
+    if (address === undefined) return null;
     const entrySize = single(this.dynamicEntries, DynamicTag.SymEnt) ?? BigInt(SYMBOL_SIZE);
     if (entrySize !== BigInt(SYMBOL_SIZE)) {
       throw new ElfError('malformed', `DT_SYMENT is ${entrySize}, expected ${SYMBOL_SIZE}`, { where: 'dynamic section' });
@@ -322,13 +494,16 @@ export class ElfFile {
     if (!strings) throw new ElfError('malformed', 'DT_SYMTAB without DT_STRTAB', { where: 'dynamic section' });
     const count = table.symbolCount;
     const offset = this.addresses.requireOffset(address, BigInt(count) * BigInt(SYMBOL_SIZE), `DT_SYMTAB (${count} symbols)`);
-    return parseSymbolTable(this.file, { kind: 'dynsym', offset, count, strings, where: 'DT_SYMTAB', sectionCount: 0 });
+    return { kind: 'dynsym', offset, count, strings, where: 'DT_SYMTAB', sectionCount: 0 };
   }
 
-  private readVersions(
-    dynamicSymbols: ElfSymbol[],
-    dynamicStrings: StringTable | undefined,
-  ): { definitions: VersionDefinition[]; requirements: VersionRequirement[] } {
+  /** The version tables, once: `symbolCount` (.dynsym's) checks .gnu.version's size. */
+  private versionTables(symbolCount = this.dynamicSymbolTable()?.count ?? 0): VersionTables {
+    this.versionCache ??= this.readVersions(symbolCount, this.dynamicStrings);
+    return this.versionCache;
+  }
+
+  private readVersions(symbolCount: number, dynamicStrings: StringTable | undefined): VersionTables {
     let definitions: VersionDefinition[] = [];
     let requirements: VersionRequirement[] = [];
     let versymOffset: number | undefined;
@@ -339,8 +514,8 @@ export class ElfFile {
         } else if (section.type === SectionType.GnuVerneed) {
           requirements = parseVersionRequirements(this.file, section.offset, section.info, this.linkedStrings(section));
         } else if (section.type === SectionType.GnuVersym) {
-          if (tableEntryCount(section, 2) !== dynamicSymbols.length) {
-            throw new ElfError('malformed', `has ${tableEntryCount(section, 2)} entries but .dynsym has ${dynamicSymbols.length}`, {
+          if (tableEntryCount(section, 2) !== symbolCount) {
+            throw new ElfError('malformed', `has ${tableEntryCount(section, 2)} entries but .dynsym has ${symbolCount}`, {
               where: describeSection(section),
               offset: section.offset,
             });
@@ -359,11 +534,11 @@ export class ElfFile {
         requirements = parseVersionRequirements(this.file, offset, verNeed.count, dynamicStrings);
       }
       if (verSym !== undefined) {
-        versymOffset = this.addresses.requireOffset(verSym, BigInt(dynamicSymbols.length * 2), 'DT_VERSYM');
+        versymOffset = this.addresses.requireOffset(verSym, BigInt(symbolCount * 2), 'DT_VERSYM');
       }
     }
-    if (versymOffset !== undefined) attachVersions(this.file, dynamicSymbols, versymOffset, definitions, requirements);
-    return { definitions, requirements };
+    const symbolVersions = versymOffset !== undefined ? symbolVersionTable(this.file, versymOffset, symbolCount, definitions, requirements) : undefined;
+    return { definitions, requirements, symbolVersions };
   }
 
   private readSectionRelocations(): Relocation[] {

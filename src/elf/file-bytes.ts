@@ -78,27 +78,18 @@ export class FileBytes {
 }
 
 /** A NUL-terminated string table (.strtab, .dynstr, .shstrtab) with bounds-checked look-ups. */
-/**
- * bytes[start, end) as text: symbol names are nearly always ASCII, built here without a
- * TextDecoder call each (thousands per libc, a tenth of a cold start's ELF parsing).
- */
-function asciiOrDecode(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start > 64) return StringTable.decode(bytes.subarray(start, end));
-  let text = '';
-  for (let i = start; i < end; i++) {
-    const c = bytes[i]!;
-    if (c >= 0x80) return StringTable.decode(bytes.subarray(start, end));
-    text += String.fromCharCode(c);
-  }
-  return text;
-}
-
 export class StringTable {
   private readonly bytes: Uint8Array;
   private readonly where: string;
   private readonly fileOffset: number;
-  private readonly cache = new Map<number, string>();
+  /**
+   * The whole table as one string (one decoder call), of which a name is a substring: cheaper
+   * than decoding thousands of names one by one. Bytes >= 0x80 decode per name, as UTF-8.
+   */
+  private text: string | undefined;
+  private hasNonAscii = false;
   private static readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private static readonly latin1 = new TextDecoder('latin1');
 
   static decode(bytes: Uint8Array): string {
     return StringTable.decoder.decode(bytes);
@@ -114,26 +105,31 @@ export class StringTable {
     return this.bytes.byteLength;
   }
 
-  /** The string at `index`; `user` names who asked, for the error message. */
-  get(index: number, user: string): string {
-    const cached = this.cache.get(index);
-    if (cached !== undefined) return cached;
+  /**
+   * The string at `index`; `user` (and `entry`, an entry number after it) names who asked, for
+   * the error message, built only when there is one.
+   */
+  get(index: number, user: string, entry?: number): string {
+    if (this.text === undefined) {
+      this.text = StringTable.latin1.decode(this.bytes);
+      this.hasNonAscii = /[^\x00-\x7f]/.test(this.text);
+    }
+    const who = (): string => (entry === undefined ? user : `${user} symbol ${entry}`);
     if (index >= this.bytes.byteLength) {
       throw new ElfError(
         'malformed',
         `name offset ${hex(index)} is outside ${this.where} (${hex(this.bytes.byteLength)} bytes)`,
-        { where: user, offset: this.fileOffset },
+        { where: who(), offset: this.fileOffset },
       );
     }
-    const end = this.bytes.indexOf(0, index);
+    const end = this.text.indexOf('\0', index);
     if (end < 0) {
       throw new ElfError('malformed', `name at offset ${hex(index)} of ${this.where} is not NUL-terminated`, {
-        where: user,
+        where: who(),
         offset: this.fileOffset + index,
       });
     }
-    const text = asciiOrDecode(this.bytes, index, end);
-    this.cache.set(index, text);
-    return text;
+    const name = this.text.slice(index, end);
+    return this.hasNonAscii && /[^\x00-\x7f]/.test(name) ? StringTable.decode(this.bytes.subarray(index, end)) : name;
   }
 }

@@ -77,26 +77,39 @@ export function parseVersionRequirements(file: FileBytes, offset: number, count:
   return requirements;
 }
 
-/**
- * Attaches versions to .dynsym entries. Index 0 (local) and 1 (global, the base version)
- * carry no version name, as readelf shows them. A defined symbol takes its version from
- * the definitions, an undefined one from the requirements; copy-relocated objects are
- * defined yet versioned by a requirement, so both are searched.
- */
-export function attachVersions(
+/** .gnu.version and the names its indexes stand for, ready to attach to .dynsym entries. */
+export interface SymbolVersionTable {
+  offset: number;
+  where: string;
+  needed: Map<number, { name: string; file: string }>;
+  defined: Map<number, string>;
+}
+
+export function symbolVersionTable(
   file: FileBytes,
-  symbols: ElfSymbol[],
   versymOffset: number,
+  symbolCount: number,
   definitions: readonly VersionDefinition[],
   requirements: readonly VersionRequirement[],
-): void {
+): SymbolVersionTable {
   const where = `symbol version table (.gnu.version) at ${hex(versymOffset)}`;
-  file.range(versymOffset, symbols.length * 2, `${where}: ${symbols.length} entries`);
+  file.range(versymOffset, symbolCount * 2, `${where}: ${symbolCount} entries`);
   const needed = new Map<number, { name: string; file: string }>();
   for (const r of requirements) for (const v of r.versions) needed.set(v.index, { name: v.name, file: r.file });
   const defined = new Map<number, string>();
   for (const d of definitions) if (d.names[0] !== undefined) defined.set(d.index, d.names[0]);
+  return { offset: versymOffset, where, needed, defined };
+}
 
+/**
+ * Attaches versions to .dynsym entries (all of them, or some parsed on their own). Index 0
+ * (local) and 1 (global, the base version) carry no version name, as readelf shows them. A
+ * defined symbol takes its version from the definitions, an undefined one from the
+ * requirements; copy-relocated objects are defined yet versioned by a requirement, so both are
+ * searched.
+ */
+export function attachVersions(file: FileBytes, symbols: ElfSymbol[], table: SymbolVersionTable): void {
+  const { offset: versymOffset, where, needed, defined } = table;
   for (const symbol of symbols) {
     const raw = file.u16(versymOffset + symbol.index * 2, where);
     const index = raw & VERSYM_VERSION;

@@ -19,7 +19,7 @@ export interface LibraryFile {
 export function neededLibraryCandidates(bytes: Uint8Array, dir = '.'): { needed: string; candidates: string[] }[] {
   let elf: ElfFile;
   try {
-    elf = ElfFile.parse(bytes);
+    elf = ElfFile.parse(bytes, { reuse: true });
   } catch (e) {
     if (e instanceof ElfError) return [];
     throw e;

@@ -28,7 +28,7 @@ function loaded(bytes: Uint8Array, anchor: SymbolSummary | undefined): LoadedLin
   let elf: ElfFile;
   let table: LineTable;
   try {
-    elf = ElfFile.parse(bytes);
+    elf = ElfFile.parse(bytes, { reuse: true });
     table = LineTable.fromElf(elf);
   } catch (e) {
     // Damaged debug info must not cost the verdict: the report only loses its source lines.

@@ -593,7 +593,7 @@ export class DynamicLinker {
 
   private parse(bytes: Uint8Array, path: string): ElfFile {
     try {
-      return ElfFile.parse(bytes);
+      return ElfFile.parse(bytes, { reuse: true });
     } catch (e) {
       if (e instanceof ElfError) throw new LoaderError('bad-input', `${path}: ${e.message}`);
       throw e;

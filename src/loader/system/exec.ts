@@ -4,7 +4,7 @@
 // initial stack (argc, argv, envp, auxv with no vDSO), and point rip at ld.so's entry.
 
 import { Perm } from '../../engine/engine.js';
-import { ElfError, ElfFile } from '../../elf/index.js';
+import { ElfError, ElfFile, type ParseOptions } from '../../elf/index.js';
 import { encodeUtf8 } from '../guest-memory.js';
 import { LoaderError, hex } from '../error.js';
 import { PAGE, PIE_BASE, STACK_SIZE, STACK_TOP, pageDown, pageUp } from '../layout.js';
@@ -48,9 +48,10 @@ export interface ExecResult {
   random: Uint8Array;
 }
 
-function parse(bytes: Uint8Array, path: string): ElfFile {
+/** `lazyTables` for the sysroot's interpreter: exec maps its segments, ld.so reads its own tables. */
+function parse(bytes: Uint8Array, path: string, options: ParseOptions = {}): ElfFile {
   try {
-    return ElfFile.parse(bytes);
+    return ElfFile.parse(bytes, { reuse: true, ...options });
   } catch (e) {
     if (e instanceof ElfError) throw new LoaderError('bad-input', `${path} is not a loadable ELF file: ${e.message}`);
     throw e;
@@ -116,7 +117,7 @@ export function exec(k: Kernel, options: ExecOptions): ExecResult {
   const interp = elf.segments.find((s) => s.type === PT_INTERP);
   if (interp && elf.interpreter) {
     const ld = readVfsFile(k, elf.interpreter, '/', 'the interpreter (PT_INTERP)');
-    const ldElf = parse(ld.bytes, elf.interpreter);
+    const ldElf = parse(ld.bytes, elf.interpreter, { lazyTables: true });
     if (ldElf.header.type === ET_EXEC) throw new LoaderError('bad-input', `the interpreter ${elf.interpreter} is not position-independent`);
     // The kernel maps the interpreter with a plain mmap: the top of the mmap area.
     const base = k.space.reserve(span(ldElf));

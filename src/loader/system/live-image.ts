@@ -132,7 +132,8 @@ export class LiveImage {
       const r = this.kernel.vfs.resolve(path, this.kernel.cwd);
       // One parse per file, whichever name it is asked by (libc.so.6 by its link-map name and its canonical path).
       if (this.elfCache.has(r.path)) elf = this.elfCache.get(r.path)!;
-      else if (r.node.kind === 'file') elf = ElfFile.parse(this.kernel.vfs.contents(r.node));
+      // Tables on first use: of libc.so.6 a run reads a few symbols and one unwind rule, not 3,000 entries.
+      else if (r.node.kind === 'file') elf = ElfFile.parse(this.kernel.vfs.contents(r.node), { lazyTables: true, reuse: true });
       this.elfCache.set(r.path, elf);
     } catch (e) {
       if (!(e instanceof ElfError) && !(e instanceof Error)) throw e;

@@ -225,8 +225,9 @@ export class SystemProcess implements GuestProcess {
     const elf = this.loaded.elfOf(this.loaded.canonical(libc.name));
     if (!elf) return;
     const probes = new Map<bigint, 'dlopen' | 'dlsym' | 'dlvsym'>();
-    for (const sym of elf.dynamicSymbols) {
-      if ((sym.name === 'dlopen' || sym.name === 'dlsym' || sym.name === 'dlvsym') && sym.sectionIndex !== 0) probes.set(libc.base + sym.value, sym.name);
+    // Through the hash table, as ld.so looks them up: not all of libc's 3,000 symbols parsed.
+    for (const name of ['dlopen', 'dlsym', 'dlvsym'] as const) {
+      for (const sym of elf.exportedSymbols(name)) probes.set(libc.base + sym.value, name);
     }
     this.probes = probes;
   }
@@ -671,7 +672,7 @@ export class SystemProcess implements GuestProcess {
     for (const entry of this.linkMap()) {
       if (!/\/libc\.so\.6$|^libc\.so\.6$/.test(entry.name)) continue;
       const elf = this.loaded.elfOf(entry.name);
-      const sym = elf?.dynamicSymbols.find((s) => s.name === name && s.sectionIndex !== 0 && !s.version?.hidden);
+      const sym = elf?.exportedSymbols(name).find((s) => !s.version?.hidden);
       if (sym) return entry.base + sym.value;
     }
     throw new LoaderError('state', `the guest's libc.so.6 does not export ${name} (is libc loaded yet? the patch point must be after start-up)`);

@@ -38,8 +38,10 @@ export function unwindWithRules(process: GuestProcess, start: UnwindStart): { fr
   const frames: Frame[] = [];
   let { rip, rsp, rbp } = start;
   let noRule = false;
+  // Read once per walk: on the system model each read walks the guest's link map.
+  const objects = process.objects;
   for (let depth = 0; depth < MAX_FRAMES; depth++) {
-    const owner = process.objects.find((o) => o.contains(rip));
+    const owner = objects.find((o) => o.contains(rip));
     // A caller's pc is its call's return address: look the rule up inside the call.
     const pc = (depth === 0 ? rip : rip - 1n) - (owner?.base ?? 0n);
     const rule = owner?.elf?.unwindRule(pc) ?? null;
@@ -57,7 +59,7 @@ export function unwindWithRules(process: GuestProcess, start: UnwindStart): { fr
     } catch {
       break;
     }
-    if (ra === 0n || !process.objects.some((o) => o.contains(ra)) || cfa <= rsp) break;
+    if (ra === 0n || !objects.some((o) => o.contains(ra)) || cfa <= rsp) break;
     frames.push({ address: ra, location: process.describe(ra), how: 'cfi' });
     rsp = cfa;
     rip = ra;
@@ -68,6 +70,7 @@ export function unwindWithRules(process: GuestProcess, start: UnwindStart): { fr
 /** Where the rules end: the rbp chain ([rbp] the caller's rbp, [rbp+8] the return address) while it climbs the stack. */
 export function framePointerWalk(process: GuestProcess, at: UnwindStart, stackEnd: bigint): Frame[] {
   const frames: Frame[] = [];
+  const objects = process.objects;
   let rbp = at.rbp;
   while (rbp >= at.rsp && rbp + 16n <= stackEnd && frames.length < MAX_FRAMES) {
     let ra: bigint;
@@ -78,7 +81,7 @@ export function framePointerWalk(process: GuestProcess, at: UnwindStart, stackEn
     } catch {
       break;
     }
-    if (!process.objects.some((o) => o.contains(ra))) break;
+    if (!objects.some((o) => o.contains(ra))) break;
     frames.push({ address: ra, location: process.describe(ra), how: 'frame pointer' });
     if (next <= rbp) break;
     rbp = next;

@@ -56,7 +56,7 @@ export interface VerifyPlan extends StaticPlan {
 
 function parseElf(bytes: Uint8Array, role: string, name: string): ElfFile {
   try {
-    return ElfFile.parse(bytes);
+    return ElfFile.parse(bytes, { reuse: true });
   } catch (e) {
     if (!(e instanceof ElfError)) throw e;
     const what = e.problem === 'truncated' ? 'is truncated (cut short or damaged)' : e.problem === 'not-elf' ? 'is not an ELF file' : 'is not a usable ELF file';
