@@ -78,7 +78,10 @@ describe('corpus differential: verify-patch on WasmEngine and on UnicornEngine',
   }
 
   const check = async (c: CorpusCase): Promise<void> => {
-    const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args]);
+    // The oracle runs a JS hook per instruction: an exploring case takes it tens of seconds, so
+    // the verification's wall-clock limit (default 60 s) is raised where a loaded machine could hit it.
+    const timeout = c.args.includes('--timeout') ? [] : ['--timeout', '600'];
+    const request = parseCommandLine([c.main, c.patch, c.symbol, ...c.args, ...timeout]);
     if (request.kind !== 'verify') throw new Error(`${c.name}: not a verify command`);
     const main = new Uint8Array(readFileSync(c.main));
     const patch = new Uint8Array(readFileSync(c.patch));
