@@ -248,16 +248,7 @@ export class Scheduler {
       cur = next;
     }
     cur.instructions += instructions - from;
-    if (cur !== first) {
-      first.blocked = this.kernel.signals.blocked;
-      first.pending = this.kernel.signals.pending;
-      first.altStack = this.kernel.altStack;
-      this.kernel.signals.blocked = cur.blocked;
-      this.kernel.signals.pending = cur.pending;
-      this.kernel.altStack = cur.altStack;
-      this.kernel.tidAddress = cur.clearChildTid;
-      this.currentIndex = r.current;
-    }
+    if (cur !== first) this.swapKernelState(first, cur, r.current);
     this.quantumLeft = r.quantumLeft;
     this.random.setHalves(r.randomHi, r.randomLo);
   }
@@ -477,17 +468,22 @@ export class Scheduler {
       if (!this.pinned.has(context)) this.spare.set(next, context);
       next.context = undefined;
     }
-    cur.blocked = this.kernel.signals.blocked;
-    cur.pending = this.kernel.signals.pending;
-    cur.altStack = this.kernel.altStack;
-    this.kernel.signals.blocked = next.blocked;
-    this.kernel.signals.pending = next.pending;
-    this.kernel.altStack = next.altStack;
-    this.currentIndex = index;
-    this.kernel.tidAddress = next.clearChildTid;
+    this.swapKernelState(cur, next, index);
     this.switches++;
     if (this.ran.length < RUN_LOG_LIMIT) this.ran.push({ at: this.kernel.now(), tid: next.tid });
     this.applyResume(next);
+  }
+
+  /** The per-thread kernel state (signal mask and pending signals, altstack, tid address) goes from `from` to `to`. */
+  private swapKernelState(from: GuestThread, to: GuestThread, index: number): void {
+    from.blocked = this.kernel.signals.blocked;
+    from.pending = this.kernel.signals.pending;
+    from.altStack = this.kernel.altStack;
+    this.kernel.signals.blocked = to.blocked;
+    this.kernel.signals.pending = to.pending;
+    this.kernel.altStack = to.altStack;
+    this.kernel.tidAddress = to.clearChildTid;
+    this.currentIndex = index;
   }
 
   private applyResume(t: GuestThread): void {
