@@ -30,6 +30,9 @@ import { executeX87 } from './x87';
 import { crc32 } from './crc32';
 import { executeSse } from './sse';
 import { quantumLimit, quantumEnd } from './threads';
+import { jitThreshold, countBlock, compiledIndex, takeCompiledState } from './jit';
+/** Instructions retired by compiled code (a statistic for the host). */
+export let jitRetired: u64 = 0;
 
 function invalid(): void {
   Cpu.exit = Exit.Invalid;
@@ -382,6 +385,26 @@ function runBlockObserved(first: usize, n: u32): bool {
   return false;
 }
 
+/**
+ * Runs a block's compiled code (jit.ts; the whole block is inside the run's window, nothing is
+ * observed): it retires a prefix of the block, or stops on a fault (rip on the faulting
+ * instruction) or after a store that changed code or was logged, as runBlock would; records
+ * past the compiled prefix run interpreted.
+ */
+function runCompiled(index: u32, first: usize, n: u32): bool {
+  const r = call_indirect<u32>(index);
+  takeCompiledState();
+  Cpu.retired += r;
+  jitRetired += r;
+  if (Cpu.exit) return true;
+  if (codeChanged || memLogged) {
+    if (memLogged) Hooks.accessRip = changetype<Insn>(first + ((<usize>(r - 1)) << 6)).rip;
+    return false;
+  }
+  if (r < n) return runBlock(first + ((<usize>r) << 6), n - r, false);
+  return false;
+}
+
 /** Executes up to `budget` instructions from Cpu.rip; returns the Exit status. */
 export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
   Cpu.exit = Exit.None;
@@ -406,7 +429,12 @@ export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
     if (<u64>n > left) n = <u32>left;
     const first = blockFirst(block);
     let stop: bool;
-    if (!Hooks.slow) stop = runBlock(first, n, false);
+    const compiled = compiledIndex(block);
+    if (compiled != 0 && !Hooks.slow && !Hooks.memReadOn && n == blockCount(block)) stop = runCompiled(compiled, first, n);
+    else if (!Hooks.slow) {
+      if (jitThreshold != 0) countBlock(block);
+      stop = runBlock(first, n, false);
+    }
     else if (Hooks.traceOnly) stop = runBlock(first, n, true);
     else stop = runBlockObserved(first, n);
     if (stop) break;

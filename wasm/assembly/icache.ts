@@ -18,7 +18,8 @@ import { Hooks, inRanges, RANGE_CODE } from './hooks';
 /**
  * Block header: rip u64, epoch u32, count u32, first Insn record u32, chained successor u32 (the
  * header execution went to last from this block: direct jumps, calls and fall-through keep going
- * to the same one; checked by rip and epoch on use, so an invalidation unchains everything).
+ * to the same one; checked by rip and epoch on use, so an invalidation unchains everything),
+ * compiled-code table index u32 (0 = none, jit.ts) and interpreted executions u32, both reset by a fill.
  */
 const BLOCK_BITS: u32 = 13;
 const BLOCK_MASK: u32 = (1 << BLOCK_BITS) - 1;
@@ -157,6 +158,28 @@ export function setUntil(on: bool, addr: u64): void {
   return untilOn && addr == untilAddr;
 }
 
+@inline export function blockJitIndex(block: usize): u32 {
+  return load<u32>(block, 24);
+}
+@inline export function setBlockJitIndex(block: usize, index: u32): void {
+  store<u32>(block, index, 24);
+}
+@inline export function blockJitCount(block: usize): u32 {
+  return load<u32>(block, 28);
+}
+@inline export function setBlockJitCount(block: usize, n: u32): void {
+  store<u32>(block, n, 28);
+}
+/** Whether a header still holds the current block for rip (the host compiles between runs). */
+export function blockValid(block: usize, rip: u64): bool {
+  return block >= headers && block < headers + ((<usize>1 << BLOCK_BITS) * HEADER_SIZE) && ((block - headers) & (HEADER_SIZE - 1)) == 0 &&
+    load<u64>(block) == rip && load<u32>(block, 8) == epoch && load<u32>(block, 12) != 0;
+}
+/** The current epoch: compiled code of older epochs is unreachable (the host reuses its table slots). */
+export function decodedEpoch(): u32 {
+  return epoch;
+}
+
 @inline export function blockCount(block: usize): u32 {
   return load<u32>(block, 12);
 }
@@ -242,5 +265,7 @@ function fillBlock(rip: u64, block: usize): usize {
   store<u32>(block, fillEpoch, 8);
   store<u32>(block, count, 12);
   store<u32>(block, <u32>first, 16);
+  store<u32>(block, 0, 24); // the compiled code (if any) was the previous block's
+  store<u32>(block, 0, 28);
   return block;
 }

@@ -1,0 +1,900 @@
+// Compiles one decoded block of the wasm core (its 64-byte Insn records, wasm/assembly/insn.ts) to
+// the body of a WebAssembly function `() -> retired` with the interpreter's exact semantics
+// (wasm/assembly/cpu.ts, fast.ts, alu.ts, mov.ts): GPRs are cached in locals and written back at
+// every exit; memory accesses inline the TLB hit path and otherwise call the core's slow path
+// (a fault leaves rip on the instruction and does not count it); a store that changed code or was
+// logged stops the block after its instruction; flags are computed from the producer's operands
+// where the block consumes them, and the last producer is handed to the core's lazy flags at
+// every exit (through the exit record at `out`, jit.ts). Records it does not know end the
+// compiled prefix: the core interprets the rest of the block.
+
+import { Op } from './generated/core-ops.js';
+import { Bytes, EMPTY, I32, I64, type ImportedFunction, W } from './wasm-jit-module.js';
+
+/** A decoded record, the fields the compiler reads. */
+export interface InsnRecord {
+  rip: bigint;
+  disp: bigint;
+  imm: bigint;
+  op: number;
+  len: number;
+  size: number;
+  reg: number;
+  rm: number;
+  base: number;
+  index: number;
+  scale: number;
+  flags: number;
+  seg: number;
+  ext: number;
+  opcode: number;
+}
+
+export const INSN_SIZE = 64;
+
+export function readRecord(view: DataView, at: number): InsnRecord {
+  return {
+    rip: view.getBigUint64(at, true),
+    disp: view.getBigUint64(at + 8, true),
+    imm: view.getBigUint64(at + 16, true),
+    op: view.getUint16(at + 36, true),
+    len: view.getUint8(at + 40),
+    size: view.getUint8(at + 41),
+    reg: view.getUint8(at + 42),
+    rm: view.getUint8(at + 43),
+    base: view.getUint8(at + 44),
+    index: view.getUint8(at + 45),
+    scale: view.getUint8(at + 46),
+    flags: view.getUint8(at + 47),
+    seg: view.getUint8(at + 48),
+    ext: view.getUint8(at + 49),
+    opcode: view.getUint8(at + 51),
+  };
+}
+
+/** The core helpers a compiled block imports (wasm/assembly/index.ts), in import order. */
+export const HELPERS: readonly ImportedFunction[] = [
+  { name: 'jitLoad', params: [I64, I32], results: [I64] },
+  { name: 'jitStore', params: [I64, I32, I64], results: [I32] },
+  { name: 'jitRmwStore', params: [I64, I32, I64], results: [I32] },
+  { name: 'jitExit', params: [], results: [I32] },
+  { name: 'jitFlagsArith', params: [I32, I64, I64, I64, I64], results: [] },
+  { name: 'jitFlagsLogic', params: [I64, I64], results: [] },
+  { name: 'jitFlagsIncDec', params: [I32, I64, I64, I64, I32], results: [] },
+  { name: 'jitFlagsShift', params: [I64, I64, I64], results: [] },
+  { name: 'jitCondition', params: [I32], results: [I32] },
+  { name: 'jitImul', params: [I64, I64, I32], results: [I64] },
+  { name: 'jitSegBase', params: [I32], results: [I64] },
+  { name: 'jitGeneralProtection', params: [], results: [] },
+];
+const F_LOAD = 0, F_STORE = 1, F_RMW_STORE = 2, F_EXIT = 3, F_ARITH = 4, F_LOGIC = 5, F_INCDEC = 6, F_SHIFT = 7, F_COND = 8, F_IMUL = 9,
+  F_SEG = 10, F_GP = 11;
+
+const PERM_R = 1, PERM_W = 2, PAGE_CODE = 8, PAGE_COW = 16, PAGE_WATCH = 32;
+const I_MEM = 1, I_REX = 2, I_ADDR32 = 64;
+const NO_REG = 0xff;
+const RAX = 0, RDX = 2, RSP = 4;
+const LAZY_ADD = 0, LAZY_SUB = 2;
+const ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7;
+const ALU_KINDS = new Set([ALU_ADD, ALU_OR, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP]);
+/** Exit record modes (jit.ts takeCompiledState). */
+const MODE_NONE = 0, MODE_ARITH = 1, MODE_LOGIC = 2, MODE_INCDEC = 3, MODE_SHIFT = 4;
+
+const isMem = (e: InsnRecord): boolean => (e.flags & I_MEM) !== 0;
+const hasRex = (e: InsnRecord): boolean => (e.flags & I_REX) !== 0;
+const sized = (e: InsnRecord): boolean => e.size === 1 || e.size === 2 || e.size === 4 || e.size === 8;
+
+/** Whether the compiler emits this record (anything else ends the compiled prefix). */
+export function compilable(e: InsnRecord): boolean {
+  switch (e.op) {
+    case Op.AluRR64: case Op.AluRR32: case Op.AluRRG64: case Op.AluRRG32: case Op.AluRI64: case Op.AluRI32:
+    case Op.JAluRR64: case Op.JAluRR32: case Op.JAluRI64: case Op.JAluRI32: case Op.FAluRI8: case Op.JAluRI8:
+    case Op.FAluRM64: case Op.FAluRM32: case Op.JAluRM64: case Op.JAluRM32:
+      return ALU_KINDS.has(e.ext);
+    case Op.AluEG: case Op.AluGE: case Op.AluEI: case Op.AluAI:
+      return ALU_KINDS.has(e.ext) && sized(e);
+    case Op.TestEG: case Op.TestAI: case Op.MovEG: case Op.MovGE: case Op.MovEI: case Op.MovRI: case Op.Cbw: case Op.Cwd:
+      return sized(e) && (e.op !== Op.Cbw || e.size >= 2) && (e.op !== Op.Cwd || e.size >= 2);
+    case Op.Grp3: return e.ext <= 1 && sized(e); // test E, imm
+    case Op.Grp4: case Op.Grp5: return e.ext <= 1 && sized(e); // inc, dec
+    case Op.MovzxB: case Op.MovzxW: case Op.MovsxB: case Op.MovsxW: case Op.Movsxd:
+      return e.size === 2 || e.size === 4 || e.size === 8;
+    case Op.FCmpMR: case Op.JCmpMR: case Op.FCmpMI: case Op.JCmpMI:
+    case Op.LoadR64: case Op.StoreR64:
+    case Op.IncR64: case Op.IncR32: case Op.DecR64: case Op.DecR32: case Op.JDecR64: case Op.JDecR32:
+    case Op.MovRR64: case Op.MovRR32:
+    case Op.FJcc: case Op.FJmp: case Op.FCall: case Op.FRet: case Op.FPush64: case Op.FPop64:
+    case Op.FLea64: case Op.FLea32: case Op.FLoad32: case Op.FStore32: case Op.FStore8:
+    case Op.FLoadZX8: case Op.FLoadSX8: case Op.FLoadZX16: case Op.FLoadSX16:
+    case Op.FMovzxR8: case Op.FMovsxdR: case Op.FMovRI:
+    case Op.FTestRR64: case Op.FTestRR32: case Op.FTestRR8: case Op.JTestRR64: case Op.JTestRR32: case Op.JTestRR8:
+    case Op.FShiftRI64: case Op.FShiftRI32: case Op.FCmovRR64: case Op.FCmovRR32: case Op.FSetccR:
+    case Op.FImulRR64: case Op.FImulRR32: case Op.FImulRRI64: case Op.FImulRRI32:
+    case Op.FXmmLoadA: case Op.FXmmLoadU: case Op.FXmmMov: case Op.FPxor: case Op.FPaddD: case Op.FPunpcklDQ: case Op.FPshufd:
+    case Op.FPsrlq: case Op.FPsllq: case Op.FPmuludq:
+    case Op.Nop:
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isBranch(op: number): boolean {
+  return op === Op.FJcc || op === Op.FJmp || op === Op.FCall || op === Op.FRet;
+}
+
+/** Where the flags are at a point of the block: in the core, or a producer's operands in local set `set`. */
+type Producer =
+  | { kind: 'arith'; set: number; lazy: number; size: number; incdec: boolean; cf: 'globals' | 'local' }
+  | { kind: 'logic'; set: number; size: number }
+  | { kind: 'shift'; set: number; size: number };
+type FlagState = { kind: 'globals' } | Producer;
+
+const sizeMask = (size: number): bigint => (size === 8 ? (1n << 64n) - 1n : (1n << BigInt(size * 8)) - 1n);
+const signBit = (size: number): bigint => 1n << BigInt(size * 8 - 1);
+
+/** Addresses in core memory the compiled code uses. */
+export interface CoreLayout {
+  gpr: number;
+  xmm: number;
+  tlbTag: number;
+  tlbPte: number;
+  /** The exit record (rip, flags) and 16 bytes of scratch at +64. */
+  out: number;
+}
+
+export class BlockCompiler {
+  private readonly c = new Bytes();
+  private readonly regLocal: number[] = new Array<number>(16).fill(-1);
+  /** Registers written so far (written back at every exit emitted from here on). */
+  private readonly dirty = new Set<number>();
+  private readonly localTypes: number[] = [];
+  private flags: FlagState = { kind: 'globals' };
+  private readonly fd: number[];
+  private readonly fs: number[];
+  private readonly fr: number[];
+  private readonly fcf: number[]; // i32: the CF an inc/dec keeps, when known
+  private readonly fconc: number[]; // i64: a shift's concrete CF (bit 0) and OF (bit 11)
+  private readonly addr: number;
+  private readonly val: number;
+  private readonly val2: number;
+  private readonly vpn: number;
+  private readonly off: number; // i32
+  private readonly slot: number; // i32
+  private readonly pte: number; // i32
+  private readonly status: number; // i32
+  private readonly stopAfter: number; // i32
+  private readonly lane: number[]; // i32 x4
+
+  constructor(private readonly records: readonly InsnRecord[], private readonly at: CoreLayout) {
+    for (const e of records) for (const r of registersOf(e)) if (this.regLocal[r] === -1) this.regLocal[r] = this.local(I64);
+    this.fd = [this.local(I64), this.local(I64)];
+    this.fs = [this.local(I64), this.local(I64)];
+    this.fr = [this.local(I64), this.local(I64)];
+    this.fconc = [this.local(I64), this.local(I64)];
+    this.addr = this.local(I64);
+    this.val = this.local(I64);
+    this.val2 = this.local(I64);
+    this.vpn = this.local(I64);
+    this.fcf = [this.local(I32), this.local(I32)];
+    this.off = this.local(I32);
+    this.slot = this.local(I32);
+    this.pte = this.local(I32);
+    this.status = this.local(I32);
+    this.stopAfter = this.local(I32);
+    this.lane = [this.local(I32), this.local(I32), this.local(I32), this.local(I32)];
+  }
+
+  private local(type: number): number {
+    this.localTypes.push(type);
+    return this.localTypes.length - 1;
+  }
+
+  // -- emitting
+  private op(...b: number[]): void { this.c.byte(...b); }
+  private get(l: number): void { this.c.byte(W.localGet).u32(l); }
+  private set(l: number): void { this.c.byte(W.localSet).u32(l); }
+  private tee(l: number): void { this.c.byte(W.localTee).u32(l); }
+  private i64(v: bigint): void { this.c.byte(W.i64Const).s64(v); }
+  private i32(v: number): void { this.c.byte(W.i32Const).s32(v); }
+  private call(f: number): void { this.c.byte(W.call).u32(f); }
+  private mem(opcode: number, align: number, offset: number): void { this.c.byte(opcode, align).u32(offset); }
+  private mask(size: number): void { if (size !== 8) { this.i64(sizeMask(size)); this.op(W.i64And); } }
+  private reg(r: number): void { this.get(this.regLocal[r]!); }
+  private setReg(r: number): void {
+    this.set(this.regLocal[r]!);
+    this.dirty.add(r);
+  }
+
+  /** Reads GPR n at a size (without REX, byte registers 4..7 are ah..bh), zero-extended. */
+  private readReg(n: number, size: number, rex: boolean): void {
+    if (size === 1 && !rex && n >= 4 && n < 8) {
+      this.reg(n - 4); this.i64(8n); this.op(W.i64ShrU); this.mask(1);
+      return;
+    }
+    this.reg(n); this.mask(size);
+  }
+
+  /** Writes the i64 on the stack to GPR n at a size: 32-bit writes zero-extend, 8/16-bit writes merge. */
+  private writeReg(n: number, size: number, rex: boolean): void {
+    if (size === 8) { this.setReg(n); return; }
+    if (size === 4) { this.mask(4); this.setReg(n); return; }
+    if (size === 1 && !rex && n >= 4 && n < 8) {
+      this.mask(1); this.i64(8n); this.op(W.i64Shl);
+      this.reg(n - 4); this.i64(~0xff00n); this.op(W.i64And, W.i64Or);
+      this.setReg(n - 4);
+      return;
+    }
+    this.mask(size);
+    this.reg(n); this.i64(~sizeMask(size)); this.op(W.i64And, W.i64Or);
+    this.setReg(n);
+  }
+
+  // -- exits
+
+  /** Writes back the registers written so far and the exit record (rip, flags); returns `retired`. */
+  private exit(rip: () => void, retired: number, flags: FlagState = this.flags): void {
+    for (const r of this.dirty) {
+      this.i32(this.at.gpr + r * 8);
+      this.reg(r);
+      this.mem(W.i64Store, 3, 0);
+    }
+    const out = this.at.out;
+    this.i32(out); rip(); this.mem(W.i64Store, 3, 0);
+    switch (flags.kind) {
+      case 'globals':
+        this.i32(out); this.i32(MODE_NONE); this.mem(W.i32Store, 2, 8);
+        break;
+      case 'arith':
+        this.i32(out); this.i32(flags.incdec ? MODE_INCDEC : MODE_ARITH); this.mem(W.i32Store, 2, 8);
+        this.i32(out); this.i32(flags.lazy); this.mem(W.i32Store, 2, 12);
+        this.i32(out); this.get(this.fd[flags.set]!); this.mem(W.i64Store, 3, 16);
+        this.i32(out); this.get(this.fs[flags.set]!); this.mem(W.i64Store, 3, 24);
+        this.i32(out); this.get(this.fr[flags.set]!); this.mem(W.i64Store, 3, 32);
+        this.i32(out); this.i64(signBit(flags.size)); this.mem(W.i64Store, 3, 40);
+        if (flags.incdec) {
+          this.i32(out);
+          if (flags.cf === 'local') { this.get(this.fcf[flags.set]!); this.op(W.i64ExtendI32U); } else this.i64(-1n);
+          this.mem(W.i64Store, 3, 48);
+        }
+        break;
+      case 'logic':
+        this.i32(out); this.i32(MODE_LOGIC); this.mem(W.i32Store, 2, 8);
+        this.i32(out); this.get(this.fr[flags.set]!); this.mem(W.i64Store, 3, 32);
+        this.i32(out); this.i64(signBit(flags.size)); this.mem(W.i64Store, 3, 40);
+        break;
+      case 'shift':
+        this.i32(out); this.i32(MODE_SHIFT); this.mem(W.i32Store, 2, 8);
+        this.i32(out); this.get(this.fr[flags.set]!); this.mem(W.i64Store, 3, 32);
+        this.i32(out); this.i64(signBit(flags.size)); this.mem(W.i64Store, 3, 40);
+        this.i32(out); this.get(this.fconc[flags.set]!); this.mem(W.i64Store, 3, 48);
+        break;
+    }
+    this.i32(retired);
+    this.op(W.return);
+  }
+
+  /** Hands the pending producer to the core's flags now (before a helper that reads or replaces them). */
+  private flushFlags(): void {
+    const f = this.flags;
+    switch (f.kind) {
+      case 'globals': return;
+      case 'arith':
+        if (f.incdec) {
+          this.i32(f.lazy === LAZY_SUB ? 1 : 0); this.get(this.fd[f.set]!); this.get(this.fr[f.set]!); this.i64(signBit(f.size));
+          if (f.cf === 'local') this.get(this.fcf[f.set]!); else this.i32(-1);
+          this.call(F_INCDEC);
+        } else {
+          this.i32(f.lazy); this.get(this.fd[f.set]!); this.get(this.fs[f.set]!); this.get(this.fr[f.set]!); this.i64(signBit(f.size));
+          this.call(F_ARITH);
+        }
+        break;
+      case 'logic':
+        this.get(this.fr[f.set]!); this.i64(signBit(f.size)); this.call(F_LOGIC);
+        break;
+      case 'shift':
+        this.get(this.fr[f.set]!); this.i64(signBit(f.size)); this.get(this.fconc[f.set]!); this.call(F_SHIFT);
+        break;
+    }
+    this.flags = { kind: 'globals' };
+  }
+
+  /** The local set the next producer writes (the other one than the pending producer's). */
+  private nextSet(): number {
+    return this.flags.kind === 'globals' ? 0 : this.flags.set ^ 1;
+  }
+
+  // -- conditions
+
+  /** i32 0/1: bit `top` of the i64 on the stack. */
+  private bitAt(top: number): void {
+    this.i64(BigInt(top)); this.op(W.i64ShrU, W.i32WrapI64); this.i32(1); this.op(W.i32And);
+  }
+  private signExtendTo64(size: number): void {
+    if (size === 4) this.op(W.i64Extend32S); else if (size === 2) this.op(W.i64Extend16S); else if (size === 1) this.op(W.i64Extend8S);
+  }
+
+  /** i32 0/1: condition code cc, as flags.ts condition() computes it. */
+  private condition(cc: number): void {
+    const f = this.flags;
+    const c = cc >> 1;
+    if (f.kind === 'globals' || f.kind === 'shift' || (f.kind === 'arith' && f.incdec && f.cf === 'globals' && (c === 1 || c === 3))) {
+      this.flushFlags();
+      this.i32(cc);
+      this.call(F_COND);
+      return;
+    }
+    const d = this.fd[f.set]!, s = this.fs[f.set]!, r = this.fr[f.set]!;
+    const size = f.size;
+    const zf = (): void => { this.get(r); this.op(W.i64Eqz); };
+    const sf = (): void => { this.get(r); this.bitAt(size * 8 - 1); };
+    const pf = (): void => { this.get(r); this.i64(0xffn); this.op(W.i64And, W.i64Popcnt, W.i32WrapI64); this.i32(1); this.op(W.i32And, W.i32Eqz); };
+    const cf = (): void => {
+      if (f.kind === 'logic') this.i32(0);
+      else if (f.incdec) this.get(this.fcf[f.set]!);
+      else if (f.lazy === LAZY_ADD) { this.get(r); this.get(d); this.op(W.i64LtU); }
+      else { this.get(d); this.get(s); this.op(W.i64LtU); }
+    };
+    const of = (): void => {
+      if (f.kind === 'logic') { this.i32(0); return; }
+      if (f.lazy === LAZY_ADD) { this.get(d); this.get(r); this.op(W.i64Xor); this.get(s); this.get(r); this.op(W.i64Xor, W.i64And); }
+      else { this.get(d); this.get(s); this.op(W.i64Xor); this.get(d); this.get(r); this.op(W.i64Xor, W.i64And); }
+      this.bitAt(size * 8 - 1);
+    };
+    const sub = f.kind === 'arith' && f.lazy === LAZY_SUB && !f.incdec;
+    const signed = (cmp: number): void => { this.get(d); this.signExtendTo64(size); this.get(s); this.signExtendTo64(size); this.op(cmp); };
+    switch (c) {
+      case 0: of(); break;
+      case 1: cf(); break;
+      case 2: zf(); break;
+      case 3: if (sub) { this.get(d); this.get(s); this.op(W.i64LeU); } else { cf(); zf(); this.op(W.i32Or); } break;
+      case 4: sf(); break;
+      case 5: pf(); break;
+      case 6: if (sub) signed(W.i64LtS); else { sf(); of(); this.op(W.i32Ne); } break;
+      default: if (sub) signed(W.i64LeS); else { zf(); sf(); of(); this.op(W.i32Ne, W.i32Or); }
+    }
+    if (cc & 1) this.op(W.i32Eqz);
+  }
+
+  // -- flag producers (each computes into the next local set and returns the state; the caller commits it)
+
+  /** `kind` on (d, s) at size; the result is left in fr[set]. */
+  private alu(kind: number, size: number, d: () => void, s: () => void): Producer {
+    const set = this.nextSet();
+    d(); this.mask(size); this.set(this.fd[set]!);
+    s(); this.mask(size); this.set(this.fs[set]!);
+    this.get(this.fd[set]!); this.get(this.fs[set]!);
+    switch (kind) {
+      case ALU_ADD: this.op(W.i64Add); break;
+      case ALU_OR: this.op(W.i64Or); break;
+      case ALU_AND: this.op(W.i64And); break;
+      case ALU_XOR: this.op(W.i64Xor); break;
+      default: this.op(W.i64Sub); // sub, cmp
+    }
+    if (kind === ALU_ADD || kind === ALU_SUB || kind === ALU_CMP) this.mask(size);
+    this.set(this.fr[set]!);
+    return kind === ALU_ADD || kind === ALU_SUB || kind === ALU_CMP
+      ? { kind: 'arith', set, lazy: kind === ALU_ADD ? LAZY_ADD : LAZY_SUB, size, incdec: false, cf: 'local' }
+      : { kind: 'logic', set, size };
+  }
+
+  /** inc/dec of the value `d` at size (CF kept); the result is left in fr[set]. */
+  private incDec(dec: boolean, size: number, d: () => void): Producer {
+    const set = this.nextSet();
+    // The CF this inc/dec keeps: from the pending producer, else from the core's flags at the exit.
+    const f = this.flags;
+    let cf: 'globals' | 'local' = 'local';
+    switch (f.kind) {
+      case 'globals': cf = 'globals'; break;
+      case 'logic': this.i32(0); this.set(this.fcf[set]!); break;
+      case 'shift': this.get(this.fconc[f.set]!); this.op(W.i32WrapI64); this.i32(1); this.op(W.i32And); this.set(this.fcf[set]!); break;
+      case 'arith':
+        if (f.incdec) {
+          cf = f.cf;
+          if (cf === 'local') { this.get(this.fcf[f.set]!); this.set(this.fcf[set]!); }
+        } else {
+          if (f.lazy === LAZY_ADD) { this.get(this.fr[f.set]!); this.get(this.fd[f.set]!); } else { this.get(this.fd[f.set]!); this.get(this.fs[f.set]!); }
+          this.op(W.i64LtU); this.set(this.fcf[set]!);
+        }
+    }
+    d(); this.mask(size); this.set(this.fd[set]!);
+    this.i64(1n); this.set(this.fs[set]!);
+    this.get(this.fd[set]!); this.i64(1n); this.op(dec ? W.i64Sub : W.i64Add); this.mask(size); this.set(this.fr[set]!);
+    return { kind: 'arith', set, lazy: dec ? LAZY_SUB : LAZY_ADD, size, incdec: true, cf };
+  }
+
+  private logic(size: number, v: () => void): Producer {
+    const set = this.nextSet();
+    v(); this.mask(size); this.set(this.fr[set]!);
+    return { kind: 'logic', set, size };
+  }
+
+  // -- memory
+
+  /** The effective address of e's memory operand (with an fs/gs base) into `addr`. */
+  private address(e: InsnRecord): void {
+    this.i64(e.disp);
+    if (e.base !== NO_REG) { this.reg(e.base); this.op(W.i64Add); }
+    if (e.index !== NO_REG) { this.reg(e.index); if (e.scale) { this.i64(BigInt(e.scale)); this.op(W.i64Shl); } this.op(W.i64Add); }
+    if (e.flags & I_ADDR32) { this.i64(0xffffffffn); this.op(W.i64And); }
+    if (e.seg) { this.i32(e.seg); this.call(F_SEG); this.op(W.i64Add); }
+    this.set(this.addr);
+  }
+
+  /** The TLB hit path: leaves the host address (i32), or branches out of the enclosing block (the slow path). */
+  private tlbHit(size: number, store: boolean): void {
+    this.get(this.addr); this.op(W.i32WrapI64); this.i32(0xfff); this.op(W.i32And); this.tee(this.off);
+    this.i32(4096 - size); this.op(W.i32GtU, W.brIf, 0);
+    this.get(this.addr); this.i64(12n); this.op(W.i64ShrU); this.tee(this.vpn);
+    this.op(W.i32WrapI64); this.i32(255); this.op(W.i32And); this.set(this.slot);
+    this.get(this.slot); this.i32(3); this.op(W.i32Shl); this.mem(W.i64Load, 3, this.at.tlbTag);
+    this.get(this.vpn); this.op(W.i64Ne, W.brIf, 0);
+    this.get(this.slot); this.i32(2); this.op(W.i32Shl); this.mem(W.i32Load, 2, this.at.tlbPte); this.tee(this.pte);
+    if (store) { this.i32(PERM_W | PAGE_CODE | PAGE_COW | PAGE_WATCH); this.op(W.i32And); this.i32(PERM_W); this.op(W.i32Ne, W.brIf, 0); }
+    else { this.i32(PERM_R); this.op(W.i32And, W.i32Eqz, W.brIf, 0); }
+    this.get(this.pte); this.i32(~0xfff); this.op(W.i32And); this.get(this.off); this.op(W.i32Add);
+  }
+
+  /** Loads `size` bytes at `addr`, zero-extended; a fault leaves the block at record k (not retired). */
+  private load(size: number, k: number): void {
+    const rip = this.records[k]!.rip;
+    this.op(W.block, I64, W.block, EMPTY);
+    this.tlbHit(size, false);
+    this.mem(size === 8 ? W.i64Load : size === 4 ? W.i64Load32U : size === 2 ? W.i64Load16U : W.i64Load8U, 0, 0);
+    this.op(W.br, 1, W.end);
+    this.get(this.addr); this.i32(size); this.call(F_LOAD);
+    this.call(F_EXIT);
+    this.op(W.if, EMPTY);
+    this.exit(() => this.i64(rip), k);
+    this.op(W.end, W.end);
+  }
+
+  /**
+   * Stores the low `size` bytes of `val` at `addr`. A fault leaves the block at record k with the
+   * flags `before` (a read-modify-write whose write is refused has not changed them; one that fails
+   * later, out of memory, has: `after`); a store that changed code or was logged sets stopAfter.
+   */
+  private store(size: number, k: number, rmw: boolean, after: FlagState = this.flags): void {
+    const rip = this.records[k]!.rip;
+    this.op(W.block, EMPTY, W.block, EMPTY);
+    this.tlbHit(size, true);
+    this.get(this.val);
+    this.mem(size === 8 ? W.i64Store : size === 4 ? W.i64Store32 : size === 2 ? W.i64Store16 : W.i64Store8, 0, 0);
+    this.op(W.br, 1, W.end);
+    this.get(this.addr); this.i32(size); this.get(this.val); this.call(rmw ? F_RMW_STORE : F_STORE); this.tee(this.status);
+    this.op(W.if, EMPTY);
+    this.get(this.status); this.i32(1); this.op(W.i32Eq, W.if, EMPTY);
+    this.exit(() => this.i64(rip), k);
+    this.op(W.end);
+    if (rmw) {
+      this.get(this.status); this.i32(3); this.op(W.i32Eq, W.if, EMPTY);
+      this.exit(() => this.i64(rip), k, after);
+      this.op(W.end);
+    }
+    this.i32(1); this.set(this.stopAfter);
+    this.op(W.end, W.end);
+  }
+
+  /** #GP unless `addr` is 16-byte aligned (movdqa and 16-byte SSE memory operands). */
+  private aligned16(k: number): void {
+    const rip = this.records[k]!.rip;
+    this.get(this.addr); this.op(W.i32WrapI64); this.i32(15); this.op(W.i32And, W.if, EMPTY);
+    this.call(F_GP);
+    this.exit(() => this.i64(rip), k);
+    this.op(W.end);
+  }
+
+  /** The 16-byte SSE source: register rm, or the aligned memory operand copied to scratch; leaves its address in slot. */
+  private source16(e: InsnRecord, k: number): void {
+    if (!isMem(e)) { this.i32(this.at.xmm + e.rm * 16); this.set(this.slot); return; }
+    this.address(e);
+    this.aligned16(k);
+    this.load(8, k); this.set(this.val);
+    this.get(this.addr); this.i64(8n); this.op(W.i64Add); this.set(this.addr);
+    this.load(8, k); this.set(this.val2);
+    const scratch = this.at.out + 64;
+    this.i32(scratch); this.get(this.val); this.mem(W.i64Store, 3, 0);
+    this.i32(scratch); this.get(this.val2); this.mem(W.i64Store, 3, 8);
+    this.i32(scratch); this.set(this.slot);
+  }
+
+  // -- the block
+
+  /** The function body: locals, the prologue loading the registers the block uses, the records, the exit. */
+  compile(): number[] {
+    const n = this.records.length;
+    for (let k = 0; k < n; k++) {
+      const e = this.records[k]!;
+      const next = e.rip + BigInt(e.len);
+      const stores = this.instruction(e, k, next);
+      if (stores && k < n - 1) {
+        this.get(this.stopAfter);
+        this.op(W.if, EMPTY);
+        this.exit(() => this.i64(next), k + 1);
+        this.op(W.end);
+      }
+    }
+    const e = this.records[n - 1]!;
+    const next = e.rip + BigInt(e.len);
+    switch (e.op) {
+      case Op.FJcc:
+        this.condition(e.ext);
+        this.set(this.status);
+        this.exit(() => { this.i64(e.imm); this.i64(next); this.get(this.status); this.op(W.select); }, n);
+        break;
+      case Op.FJmp: case Op.FCall:
+        this.exit(() => this.i64(e.imm), n);
+        break;
+      case Op.FRet:
+        this.exit(() => this.get(this.val), n);
+        break;
+      default:
+        this.exit(() => this.i64(next), n);
+    }
+    this.op(W.end);
+    const body = new Bytes();
+    const groups: number[][] = [];
+    let run = 0;
+    for (let i = 0; i < this.localTypes.length; i++) {
+      run++;
+      if (i === this.localTypes.length - 1 || this.localTypes[i + 1] !== this.localTypes[i]) {
+        groups.push(new Bytes().u32(run).byte(this.localTypes[i]!).out);
+        run = 0;
+      }
+    }
+    body.vec(groups);
+    for (let r = 0; r < 16; r++) {
+      const l = this.regLocal[r]!;
+      if (l !== -1) body.byte(W.i32Const).s32(this.at.gpr + r * 8).byte(W.i64Load, 3, 0, W.localSet).u32(l);
+    }
+    body.byte(...this.c.out);
+    return body.out;
+  }
+
+  /** Emits record k; true when it may store to memory (the stop-after check follows it). */
+  private instruction(e: InsnRecord, k: number, next: bigint): boolean {
+    const size = e.size, rex = hasRex(e);
+    switch (e.op) {
+      case Op.Nop: case Op.FJcc: case Op.FJmp:
+        return false;
+      // ALU, register forms (fast.ts aluRegisters)
+      case Op.AluRR64: case Op.JAluRR64: case Op.AluRR32: case Op.JAluRR32: {
+        const w = e.op === Op.AluRR64 || e.op === Op.JAluRR64 ? 8 : 4;
+        const p = this.alu(e.ext, w, () => this.reg(e.rm), () => this.reg(e.reg));
+        this.flags = p;
+        if (e.ext !== ALU_CMP) { this.get(this.fr[p.set]!); this.setReg(e.rm); }
+        return false;
+      }
+      case Op.AluRRG64: case Op.AluRRG32: {
+        const w = e.op === Op.AluRRG64 ? 8 : 4;
+        const p = this.alu(e.ext, w, () => this.reg(e.reg), () => this.reg(e.rm));
+        this.flags = p;
+        if (e.ext !== ALU_CMP) { this.get(this.fr[p.set]!); this.setReg(e.reg); }
+        return false;
+      }
+      case Op.AluRI64: case Op.JAluRI64: case Op.AluRI32: case Op.JAluRI32: {
+        const w = e.op === Op.AluRI64 || e.op === Op.JAluRI64 ? 8 : 4;
+        const p = this.alu(e.ext, w, () => this.reg(e.rm), () => this.i64(e.imm));
+        this.flags = p;
+        if (e.ext !== ALU_CMP) { this.get(this.fr[p.set]!); this.setReg(e.rm); }
+        return false;
+      }
+      case Op.FAluRI8: case Op.JAluRI8: {
+        const p = this.alu(e.ext, 1, () => this.reg(e.rm), () => this.i64(e.imm));
+        this.flags = p;
+        if (e.ext !== ALU_CMP) { this.get(this.fr[p.set]!); this.writeReg(e.rm, 1, true); }
+        return false;
+      }
+      case Op.FAluRM64: case Op.JAluRM64: case Op.FAluRM32: case Op.JAluRM32: {
+        const w = e.op === Op.FAluRM64 || e.op === Op.JAluRM64 ? 8 : 4;
+        this.address(e);
+        this.load(w, k);
+        this.set(this.val);
+        const p = this.alu(e.ext, w, () => this.reg(e.reg), () => this.get(this.val));
+        this.flags = p;
+        if (e.ext !== ALU_CMP) { this.get(this.fr[p.set]!); this.setReg(e.reg); }
+        return false;
+      }
+      case Op.FCmpMR: case Op.JCmpMR: case Op.FCmpMI: case Op.JCmpMI: {
+        this.address(e);
+        this.load(size, k);
+        this.set(this.val);
+        const imm = e.op === Op.FCmpMI || e.op === Op.JCmpMI;
+        this.flags = this.alu(ALU_CMP, size, () => this.get(this.val), () => { if (imm) this.i64(e.imm); else this.readReg(e.reg, size, rex); });
+        return false;
+      }
+      // ALU, general forms (alu.ts)
+      case Op.AluGE: {
+        if (isMem(e)) { this.address(e); this.load(size, k); } else this.readReg(e.rm, size, rex);
+        this.set(this.val);
+        const p = this.alu(e.ext, size, () => this.readReg(e.reg, size, rex), () => this.get(this.val));
+        this.flags = p;
+        if (e.ext !== ALU_CMP) { this.get(this.fr[p.set]!); this.writeReg(e.reg, size, rex); }
+        return false;
+      }
+      case Op.AluAI: {
+        const p = this.alu(e.ext, size, () => this.readReg(RAX, size, false), () => this.i64(e.imm));
+        this.flags = p;
+        if (e.ext !== ALU_CMP) { this.get(this.fr[p.set]!); this.writeReg(RAX, size, false); }
+        return false;
+      }
+      case Op.AluEG: case Op.AluEI: {
+        const src = (): void => { if (e.op === Op.AluEI) this.i64(e.imm); else this.readReg(e.reg, size, rex); };
+        if (!isMem(e)) {
+          const p = this.alu(e.ext, size, () => this.readReg(e.rm, size, rex), src);
+          this.flags = p;
+          if (e.ext !== ALU_CMP) { this.get(this.fr[p.set]!); this.writeReg(e.rm, size, rex); }
+          return false;
+        }
+        this.address(e);
+        this.load(size, k);
+        this.set(this.val);
+        const after = this.alu(e.ext, size, () => this.get(this.val), src);
+        if (e.ext === ALU_CMP) { this.flags = after; return false; }
+        this.get(this.fr[after.set]!); this.set(this.val);
+        this.store(size, k, true, after);
+        this.flags = after;
+        return true;
+      }
+      case Op.Grp4: case Op.Grp5: { // inc, dec E
+        const dec = e.ext === 1;
+        if (!isMem(e)) {
+          const p = this.incDec(dec, size, () => this.readReg(e.rm, size, rex));
+          this.flags = p;
+          this.get(this.fr[p.set]!); this.writeReg(e.rm, size, rex);
+          return false;
+        }
+        this.address(e);
+        this.load(size, k);
+        this.set(this.val);
+        const after = this.incDec(dec, size, () => this.get(this.val));
+        this.get(this.fr[after.set]!); this.set(this.val);
+        this.store(size, k, true, after);
+        this.flags = after;
+        return true;
+      }
+      case Op.TestEG: case Op.Grp3: case Op.TestAI: {
+        if (e.op === Op.TestAI) this.readReg(RAX, size, false);
+        else if (isMem(e)) { this.address(e); this.load(size, k); } else this.readReg(e.rm, size, rex);
+        this.set(this.val);
+        this.flags = this.logic(size, () => {
+          this.get(this.val);
+          if (e.op === Op.TestEG) this.readReg(e.reg, size, rex); else this.i64(e.imm);
+          this.op(W.i64And);
+        });
+        return false;
+      }
+      case Op.IncR64: case Op.IncR32: case Op.DecR64: case Op.DecR32: case Op.JDecR64: case Op.JDecR32: {
+        const w = e.op === Op.IncR64 || e.op === Op.DecR64 || e.op === Op.JDecR64 ? 8 : 4;
+        const dec = e.op !== Op.IncR64 && e.op !== Op.IncR32;
+        const p = this.incDec(dec, w, () => this.reg(e.rm));
+        this.flags = p;
+        this.get(this.fr[p.set]!); this.setReg(e.rm);
+        return false;
+      }
+      // moves
+      case Op.MovRR64: this.reg(e.reg); this.setReg(e.rm); return false;
+      case Op.MovRR32: this.reg(e.reg); this.mask(4); this.setReg(e.rm); return false;
+      case Op.LoadR64: this.address(e); this.load(8, k); this.setReg(e.reg); return false;
+      case Op.FLoad32: this.address(e); this.load(4, k); this.setReg(e.reg); return false;
+      case Op.FLoadZX8: case Op.FLoadSX8: case Op.FLoadZX16: case Op.FLoadSX16: {
+        const from = e.op === Op.FLoadZX8 || e.op === Op.FLoadSX8 ? 1 : 2;
+        this.address(e);
+        this.load(from, k);
+        if (e.op === Op.FLoadSX8 || e.op === Op.FLoadSX16) { this.signExtendTo64(from); if (size === 4) this.mask(4); }
+        this.setReg(e.reg);
+        return false;
+      }
+      case Op.StoreR64: this.address(e); this.reg(e.reg); this.set(this.val); this.store(8, k, false); return true;
+      case Op.FStore32: this.address(e); this.reg(e.reg); this.set(this.val); this.store(4, k, false); return true;
+      case Op.FStore8: this.address(e); this.reg(e.reg); this.set(this.val); this.store(1, k, false); return true;
+      case Op.MovEG: case Op.MovEI: {
+        if (e.op === Op.MovEI) this.i64(BigInt.asUintN(64, e.imm) & sizeMask(size)); else this.readReg(e.reg, size, rex);
+        if (!isMem(e)) { this.writeReg(e.rm, size, rex); return false; }
+        this.set(this.val);
+        this.address(e);
+        this.store(size, k, false);
+        return true;
+      }
+      case Op.MovGE:
+        if (isMem(e)) { this.address(e); this.load(size, k); } else this.readReg(e.rm, size, rex);
+        this.writeReg(e.reg, size, rex);
+        return false;
+      case Op.MovRI: this.i64(e.imm); this.writeReg(e.rm, size, rex); return false;
+      case Op.MovzxB: case Op.MovzxW: case Op.MovsxB: case Op.MovsxW: case Op.Movsxd: {
+        const from = e.op === Op.MovzxB || e.op === Op.MovsxB ? 1 : e.op === Op.Movsxd ? 4 : 2;
+        if (isMem(e)) { this.address(e); this.load(from, k); } else this.readReg(e.rm, from, rex);
+        if (e.op === Op.MovsxB || e.op === Op.MovsxW || (e.op === Op.Movsxd && size === 8)) this.signExtendTo64(from);
+        this.writeReg(e.reg, size, rex);
+        return false;
+      }
+      case Op.Cbw: // cwde, cdqe (cbw: 16-bit)
+        this.readReg(RAX, size >> 1, false); this.signExtendTo64(size >> 1); this.writeReg(RAX, size, false);
+        return false;
+      case Op.Cwd: // cwd, cdq, cqo
+        this.i64(0n); this.reg(RAX); this.i64(BigInt(size * 8 - 1)); this.op(W.i64ShrU); this.i64(1n); this.op(W.i64And, W.i64Sub);
+        this.writeReg(RDX, size, false);
+        return false;
+      case Op.FPush64:
+        this.reg(RSP); this.i64(8n); this.op(W.i64Sub); this.set(this.addr);
+        this.reg(e.rm); this.set(this.val);
+        this.store(8, k, false);
+        this.get(this.addr); this.setReg(RSP);
+        return true;
+      case Op.FPop64:
+        this.reg(RSP); this.set(this.addr);
+        this.load(8, k); this.set(this.val);
+        this.reg(RSP); this.i64(8n); this.op(W.i64Add); this.setReg(RSP);
+        this.get(this.val); this.setReg(e.rm);
+        return false;
+      case Op.FCall:
+        this.reg(RSP); this.i64(8n); this.op(W.i64Sub); this.set(this.addr);
+        this.i64(next); this.set(this.val);
+        this.store(8, k, false);
+        this.get(this.addr); this.setReg(RSP);
+        return true;
+      case Op.FRet:
+        this.reg(RSP); this.set(this.addr);
+        this.load(8, k); this.set(this.val);
+        this.reg(RSP); this.i64(8n); this.op(W.i64Add); this.setReg(RSP);
+        return false;
+      case Op.FLea64: case Op.FLea32:
+        this.i64(e.disp);
+        if (e.base !== NO_REG) { this.reg(e.base); this.op(W.i64Add); }
+        if (e.index !== NO_REG) { this.reg(e.index); if (e.scale) { this.i64(BigInt(e.scale)); this.op(W.i64Shl); } this.op(W.i64Add); }
+        if (e.op === Op.FLea32) this.mask(4);
+        this.setReg(e.reg);
+        return false;
+      case Op.FMovzxR8: this.reg(e.rm); this.mask(1); this.setReg(e.reg); return false;
+      case Op.FMovsxdR: this.reg(e.rm); this.op(W.i64Extend32S); this.setReg(e.reg); return false;
+      case Op.FMovRI: this.i64(e.imm); this.setReg(e.rm); return false;
+      case Op.FTestRR64: case Op.JTestRR64: case Op.FTestRR32: case Op.JTestRR32: case Op.FTestRR8: case Op.JTestRR8: {
+        const w = e.op === Op.FTestRR64 || e.op === Op.JTestRR64 ? 8 : e.op === Op.FTestRR32 || e.op === Op.JTestRR32 ? 4 : 1;
+        this.flags = this.logic(w, () => { this.reg(e.rm); this.reg(e.reg); this.op(W.i64And); });
+        return false;
+      }
+      case Op.FShiftRI64: case Op.FShiftRI32: {
+        const w = e.op === Op.FShiftRI64 ? 8 : 4;
+        const top = BigInt(w * 8 - 1);
+        const count = e.imm;
+        const set = this.nextSet();
+        const a = this.fd[set]!, t = this.fs[set]!, r = this.fr[set]!;
+        this.reg(e.rm); this.mask(w); this.set(a);
+        if (e.ext === 5) { // shr
+          this.get(a); this.i64(count - 1n); this.op(W.i64ShrU); this.set(t);
+          this.get(t); this.i64(1n); this.op(W.i64ShrU); this.set(r);
+          this.get(t); this.i64(1n); this.op(W.i64And);
+          this.get(t); this.get(r); this.op(W.i64Xor); this.i64(top); this.op(W.i64ShrU); this.i64(11n); this.op(W.i64Shl, W.i64Or);
+        } else if (e.ext === 7) { // sar
+          this.get(a); this.signExtendTo64(w); this.i64(count - 1n); this.op(W.i64ShrS); this.mask(w); this.set(t);
+          this.get(t); this.signExtendTo64(w); this.i64(1n); this.op(W.i64ShrS); this.mask(w); this.set(r);
+          this.get(t); this.i64(1n); this.op(W.i64And);
+        } else { // shl, sal
+          this.get(a); this.i64(count - 1n); this.op(W.i64Shl); this.mask(w); this.set(t);
+          this.get(t); this.i64(1n); this.op(W.i64Shl); this.mask(w); this.set(r);
+          this.get(t); this.i64(top); this.op(W.i64ShrU); this.i64(1n); this.op(W.i64And);
+          this.get(t); this.get(r); this.op(W.i64Xor); this.i64(top); this.op(W.i64ShrU); this.i64(1n); this.op(W.i64And); this.i64(11n); this.op(W.i64Shl, W.i64Or);
+        }
+        this.set(this.fconc[set]!);
+        this.get(r); this.setReg(e.rm);
+        this.flags = { kind: 'shift', set, size: w };
+        return false;
+      }
+      case Op.FCmovRR64: case Op.FCmovRR32:
+        this.reg(e.rm); this.reg(e.reg); this.condition(e.ext); this.op(W.select);
+        if (e.op === Op.FCmovRR32) this.mask(4);
+        this.setReg(e.reg);
+        return false;
+      case Op.FSetccR:
+        this.condition(e.ext); this.op(W.i64ExtendI32U); this.writeReg(e.rm, 1, true);
+        return false;
+      case Op.FImulRR64: case Op.FImulRR32: case Op.FImulRRI64: case Op.FImulRRI32: {
+        const w = e.op === Op.FImulRR64 || e.op === Op.FImulRRI64 ? 8 : 4;
+        this.flushFlags(); // the core's multiply sets them
+        if (e.op === Op.FImulRR64 || e.op === Op.FImulRR32) { this.reg(e.reg); this.reg(e.rm); } else { this.reg(e.rm); this.i64(e.imm); }
+        this.i32(w); this.call(F_IMUL);
+        this.mask(w);
+        this.setReg(e.reg);
+        return false;
+      }
+      // SSE2 fast forms (fast.ts): xmm registers stay in core memory
+      case Op.FXmmMov: {
+        const d = this.at.xmm + e.reg * 16, s = this.at.xmm + e.rm * 16;
+        this.i32(s); this.mem(W.i64Load, 3, 0); this.set(this.val);
+        this.i32(s); this.mem(W.i64Load, 3, 8); this.set(this.val2);
+        this.i32(d); this.get(this.val); this.mem(W.i64Store, 3, 0);
+        this.i32(d); this.get(this.val2); this.mem(W.i64Store, 3, 8);
+        return false;
+      }
+      case Op.FXmmLoadA: case Op.FXmmLoadU: {
+        const d = this.at.xmm + e.reg * 16;
+        this.address(e);
+        if (e.op === Op.FXmmLoadA) this.aligned16(k);
+        this.load(8, k); this.set(this.val);
+        this.get(this.addr); this.i64(8n); this.op(W.i64Add); this.set(this.addr);
+        this.load(8, k); this.set(this.val2);
+        this.i32(d); this.get(this.val); this.mem(W.i64Store, 3, 0);
+        this.i32(d); this.get(this.val2); this.mem(W.i64Store, 3, 8);
+        return false;
+      }
+      case Op.FPxor: {
+        const d = this.at.xmm + e.reg * 16;
+        this.source16(e, k);
+        for (const o of [0, 8]) {
+          this.i32(d); this.i32(d); this.mem(W.i64Load, 3, o); this.get(this.slot); this.mem(W.i64Load, 3, o); this.op(W.i64Xor); this.mem(W.i64Store, 3, o);
+        }
+        return false;
+      }
+      case Op.FPaddD: {
+        const d = this.at.xmm + e.reg * 16;
+        this.source16(e, k);
+        for (const o of [0, 4, 8, 12]) {
+          this.i32(d); this.i32(d); this.mem(W.i32Load, 2, o); this.get(this.slot); this.mem(W.i32Load, 2, o); this.op(W.i32Add); this.mem(W.i32Store, 2, o);
+        }
+        return false;
+      }
+      case Op.FPunpcklDQ: {
+        const d = this.at.xmm + e.reg * 16;
+        this.source16(e, k);
+        this.i32(d); this.mem(W.i32Load, 2, 0); this.set(this.lane[0]!);
+        this.i32(d); this.mem(W.i32Load, 2, 4); this.set(this.lane[1]!);
+        this.get(this.slot); this.mem(W.i32Load, 2, 0); this.set(this.lane[2]!);
+        this.get(this.slot); this.mem(W.i32Load, 2, 4); this.set(this.lane[3]!);
+        [0, 2, 1, 3].forEach((l, i) => { this.i32(d); this.get(this.lane[l]!); this.mem(W.i32Store, 2, i * 4); });
+        return false;
+      }
+      case Op.FPshufd: {
+        const d = this.at.xmm + e.reg * 16;
+        const imm = Number(e.imm & 0xffn);
+        this.source16(e, k);
+        for (let i = 0; i < 4; i++) { this.get(this.slot); this.mem(W.i32Load, 2, ((imm >> (2 * i)) & 3) * 4); this.set(this.lane[i]!); }
+        for (let i = 0; i < 4; i++) { this.i32(d); this.get(this.lane[i]!); this.mem(W.i32Store, 2, i * 4); }
+        return false;
+      }
+      case Op.FPmuludq: {
+        const d = this.at.xmm + e.reg * 16;
+        this.source16(e, k);
+        for (const o of [0, 8]) {
+          this.i32(d); this.mem(W.i64Load32U, 2, o); this.get(this.slot); this.mem(W.i64Load32U, 2, o); this.op(W.i64Mul); this.set(o === 0 ? this.val : this.val2);
+        }
+        this.i32(d); this.get(this.val); this.mem(W.i64Store, 3, 0);
+        this.i32(d); this.get(this.val2); this.mem(W.i64Store, 3, 8);
+        return false;
+      }
+      case Op.FPsrlq: case Op.FPsllq: {
+        const d = this.at.xmm + e.rm * 16;
+        const count = e.imm & 0xffn;
+        for (const o of [0, 8]) {
+          this.i32(d);
+          if (count >= 64n) this.i64(0n);
+          else { this.i32(d); this.mem(W.i64Load, 3, o); this.i64(count); this.op(e.op === Op.FPsrlq ? W.i64ShrU : W.i64Shl); }
+          this.mem(W.i64Store, 3, o);
+        }
+        return false;
+      }
+      default:
+        throw new Error(`wasm-jit: record op ${e.op} at 0x${e.rip.toString(16)} is not compilable`);
+    }
+  }
+}
+
+/** Every GPR a record may read or write (the prologue loads them once). */
+function registersOf(e: InsnRecord): number[] {
+  const regs: number[] = [];
+  const add = (r: number): void => {
+    if (r === NO_REG || r >= 16) return;
+    regs.push(r);
+    if (r >= 4 && r < 8 && !hasRex(e)) regs.push(r - 4); // ah..bh
+  };
+  switch (e.op) {
+    case Op.FJcc: case Op.FJmp: case Op.Nop: break;
+    case Op.FCall: case Op.FRet: add(RSP); break;
+    case Op.FPush64: case Op.FPop64: add(RSP); add(e.rm); break;
+    case Op.Cbw: case Op.Cwd: case Op.AluAI: case Op.TestAI: add(RAX); add(RDX); break;
+    case Op.FXmmMov: case Op.FPsrlq: case Op.FPsllq: break;
+    default:
+      add(e.base); add(e.index);
+      if (e.op < Op.FXmmLoadA || e.op > Op.FPmuludq) { add(e.reg); add(e.rm); }
+  }
+  return regs;
+}

@@ -1,0 +1,161 @@
+// The block compiler's driver: hot decoded blocks of the wasm core (listed by wasm/assembly/jit.ts)
+// become WebAssembly functions (wasm-jit-compiler.ts), one module per batch, installed into the
+// core's function table; the core runs them instead of interpreting (cpu.ts runCompiled). A block
+// is compiled up to its first record the compiler does not know; the core interprets the rest.
+
+import { Op } from './generated/core-ops.js';
+import type { CoreExports } from './wasm-core.js';
+import { BlockCompiler, type CoreLayout, HELPERS, INSN_SIZE, type InsnRecord, compilable, isBranch, readRecord } from './wasm-jit-compiler.js';
+import { encodeModule } from './wasm-jit-module.js';
+
+/** The core's exports the block compiler uses (wasm/assembly/index.ts). */
+export interface JitCoreExports {
+  memory: WebAssembly.Memory;
+  table: WebAssembly.Table;
+  gprBase(): number;
+  xmmBase(): number;
+  jitThreshold(n: number): void;
+  jitHotList(): number;
+  jitHotLength(): number;
+  jitHotClear(): void;
+  jitInstall(block: number, rip: bigint, index: number): number;
+  jitEpoch(): number;
+  jitTlbTag(): number;
+  jitTlbPte(): number;
+  jitExitRecord(): number;
+  jitRetiredCount(): bigint;
+}
+
+export interface JitOptions {
+  /** Interpreted executions after which a block is compiled (1: everything eligible, as tests use). */
+  threshold: number;
+}
+
+export interface JitStats {
+  /** Blocks compiled and installed. */
+  blocks: number;
+  /** Decoded records those blocks cover (their compiled prefixes). */
+  records: number;
+  /** Modules instantiated (one per drained batch). */
+  modules: number;
+  /** Blocks listed as hot that had no compilable first record. */
+  skipped: number;
+  /** Instructions compiled code retired (since the core was created). */
+  retired: number;
+  /** Blocks whose compiled prefix ended before their end, by the Op name of the first record left out. */
+  stoppedAt: { [op: string]: number };
+}
+
+const OP_NAMES = new Map<number, string>(Object.entries(Op).map(([name, value]) => [value, name]));
+
+const HEADER_RIP = 0, HEADER_EPOCH = 8, HEADER_COUNT = 12, HEADER_FIRST = 16, HEADER_JIT = 24;
+/** Table slots for compiled blocks; when they run out, compiling waits for the next epoch. */
+const TABLE_SLOTS = 1 << 15;
+
+/**
+ * The host side of the block compiler for one core: drains the core's hot-block list, compiles
+ * each batch into one module and installs its functions (WasmEngine calls drain between runs).
+ */
+export class BlockJit {
+  private readonly core: JitCoreExports;
+  private readonly imports: WebAssembly.Imports;
+  private readonly tableBase: number;
+  private nextSlot: number;
+  private epoch = -1;
+  private readonly layout: CoreLayout;
+  private disabled = false;
+  private readonly stoppedAt: { [op: string]: number } = {};
+  private readonly counts = { blocks: 0, records: 0, modules: 0, skipped: 0 };
+
+  stats(): JitStats {
+    return { ...this.counts, retired: Number(this.core.jitRetiredCount()), stoppedAt: { ...this.stoppedAt } };
+  }
+
+  constructor(coreExports: CoreExports, options: JitOptions) {
+    const core = coreExports as unknown as JitCoreExports;
+    this.core = core;
+    const fns: { [name: string]: WebAssembly.ExportValue } = { memory: core.memory };
+    const exported = coreExports as unknown as { [name: string]: WebAssembly.ExportValue };
+    for (const h of HELPERS) fns[h.name] = exported[h.name]!;
+    this.imports = { core: fns };
+    this.tableBase = core.table.length;
+    this.nextSlot = this.tableBase;
+    this.layout = { gpr: core.gprBase(), xmm: core.xmmBase(), tlbTag: core.jitTlbTag(), tlbPte: core.jitTlbPte(), out: core.jitExitRecord() };
+    core.jitThreshold(Math.max(1, Math.floor(options.threshold)));
+  }
+
+  /** Stops listing blocks (compiled code already installed keeps running). */
+  disable(): void {
+    this.disabled = true;
+    this.core.jitThreshold(0);
+    this.core.jitHotClear();
+  }
+
+  /** Compiles and installs the blocks the core listed as hot since the last drain. */
+  drain(): void {
+    const core = this.core;
+    const count = core.jitHotLength();
+    if (count === 0 || this.disabled) return;
+    const view = new DataView(core.memory.buffer);
+    const list = core.jitHotList();
+    const epoch = core.jitEpoch();
+    if (epoch !== this.epoch) {
+      // Blocks of older epochs are unreachable (their headers were refilled or will be): reuse the slots.
+      this.epoch = epoch;
+      this.nextSlot = this.tableBase;
+    }
+    const blocks: { header: number; rip: bigint; records: InsnRecord[] }[] = [];
+    for (let i = 0; i < count; i++) {
+      const header = view.getUint32(list + i * 4, true);
+      if (view.getUint32(header + HEADER_EPOCH, true) !== epoch || view.getUint32(header + HEADER_JIT, true) !== 0) continue;
+      const n = view.getUint32(header + HEADER_COUNT, true);
+      const first = view.getUint32(header + HEADER_FIRST, true);
+      const records: InsnRecord[] = [];
+      for (let k = 0; k < n; k++) {
+        const e = readRecord(view, first + k * INSN_SIZE);
+        if (!compilable(e)) {
+          const name = OP_NAMES.get(e.op) ?? String(e.op);
+          this.stoppedAt[name] = (this.stoppedAt[name] ?? 0) + 1;
+          break;
+        }
+        records.push(e);
+        if (isBranch(e.op)) break;
+      }
+      if (records.length === 0) {
+        this.counts.skipped++;
+        continue;
+      }
+      blocks.push({ header, rip: view.getBigUint64(header + HEADER_RIP, true), records });
+    }
+    core.jitHotClear();
+    if (blocks.length === 0) return;
+    const room = this.tableBase + TABLE_SLOTS - this.nextSlot;
+    if (blocks.length > room) blocks.length = Math.max(0, room);
+    if (blocks.length === 0) return;
+    const bodies = blocks.map((b) => new BlockCompiler(b.records, this.layout).compile());
+    let instance: WebAssembly.Instance;
+    try {
+      // Synchronous: a Node process or a Web Worker (where the core runs in the page) allows it.
+      instance = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(HELPERS, bodies)), this.imports);
+    } catch (error) {
+      // A realm that refuses synchronous compiles of this size: keep interpreting.
+      if (error instanceof RangeError) {
+        this.disable();
+        return;
+      }
+      throw error;
+    }
+    this.counts.modules++;
+    const table = core.table;
+    const need = this.nextSlot + blocks.length - table.length;
+    if (need > 0) table.grow(need);
+    blocks.forEach((b, i) => {
+      const slot = this.nextSlot++;
+      table.set(slot, instance.exports[`b${i}`] as WebAssembly.ExportValue);
+      if (core.jitInstall(b.header, b.rip, slot)) {
+        this.counts.blocks++;
+        this.counts.records += b.records.length;
+      }
+    });
+  }
+}
