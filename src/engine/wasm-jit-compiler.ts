@@ -143,12 +143,16 @@ export interface CoreLayout {
   out: number;
 }
 
+/** A self-loop whose body does not end with the flags it started from: compiled without the loop. */
+export class LoopMismatch extends Error {}
+
 export class BlockCompiler {
   private readonly c = new Bytes();
   private readonly regLocal: number[] = new Array<number>(16).fill(-1);
   /** Registers written so far (written back at every exit emitted from here on). */
   private readonly dirty = new Set<number>();
-  private readonly localTypes: number[] = [];
+  /** Local types after the parameter (local 0). */
+  private readonly localTypes: number[] = [I32];
   private flags: FlagState = { kind: 'globals' };
   private readonly fd: number[];
   private readonly fs: number[];
@@ -165,8 +169,13 @@ export class BlockCompiler {
   private readonly status: number; // i32
   private readonly stopAfter: number; // i32
   private readonly lane: number[]; // i32 x4
+  /** In a self-loop's body: instructions retired by the iterations before this one (local `base`). */
+  private inLoop = false;
+  private readonly base: number; // i32
+  /** The parameter: instructions the run's window leaves (a self-loop iterates only while a whole block fits). */
+  private readonly left = 0;
 
-  constructor(private readonly records: readonly InsnRecord[], private readonly at: CoreLayout) {
+  constructor(private readonly records: readonly InsnRecord[], private readonly at: CoreLayout, private readonly loop = false) {
     for (const e of records) for (const r of registersOf(e)) if (this.regLocal[r] === -1) this.regLocal[r] = this.local(I64);
     this.fd = [this.local(I64), this.local(I64)];
     this.fs = [this.local(I64), this.local(I64)];
@@ -183,6 +192,7 @@ export class BlockCompiler {
     this.status = this.local(I32);
     this.stopAfter = this.local(I32);
     this.lane = [this.local(I32), this.local(I32), this.local(I32), this.local(I32)];
+    this.base = this.local(I32);
   }
 
   private local(type: number): number {
@@ -271,6 +281,7 @@ export class BlockCompiler {
         break;
     }
     this.i32(retired);
+    if (this.inLoop) { this.get(this.base); this.op(W.i32Add); }
     this.op(W.return);
   }
 
@@ -503,6 +514,36 @@ export class BlockCompiler {
   /** The function body: locals, the prologue loading the registers the block uses, the records, the exit. */
   compile(): number[] {
     const n = this.records.length;
+    const e = this.records[n - 1]!;
+    if (this.loop && (e.op === Op.FJcc || e.op === Op.FJmp) && e.imm === this.records[0]!.rip) {
+      this.selfLoop();
+    } else {
+      this.body();
+      this.end(e, n);
+    }
+    this.op(W.end);
+    const body = new Bytes();
+    const groups: number[][] = [];
+    let run = 0;
+    for (let i = 1; i < this.localTypes.length; i++) {
+      run++;
+      if (i === this.localTypes.length - 1 || this.localTypes[i + 1] !== this.localTypes[i]) {
+        groups.push(new Bytes().u32(run).byte(this.localTypes[i]!).out);
+        run = 0;
+      }
+    }
+    body.vec(groups);
+    for (let r = 0; r < 16; r++) {
+      const l = this.regLocal[r]!;
+      if (l !== -1) body.byte(W.i32Const).s32(this.at.gpr + r * 8).byte(W.i64Load, 3, 0, W.localSet).u32(l);
+    }
+    body.byte(...this.c.out);
+    return body.out;
+  }
+
+  /** The records in order, each followed by its stop-after check when it stores. */
+  private body(): void {
+    const n = this.records.length;
     for (let k = 0; k < n; k++) {
       const e = this.records[k]!;
       const next = e.rip + BigInt(e.len);
@@ -514,7 +555,10 @@ export class BlockCompiler {
         this.op(W.end);
       }
     }
-    const e = this.records[n - 1]!;
+  }
+
+  /** The exit after the last record (which ends the block or the compiled prefix). */
+  private end(e: InsnRecord, n: number): void {
     const next = e.rip + BigInt(e.len);
     switch (e.op) {
       case Op.FJcc:
@@ -531,24 +575,51 @@ export class BlockCompiler {
       default:
         this.exit(() => this.i64(next), n);
     }
+  }
+
+  /**
+   * A block whose jcc or jmp goes back to its own start: the first iteration from the core's flags,
+   * then a loop whose body starts from the flags the block's end left in locals, iterating while
+   * a whole block fits in the run's window (as the dispatch loop would run it again).
+   */
+  private selfLoop(): void {
+    const n = this.records.length;
+    const e = this.records[n - 1]!;
+    const start = this.records[0]!.rip;
+    const next = e.rip + BigInt(e.len);
+    const backEdge = (): void => {
+      if (e.op === Op.FJcc) {
+        this.condition(e.ext);
+        this.op(W.i32Eqz, W.if, EMPTY);
+        this.exit(() => this.i64(next), n);
+        this.op(W.end);
+      }
+    };
+    this.body();
+    backEdge();
+    const entry = this.flags;
+    this.i32(n); this.set(this.base);
+    this.inLoop = true;
+    this.op(W.loop, EMPTY);
+    // base + n > left: the next iteration does not fit; the dispatch loop takes over at the block's start.
+    this.get(this.base); this.i32(n); this.op(W.i32Add); this.get(this.left); this.op(W.i32GtU, W.if, EMPTY);
+    this.exit(() => this.i64(start), 0);
     this.op(W.end);
-    const body = new Bytes();
-    const groups: number[][] = [];
-    let run = 0;
-    for (let i = 0; i < this.localTypes.length; i++) {
-      run++;
-      if (i === this.localTypes.length - 1 || this.localTypes[i + 1] !== this.localTypes[i]) {
-        groups.push(new Bytes().u32(run).byte(this.localTypes[i]!).out);
-        run = 0;
+    this.body();
+    backEdge();
+    const f = this.flags;
+    if (f.kind !== entry.kind) throw new LoopMismatch();
+    if (f.kind !== 'globals' && entry.kind !== 'globals') {
+      if (f.size !== entry.size || (f.kind === 'arith' && entry.kind === 'arith' && (f.lazy !== entry.lazy || f.incdec !== entry.incdec || f.cf !== entry.cf))) {
+        throw new LoopMismatch();
+      }
+      if (f.set !== entry.set) {
+        for (const l of [this.fd, this.fs, this.fr, this.fcf, this.fconc]) { this.get(l[f.set]!); this.set(l[entry.set]!); }
       }
     }
-    body.vec(groups);
-    for (let r = 0; r < 16; r++) {
-      const l = this.regLocal[r]!;
-      if (l !== -1) body.byte(W.i32Const).s32(this.at.gpr + r * 8).byte(W.i64Load, 3, 0, W.localSet).u32(l);
-    }
-    body.byte(...this.c.out);
-    return body.out;
+    this.flags = entry;
+    this.get(this.base); this.i32(n); this.op(W.i32Add); this.set(this.base);
+    this.op(W.br, 0, W.end, W.unreachable);
   }
 
   /** Emits record k; true when it may store to memory (the stop-after check follows it). */

@@ -5,7 +5,7 @@
 
 import { Op } from './generated/core-ops.js';
 import type { CoreExports } from './wasm-core.js';
-import { BlockCompiler, type CoreLayout, HELPERS, INSN_SIZE, type InsnRecord, compilable, isBranch, readRecord } from './wasm-jit-compiler.js';
+import { BlockCompiler, type CoreLayout, HELPERS, INSN_SIZE, type InsnRecord, LoopMismatch, compilable, isBranch, readRecord } from './wasm-jit-compiler.js';
 import { encodeModule } from './wasm-jit-module.js';
 
 /** The core's exports the block compiler uses (wasm/assembly/index.ts). */
@@ -132,7 +132,14 @@ export class BlockJit {
     const room = this.tableBase + TABLE_SLOTS - this.nextSlot;
     if (blocks.length > room) blocks.length = Math.max(0, room);
     if (blocks.length === 0) return;
-    const bodies = blocks.map((b) => new BlockCompiler(b.records, this.layout).compile());
+    const bodies = blocks.map((b) => {
+      try {
+        return new BlockCompiler(b.records, this.layout, true).compile();
+      } catch (error) {
+        if (!(error instanceof LoopMismatch)) throw error;
+        return new BlockCompiler(b.records, this.layout, false).compile();
+      }
+    });
     let instance: WebAssembly.Instance;
     try {
       // Synchronous: a Node process or a Web Worker (where the core runs in the page) allows it.

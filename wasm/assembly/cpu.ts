@@ -387,12 +387,13 @@ function runBlockObserved(first: usize, n: u32): bool {
 
 /**
  * Runs a block's compiled code (jit.ts; the whole block is inside the run's window, nothing is
- * observed): it retires a prefix of the block, or stops on a fault (rip on the faulting
- * instruction) or after a store that changed code or was logged, as runBlock would; records
- * past the compiled prefix run interpreted.
+ * observed): it retires a prefix of the block (a block that jumps to its own start: whole
+ * iterations while they fit in `left`), or stops on a fault (rip on the faulting instruction) or
+ * after a store that changed code or was logged, as runBlock would; records past the compiled
+ * prefix run interpreted.
  */
-function runCompiled(index: u32, first: usize, n: u32): bool {
-  const r = call_indirect<u32>(index);
+function runCompiled(index: u32, first: usize, n: u32, left: u32): bool {
+  const r = call_indirect<u32>(index, left);
   takeCompiledState();
   Cpu.retired += r;
   jitRetired += r;
@@ -430,7 +431,7 @@ export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
     const first = blockFirst(block);
     let stop: bool;
     const compiled = compiledIndex(block);
-    if (compiled != 0 && !Hooks.slow && !Hooks.memReadOn && n == blockCount(block)) stop = runCompiled(compiled, first, n);
+    if (compiled != 0 && !Hooks.slow && !Hooks.memReadOn && n == blockCount(block)) stop = runCompiled(compiled, first, n, left > 0x7fffffff ? 0x7fffffff : <u32>left);
     else if (!Hooks.slow) {
       if (jitThreshold != 0) countBlock(block);
       stop = runBlock(first, n, false);
