@@ -66,12 +66,14 @@ export const HELPERS: readonly ImportedFunction[] = [
   { name: 'jitImul', params: [I64, I64, I32], results: [I64] },
   { name: 'jitSegBase', params: [I32], results: [I64] },
   { name: 'jitGeneralProtection', params: [], results: [] },
+  { name: 'jitFlagsTake', params: [I32, I32, I64, I64, I64, I64, I64], results: [] },
+  { name: 'jitStore128', params: [I64, I64, I64], results: [I32] },
 ];
 const F_LOAD = 0, F_STORE = 1, F_RMW_STORE = 2, F_EXIT = 3, F_ARITH = 4, F_LOGIC = 5, F_INCDEC = 6, F_SHIFT = 7, F_COND = 8, F_IMUL = 9,
-  F_SEG = 10, F_GP = 11;
+  F_SEG = 10, F_GP = 11, F_TAKE = 12, F_STORE128 = 13;
 
 const PERM_R = 1, PERM_W = 2, PAGE_CODE = 8, PAGE_COW = 16, PAGE_WATCH = 32;
-const I_MEM = 1, I_REX = 2, I_ADDR32 = 64;
+const I_MEM = 1, I_REX = 2, I_REP = 4, I_OPSZ = 32, I_ADDR32 = 64;
 const NO_REG = 0xff;
 const RAX = 0, RDX = 2, RSP = 4;
 const LAZY_ADD = 0, LAZY_SUB = 2;
@@ -112,6 +114,7 @@ export function compilable(e: InsnRecord): boolean {
     case Op.FImulRR64: case Op.FImulRR32: case Op.FImulRRI64: case Op.FImulRRI32:
     case Op.FXmmLoadA: case Op.FXmmLoadU: case Op.FXmmMov: case Op.FPxor: case Op.FPaddD: case Op.FPunpcklDQ: case Op.FPshufd:
     case Op.FPsrlq: case Op.FPsllq: case Op.FPmuludq:
+    case Op.MovupsStore:
     case Op.Nop:
       return true;
     default:
@@ -128,7 +131,11 @@ type Producer =
   | { kind: 'arith'; set: number; lazy: number; size: number; incdec: boolean; cf: 'globals' | 'local' }
   | { kind: 'logic'; set: number; size: number }
   | { kind: 'shift'; set: number; size: number };
-type FlagState = { kind: 'globals' } | Producer;
+/**
+ * 'canonical': at a block's start inside a region, the flags are the core's, overridden by the
+ * record in the canonical locals (cm: exit-record mode, 0 = the core's flags are current).
+ */
+type FlagState = { kind: 'globals' } | { kind: 'canonical' } | Producer;
 
 const sizeMask = (size: number): bigint => (size === 8 ? (1n << 64n) - 1n : (1n << BigInt(size * 8)) - 1n);
 const signBit = (size: number): bigint => 1n << BigInt(size * 8 - 1);
@@ -143,16 +150,16 @@ export interface CoreLayout {
   out: number;
 }
 
-/** A self-loop whose body does not end with the flags it started from: compiled without the loop. */
-export class LoopMismatch extends Error {}
-
 export class BlockCompiler {
   private readonly c = new Bytes();
   private readonly regLocal: number[] = new Array<number>(16).fill(-1);
-  /** Registers written so far (written back at every exit emitted from here on). */
+  /**
+   * Registers written back at every exit: all the region uses (a loop in the region reaches an
+   * exit with any of them changed; the unchanged ones store what was loaded).
+   */
   private readonly dirty = new Set<number>();
-  /** Local types after the parameter (local 0). */
-  private readonly localTypes: number[] = [I32];
+  /** Local types after the parameters (local 0: window left; local 1: the entry block). */
+  private readonly localTypes: number[] = [I32, I32];
   private flags: FlagState = { kind: 'globals' };
   private readonly fd: number[];
   private readonly fs: number[];
@@ -169,14 +176,34 @@ export class BlockCompiler {
   private readonly status: number; // i32
   private readonly stopAfter: number; // i32
   private readonly lane: number[]; // i32 x4
-  /** In a self-loop's body: instructions retired by the iterations before this one (local `base`). */
-  private inLoop = false;
+  /** Instructions retired by the region's blocks before the current one. */
   private readonly base: number; // i32
-  /** The parameter: instructions the run's window leaves (a self-loop iterates only while a whole block fits). */
+  /** The region block to run next (the parameter: where the region is entered). */
+  private readonly cur = 1;
+  /** Where an exit goes, and what it retired. */
+  private readonly exitRip: number;
+  private readonly exitRetired: number;
+  /** The canonical flags record: mode, kind (i32), d s r sign extra (i64). */
+  private readonly cm: number;
+  private readonly ck: number;
+  private readonly cq: number[];
+  /** The parameter: instructions the run's window leaves (the region goes on to a block only while it fits). */
   private readonly left = 0;
+  /** The records of the block being emitted. */
+  private records: readonly InsnRecord[] = [];
+  /** Block structures enclosing the current code inside the region's block: added to branches to the dispatch loop. */
+  private depth = 0;
 
-  constructor(private readonly records: readonly InsnRecord[], private readonly at: CoreLayout, private readonly loop = false) {
-    for (const e of records) for (const r of registersOf(e)) if (this.regLocal[r] === -1) this.regLocal[r] = this.local(I64);
+  constructor(private readonly blocks: readonly { rip: bigint; records: readonly InsnRecord[] }[], private readonly at: CoreLayout) {
+    for (const b of blocks) {
+      for (const e of b.records) {
+        for (const r of registersOf(e)) {
+          if (this.regLocal[r] !== -1) continue;
+          this.regLocal[r] = this.local(I64);
+          this.dirty.add(r);
+        }
+      }
+    }
     this.fd = [this.local(I64), this.local(I64)];
     this.fs = [this.local(I64), this.local(I64)];
     this.fr = [this.local(I64), this.local(I64)];
@@ -193,6 +220,11 @@ export class BlockCompiler {
     this.stopAfter = this.local(I32);
     this.lane = [this.local(I32), this.local(I32), this.local(I32), this.local(I32)];
     this.base = this.local(I32);
+    this.exitRip = this.local(I64);
+    this.exitRetired = this.local(I32);
+    this.cm = this.local(I32);
+    this.ck = this.local(I32);
+    this.cq = [this.local(I64), this.local(I64), this.local(I64), this.local(I64), this.local(I64)];
   }
 
   private local(type: number): number {
@@ -242,47 +274,35 @@ export class BlockCompiler {
 
   // -- exits
 
-  /** Writes back the registers written so far and the exit record (rip, flags); returns `retired`. */
-  private exit(rip: () => void, retired: number, flags: FlagState = this.flags): void {
+  /**
+   * Leaves the region: rip, the retired count (base + `retired`) and the flags go into locals (for
+   * a stop after a store, that instruction's rip into the exit record), then a branch to the shared
+   * tail that writes back the registers and the exit record. `nesting`: the structures enclosing
+   * this code inside the current record's code.
+   */
+  private exit(rip: () => void, retired: number, flags: FlagState, accessRip: bigint | undefined, nesting: number): void {
+    rip(); this.set(this.exitRip);
+    this.get(this.base);
+    if (retired) { this.i32(retired); this.op(W.i32Add); }
+    this.set(this.exitRetired);
+    this.canonicalize(flags);
+    if (accessRip !== undefined) { this.i32(this.at.out); this.i64(accessRip); this.mem(W.i64Store, 3, 56); }
+    this.op(W.br); this.c.u32(this.depth + 1 + nesting);
+  }
+
+  /** The shared exit: registers back to core memory, the exit record from the canonical locals, the retired count. */
+  private tail(): void {
     for (const r of this.dirty) {
       this.i32(this.at.gpr + r * 8);
       this.reg(r);
       this.mem(W.i64Store, 3, 0);
     }
     const out = this.at.out;
-    this.i32(out); rip(); this.mem(W.i64Store, 3, 0);
-    switch (flags.kind) {
-      case 'globals':
-        this.i32(out); this.i32(MODE_NONE); this.mem(W.i32Store, 2, 8);
-        break;
-      case 'arith':
-        this.i32(out); this.i32(flags.incdec ? MODE_INCDEC : MODE_ARITH); this.mem(W.i32Store, 2, 8);
-        this.i32(out); this.i32(flags.lazy); this.mem(W.i32Store, 2, 12);
-        this.i32(out); this.get(this.fd[flags.set]!); this.mem(W.i64Store, 3, 16);
-        this.i32(out); this.get(this.fs[flags.set]!); this.mem(W.i64Store, 3, 24);
-        this.i32(out); this.get(this.fr[flags.set]!); this.mem(W.i64Store, 3, 32);
-        this.i32(out); this.i64(signBit(flags.size)); this.mem(W.i64Store, 3, 40);
-        if (flags.incdec) {
-          this.i32(out);
-          if (flags.cf === 'local') { this.get(this.fcf[flags.set]!); this.op(W.i64ExtendI32U); } else this.i64(-1n);
-          this.mem(W.i64Store, 3, 48);
-        }
-        break;
-      case 'logic':
-        this.i32(out); this.i32(MODE_LOGIC); this.mem(W.i32Store, 2, 8);
-        this.i32(out); this.get(this.fr[flags.set]!); this.mem(W.i64Store, 3, 32);
-        this.i32(out); this.i64(signBit(flags.size)); this.mem(W.i64Store, 3, 40);
-        break;
-      case 'shift':
-        this.i32(out); this.i32(MODE_SHIFT); this.mem(W.i32Store, 2, 8);
-        this.i32(out); this.get(this.fr[flags.set]!); this.mem(W.i64Store, 3, 32);
-        this.i32(out); this.i64(signBit(flags.size)); this.mem(W.i64Store, 3, 40);
-        this.i32(out); this.get(this.fconc[flags.set]!); this.mem(W.i64Store, 3, 48);
-        break;
-    }
-    this.i32(retired);
-    if (this.inLoop) { this.get(this.base); this.op(W.i32Add); }
-    this.op(W.return);
+    this.i32(out); this.get(this.exitRip); this.mem(W.i64Store, 3, 0);
+    this.i32(out); this.get(this.cm); this.mem(W.i32Store, 2, 8);
+    this.i32(out); this.get(this.ck); this.mem(W.i32Store, 2, 12);
+    this.cq.forEach((l, i) => { this.i32(out); this.get(l); this.mem(W.i64Store, 3, 16 + i * 8); });
+    this.get(this.exitRetired);
   }
 
   /** Hands the pending producer to the core's flags now (before a helper that reads or replaces them). */
@@ -290,6 +310,10 @@ export class BlockCompiler {
     const f = this.flags;
     switch (f.kind) {
       case 'globals': return;
+      case 'canonical':
+        this.get(this.cm); this.get(this.ck); for (const l of this.cq) this.get(l);
+        this.call(F_TAKE);
+        break;
       case 'arith':
         if (f.incdec) {
           this.i32(f.lazy === LAZY_SUB ? 1 : 0); this.get(this.fd[f.set]!); this.get(this.fr[f.set]!); this.i64(signBit(f.size));
@@ -312,7 +336,40 @@ export class BlockCompiler {
 
   /** The local set the next producer writes (the other one than the pending producer's). */
   private nextSet(): number {
-    return this.flags.kind === 'globals' ? 0 : this.flags.set ^ 1;
+    return this.flags.kind === 'globals' || this.flags.kind === 'canonical' ? 0 : this.flags.set ^ 1;
+  }
+
+  /** Moves the flags into the canonical locals (at the end of a region block). */
+  private toCanonical(): void {
+    this.canonicalize(this.flags);
+    this.flags = { kind: 'canonical' };
+  }
+
+  /** Writes flags state `f` into the canonical locals. */
+  private canonicalize(f: FlagState): void {
+    const set = (mode: number, kind: number, d: (() => void) | null, s: (() => void) | null, r: number, size: number, extra: (() => void) | null): void => {
+      this.i32(mode); this.set(this.cm);
+      this.i32(kind); this.set(this.ck);
+      if (d) { d(); this.set(this.cq[0]!); }
+      if (s) { s(); this.set(this.cq[1]!); }
+      this.get(r); this.set(this.cq[2]!);
+      this.i64(signBit(size)); this.set(this.cq[3]!);
+      if (extra) { extra(); this.set(this.cq[4]!); }
+    };
+    switch (f.kind) {
+      case 'canonical': return;
+      case 'globals': this.i32(MODE_NONE); this.set(this.cm); break;
+      case 'arith':
+        if (f.incdec) {
+          set(MODE_INCDEC, f.lazy, () => this.get(this.fd[f.set]!), null, this.fr[f.set]!, f.size,
+            () => { if (f.cf === 'local') { this.get(this.fcf[f.set]!); this.op(W.i64ExtendI32U); } else this.i64(-1n); });
+        } else {
+          set(MODE_ARITH, f.lazy, () => this.get(this.fd[f.set]!), () => this.get(this.fs[f.set]!), this.fr[f.set]!, f.size, null);
+        }
+        break;
+      case 'logic': set(MODE_LOGIC, 0, null, null, this.fr[f.set]!, f.size, null); break;
+      case 'shift': set(MODE_SHIFT, 0, null, null, this.fr[f.set]!, f.size, () => this.get(this.fconc[f.set]!)); break;
+    }
   }
 
   // -- conditions
@@ -329,7 +386,7 @@ export class BlockCompiler {
   private condition(cc: number): void {
     const f = this.flags;
     const c = cc >> 1;
-    if (f.kind === 'globals' || f.kind === 'shift' || (f.kind === 'arith' && f.incdec && f.cf === 'globals' && (c === 1 || c === 3))) {
+    if (f.kind === 'globals' || f.kind === 'canonical' || f.kind === 'shift' || (f.kind === 'arith' && f.incdec && f.cf === 'globals' && (c === 1 || c === 3))) {
       this.flushFlags();
       this.i32(cc);
       this.call(F_COND);
@@ -393,10 +450,11 @@ export class BlockCompiler {
   private incDec(dec: boolean, size: number, d: () => void): Producer {
     const set = this.nextSet();
     // The CF this inc/dec keeps: from the pending producer, else from the core's flags at the exit.
+    if (this.flags.kind === 'canonical') this.flushFlags();
     const f = this.flags;
     let cf: 'globals' | 'local' = 'local';
     switch (f.kind) {
-      case 'globals': cf = 'globals'; break;
+      case 'globals': case 'canonical': cf = 'globals'; break;
       case 'logic': this.i32(0); this.set(this.fcf[set]!); break;
       case 'shift': this.get(this.fconc[f.set]!); this.op(W.i32WrapI64); this.i32(1); this.op(W.i32And); this.set(this.fcf[set]!); break;
       case 'arith':
@@ -456,7 +514,7 @@ export class BlockCompiler {
     this.get(this.addr); this.i32(size); this.call(F_LOAD);
     this.call(F_EXIT);
     this.op(W.if, EMPTY);
-    this.exit(() => this.i64(rip), k);
+    this.exit(() => this.i64(rip), k, this.flags, undefined, 2);
     this.op(W.end, W.end);
   }
 
@@ -469,17 +527,24 @@ export class BlockCompiler {
     const rip = this.records[k]!.rip;
     this.op(W.block, EMPTY, W.block, EMPTY);
     this.tlbHit(size, true);
-    this.get(this.val);
-    this.mem(size === 8 ? W.i64Store : size === 4 ? W.i64Store32 : size === 2 ? W.i64Store16 : W.i64Store8, 0, 0);
+    if (size === 16) {
+      this.tee(this.slot); this.get(this.val); this.mem(W.i64Store, 0, 0);
+      this.get(this.slot); this.get(this.val2); this.mem(W.i64Store, 0, 8);
+    } else {
+      this.get(this.val);
+      this.mem(size === 8 ? W.i64Store : size === 4 ? W.i64Store32 : size === 2 ? W.i64Store16 : W.i64Store8, 0, 0);
+    }
     this.op(W.br, 1, W.end);
-    this.get(this.addr); this.i32(size); this.get(this.val); this.call(rmw ? F_RMW_STORE : F_STORE); this.tee(this.status);
+    if (size === 16) { this.get(this.addr); this.get(this.val); this.get(this.val2); this.call(F_STORE128); }
+    else { this.get(this.addr); this.i32(size); this.get(this.val); this.call(rmw ? F_RMW_STORE : F_STORE); }
+    this.tee(this.status);
     this.op(W.if, EMPTY);
     this.get(this.status); this.i32(1); this.op(W.i32Eq, W.if, EMPTY);
-    this.exit(() => this.i64(rip), k);
+    this.exit(() => this.i64(rip), k, this.flags, undefined, 3);
     this.op(W.end);
     if (rmw) {
       this.get(this.status); this.i32(3); this.op(W.i32Eq, W.if, EMPTY);
-      this.exit(() => this.i64(rip), k, after);
+      this.exit(() => this.i64(rip), k, after, undefined, 3);
       this.op(W.end);
     }
     this.i32(1); this.set(this.stopAfter);
@@ -491,7 +556,7 @@ export class BlockCompiler {
     const rip = this.records[k]!.rip;
     this.get(this.addr); this.op(W.i32WrapI64); this.i32(15); this.op(W.i32And, W.if, EMPTY);
     this.call(F_GP);
-    this.exit(() => this.i64(rip), k);
+    this.exit(() => this.i64(rip), k, this.flags, undefined, 1);
     this.op(W.end);
   }
 
@@ -511,21 +576,32 @@ export class BlockCompiler {
 
   // -- the block
 
-  /** The function body: locals, the prologue loading the registers the block uses, the records, the exit. */
+  /**
+   * The function body: locals, the prologue loading the registers the region uses, then a dispatch
+   * loop over the region's blocks (br_table on `cur`): each block's records, then its transition.
+   */
   compile(): number[] {
-    const n = this.records.length;
-    const e = this.records[n - 1]!;
-    if (this.loop && (e.op === Op.FJcc || e.op === Op.FJmp) && e.imm === this.records[0]!.rip) {
-      this.selfLoop();
-    } else {
+    const k = this.blocks.length;
+    this.op(W.block, EMPTY, W.loop, EMPTY);
+    for (let i = 0; i < k; i++) this.op(W.block, EMPTY);
+    this.get(this.cur);
+    this.op(W.brTable); this.c.u32(k); for (let i = 0; i < k; i++) this.c.u32(i); this.c.u32(0);
+    this.op(W.end);
+    this.blocks.forEach((b, i) => {
+      this.records = b.records;
+      this.flags = { kind: 'canonical' };
+      this.depth = k - 1 - i; // enclosing block structures between this code and the dispatch loop
       this.body();
-      this.end(e, n);
-    }
+      this.transition(b.records[b.records.length - 1]!);
+      if (i < k - 1) this.op(W.end);
+    });
+    this.op(W.end, W.unreachable, W.end); // the loop, then the exit tail's block
+    this.tail();
     this.op(W.end);
     const body = new Bytes();
     const groups: number[][] = [];
     let run = 0;
-    for (let i = 1; i < this.localTypes.length; i++) {
+    for (let i = 2; i < this.localTypes.length; i++) {
       run++;
       if (i === this.localTypes.length - 1 || this.localTypes[i + 1] !== this.localTypes[i]) {
         groups.push(new Bytes().u32(run).byte(this.localTypes[i]!).out);
@@ -537,7 +613,7 @@ export class BlockCompiler {
       const l = this.regLocal[r]!;
       if (l !== -1) body.byte(W.i32Const).s32(this.at.gpr + r * 8).byte(W.i64Load, 3, 0, W.localSet).u32(l);
     }
-    body.byte(...this.c.out);
+    body.append(this.c.out);
     return body.out;
   }
 
@@ -548,78 +624,57 @@ export class BlockCompiler {
       const e = this.records[k]!;
       const next = e.rip + BigInt(e.len);
       const stores = this.instruction(e, k, next);
-      if (stores && k < n - 1) {
+      if (stores) {
+        // A call's store: the region must not go on into the callee either.
+        const after = e.op === Op.FCall ? e.imm : next;
         this.get(this.stopAfter);
         this.op(W.if, EMPTY);
-        this.exit(() => this.i64(next), k + 1);
+        this.exit(() => this.i64(after), k + 1, this.flags, e.rip, 1);
         this.op(W.end);
       }
     }
   }
 
-  /** The exit after the last record (which ends the block or the compiled prefix). */
-  private end(e: InsnRecord, n: number): void {
-    const next = e.rip + BigInt(e.len);
-    switch (e.op) {
-      case Op.FJcc:
-        this.condition(e.ext);
-        this.set(this.status);
-        this.exit(() => { this.i64(e.imm); this.i64(next); this.get(this.status); this.op(W.select); }, n);
-        break;
-      case Op.FJmp: case Op.FCall:
-        this.exit(() => this.i64(e.imm), n);
-        break;
-      case Op.FRet:
-        this.exit(() => this.get(this.val), n);
-        break;
-      default:
-        this.exit(() => this.i64(next), n);
-    }
-  }
-
-  /**
-   * A block whose jcc or jmp goes back to its own start: the first iteration from the core's flags,
-   * then a loop whose body starts from the flags the block's end left in locals, iterating while
-   * a whole block fits in the run's window (as the dispatch loop would run it again).
-   */
-  private selfLoop(): void {
+  /** After a block's last record: on to the next block (in the region: the dispatch loop; else an exit). */
+  private transition(e: InsnRecord): void {
     const n = this.records.length;
-    const e = this.records[n - 1]!;
-    const start = this.records[0]!.rip;
     const next = e.rip + BigInt(e.len);
-    const backEdge = (): void => {
-      if (e.op === Op.FJcc) {
-        this.condition(e.ext);
-        this.op(W.i32Eqz, W.if, EMPTY);
-        this.exit(() => this.i64(next), n);
-        this.op(W.end);
-      }
-    };
-    this.body();
-    backEdge();
-    const entry = this.flags;
-    this.i32(n); this.set(this.base);
-    this.inLoop = true;
-    this.op(W.loop, EMPTY);
-    // base + n > left: the next iteration does not fit; the dispatch loop takes over at the block's start.
-    this.get(this.base); this.i32(n); this.op(W.i32Add); this.get(this.left); this.op(W.i32GtU, W.if, EMPTY);
-    this.exit(() => this.i64(start), 0);
-    this.op(W.end);
-    this.body();
-    backEdge();
-    const f = this.flags;
-    if (f.kind !== entry.kind) throw new LoopMismatch();
-    if (f.kind !== 'globals' && entry.kind !== 'globals') {
-      if (f.size !== entry.size || (f.kind === 'arith' && entry.kind === 'arith' && (f.lazy !== entry.lazy || f.incdec !== entry.incdec || f.cf !== entry.cf))) {
-        throw new LoopMismatch();
-      }
-      if (f.set !== entry.set) {
-        for (const l of [this.fd, this.fs, this.fr, this.fcf, this.fconc]) { this.get(l[f.set]!); this.set(l[entry.set]!); }
-      }
+    if (e.op === Op.FRet) {
+      this.exit(() => this.get(this.val), n, this.flags, undefined, 0);
+      return;
     }
-    this.flags = entry;
+    let status = false;
+    if (e.op === Op.FJcc) {
+      this.condition(e.ext);
+      this.set(this.status);
+      status = true;
+    }
+    this.toCanonical();
     this.get(this.base); this.i32(n); this.op(W.i32Add); this.set(this.base);
-    this.op(W.br, 0, W.end, W.unreachable);
+    if (status) {
+      this.get(this.status);
+      this.op(W.if, EMPTY);
+      this.goTo(e.imm, 1);
+      this.op(W.else);
+      this.goTo(next, 1);
+      this.op(W.end);
+    } else {
+      this.goTo(e.op === Op.FJmp || e.op === Op.FCall ? e.imm : next, 0);
+    }
+  }
+
+  /** Continues at `rip`: its block when the region has it and it fits in the window, else an exit. */
+  private goTo(rip: bigint, nested: number): void {
+    const j = this.blocks.findIndex((b) => b.rip === rip);
+    if (j >= 0) {
+      this.get(this.base); this.i32(this.blocks[j]!.records.length); this.op(W.i32Add); this.get(this.left); this.op(W.i32GtU, W.if, EMPTY);
+      this.exit(() => this.i64(rip), 0, this.flags, undefined, nested + 1);
+      this.op(W.end);
+      this.i32(j); this.set(this.cur);
+      this.op(W.br); this.c.u32(this.depth + nested);
+    } else {
+      this.exit(() => this.i64(rip), 0, this.flags, undefined, nested);
+    }
   }
 
   /** Emits record k; true when it may store to memory (the stop-after check follows it). */
@@ -932,6 +987,22 @@ export class BlockCompiler {
         this.i32(d); this.get(this.val2); this.mem(W.i64Store, 3, 8);
         return false;
       }
+      case Op.MovupsStore: { // movups/movaps/movdqu/movdqa xmm/m128, xmm (sse-move.ts movStore128)
+        const src = this.at.xmm + e.reg * 16;
+        this.i32(src); this.mem(W.i64Load, 3, 0); this.set(this.val);
+        this.i32(src); this.mem(W.i64Load, 3, 8); this.set(this.val2);
+        if (!isMem(e)) {
+          const d = this.at.xmm + e.rm * 16;
+          this.i32(d); this.get(this.val); this.mem(W.i64Store, 3, 0);
+          this.i32(d); this.get(this.val2); this.mem(W.i64Store, 3, 8);
+          return false;
+        }
+        this.address(e);
+        const aligned = e.opcode === 0x28 || e.opcode === 0x29 || ((e.opcode === 0x6f || e.opcode === 0x7f) && (e.flags & I_OPSZ) !== 0 && (e.flags & I_REP) === 0);
+        if (aligned) this.aligned16(k);
+        this.store(16, k, false);
+        return true;
+      }
       case Op.FPsrlq: case Op.FPsllq: {
         const d = this.at.xmm + e.rm * 16;
         const count = e.imm & 0xffn;
@@ -965,7 +1036,7 @@ function registersOf(e: InsnRecord): number[] {
     case Op.FXmmMov: case Op.FPsrlq: case Op.FPsllq: break;
     default:
       add(e.base); add(e.index);
-      if (e.op < Op.FXmmLoadA || e.op > Op.FPmuludq) { add(e.reg); add(e.rm); }
+      if ((e.op < Op.FXmmLoadA || e.op > Op.FPmuludq) && e.op !== Op.MovupsStore) { add(e.reg); add(e.rm); }
   }
   return regs;
 }

@@ -1,12 +1,12 @@
 // A minimal WebAssembly binary writer for the block compiler (wasm-jit.ts): LEB128 numbers, the
 // opcodes it emits, and one module layout: memory and helper functions imported from "core",
-// one exported function `b<i>: (left: i32) -> retired: i32` per compiled block.
+// one exported function `b<i>: (left: i32, entry: i32) -> retired: i32` per compiled region.
 
 export const I32 = 0x7f, I64 = 0x7e, EMPTY = 0x40;
 
 /** The opcodes the compiler emits (WebAssembly 1.0 plus sign extension). */
 export const W = {
-  unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f, call: 0x10, select: 0x1b,
+  unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, call: 0x10, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, i64Load: 0x29, i64Load8S: 0x30, i64Load8U: 0x31, i64Load16S: 0x32, i64Load16U: 0x33, i64Load32S: 0x34, i64Load32U: 0x35,
   i32Store: 0x36, i64Store: 0x37, i64Store8: 0x3c, i64Store16: 0x3d, i64Store32: 0x3e,
@@ -23,6 +23,11 @@ export class Bytes {
   readonly out: number[] = [];
   byte(...b: number[]): this {
     for (const x of b) this.out.push(x);
+    return this;
+  }
+  /** Appends an array of any length (no spread: a region's code can exceed the argument limit). */
+  append(b: readonly number[]): this {
+    for (let i = 0; i < b.length; i++) this.out.push(b[i]!);
     return this;
   }
   u32(v: number): this {
@@ -77,7 +82,7 @@ export interface ImportedFunction {
 export function encodeModule(helpers: readonly ImportedFunction[], bodies: number[][]): Uint8Array<ArrayBuffer> {
   const m = new Bytes().byte(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
   const types = helpers.map((h) => [0x60, h.params.length, ...h.params, h.results.length, ...h.results]);
-  types.push([0x60, 1, I32, 1, I32]); // a block: (window left) -> retired
+  types.push([0x60, 2, I32, I32, 1, I32]); // a region: (window left, entry block) -> retired
   const blockType = types.length - 1;
   m.section(1, new Bytes().vec(types));
   const imports = new Bytes().u32(helpers.length + 1);
@@ -89,7 +94,7 @@ export function encodeModule(helpers: readonly ImportedFunction[], bodies: numbe
   bodies.forEach((_, i) => exports.name(`b${i}`).byte(0x00).u32(helpers.length + i));
   m.section(7, exports);
   const code = new Bytes().u32(bodies.length);
-  for (const b of bodies) code.u32(b.length).byte(...b);
+  for (const b of bodies) code.u32(b.length).append(b);
   m.section(10, code);
   return new Uint8Array(m.out);
 }

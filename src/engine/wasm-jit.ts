@@ -5,7 +5,7 @@
 
 import { Op } from './generated/core-ops.js';
 import type { CoreExports } from './wasm-core.js';
-import { BlockCompiler, type CoreLayout, HELPERS, INSN_SIZE, type InsnRecord, LoopMismatch, compilable, isBranch, readRecord } from './wasm-jit-compiler.js';
+import { BlockCompiler, type CoreLayout, HELPERS, INSN_SIZE, type InsnRecord, compilable, isBranch, readRecord } from './wasm-jit-compiler.js';
 import { encodeModule } from './wasm-jit-module.js';
 
 /** The core's exports the block compiler uses (wasm/assembly/index.ts). */
@@ -24,6 +24,7 @@ export interface JitCoreExports {
   jitTlbPte(): number;
   jitExitRecord(): number;
   jitRetiredCount(): bigint;
+  jitHeaders(): number;
 }
 
 export interface JitOptions {
@@ -32,14 +33,17 @@ export interface JitOptions {
 }
 
 export interface JitStats {
-  /** Blocks compiled and installed. */
+  /** Blocks installed as entries of compiled regions. */
   blocks: number;
-  /** Decoded records those blocks cover (their compiled prefixes). */
+  /** Decoded records the compiled regions cover. */
   records: number;
-  /** Modules instantiated (one per drained batch). */
+  /** Modules instantiated (one per drained batch, one function per region). */
   modules: number;
   /** Blocks listed as hot that had no compilable first record. */
   skipped: number;
+  /** Bytes of WebAssembly generated, and the time spent generating and compiling it. */
+  codeBytes: number;
+  compileMilliseconds: number;
   /** Instructions compiled code retired (since the core was created). */
   retired: number;
   /** Blocks whose compiled prefix ended before their end, by the Op name of the first record left out. */
@@ -49,6 +53,16 @@ export interface JitStats {
 const OP_NAMES = new Map<number, string>(Object.entries(Op).map(([name, value]) => [value, name]));
 
 const HEADER_RIP = 0, HEADER_EPOCH = 8, HEADER_COUNT = 12, HEADER_FIRST = 16, HEADER_JIT = 24;
+/** Block headers (wasm/assembly/icache.ts): 32 bytes each, direct-mapped by (rip ^ rip >> 13) & HEADER_MASK. */
+const HEADER_SIZE = 32, HEADER_MASK = (1 << 13) - 1;
+
+/** Blocks compiled into one function, and the hot ones among them (installed as entries). */
+interface Region {
+  blocks: { rip: bigint; records: InsnRecord[] }[];
+  entries: { header: number; rip: bigint; id: number }[];
+}
+/** The most blocks one compiled function covers. */
+const REGION_BLOCKS = 16;
 /** Table slots for compiled blocks; when they run out, compiling waits for the next epoch. */
 const TABLE_SLOTS = 1 << 15;
 
@@ -63,9 +77,10 @@ export class BlockJit {
   private nextSlot: number;
   private epoch = -1;
   private readonly layout: CoreLayout;
+  private readonly headers: number;
   private disabled = false;
   private readonly stoppedAt: { [op: string]: number } = {};
-  private readonly counts = { blocks: 0, records: 0, modules: 0, skipped: 0 };
+  private readonly counts = { blocks: 0, records: 0, modules: 0, skipped: 0, codeBytes: 0, compileMilliseconds: 0 };
 
   stats(): JitStats {
     return { ...this.counts, retired: Number(this.core.jitRetiredCount()), stoppedAt: { ...this.stoppedAt } };
@@ -80,6 +95,7 @@ export class BlockJit {
     this.imports = { core: fns };
     this.tableBase = core.table.length;
     this.nextSlot = this.tableBase;
+    this.headers = core.jitHeaders();
     this.layout = { gpr: core.gprBase(), xmm: core.xmmBase(), tlbTag: core.jitTlbTag(), tlbPte: core.jitTlbPte(), out: core.jitExitRecord() };
     core.jitThreshold(Math.max(1, Math.floor(options.threshold)));
   }
@@ -89,6 +105,72 @@ export class BlockJit {
     this.disabled = true;
     this.core.jitThreshold(0);
     this.core.jitHotClear();
+  }
+
+  /** The compilable records of the block whose header is at `header`, or null when it is not current. */
+  private compilablePrefix(view: DataView, header: number, epoch: number, count: boolean): InsnRecord[] | null {
+    if (view.getUint32(header + HEADER_EPOCH, true) !== epoch) return null;
+    const n = view.getUint32(header + HEADER_COUNT, true);
+    const first = view.getUint32(header + HEADER_FIRST, true);
+    const records: InsnRecord[] = [];
+    for (let k = 0; k < n; k++) {
+      const e = readRecord(view, first + k * INSN_SIZE);
+      if (!compilable(e)) {
+        if (count) {
+          const name = OP_NAMES.get(e.op) ?? String(e.op);
+          this.stoppedAt[name] = (this.stoppedAt[name] ?? 0) + 1;
+        }
+        break;
+      }
+      records.push(e);
+      if (isBranch(e.op)) break;
+    }
+    return records;
+  }
+
+  /**
+   * Regions for a batch of hot blocks: each grows breadth first from a hot block not yet taken,
+   * through direct jumps, calls and fall-through, over decoded blocks (hot or not) no other region
+   * of the batch has, up to REGION_BLOCKS. Control stays in one function while it moves between a
+   * region's blocks; every hot block of a region enters it at its own block.
+   */
+  private regions(view: DataView, hot: { header: number; rip: bigint; records: InsnRecord[] }[], epoch: number): Region[] {
+    const taken = new Set<bigint>();
+    const hotByRip = new Map(hot.map((b) => [b.rip, b]));
+    const regions: Region[] = [];
+    for (const start of hot) {
+      if (taken.has(start.rip)) continue;
+      const region: Region = { blocks: [start], entries: [{ header: start.header, rip: start.rip, id: 0 }] };
+      taken.add(start.rip);
+      for (let i = 0; i < region.blocks.length && region.blocks.length < REGION_BLOCKS; i++) {
+        const b = region.blocks[i]!;
+        const last = b.records[b.records.length - 1]!;
+        const next = last.rip + BigInt(last.len);
+        const targets = last.op === Op.FJcc ? [last.imm, next] : last.op === Op.FJmp || last.op === Op.FCall ? [last.imm] : last.op === Op.FRet ? [] : [next];
+        for (const rip of targets) {
+          if (taken.has(rip) || region.blocks.length >= REGION_BLOCKS) continue;
+          const h = hotByRip.get(rip);
+          let header: number;
+          let records: InsnRecord[] | null;
+          if (h) {
+            header = h.header;
+            records = h.records;
+          } else {
+            const lo = Number(rip & 0xffffffffn), hi = Number((rip >> 13n) & 0xffffffffn);
+            header = this.headers + (((lo ^ hi) & HEADER_MASK) >>> 0) * HEADER_SIZE;
+            if (view.getBigUint64(header + HEADER_RIP, true) !== rip) continue;
+            records = this.compilablePrefix(view, header, epoch, false);
+          }
+          if (records === null || records.length === 0) continue;
+          taken.add(rip);
+          const id = region.blocks.length;
+          region.blocks.push({ rip, records });
+          if (h) region.entries.push({ header, rip, id });
+        }
+      }
+      regions.push(region);
+    }
+    return regions;
   }
 
   /** Compiles and installs the blocks the core listed as hot since the last drain. */
@@ -107,20 +189,9 @@ export class BlockJit {
     const blocks: { header: number; rip: bigint; records: InsnRecord[] }[] = [];
     for (let i = 0; i < count; i++) {
       const header = view.getUint32(list + i * 4, true);
-      if (view.getUint32(header + HEADER_EPOCH, true) !== epoch || view.getUint32(header + HEADER_JIT, true) !== 0) continue;
-      const n = view.getUint32(header + HEADER_COUNT, true);
-      const first = view.getUint32(header + HEADER_FIRST, true);
-      const records: InsnRecord[] = [];
-      for (let k = 0; k < n; k++) {
-        const e = readRecord(view, first + k * INSN_SIZE);
-        if (!compilable(e)) {
-          const name = OP_NAMES.get(e.op) ?? String(e.op);
-          this.stoppedAt[name] = (this.stoppedAt[name] ?? 0) + 1;
-          break;
-        }
-        records.push(e);
-        if (isBranch(e.op)) break;
-      }
+      if (view.getUint32(header + HEADER_JIT, true) !== 0) continue;
+      const records = this.compilablePrefix(view, header, epoch, true);
+      if (records === null) continue;
       if (records.length === 0) {
         this.counts.skipped++;
         continue;
@@ -129,17 +200,13 @@ export class BlockJit {
     }
     core.jitHotClear();
     if (blocks.length === 0) return;
+    const regions = this.regions(view, blocks, epoch);
     const room = this.tableBase + TABLE_SLOTS - this.nextSlot;
-    if (blocks.length > room) blocks.length = Math.max(0, room);
-    if (blocks.length === 0) return;
-    const bodies = blocks.map((b) => {
-      try {
-        return new BlockCompiler(b.records, this.layout, true).compile();
-      } catch (error) {
-        if (!(error instanceof LoopMismatch)) throw error;
-        return new BlockCompiler(b.records, this.layout, false).compile();
-      }
-    });
+    if (regions.length > room) regions.length = Math.max(0, room);
+    if (regions.length === 0) return;
+    const started = performance.now();
+    const bodies = regions.map((r) => new BlockCompiler(r.blocks, this.layout).compile());
+    for (const b of bodies) this.counts.codeBytes += b.length;
     let instance: WebAssembly.Instance;
     try {
       // Synchronous: a Node process or a Web Worker (where the core runs in the page) allows it.
@@ -153,16 +220,18 @@ export class BlockJit {
       throw error;
     }
     this.counts.modules++;
+    this.counts.compileMilliseconds += performance.now() - started;
     const table = core.table;
-    const need = this.nextSlot + blocks.length - table.length;
+    const need = this.nextSlot + regions.length - table.length;
     if (need > 0) table.grow(need);
-    blocks.forEach((b, i) => {
+    regions.forEach((r, i) => {
       const slot = this.nextSlot++;
       table.set(slot, instance.exports[`b${i}`] as WebAssembly.ExportValue);
-      if (core.jitInstall(b.header, b.rip, slot)) {
-        this.counts.blocks++;
-        this.counts.records += b.records.length;
+      for (const entry of r.entries) {
+        // The core calls table[index & 0xffff](left, index >> 16).
+        if (core.jitInstall(entry.header, entry.rip, slot | (entry.id << 16))) this.counts.blocks++;
       }
+      for (const b of r.blocks) this.counts.records += b.records.length;
     });
   }
 }

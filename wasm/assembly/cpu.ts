@@ -30,7 +30,7 @@ import { executeX87 } from './x87';
 import { crc32 } from './crc32';
 import { executeSse } from './sse';
 import { quantumLimit, quantumEnd } from './threads';
-import { jitThreshold, countBlock, compiledIndex, takeCompiledState } from './jit';
+import { jitThreshold, countBlock, compiledIndex, takeCompiledState, compiledAccessRip } from './jit';
 /** Instructions retired by compiled code (a statistic for the host). */
 export let jitRetired: u64 = 0;
 
@@ -387,22 +387,18 @@ function runBlockObserved(first: usize, n: u32): bool {
 
 /**
  * Runs a block's compiled code (jit.ts; the whole block is inside the run's window, nothing is
- * observed): it retires a prefix of the block (a block that jumps to its own start: whole
- * iterations while they fit in `left`), or stops on a fault (rip on the faulting instruction) or
- * after a store that changed code or was logged, as runBlock would; records past the compiled
- * prefix run interpreted.
+ * observed): its region (the block and blocks it branches to) runs while each next block fits in
+ * `left`, and stops on a fault (rip on the faulting instruction) or after a store that changed
+ * code or was logged, as runBlock would, or where the compiled records end (the dispatch loop
+ * goes on from rip).
  */
-function runCompiled(index: u32, first: usize, n: u32, left: u32): bool {
-  const r = call_indirect<u32>(index, left);
+function runCompiled(index: u32, left: u32): bool {
+  const r = call_indirect<u32>(index & 0xffff, left, index >> 16);
   takeCompiledState();
   Cpu.retired += r;
   jitRetired += r;
   if (Cpu.exit) return true;
-  if (codeChanged || memLogged) {
-    if (memLogged) Hooks.accessRip = changetype<Insn>(first + ((<usize>(r - 1)) << 6)).rip;
-    return false;
-  }
-  if (r < n) return runBlock(first + ((<usize>r) << 6), n - r, false);
+  if (memLogged) Hooks.accessRip = compiledAccessRip();
   return false;
 }
 
@@ -431,7 +427,7 @@ export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
     const first = blockFirst(block);
     let stop: bool;
     const compiled = compiledIndex(block);
-    if (compiled != 0 && !Hooks.slow && !Hooks.memReadOn && n == blockCount(block)) stop = runCompiled(compiled, first, n, left > 0x7fffffff ? 0x7fffffff : <u32>left);
+    if (compiled != 0 && !Hooks.slow && !Hooks.memReadOn && n == blockCount(block)) stop = runCompiled(compiled, left > 0x7fffffff ? 0x7fffffff : <u32>left);
     else if (!Hooks.slow) {
       if (jitThreshold != 0) countBlock(block);
       stop = runBlock(first, n, false);

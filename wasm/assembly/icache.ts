@@ -123,6 +123,7 @@ export function removeBreakpoint(addr: u64): bool {
  */
 function dropBlocksAt(addr: u64): void {
   codeChanged = true;
+  forgetCompiled();
   if (arenaEpoch != epoch) return; // nothing decoded since the last invalidation
   const span = <u64>BLOCK_MAX * 15;
   const lo = addr >= span ? addr - span + 1 : 0;
@@ -175,6 +176,23 @@ export function blockValid(block: usize, rip: u64): bool {
   return block >= headers && block < headers + ((<usize>1 << BLOCK_BITS) * HEADER_SIZE) && ((block - headers) & (HEADER_SIZE - 1)) == 0 &&
     load<u64>(block) == rip && load<u32>(block, 8) == epoch && load<u32>(block, 12) != 0;
 }
+/**
+ * Compiled code covers regions of blocks (a block and those it branches to), so dropping one block
+ * drops every block's compiled code (they are recompiled when hot again).
+ */
+let anyCompiled = false;
+export function markCompiled(): void {
+  anyCompiled = true;
+}
+function forgetCompiled(): void {
+  if (!anyCompiled) return;
+  for (let i: usize = 0; i < (<usize>1 << BLOCK_BITS); i++) store<u32>(headers + (i << 5), 0, 24);
+  anyCompiled = false;
+}
+export function headerBase(): usize {
+  return headers;
+}
+
 /** The current epoch: compiled code of older epochs is unreachable (the host reuses its table slots). */
 export function decodedEpoch(): u32 {
   return epoch;

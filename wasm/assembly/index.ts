@@ -171,9 +171,10 @@ export const THREAD_LOG_MAX: u32 = LOG_MAX;
 // Block compiler (jit.ts; host side: src/engine/wasm-jit.ts). Compiled blocks import the helpers below.
 import {
   setJitThreshold, hotList, hotLength, hotClear, install, slowLoad, slowStore, exitStatus, flagsArith, flagsLogic, flagsIncDec, flagsShift,
-  conditionNow, imul, tlbTag, tlbPte, JIT_HOT_MAX, slowRmwStore, segmentBase, raiseGeneralProtection, exitRecord,
+  conditionNow, imul, tlbTag, tlbPte, JIT_HOT_MAX, slowRmwStore, segmentBase, raiseGeneralProtection, exitRecord, flagsTake, slowStore128,
 } from './jit';
-import { decodedEpoch } from './icache';
+import { decodedEpoch, headerBase } from './icache';
+export function jitHeaders(): usize { return headerBase(); }
 import { jitRetired } from './cpu';
 export function jitRetiredCount(): u64 { return jitRetired; }
 export function jitThreshold(n: u32): void { setJitThreshold(n); }
@@ -189,6 +190,8 @@ export function jitRmwStore(addr: u64, size: u32, v: u64): u32 { return slowRmwS
 export function jitSegBase(seg: u32): u64 { return segmentBase(seg); }
 export function jitGeneralProtection(): void { raiseGeneralProtection(); }
 export function jitExitRecord(): usize { return exitRecord(); }
+export function jitStore128(addr: u64, lo: u64, hi: u64): u32 { return slowStore128(addr, lo, hi); }
+export function jitFlagsTake(mode: u32, kind: u32, d: u64, s: u64, r: u64, sign: u64, extra: u64): void { flagsTake(mode, kind, d, s, r, sign, extra); }
 export function jitFlagsArith(kind: u32, d: u64, s: u64, r: u64, sign: u64): void { flagsArith(kind, d, s, r, sign); }
 export function jitFlagsLogic(r: u64, sign: u64): void { flagsLogic(r, sign); }
 export function jitFlagsIncDec(dec: bool, d: u64, r: u64, sign: u64, cf: i32): void { flagsIncDec(dec, d, r, sign, cf); }

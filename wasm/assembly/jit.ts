@@ -7,7 +7,7 @@ import { Cpu } from './state';
 import { Flags, Lazy, ARITH, CF, OF, AF, setArith, setLogic, setResultFlags, getCF, condition } from './flags';
 import { loadGuest, writeMem, checkWritable, PERM_R, tlbTagBase, tlbPteBase } from './mmu';
 import { generalProtection } from './sse-operands';
-import { blockJitIndex, blockJitCount, setBlockJitCount, setBlockJitIndex, blockValid, codeChanged } from './icache';
+import { blockJitIndex, blockJitCount, setBlockJitCount, setBlockJitIndex, blockValid, codeChanged, markCompiled } from './icache';
 import { memLogged } from './hooks';
 import { imulTrunc } from './divmul';
 
@@ -37,10 +37,11 @@ export function hotList(): usize { return JIT_HOT; }
 export function hotLength(): u32 { return hotCount; }
 export function hotClear(): void { hotCount = 0; }
 
-/** Installs table entry `index` as block's compiled code; false when the block is no longer current. */
+/** Installs compiled code for a block (table slot | entry block id << 16); false when the block is no longer current. */
 export function install(block: usize, rip: u64, index: u32): bool {
   if (!blockValid(block, rip)) return false;
   setBlockJitIndex(block, index);
+  markCompiled();
   return true;
 }
 
@@ -60,6 +61,14 @@ export function slowRmwStore(addr: u64, size: u32, v: u64): u32 {
   if (!writeMem(addr, size, v)) return 3;
   return codeChanged || memLogged ? 2 : 0;
 }
+/** A 16-byte SSE store as sse-move.ts movStore128 does it: both halves writable, then two 8-byte writes. */
+export function slowStore128(addr: u64, lo: u64, hi: u64): u32 {
+  if (!checkWritable(addr, 16)) return 1;
+  writeMem(addr, 8, lo);
+  writeMem(addr + 8, 8, hi);
+  if (Cpu.exit) return 1;
+  return codeChanged || memLogged ? 2 : 0;
+}
 export function exitStatus(): u32 { return Cpu.exit; }
 export function segmentBase(seg: u32): u64 { return seg == 4 ? Cpu.fsBase : Cpu.gsBase; }
 export function raiseGeneralProtection(): void { generalProtection(); }
@@ -68,10 +77,23 @@ export function raiseGeneralProtection(): void { generalProtection(); }
  * The exit record compiled code leaves: rip u64 at 0; flags mode u32 at 8 (0: the core's flags
  * are current; 1 arith, 2 logic, 3 inc/dec, 4 shift: the block's last producer), lazy kind u32 at
  * 12, d s r sign u64 at 16..47, extra u64 at 48 (inc/dec: CF kept, -1 = the current CF; shift:
- * concrete CF | OF << 11); 16 bytes of scratch at 64.
+ * concrete CF | OF << 11), the rip of a logged store's instruction at 56; 16 bytes of scratch at 64.
  */
 export const JIT_OUT: usize = memory.data(128, 16);
 export function exitRecord(): usize { return JIT_OUT; }
+
+/** The instruction whose store was logged, when compiled code stopped after it (exit record at 56). */
+export function compiledAccessRip(): u64 {
+  return load<u64>(JIT_OUT, 56);
+}
+
+/** Applies a flags record (exit-record layout, from a region's canonical locals) to the core's flags. */
+export function flagsTake(mode: u32, kind: u32, d: u64, s: u64, r: u64, sign: u64, extra: u64): void {
+  if (mode == 1) setArith(kind, d, s, r, sign);
+  else if (mode == 2) setLogic(r, sign);
+  else if (mode == 3) flagsIncDec(kind == Lazy.Sub, d, r, sign, <i32>extra);
+  else if (mode == 4) flagsShift(r, sign, extra);
+}
 
 /** Takes rip and the flags from the exit record after a compiled block ran. */
 @inline export function takeCompiledState(): void {
