@@ -28,6 +28,8 @@ export interface InsnRecord {
   seg: number;
   ext: number;
   opcode: number;
+  /** The record's bytes but its epoch, as a string: what the compiled code depends on (a cache key). */
+  key: string;
 }
 
 export const INSN_SIZE = 64;
@@ -49,7 +51,13 @@ export function readRecord(view: DataView, at: number): InsnRecord {
     seg: view.getUint8(at + 48),
     ext: view.getUint8(at + 49),
     opcode: view.getUint8(at + 51),
+    key: recordKey(view, at),
   };
+}
+
+function recordKey(view: DataView, at: number): string {
+  const b = new Uint8Array(view.buffer, at, INSN_SIZE);
+  return String.fromCharCode(...b.subarray(0, 32), ...b.subarray(36, INSN_SIZE));
 }
 
 /** The core helpers a compiled block imports (wasm/assembly/index.ts), in import order. */

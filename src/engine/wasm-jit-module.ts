@@ -41,6 +41,7 @@ export class Bytes {
   }
   s64(v: bigint): this {
     v = BigInt.asIntN(64, v);
+    if (v >= -0x8000000000000n && v < 0x8000000000000n) return this.s53(Number(v));
     for (;;) {
       const b = Number(v & 0x7fn);
       v >>= 7n;
@@ -52,7 +53,19 @@ export class Bytes {
     }
   }
   s32(v: number): this {
-    return this.s64(BigInt(v | 0));
+    return this.s53(v | 0);
+  }
+  /** Signed LEB128 of a safe integer, without BigInt arithmetic. */
+  private s53(v: number): this {
+    for (;;) {
+      const b = ((v % 128) + 128) % 128;
+      v = Math.floor(v / 128);
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        this.out.push(b);
+        return this;
+      }
+      this.out.push(b | 0x80);
+    }
   }
   name(s: string): this {
     this.u32(s.length);

@@ -56,6 +56,10 @@ const HEADER_RIP = 0, HEADER_EPOCH = 8, HEADER_COUNT = 12, HEADER_FIRST = 16, HE
 /** Block headers (wasm/assembly/icache.ts): 32 bytes each, direct-mapped by (rip ^ rip >> 13) & HEADER_MASK. */
 const HEADER_SIZE = 32, HEADER_MASK = (1 << 13) - 1;
 
+/** Compiled regions by what they were compiled from (the layout and the records), shared by the realm's engines. */
+const COMPILED = new Map<string, { module: WebAssembly.Module; name: string }>();
+const COMPILED_MAX = 8192;
+
 /** Blocks compiled into one function, and the hot ones among them (installed as entries). */
 interface Region {
   blocks: { rip: bigint; records: InsnRecord[] }[];
@@ -77,6 +81,8 @@ export class BlockJit {
   private nextSlot: number;
   private epoch = -1;
   private readonly layout: CoreLayout;
+  /** This core's instance of each cached module it uses. */
+  private readonly instances = new Map<WebAssembly.Module, WebAssembly.Instance>();
   private readonly headers: number;
   private disabled = false;
   private readonly stoppedAt: { [op: string]: number } = {};
@@ -205,28 +211,47 @@ export class BlockJit {
     if (regions.length > room) regions.length = Math.max(0, room);
     if (regions.length === 0) return;
     const started = performance.now();
-    const bodies = regions.map((r) => new BlockCompiler(r.blocks, this.layout).compile());
-    for (const b of bodies) this.counts.codeBytes += b.length;
-    let instance: WebAssembly.Instance;
-    try {
-      // Synchronous: a Node process or a Web Worker (where the core runs in the page) allows it.
-      instance = new WebAssembly.Instance(new WebAssembly.Module(encodeModule(HELPERS, bodies)), this.imports);
-    } catch (error) {
-      // A realm that refuses synchronous compiles of this size: keep interpreting.
-      if (error instanceof RangeError) {
-        this.disable();
-        return;
+    // Regions compiled before (by this engine or another in this realm, e.g. before a breakpoint
+    // dropped compiled code, or in an earlier verification) are instantiated again, not recompiled.
+    const layoutKey = `${this.layout.gpr},${this.layout.xmm},${this.layout.tlbTag},${this.layout.tlbPte},${this.layout.out}|`;
+    const keys = regions.map((r) => layoutKey + r.blocks.map((b) => b.records.map((e) => e.key).join('')).join('|'));
+    const fresh: number[] = [];
+    keys.forEach((key, i) => { if (!COMPILED.has(key)) fresh.push(i); });
+    if (fresh.length > 0) {
+      const bodies = fresh.map((i) => new BlockCompiler(regions[i]!.blocks, this.layout).compile());
+      for (const b of bodies) this.counts.codeBytes += b.length;
+      let module: WebAssembly.Module;
+      try {
+        // Synchronous: a Node process or a Web Worker (where the core runs in the page) allows it.
+        module = new WebAssembly.Module(encodeModule(HELPERS, bodies));
+      } catch (error) {
+        // A realm that refuses synchronous compiles of this size: keep interpreting.
+        if (error instanceof RangeError) {
+          this.disable();
+          return;
+        }
+        throw error;
       }
-      throw error;
+      this.counts.modules++;
+      if (COMPILED.size + fresh.length > COMPILED_MAX) COMPILED.clear();
+      fresh.forEach((i, n) => COMPILED.set(keys[i]!, { module, name: `b${n}` }));
     }
-    this.counts.modules++;
+    const functions = keys.map((key) => {
+      const { module, name } = COMPILED.get(key)!;
+      let instance = this.instances.get(module);
+      if (!instance) {
+        instance = new WebAssembly.Instance(module, this.imports);
+        this.instances.set(module, instance);
+      }
+      return instance.exports[name] as WebAssembly.ExportValue;
+    });
     this.counts.compileMilliseconds += performance.now() - started;
     const table = core.table;
     const need = this.nextSlot + regions.length - table.length;
     if (need > 0) table.grow(need);
     regions.forEach((r, i) => {
       const slot = this.nextSlot++;
-      table.set(slot, instance.exports[`b${i}`] as WebAssembly.ExportValue);
+      table.set(slot, functions[i]!);
       for (const entry of r.entries) {
         // The core calls table[index & 0xffff](left, index >> 16).
         if (core.jitInstall(entry.header, entry.rip, slot | (entry.id << 16))) this.counts.blocks++;

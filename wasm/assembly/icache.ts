@@ -186,7 +186,8 @@ export function markCompiled(): void {
 }
 function forgetCompiled(): void {
   if (!anyCompiled) return;
-  for (let i: usize = 0; i < (<usize>1 << BLOCK_BITS); i++) store<u32>(headers + (i << 5), 0, 24);
+  // The execution counts start over too, so that the blocks are listed (and compiled) again when hot.
+  for (let i: usize = 0; i < (<usize>1 << BLOCK_BITS); i++) store<u64>(headers + (i << 5), 0, 24);
   anyCompiled = false;
 }
 export function headerBase(): usize {
