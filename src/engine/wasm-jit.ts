@@ -25,6 +25,7 @@ export interface JitCoreExports {
   jitExitRecord(): number;
   jitRetiredCount(): bigint;
   jitHeaders(): number;
+  jitRegionRange(slot: number, i: number, start: bigint, end: bigint): number;
 }
 
 export interface JitOptions {
@@ -67,8 +68,8 @@ interface Region {
 }
 /** The most blocks one compiled function covers. */
 const REGION_BLOCKS = 16;
-/** Table slots for compiled blocks; when they run out, compiling waits for the next epoch. */
-const TABLE_SLOTS = 1 << 15;
+/** Table slots for compiled regions (the core keeps each one's block ranges: REGION_SLOTS in icache.ts); when they run out, compiling waits for the next epoch. */
+const TABLE_SLOTS = 4096 - 16;
 
 /**
  * The host side of the block compiler for one core: drains the core's hot-block list, compiles
@@ -252,6 +253,12 @@ export class BlockJit {
     regions.forEach((r, i) => {
       const slot = this.nextSlot++;
       table.set(slot, functions[i]!);
+      // The blocks it holds copies of: a breakpoint or `until` set inside one drops the region.
+      const recorded = r.blocks.every((b, n) => {
+        const last = b.records[b.records.length - 1]!;
+        return core.jitRegionRange(slot, n, b.rip, last.rip + BigInt(last.len)) !== 0;
+      });
+      if (!recorded) return;
       for (const entry of r.entries) {
         // The core calls table[index & 0xffff](left, index >> 16).
         if (core.jitInstall(entry.header, entry.rip, slot | (entry.id << 16))) this.counts.blocks++;

@@ -154,6 +154,37 @@ describe('block compiler: self-modifying code', () => {
   });
 });
 
+describe('block compiler: breakpoints and until inside compiled regions', () => {
+  // 0: add rax, 1; 4: jmp 6 (block A) | 6: add rcx, 2; 10: dec edx; 12: jnz 0 (block B) | 14: int3
+  const TWO_BLOCK_LOOP = [0x48, 0x83, 0xc0, 0x01, 0xeb, 0x00, 0x48, 0x83, 0xc1, 0x02, 0xff, 0xca, 0x75, 0xf2, 0xcc];
+
+  it('a breakpoint or until set inside a compiled block stops there, and running on after clearing it agrees', async () => {
+    const sides = [];
+    for (const jit of [false, true]) {
+      const e = await machine(jit, TWO_BLOCK_LOOP, Perm.RX);
+      // A breakpoint nowhere near: the first one drops all decoded code, later ones only the blocks at them.
+      e.addBreakpoint(CODE + 0x800n);
+      const writes: [bigint, number, bigint][] = [];
+      observe(e, { rdx: 50n }, {}, writes);
+      const before = e.jitStats()?.retired ?? 0;
+      const compiledFirst = observe(e, { rdx: 50n }, {}, writes);
+      const compiledRan = (e.jitStats()?.retired ?? 0) - before;
+      e.addBreakpoint(CODE + 10n);
+      const atBreakpoint = observe(e, { rdx: 50n }, {}, writes);
+      e.removeBreakpoint(CODE + 10n);
+      const until = observe(e, { rdx: 50n }, { until: CODE + 10n }, writes);
+      const after = observe(e, { rdx: 50n }, {}, writes);
+      sides.push({ compiledFirst, atBreakpoint, until, after });
+      if (jit) expect(compiledRan).toBeGreaterThan(50);
+      e.close();
+    }
+    expect(sides[0]!.atBreakpoint.result).toMatchObject({ reason: 'breakpoint', rip: CODE + 10n, instructions: 3 });
+    expect(sides[0]!.until.result).toMatchObject({ reason: 'until', rip: CODE + 10n, instructions: 3 });
+    expect(sides[0]!.after.registers[1]).toBe(100n);
+    expect(sides[1]).toEqual(sides[0]);
+  });
+});
+
 describe('block compiler: watched writes', () => {
   // 0: mov [rbx], rax; 3: add rbx, 8; 7: add rax, 1; 11: dec edx; 13: jnz 0; 15: int3
   const WRITE_LOOP = [0x48, 0x89, 0x03, 0x48, 0x83, 0xc3, 0x08, 0x48, 0x83, 0xc0, 0x01, 0xff, 0xca, 0x75, 0xf1, 0xcc];

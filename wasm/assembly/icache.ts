@@ -123,7 +123,7 @@ export function removeBreakpoint(addr: u64): bool {
  */
 function dropBlocksAt(addr: u64): void {
   codeChanged = true;
-  forgetCompiled();
+  dropCompiledAt(addr);
   if (arenaEpoch != epoch) return; // nothing decoded since the last invalidation
   const span = <u64>BLOCK_MAX * 15;
   const lo = addr >= span ? addr - span + 1 : 0;
@@ -177,18 +177,55 @@ export function blockValid(block: usize, rip: u64): bool {
     load<u64>(block) == rip && load<u32>(block, 8) == epoch && load<u32>(block, 12) != 0;
 }
 /**
- * Compiled code covers regions of blocks (a block and those it branches to), so dropping one block
- * drops every block's compiled code (they are recompiled when hot again).
+ * Compiled regions (jit.ts) hold copies of several blocks: per table slot, the byte ranges of the
+ * blocks a region holds. Dropping the blocks at an address (a breakpoint or `until` set or cleared
+ * there) also drops the compiled code of every region holding a block over it.
  */
-let anyCompiled = false;
-export function markCompiled(): void {
-  anyCompiled = true;
+const REGION_SLOTS: u32 = 4096;
+const REGION_RANGES: u32 = 16;
+let regionRanges: usize = 0; // [slot][REGION_RANGES] of (start u64, end u64)
+let regionCounts: usize = 0; // u32 per slot; 0 = no region
+let regionTop: u32 = 0;
+
+/** Records range i of the region in table slot `slot` (the host, before installing it); false when out of bounds. */
+export function setRegionRange(slot: u32, i: u32, start: u64, end: u64): bool {
+  if (slot >= REGION_SLOTS || i >= REGION_RANGES) return false;
+  if (regionRanges == 0) {
+    regionRanges = reserve(<usize>REGION_SLOTS * REGION_RANGES * 16, 64);
+    regionCounts = reserve(<usize>REGION_SLOTS * 4, 64);
+    if (regionRanges == 0 || regionCounts == 0) { regionRanges = 0; return false; }
+  }
+  const p = regionRanges + ((<usize>slot * REGION_RANGES + i) << 4);
+  store<u64>(p, start);
+  store<u64>(p, end, 8);
+  store<u32>(regionCounts + ((<usize>slot) << 2), i + 1);
+  if (slot >= regionTop) regionTop = slot + 1;
+  return true;
 }
-function forgetCompiled(): void {
-  if (!anyCompiled) return;
-  // The execution counts start over too, so that the blocks are listed (and compiled) again when hot.
-  for (let i: usize = 0; i < (<usize>1 << BLOCK_BITS); i++) store<u64>(headers + (i << 5), 0, 24);
-  anyCompiled = false;
+
+function dropCompiledAt(addr: u64): void {
+  if (regionRanges == 0) return;
+  let killed = false;
+  for (let slot: u32 = 0; slot < regionTop; slot++) {
+    const c = regionCounts + ((<usize>slot) << 2);
+    const n = load<u32>(c);
+    for (let i: u32 = 0; i < n; i++) {
+      const p = regionRanges + ((<usize>slot * REGION_RANGES + i) << 4);
+      if (addr >= load<u64>(p) && addr < load<u64>(p, 8)) {
+        store<u32>(c, 0xffffffff); // dead until the slot is recorded again
+        killed = true;
+        break;
+      }
+    }
+  }
+  if (!killed) return;
+  // Unhook the dead regions' entries; their counts start over, so they are compiled again when hot.
+  for (let i: usize = 0; i < (<usize>1 << BLOCK_BITS); i++) {
+    const index = load<u32>(headers + (i << 5), 24);
+    if (index != 0 && (index & 0xffff) < REGION_SLOTS && load<u32>(regionCounts + ((<usize>(index & 0xffff)) << 2)) == 0xffffffff) {
+      store<u64>(headers + (i << 5), 0, 24);
+    }
+  }
 }
 export function headerBase(): usize {
   return headers;

@@ -173,7 +173,9 @@ import {
   setJitThreshold, hotList, hotLength, hotClear, install, slowLoad, slowStore, exitStatus, flagsArith, flagsLogic, flagsIncDec, flagsShift,
   conditionNow, imul, tlbTag, tlbPte, JIT_HOT_MAX, slowRmwStore, segmentBase, raiseGeneralProtection, exitRecord, flagsTake, slowStore128,
 } from './jit';
-import { decodedEpoch, headerBase } from './icache';
+import { decodedEpoch, headerBase, setRegionRange } from './icache';
+/** Range i of the compiled region in table slot `slot` (the blocks it holds copies of); before installing it. */
+export function jitRegionRange(slot: u32, i: u32, start: u64, end: u64): bool { return setRegionRange(slot, i, start, end); }
 export function jitHeaders(): usize { return headerBase(); }
 import { jitRetired } from './cpu';
 export function jitRetiredCount(): u64 { return jitRetired; }

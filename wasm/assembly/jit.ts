@@ -7,7 +7,7 @@ import { Cpu } from './state';
 import { Flags, Lazy, ARITH, CF, OF, AF, setArith, setLogic, setResultFlags, getCF, condition } from './flags';
 import { loadGuest, writeMem, checkWritable, PERM_R, tlbTagBase, tlbPteBase } from './mmu';
 import { generalProtection } from './sse-operands';
-import { blockJitIndex, blockJitCount, setBlockJitCount, setBlockJitIndex, blockValid, codeChanged, markCompiled } from './icache';
+import { blockJitIndex, blockJitCount, setBlockJitCount, setBlockJitIndex, blockValid, codeChanged } from './icache';
 import { memLogged } from './hooks';
 import { imulTrunc } from './divmul';
 
@@ -41,7 +41,6 @@ export function hotClear(): void { hotCount = 0; }
 export function install(block: usize, rip: u64, index: u32): bool {
   if (!blockValid(block, rip)) return false;
   setBlockJitIndex(block, index);
-  markCompiled();
   return true;
 }
 
