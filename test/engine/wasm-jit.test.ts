@@ -171,6 +171,8 @@ describe('block compiler: breakpoints and until inside compiled regions', () => 
       const compiledRan = (e.jitStats()?.retired ?? 0) - before;
       e.addBreakpoint(CODE + 10n);
       const atBreakpoint = observe(e, { rdx: 50n }, {}, writes);
+      // More drops after one killed a region: elsewhere (nothing compiled there), then at it again.
+      observe(e, { rdx: 50n }, { until: CODE + 0x900n }, writes);
       e.removeBreakpoint(CODE + 10n);
       const until = observe(e, { rdx: 50n }, { until: CODE + 10n }, writes);
       const after = observe(e, { rdx: 50n }, {}, writes);

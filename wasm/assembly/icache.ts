@@ -184,7 +184,8 @@ export function blockValid(block: usize, rip: u64): bool {
 const REGION_SLOTS: u32 = 4096;
 const REGION_RANGES: u32 = 16;
 let regionRanges: usize = 0; // [slot][REGION_RANGES] of (start u64, end u64)
-let regionCounts: usize = 0; // u32 per slot; 0 = no region
+let regionCounts: usize = 0; // u32 per slot: ranges recorded (0 = none), or REGION_DEAD
+const REGION_DEAD: u32 = 0xffffffff;
 let regionTop: u32 = 0;
 
 /** Records range i of the region in table slot `slot` (the host, before installing it); false when out of bounds. */
@@ -209,10 +210,11 @@ function dropCompiledAt(addr: u64): void {
   for (let slot: u32 = 0; slot < regionTop; slot++) {
     const c = regionCounts + ((<usize>slot) << 2);
     const n = load<u32>(c);
+    if (n > REGION_RANGES) continue; // dead already (REGION_DEAD)
     for (let i: u32 = 0; i < n; i++) {
       const p = regionRanges + ((<usize>slot * REGION_RANGES + i) << 4);
       if (addr >= load<u64>(p) && addr < load<u64>(p, 8)) {
-        store<u32>(c, 0xffffffff); // dead until the slot is recorded again
+        store<u32>(c, REGION_DEAD); // until the slot is recorded again
         killed = true;
         break;
       }
@@ -222,7 +224,7 @@ function dropCompiledAt(addr: u64): void {
   // Unhook the dead regions' entries; their counts start over, so they are compiled again when hot.
   for (let i: usize = 0; i < (<usize>1 << BLOCK_BITS); i++) {
     const index = load<u32>(headers + (i << 5), 24);
-    if (index != 0 && (index & 0xffff) < REGION_SLOTS && load<u32>(regionCounts + ((<usize>(index & 0xffff)) << 2)) == 0xffffffff) {
+    if (index != 0 && (index & 0xffff) < REGION_SLOTS && load<u32>(regionCounts + ((<usize>(index & 0xffff)) << 2)) == REGION_DEAD) {
       store<u64>(headers + (i << 5), 0, 24);
     }
   }

@@ -25,11 +25,13 @@ export function setJitThreshold(n: u32): void {
 /** Counts one interpreted execution of a block; lists it once when it becomes hot. */
 @inline export function countBlock(block: usize): void {
   const c = blockJitCount(block) + 1;
-  setBlockJitCount(block, c);
-  if (c == jitThreshold && hotCount < JIT_HOT_MAX) {
+  if (c != jitThreshold) {
+    setBlockJitCount(block, c);
+  } else if (hotCount < JIT_HOT_MAX) {
+    setBlockJitCount(block, c);
     store<u32>(JIT_HOT + ((<usize>hotCount) << 2), <u32>block);
     hotCount++;
-  }
+  } // else the list is full: the count stays, and the block is listed at its next run after a drain
 }
 
 export function hotList(): usize { return JIT_HOT; }
