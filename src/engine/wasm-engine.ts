@@ -85,9 +85,15 @@ export interface WasmEngineOptions {
   jit?: boolean;
   /** Interpreted executions before a block is compiled (default 200; tests use 1). PATCHSANDBOX_JIT_THRESHOLD sets the default. */
   jitThreshold?: number;
+  /**
+   * Instructions the engine runs before it starts counting blocks (default 1M: short runs such as a
+   * cold start's would only pay for compiling; tests use 0). PATCHSANDBOX_JIT_WARMUP sets the default.
+   */
+  jitWarmup?: number;
 }
 
 const DEFAULT_JIT_THRESHOLD = 200;
+const DEFAULT_JIT_WARMUP = 1_000_000;
 
 function environment(name: string): string | undefined {
   const env = (globalThis as { process?: { env?: { [key: string]: string | undefined } } }).process?.env;
@@ -121,7 +127,9 @@ export class WasmEngine implements Engine {
     this.threadSlots = new WasmThreadSlots(core, () => this.hooks.size > 0);
     const on = options.jit ?? environment('PATCHSANDBOX_JIT') !== '0';
     const threshold = options.jitThreshold ?? (Number(environment('PATCHSANDBOX_JIT_THRESHOLD')) || DEFAULT_JIT_THRESHOLD);
-    this.jit = on ? new BlockJit(core, { threshold }) : null;
+    const warmupSetting = environment('PATCHSANDBOX_JIT_WARMUP');
+    const warmup = options.jitWarmup ?? (warmupSetting !== undefined && warmupSetting !== '' && Number.isFinite(Number(warmupSetting)) ? Number(warmupSetting) : DEFAULT_JIT_WARMUP);
+    this.jit = on ? new BlockJit(core, { threshold, warmup }) : null;
   }
 
   static async create(bytes?: Uint8Array, options: WasmEngineOptions = {}): Promise<WasmEngine> {

@@ -26,11 +26,17 @@ export interface JitCoreExports {
   jitRetiredCount(): bigint;
   jitHeaders(): number;
   jitRegionRange(slot: number, i: number, start: bigint, end: bigint): number;
+  getRetired(): bigint;
 }
 
 export interface JitOptions {
   /** Interpreted executions after which a block is compiled (1: everything eligible, as tests use). */
   threshold: number;
+  /**
+   * Instructions the core retires before blocks are counted at all: a short run (a cold start's
+   * 100k instructions) would pay for compiling and not gain from it.
+   */
+  warmup: number;
 }
 
 export interface JitStats {
@@ -104,7 +110,19 @@ export class BlockJit {
     this.nextSlot = this.tableBase;
     this.headers = core.jitHeaders();
     this.layout = { gpr: core.gprBase(), xmm: core.xmmBase(), tlbTag: core.jitTlbTag(), tlbPte: core.jitTlbPte(), out: core.jitExitRecord() };
-    core.jitThreshold(Math.max(1, Math.floor(options.threshold)));
+    this.threshold = Math.max(1, Math.floor(options.threshold));
+    this.warmup = Math.max(0, options.warmup);
+    this.armIfWarm();
+  }
+
+  private readonly threshold: number;
+  private readonly warmup: number;
+  private armed = false;
+
+  private armIfWarm(): void {
+    if (this.armed || this.disabled || Number(this.core.getRetired()) < this.warmup) return;
+    this.armed = true;
+    this.core.jitThreshold(this.threshold);
   }
 
   /** Stops listing blocks (compiled code already installed keeps running). */
@@ -183,6 +201,10 @@ export class BlockJit {
   /** Compiles and installs the blocks the core listed as hot since the last drain. */
   drain(): void {
     const core = this.core;
+    if (!this.armed) {
+      this.armIfWarm();
+      return;
+    }
     const count = core.jitHotLength();
     if (count === 0 || this.disabled) return;
     const view = new DataView(core.memory.buffer);

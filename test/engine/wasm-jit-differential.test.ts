@@ -70,7 +70,7 @@ describe('block compiler differential: random programs compiled and interpreted'
     let instructions = 0;
     let compiled = 0;
     // One machine per side for all programs: writing a program's code drops the previous one's blocks.
-    const engines = [await WasmEngine.create(undefined, { jit: false }), await WasmEngine.create(undefined, { jit: true, jitThreshold: 1 })];
+    const engines = [await WasmEngine.create(undefined, { jit: false }), await WasmEngine.create(undefined, { jit: true, jitThreshold: 1, jitWarmup: 0 })];
     for (const engine of engines) prepareMachine(engine, new Uint8Array(LAYOUT.dataSize));
     for (let sequence = 0; instructions < TOTAL_INSTRUCTIONS; sequence++) {
       const seed = BASE_SEED + sequence;

@@ -17,7 +17,7 @@ const STACK_TOP = 0x40000n;
 const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
 
 async function machine(jit: boolean, code: number[], codePerms: Perm): Promise<WasmEngine> {
-  const e = await WasmEngine.create(undefined, { jit, jitThreshold: 1 });
+  const e = await WasmEngine.create(undefined, { jit, jitThreshold: 1, jitWarmup: 0 });
   e.map(CODE, 0x1000, codePerms);
   e.map(DATA, 0x1000, Perm.RW);
   e.map(STACK_TOP - 0x2000n, 0x2000, Perm.RW);
@@ -299,7 +299,7 @@ describe('block compiler: real programs', () => {
     const main = new Uint8Array(readFileSync(join(GUESTS, name)));
     const sides = [];
     for (const jit of [false, true]) {
-      const engine = await WasmEngine.create(undefined, { jit, jitThreshold: 1 });
+      const engine = await WasmEngine.create(undefined, { jit, jitThreshold: 1, jitWarmup: 0 });
       const proc = EmulatedProcess.create(engine, { main, mainPath: `./${name}`, argv: [] });
       const stop = proc.run({ maxInstructions: 200_000_000 });
       sides.push({
