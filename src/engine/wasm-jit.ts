@@ -238,6 +238,8 @@ export class BlockJit {
     // dropped compiled code, or in an earlier verification) are instantiated again, not recompiled.
     const layoutKey = `${this.layout.gpr},${this.layout.xmm},${this.layout.tlbTag},${this.layout.tlbPte},${this.layout.out}|`;
     const keys = regions.map((r) => layoutKey + r.blocks.map((b) => b.records.map((e) => e.key).join('')).join('|'));
+    // A full cache starts over before this batch looks anything up in it.
+    if (COMPILED.size >= COMPILED_MAX) COMPILED.clear();
     const fresh: number[] = [];
     keys.forEach((key, i) => { if (!COMPILED.has(key)) fresh.push(i); });
     if (fresh.length > 0) {
@@ -256,7 +258,6 @@ export class BlockJit {
         throw error;
       }
       this.counts.modules++;
-      if (COMPILED.size + fresh.length > COMPILED_MAX) COMPILED.clear();
       fresh.forEach((i, n) => COMPILED.set(keys[i]!, { module, name: `b${n}` }));
     }
     const functions = keys.map((key) => {
