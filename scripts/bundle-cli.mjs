@@ -128,17 +128,33 @@ const vm = require('node:vm');
 
 const file = fileURLToPath(new URL('./verify-patch-bundle.cjs', import.meta.url));
 const bundleRequire = createRequire(file);
-// iced-x86's wasm (780 KB), validated off this thread while the bundle is read and compiled (its
-// functions are compiled at their first call); undefined if that fails (the bundle then compiles
-// it itself, and reports any problem).
-const icedWasm = (async () => {
+// iced-x86's wasm (780 KB), compiled here so that V8 never tiers it up in this process: at a cold
+// start its hot functions are one-shot set-ups (the decoder's tables, the formatter's), and their
+// TurboFan compiles (~150 ms of CPU on background threads, competing with this one) would never be
+// used. On Node 20's V8, where the defaults restored below were measured, the module is created with
+// an unreachable tiering budget and lazy validation (functions are validated when first compiled),
+// then both flags go back before anything else compiles (the bundle's code cache is checked against
+// the flags). Elsewhere, or when the user passes V8 wasm flags, it is compiled as is. undefined if
+// that fails (the bundle then compiles it itself, and reports any problem).
+const icedWasm = compileIced();
+function compileIced() {
+  let bytes;
   try {
-    const bytes = readFileSync(bundleRequire.resolve('iced-x86').replace(/iced_x86\\.js$/, 'iced_x86_bg.wasm'));
-    return await WebAssembly.compile(bytes);
+    bytes = readFileSync(bundleRequire.resolve('iced-x86').replace(/iced_x86\\.js$/, 'iced_x86_bg.wasm'));
   } catch {
     return undefined;
   }
-})();
+  const v8 = require('node:v8');
+  const tune = process.versions.v8.startsWith('11.3.') && !/wasm|liftoff/.test([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '));
+  if (tune) v8.setFlagsFromString('--wasm-tiering-budget=2147483647 --wasm-lazy-validation');
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return undefined;
+  } finally {
+    if (tune) v8.setFlagsFromString('--wasm-tiering-budget=1800000 --no-wasm-lazy-validation');
+  }
+}
 const cacheFile = fileURLToPath(new URL('./verify-patch-bundle.${hash}.v8cache', import.meta.url));
 let cachedData;
 try {
@@ -164,7 +180,7 @@ if (cachedData === undefined || script.cachedDataRejected) {
 }
 const module = { exports: {} };
 // keystone-wasm and koffi, imported on demand: a vm.Script cannot import() itself (Node 20), the bin imports for it.
-script.runInThisContext()(module.exports, bundleRequire, module, file, fileURLToPath(new URL('.', import.meta.url)), (specifier) => import(specifier), await icedWasm);
+script.runInThisContext()(module.exports, bundleRequire, module, file, fileURLToPath(new URL('.', import.meta.url)), (specifier) => import(specifier), icedWasm);
 `,
   { mode: 0o755 },
 );
