@@ -42,7 +42,7 @@ const TRAINING_RUNS = [
  */
 async function writeCodeCache(cacheFile) {
   const file = join(dist, 'verify-patch-bundle.cjs');
-  const script = new vm.Script(wrap(readFileSync(file, 'utf8')), { filename: file });
+  const script = new vm.Script(wrap(readFileSync(file, 'latin1')), { filename: file });
   const bundleRequire = createRequire(file);
   const icedWasm = new WebAssembly.Module(readFileSync(join(dirname(bundleRequire.resolve('iced-x86')), 'iced_x86_bg.wasm')));
   const exit = process.exit;
@@ -164,6 +164,9 @@ await build({
 // rejected (another Node version or V8 flags). A cache that cannot be written (read-only install)
 // is skipped silently: it only saves time.
 const bundle = readFileSync(join(root, 'dist/verify-patch-bundle.cjs'));
+// esbuild escapes non-ASCII characters (charset 'ascii', its default): the bin reads the bundle as Latin-1.
+const nonAscii = bundle.findIndex((b) => b > 0x7f);
+if (nonAscii >= 0) throw new Error(`scripts/bundle-cli.mjs: dist/verify-patch-bundle.cjs has a non-ASCII byte at ${nonAscii}: the bin reads it as Latin-1`);
 const hash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
 for (const f of readdirSync(join(root, 'dist'))) {
   if (/^verify-patch-bundle\..*\.v8cache$/.test(f) || f === 'verify-patch-bundle.mjs') rmSync(join(root, 'dist', f), { force: true });
@@ -216,7 +219,8 @@ try {
 } catch {
   cachedData = undefined;
 }
-const text = readFileSync(file, 'utf8');
+// ASCII (the build checks it): read as Latin-1, V8's one-byte strings, without decoding UTF-8.
+const text = readFileSync(file, 'latin1');
 const script = new vm.Script(\`${WRAPPER_HEAD}\${text.startsWith('#!') ? '//' + text : text}\\n})\`, {
   filename: file,
   cachedData,
