@@ -81,6 +81,8 @@ export interface CoreExports {
   THREAD_QUEUE_MAX: WebAssembly.Global;
   THREAD_LOG_MAX: WebAssembly.Global;
   probe(len: number): number;
+  /** The function table (the block compiler installs compiled blocks into it: wasm-jit.ts). */
+  table: WebAssembly.Table;
 }
 
 /** Exit codes of run(), as in wasm/assembly/state.ts. */

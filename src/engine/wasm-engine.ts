@@ -32,6 +32,7 @@ import {
 import { type CoreExports, CoreExit, HOOK_EVENT_BLOCK, HOOK_EVENT_CODE, RANGE_CODE, RANGE_MAX, RANGE_READ, RANGE_WRITE, instantiateCore } from './wasm-core.js';
 import { MappedRegions } from './wasm-regions.js';
 import { WasmThreadSlots } from './wasm-thread-slots.js';
+import { BlockJit, type JitStats } from './wasm-jit.js';
 
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const PAGE = BigInt(PAGE_SIZE);
@@ -76,6 +77,29 @@ export interface ProbeResult {
   supported: boolean;
 }
 
+export interface WasmEngineOptions {
+  /**
+   * Compile hot blocks to WebAssembly (wasm-jit.ts). Default on; PATCHSANDBOX_JIT=0 in the
+   * environment turns the default off.
+   */
+  jit?: boolean;
+  /** Interpreted executions before a block is compiled (default 200; tests use 1). PATCHSANDBOX_JIT_THRESHOLD sets the default. */
+  jitThreshold?: number;
+  /**
+   * Instructions the engine runs before it starts counting blocks (default 1M: short runs such as a
+   * cold start's would only pay for compiling; tests use 0). PATCHSANDBOX_JIT_WARMUP sets the default.
+   */
+  jitWarmup?: number;
+}
+
+const DEFAULT_JIT_THRESHOLD = 200;
+const DEFAULT_JIT_WARMUP = 1_000_000;
+
+function environment(name: string): string | undefined {
+  const env = (globalThis as { process?: { env?: { [key: string]: string | undefined } } }).process?.env;
+  return env?.[name];
+}
+
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
   private readonly regionList = new MappedRegions();
@@ -96,12 +120,25 @@ export class WasmEngine implements Engine {
   /** Threads' CPU states in the core and switches at quantum ends without leaving it (wasm-thread-slots.ts). */
   readonly threadSlots: WasmThreadSlots;
 
-  private constructor(private readonly core: CoreExports) {
+  /** The block compiler, when on. */
+  private readonly jit: BlockJit | null;
+
+  private constructor(private readonly core: CoreExports, options: WasmEngineOptions) {
     this.threadSlots = new WasmThreadSlots(core, () => this.hooks.size > 0);
+    const on = options.jit ?? environment('PATCHSANDBOX_JIT') !== '0';
+    const threshold = options.jitThreshold ?? (Number(environment('PATCHSANDBOX_JIT_THRESHOLD')) || DEFAULT_JIT_THRESHOLD);
+    const warmupSetting = environment('PATCHSANDBOX_JIT_WARMUP');
+    const warmup = options.jitWarmup ?? (warmupSetting !== undefined && warmupSetting !== '' && Number.isFinite(Number(warmupSetting)) ? Number(warmupSetting) : DEFAULT_JIT_WARMUP);
+    this.jit = on ? new BlockJit(core, { threshold, warmup }) : null;
   }
 
-  static async create(bytes?: Uint8Array): Promise<WasmEngine> {
-    return new WasmEngine(await instantiateCore(bytes));
+  static async create(bytes?: Uint8Array, options: WasmEngineOptions = {}): Promise<WasmEngine> {
+    return new WasmEngine(await instantiateCore(bytes), options);
+  }
+
+  /** What the block compiler did (null when it is off). */
+  jitStats(): JitStats | null {
+    return this.jit ? this.jit.stats() : null;
   }
 
   // ---- memory -------------------------------------------------------------------------------
@@ -313,6 +350,7 @@ export class WasmEngine implements Engine {
       // A breakpoint at `begin` is not reported when resuming there (the host already handled it).
       const skip = this.retiredSince(firstRetired) === 0 && U64(core.getRip()) === U64(begin) ? 1 : 0;
       const exit = core.run(chunk, skip) as CoreExit;
+      this.jit?.drain();
       this.deliverMemHooks();
       if (this.stopRequested) return this.runResult(firstRetired, 'stopped');
       switch (exit) {

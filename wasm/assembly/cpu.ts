@@ -30,6 +30,9 @@ import { executeX87 } from './x87';
 import { crc32 } from './crc32';
 import { executeSse } from './sse';
 import { quantumLimit, quantumEnd } from './threads';
+import { jitThreshold, countBlock, compiledIndex, takeCompiledState, compiledAccessRip } from './jit';
+/** Instructions retired by compiled code (a statistic for the host). */
+export let jitRetired: u64 = 0;
 
 function invalid(): void {
   Cpu.exit = Exit.Invalid;
@@ -382,6 +385,23 @@ function runBlockObserved(first: usize, n: u32): bool {
   return false;
 }
 
+/**
+ * Runs a block's compiled code (jit.ts; the whole block is inside the run's window, nothing is
+ * observed): its region (the block and blocks it branches to) runs while each next block fits in
+ * `left`, and stops on a fault (rip on the faulting instruction) or after a store that changed
+ * code or was logged, as runBlock would, or where the compiled records end (the dispatch loop
+ * goes on from rip).
+ */
+function runCompiled(index: u32, left: u32): bool {
+  const r = call_indirect<u32>(index & 0xffff, left, index >> 16);
+  takeCompiledState();
+  Cpu.retired += r;
+  jitRetired += r;
+  if (Cpu.exit) return true;
+  if (memLogged) Hooks.accessRip = compiledAccessRip();
+  return false;
+}
+
 /** Executes up to `budget` instructions from Cpu.rip; returns the Exit status. */
 export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
   Cpu.exit = Exit.None;
@@ -406,7 +426,12 @@ export function run(budget: u64, skipFirstBreakpoint: bool): u32 {
     if (<u64>n > left) n = <u32>left;
     const first = blockFirst(block);
     let stop: bool;
-    if (!Hooks.slow) stop = runBlock(first, n, false);
+    const compiled = compiledIndex(block);
+    if (compiled != 0 && !Hooks.slow && !Hooks.memReadOn && n == blockCount(block)) stop = runCompiled(compiled, left > 0x7fffffff ? 0x7fffffff : <u32>left);
+    else if (!Hooks.slow) {
+      if (jitThreshold != 0) countBlock(block);
+      stop = runBlock(first, n, false);
+    }
     else if (Hooks.traceOnly) stop = runBlock(first, n, true);
     else stop = runBlockObserved(first, n);
     if (stop) break;

@@ -18,7 +18,8 @@ import { Hooks, inRanges, RANGE_CODE } from './hooks';
 /**
  * Block header: rip u64, epoch u32, count u32, first Insn record u32, chained successor u32 (the
  * header execution went to last from this block: direct jumps, calls and fall-through keep going
- * to the same one; checked by rip and epoch on use, so an invalidation unchains everything).
+ * to the same one; checked by rip and epoch on use, so an invalidation unchains everything),
+ * compiled-code table index u32 (0 = none, jit.ts) and interpreted executions u32, both reset by a fill.
  */
 const BLOCK_BITS: u32 = 13;
 const BLOCK_MASK: u32 = (1 << BLOCK_BITS) - 1;
@@ -122,6 +123,7 @@ export function removeBreakpoint(addr: u64): bool {
  */
 function dropBlocksAt(addr: u64): void {
   codeChanged = true;
+  dropCompiledAt(addr);
   if (arenaEpoch != epoch) return; // nothing decoded since the last invalidation
   const span = <u64>BLOCK_MAX * 15;
   const lo = addr >= span ? addr - span + 1 : 0;
@@ -155,6 +157,85 @@ export function setUntil(on: bool, addr: u64): void {
 }
 @inline export function isUntil(addr: u64): bool {
   return untilOn && addr == untilAddr;
+}
+
+@inline export function blockJitIndex(block: usize): u32 {
+  return load<u32>(block, 24);
+}
+@inline export function setBlockJitIndex(block: usize, index: u32): void {
+  store<u32>(block, index, 24);
+}
+@inline export function blockJitCount(block: usize): u32 {
+  return load<u32>(block, 28);
+}
+@inline export function setBlockJitCount(block: usize, n: u32): void {
+  store<u32>(block, n, 28);
+}
+/** Whether a header still holds the current block for rip (the host compiles between runs). */
+export function blockValid(block: usize, rip: u64): bool {
+  return block >= headers && block < headers + ((<usize>1 << BLOCK_BITS) * HEADER_SIZE) && ((block - headers) & (HEADER_SIZE - 1)) == 0 &&
+    load<u64>(block) == rip && load<u32>(block, 8) == epoch && load<u32>(block, 12) != 0;
+}
+/**
+ * Compiled regions (jit.ts) hold copies of several blocks: per table slot, the byte ranges of the
+ * blocks a region holds. Dropping the blocks at an address (a breakpoint or `until` set or cleared
+ * there) also drops the compiled code of every region holding a block over it.
+ */
+const REGION_SLOTS: u32 = 4096;
+const REGION_RANGES: u32 = 16;
+let regionRanges: usize = 0; // [slot][REGION_RANGES] of (start u64, end u64)
+let regionCounts: usize = 0; // u32 per slot: ranges recorded (0 = none), or REGION_DEAD
+const REGION_DEAD: u32 = 0xffffffff;
+let regionTop: u32 = 0;
+
+/** Records range i of the region in table slot `slot` (the host, before installing it); false when out of bounds. */
+export function setRegionRange(slot: u32, i: u32, start: u64, end: u64): bool {
+  if (slot >= REGION_SLOTS || i >= REGION_RANGES) return false;
+  if (regionRanges == 0) {
+    regionRanges = reserve(<usize>REGION_SLOTS * REGION_RANGES * 16, 64);
+    regionCounts = reserve(<usize>REGION_SLOTS * 4, 64);
+    if (regionRanges == 0 || regionCounts == 0) { regionRanges = 0; return false; }
+  }
+  const p = regionRanges + ((<usize>slot * REGION_RANGES + i) << 4);
+  store<u64>(p, start);
+  store<u64>(p, end, 8);
+  store<u32>(regionCounts + ((<usize>slot) << 2), i + 1);
+  if (slot >= regionTop) regionTop = slot + 1;
+  return true;
+}
+
+function dropCompiledAt(addr: u64): void {
+  if (regionRanges == 0) return;
+  let killed = false;
+  for (let slot: u32 = 0; slot < regionTop; slot++) {
+    const c = regionCounts + ((<usize>slot) << 2);
+    const n = load<u32>(c);
+    if (n > REGION_RANGES) continue; // dead already (REGION_DEAD)
+    for (let i: u32 = 0; i < n; i++) {
+      const p = regionRanges + ((<usize>slot * REGION_RANGES + i) << 4);
+      if (addr >= load<u64>(p) && addr < load<u64>(p, 8)) {
+        store<u32>(c, REGION_DEAD); // until the slot is recorded again
+        killed = true;
+        break;
+      }
+    }
+  }
+  if (!killed) return;
+  // Unhook the dead regions' entries; their counts start over, so they are compiled again when hot.
+  for (let i: usize = 0; i < (<usize>1 << BLOCK_BITS); i++) {
+    const index = load<u32>(headers + (i << 5), 24);
+    if (index != 0 && (index & 0xffff) < REGION_SLOTS && load<u32>(regionCounts + ((<usize>(index & 0xffff)) << 2)) == REGION_DEAD) {
+      store<u64>(headers + (i << 5), 0, 24);
+    }
+  }
+}
+export function headerBase(): usize {
+  return headers;
+}
+
+/** The current epoch: compiled code of older epochs is unreachable (the host reuses its table slots). */
+export function decodedEpoch(): u32 {
+  return epoch;
 }
 
 @inline export function blockCount(block: usize): u32 {
@@ -242,5 +323,7 @@ function fillBlock(rip: u64, block: usize): usize {
   store<u32>(block, fillEpoch, 8);
   store<u32>(block, count, 12);
   store<u32>(block, <u32>first, 16);
+  store<u32>(block, 0, 24); // the compiled code (if any) was the previous block's
+  store<u32>(block, 0, 28);
   return block;
 }

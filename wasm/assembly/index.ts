@@ -167,3 +167,39 @@ export function threadRandomLo(): u32 { return <u32>Sched.random; }
 export const THREAD_SLOT_SIZE: u32 = SLOT_SIZE;
 export const THREAD_QUEUE_MAX: u32 = QUEUE_MAX;
 export const THREAD_LOG_MAX: u32 = LOG_MAX;
+
+// Block compiler (jit.ts; host side: src/engine/wasm-jit.ts). Compiled blocks import the helpers below.
+import {
+  setJitThreshold, hotList, hotLength, hotClear, install, slowLoad, slowStore, exitStatus, flagsArith, flagsLogic, flagsIncDec, flagsShift,
+  conditionNow, imul, tlbTag, tlbPte, JIT_HOT_MAX, slowRmwStore, segmentBase, raiseGeneralProtection, exitRecord, flagsTake, slowStore128,
+} from './jit';
+import { decodedEpoch, headerBase, setRegionRange } from './icache';
+/** Range i of the compiled region in table slot `slot` (the blocks it holds copies of); before installing it. */
+export function jitRegionRange(slot: u32, i: u32, start: u64, end: u64): bool { return setRegionRange(slot, i, start, end); }
+export function jitHeaders(): usize { return headerBase(); }
+import { jitRetired } from './cpu';
+export function jitRetiredCount(): u64 { return jitRetired; }
+export function jitThreshold(n: u32): void { setJitThreshold(n); }
+export function jitHotList(): usize { return hotList(); }
+export function jitHotLength(): u32 { return hotLength(); }
+export function jitHotClear(): void { hotClear(); }
+export function jitInstall(block: usize, rip: u64, index: u32): bool { return install(block, rip, index); }
+export function jitEpoch(): u32 { return decodedEpoch(); }
+export function jitLoad(addr: u64, size: u32): u64 { return slowLoad(addr, size); }
+export function jitStore(addr: u64, size: u32, v: u64): u32 { return slowStore(addr, size, v); }
+export function jitExit(): u32 { return exitStatus(); }
+export function jitRmwStore(addr: u64, size: u32, v: u64): u32 { return slowRmwStore(addr, size, v); }
+export function jitSegBase(seg: u32): u64 { return segmentBase(seg); }
+export function jitGeneralProtection(): void { raiseGeneralProtection(); }
+export function jitExitRecord(): usize { return exitRecord(); }
+export function jitStore128(addr: u64, lo: u64, hi: u64): u32 { return slowStore128(addr, lo, hi); }
+export function jitFlagsTake(mode: u32, kind: u32, d: u64, s: u64, r: u64, sign: u64, extra: u64): void { flagsTake(mode, kind, d, s, r, sign, extra); }
+export function jitFlagsArith(kind: u32, d: u64, s: u64, r: u64, sign: u64): void { flagsArith(kind, d, s, r, sign); }
+export function jitFlagsLogic(r: u64, sign: u64): void { flagsLogic(r, sign); }
+export function jitFlagsIncDec(dec: bool, d: u64, r: u64, sign: u64, cf: i32): void { flagsIncDec(dec, d, r, sign, cf); }
+export function jitFlagsShift(r: u64, sign: u64, concrete: u64): void { flagsShift(r, sign, concrete); }
+export function jitCondition(cc: u32): u32 { return conditionNow(cc); }
+export function jitImul(a: u64, b: u64, size: u32): u64 { return imul(a, b, size); }
+export function jitTlbTag(): usize { return tlbTag(); }
+export function jitTlbPte(): usize { return tlbPte(); }
+export const JIT_HOT_CAPACITY: u32 = JIT_HOT_MAX;

@@ -45,6 +45,10 @@ export function isZeroFrame(f: usize): bool {
   return f == zeroFrame;
 }
 
+/** The TLB's tag and entry arrays, for the inline hit path of compiled blocks (jit.ts). */
+export function tlbTagBase(): usize { return TLB_TAG; }
+export function tlbPteBase(): usize { return TLB_PTE; }
+
 export function flushTlb(): void {
   memory.fill(TLB_TAG, 0xff, TLB_SIZE * 8);
 }
