@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Engine, RunResult } from '../../src/engine/engine.js';
 import { buildBlockProgram, type BlockProgram } from './gen/block-program.js';
 import { IN_CI, createUnicornEngine, createWasmEngine, engineAvailability } from './gen/engines.js';
-import { analyseInstance, buildFormCatalog, decodeOne, disassemble, hexBytes, randomInstance, type InstructionForm } from './gen/instruction-forms.js';
+import { buildFormCatalog, programForms, decodeOne, disassemble, hexBytes } from './gen/instruction-forms.js';
 import { LAYOUT, capture, describeResult, diffStates, prepareMachine } from './gen/lockstep.js';
 import { Rng } from './gen/rng.js';
 
@@ -82,21 +82,7 @@ describe('block-mode differential: whole random programs on WasmEngine and Unico
   it(`agrees on ${TOTAL_INSTRUCTIONS} instructions run as programs`, async () => {
     const core = await createWasmEngine();
     const rng = new Rng(BASE_SEED);
-    const forms: InstructionForm[] = [];
-    for (const form of buildFormCatalog(new Rng(BASE_SEED), 6).values()) {
-      const examples = form.examples.filter((bytes) => {
-        const probe = core.probe(bytes);
-        return probe.supported && probe.length === bytes.length;
-      });
-      if (examples.length === 0) continue;
-      const usable = { ...form, examples };
-      for (let i = 0; i < 64; i++) {
-        if (!('excluded' in analyseInstance(randomInstance(usable, rng)))) {
-          forms.push(usable);
-          break;
-        }
-      }
-    }
+    const forms = programForms(buildFormCatalog(new Rng(BASE_SEED), 6), rng, (bytes) => core.probe(bytes));
     core.close();
 
     let instructions = 0;

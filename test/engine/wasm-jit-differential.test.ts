@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { GPRS, type RunResult } from '../../src/engine/engine.js';
 import { WasmEngine } from '../../src/engine/wasm-engine.js';
 import { buildBlockProgram, type BlockProgram } from './gen/block-program.js';
-import { analyseInstance, buildFormCatalog, randomInstance, type InstructionForm } from './gen/instruction-forms.js';
+import { buildFormCatalog, programForms } from './gen/instruction-forms.js';
 import { LAYOUT, capture, describeResult, diffStates, prepareMachine } from './gen/lockstep.js';
 import { Rng } from './gen/rng.js';
 
@@ -50,21 +50,7 @@ describe('block compiler differential: random programs compiled and interpreted'
   it(`agrees on ${TOTAL_INSTRUCTIONS} instructions of random programs`, async () => {
     const probe = await WasmEngine.create(undefined, { jit: false });
     const rng = new Rng(BASE_SEED);
-    const forms: InstructionForm[] = [];
-    for (const form of buildFormCatalog(new Rng(BASE_SEED), 6).values()) {
-      const examples = form.examples.filter((bytes) => {
-        const p = probe.probe(bytes);
-        return p.supported && p.length === bytes.length;
-      });
-      if (examples.length === 0) continue;
-      const usable = { ...form, examples };
-      for (let i = 0; i < 64; i++) {
-        if (!('excluded' in analyseInstance(randomInstance(usable, rng)))) {
-          forms.push(usable);
-          break;
-        }
-      }
-    }
+    const forms = programForms(buildFormCatalog(new Rng(BASE_SEED), 6), rng, (bytes) => probe.probe(bytes));
     probe.close();
 
     let instructions = 0;

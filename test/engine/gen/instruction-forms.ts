@@ -402,3 +402,30 @@ export function toX86Flags(icedBits: number): bigint {
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
+
+/**
+ * The catalog's forms a core decodes whole (`probe`), keeping only their supported examples, and
+ * only forms of which some random instance is not excluded from comparison (analyseInstance).
+ */
+export function programForms(
+  catalog: Map<string, InstructionForm>,
+  rng: Rng,
+  probe: (bytes: Uint8Array) => { supported: boolean; length: number },
+): InstructionForm[] {
+  const forms: InstructionForm[] = [];
+  for (const form of catalog.values()) {
+    const examples = form.examples.filter((bytes) => {
+      const p = probe(bytes);
+      return p.supported && p.length === bytes.length;
+    });
+    if (examples.length === 0) continue;
+    const usable = { ...form, examples };
+    for (let i = 0; i < 64; i++) {
+      if (!('excluded' in analyseInstance(randomInstance(usable, rng)))) {
+        forms.push(usable);
+        break;
+      }
+    }
+  }
+  return forms;
+}
